@@ -1,0 +1,70 @@
+//! The `marketplace_events` table: the salon's history as owners, YClients and ops see it.
+
+use crate::domain::SalonId;
+use serde::{Deserialize, Serialize};
+use sqlx::PgExecutor;
+
+/// The kinds of event we write (the spec's list plus the onboarding timeout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    /// The owner arrived from the marketplace.
+    RegistrationStarted,
+    /// The salon's WhatsApp was linked.
+    WhatsappConnected,
+    /// YClients accepted the activation callback.
+    IntegrationActivated,
+    /// YClients refused the activation callback.
+    IntegrationFailed,
+    /// The owner did not link WhatsApp before the onboarding token expired.
+    OnboardingExpired,
+    /// The salon removed the application.
+    Uninstalled,
+    /// YClients reported a payment.
+    PaymentReceived,
+}
+
+impl EventType {
+    /// The value stored in `event_type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RegistrationStarted => "registration_started",
+            Self::WhatsappConnected => "whatsapp_connected",
+            Self::IntegrationActivated => "integration_activated",
+            Self::IntegrationFailed => "integration_failed",
+            Self::OnboardingExpired => "onboarding_expired",
+            Self::Uninstalled => "uninstalled",
+            Self::PaymentReceived => "payment_received",
+        }
+    }
+}
+
+/// One event to write.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    /// The salon it concerns.
+    pub salon_id: SalonId,
+    /// What happened.
+    pub event_type: EventType,
+    /// Details (never secrets).
+    pub data: serde_json::Value,
+    /// When set, a second write with the same key does nothing.
+    pub dedup_key: Option<String>,
+}
+
+/// Writes the event, linking it to the salon's company row when there is one.
+/// Returns false when `dedup_key` had already been written.
+pub async fn record(db: impl PgExecutor<'_>, event: &NewEvent) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "INSERT INTO marketplace_events (company_id, salon_id, event_type, event_data, dedup_key)
+         VALUES ((SELECT id FROM companies WHERE yclients_id = $1), $1, $2, $3, $4)
+         ON CONFLICT (dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING",
+    )
+    .bind(event.salon_id.get())
+    .bind(event.event_type.as_str())
+    .bind(&event.data)
+    .bind(&event.dedup_key)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}

@@ -1,0 +1,32 @@
+//! PostgreSQL: the pool, the embedded migrations, and one module per table that owns
+//! its SQL.
+
+pub mod companies;
+pub mod events;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+/// The SQL migrations in `migrations/`, embedded at compile time.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// Opens a pool. Connections are made lazily, so start-up does not fail while the
+/// database is still starting; a query waits at most `acquire_timeout` for one.
+pub fn connect_lazy(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    use anyhow::Context as _;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_lazy(url)
+        .context("DATABASE_URL is not a valid PostgreSQL URL")
+}
+
+/// Applies every pending migration.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("Failed to apply database migrations")
+}

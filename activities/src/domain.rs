@@ -1,0 +1,231 @@
+//! Domain values that validate on creation, so an invalid one cannot travel through
+//! the system: a salon id is a positive YClients company id, a session id names one
+//! salon's WhatsApp session, an integration status is one of the spec's six values.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A YClients company ("salon") id: positive and within the `INTEGER` column the
+/// original schema gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i64", into = "i64")]
+pub struct SalonId(i32);
+
+/// Why a text or number is not a salon id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidSalonId {
+    /// Not a whole number at all.
+    #[error("salon_id must be a positive whole number, got {0:?}")]
+    NotANumber(String),
+    /// Zero, negative, or beyond the range YClients uses.
+    #[error("salon_id must be between 1 and {max}, got {0}", max = i32::MAX)]
+    OutOfRange(i64),
+}
+
+impl SalonId {
+    /// Validates a number as a salon id.
+    pub fn new(value: i64) -> Result<Self, InvalidSalonId> {
+        i32::try_from(value)
+            .ok()
+            .filter(|v| *v > 0)
+            .map(SalonId)
+            .ok_or(InvalidSalonId::OutOfRange(value))
+    }
+
+    /// The id as YClients and the database store it.
+    pub fn get(self) -> i32 {
+        self.0
+    }
+}
+
+impl FromStr for SalonId {
+    type Err = InvalidSalonId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let trimmed = s.trim();
+        let value: i64 = trimmed
+            .parse()
+            .map_err(|_| InvalidSalonId::NotANumber(trimmed.to_owned()))?;
+        Self::new(value)
+    }
+}
+
+impl TryFrom<i64> for SalonId {
+    type Error = InvalidSalonId;
+
+    fn try_from(value: i64) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<SalonId> for i64 {
+    fn from(id: SalonId) -> Self {
+        i64::from(id.0)
+    }
+}
+
+impl fmt::Display for SalonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The WhatsApp session of one salon: `company_<salon_id>`, as the original system named it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(SalonId);
+
+/// A text that is not `company_<salon_id>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("session id must look like company_<salon_id>, got {0:?}")]
+pub struct InvalidSessionId(String);
+
+impl SessionId {
+    /// The session of this salon.
+    pub fn for_salon(salon_id: SalonId) -> Self {
+        Self(salon_id)
+    }
+
+    /// The salon the session belongs to.
+    pub fn salon_id(self) -> SalonId {
+        self.0
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = InvalidSessionId;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.strip_prefix("company_")
+            .filter(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|rest| rest.parse::<SalonId>().ok())
+            .map(SessionId)
+            .ok_or_else(|| InvalidSessionId(s.to_owned()))
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "company_{}", self.0)
+    }
+}
+
+/// Where a salon's integration stands (`companies.integration_status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntegrationStatus {
+    /// Registered from the marketplace; the owner has not linked WhatsApp yet.
+    PendingWhatsapp,
+    /// The activation callback to YClients is in flight.
+    Activating,
+    /// Activated in YClients; the bot works.
+    Active,
+    /// YClients refused the activation; the owner may retry.
+    ActivationFailed,
+    /// The salon stopped paying; the bot is silent, data kept.
+    Frozen,
+    /// The salon removed the application.
+    Uninstalled,
+}
+
+/// A text that is not one of the six statuses.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown integration status {0:?}")]
+pub struct InvalidIntegrationStatus(String);
+
+impl IntegrationStatus {
+    /// Every status, in lifecycle order.
+    pub const ALL: [IntegrationStatus; 6] = [
+        Self::PendingWhatsapp,
+        Self::Activating,
+        Self::Active,
+        Self::ActivationFailed,
+        Self::Frozen,
+        Self::Uninstalled,
+    ];
+
+    /// The value stored in the database and shown in the Temporal UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PendingWhatsapp => "pending_whatsapp",
+            Self::Activating => "activating",
+            Self::Active => "active",
+            Self::ActivationFailed => "activation_failed",
+            Self::Frozen => "frozen",
+            Self::Uninstalled => "uninstalled",
+        }
+    }
+}
+
+impl FromStr for IntegrationStatus {
+    type Err = InvalidIntegrationStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or_else(|| InvalidIntegrationStatus(s.to_owned()))
+    }
+}
+
+impl fmt::Display for IntegrationStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn salon_id_accepts_positive_numbers_only() {
+        assert_eq!("962302".parse::<SalonId>().unwrap().get(), 962302);
+        assert_eq!(" 7 ".parse::<SalonId>().unwrap().get(), 7);
+        assert!(matches!(
+            "0".parse::<SalonId>(),
+            Err(InvalidSalonId::OutOfRange(0))
+        ));
+        assert!(matches!(
+            "-5".parse::<SalonId>(),
+            Err(InvalidSalonId::OutOfRange(-5))
+        ));
+        assert!(matches!(
+            "abc".parse::<SalonId>(),
+            Err(InvalidSalonId::NotANumber(_))
+        ));
+        assert!(matches!(
+            "".parse::<SalonId>(),
+            Err(InvalidSalonId::NotANumber(_))
+        ));
+        assert!("99999999999".parse::<SalonId>().is_err());
+    }
+
+    #[test]
+    fn session_id_round_trips_and_rejects_other_shapes() {
+        let id: SessionId = "company_962302".parse().unwrap();
+        assert_eq!(id.salon_id().get(), 962302);
+        assert_eq!(id.to_string(), "company_962302");
+        for bad in [
+            "company_",
+            "company_-1",
+            "company_+1",
+            "962302",
+            "company_1x",
+            "Company_1",
+        ] {
+            assert!(bad.parse::<SessionId>().is_err(), "{bad} must be rejected");
+        }
+    }
+
+    #[test]
+    fn integration_status_round_trips_through_text() {
+        for status in IntegrationStatus::ALL {
+            assert_eq!(
+                status.as_str().parse::<IntegrationStatus>().unwrap(),
+                status
+            );
+        }
+        assert!("paused".parse::<IntegrationStatus>().is_err());
+    }
+}

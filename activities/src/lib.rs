@@ -1,0 +1,19 @@
+//! AI Admin's activities and everything they touch: domain types, PostgreSQL access,
+//! and the clients of external services (YClients now; Gemini and the WhatsApp gateway
+//! with later features), each behind a trait with a real implementation.
+//!
+//! Workflows (in `ai-admin-workflows`) only name the activities defined here; the
+//! worker (in `ai-admin-temporal`) registers them with their dependencies.
+//!
+//! # Layout
+//! - [`domain`] — validated values (`SalonId`, `SessionId`, `IntegrationStatus`).
+//! - [`secret`] — a string that never prints.
+//! - [`db`] — the pool, embedded migrations, one module per table.
+//! - [`yclients`] — the YClients trait, HTTP client, rate limiter and retries.
+//! - [`marketplace`] — activities of the onboarding/activation workflows.
+
+pub mod db;
+pub mod domain;
+pub mod marketplace;
+pub mod secret;
+pub mod yclients;
