@@ -1,0 +1,8 @@
+//! In-repo simulators of the external HTTP APIs AI Admin calls. They are real HTTP
+//! servers, so the code under test is always the real client; the demo uses them in
+//! place of the real services, and `ai-admin simulate <name> --port N` runs one alone.
+//!
+//! # Layout
+//! - [`yclients`] — the YClients API for seeded demo salons.
+
+pub mod yclients;

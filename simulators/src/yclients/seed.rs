@@ -1,0 +1,405 @@
+//! Deterministic demo salons: Russian names, services with prices, staff, clients,
+//! working schedules and records, generated from the salon id so every run (and every
+//! test) sees the same data. Sizes are parameters, so a benchmark can ask for a salon
+//! with 10 000 clients.
+
+use chrono::{Days, NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+/// How big a generated salon is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalonSize {
+    /// Services offered.
+    pub services: usize,
+    /// Masters.
+    pub staff: usize,
+    /// Clients in the base.
+    pub clients: usize,
+    /// Days of schedules from the start date.
+    pub schedule_days: usize,
+    /// Records (visits).
+    pub records: usize,
+}
+
+impl SalonSize {
+    /// A small salon, the size of the demo ones.
+    pub const DEMO: SalonSize = SalonSize {
+        services: 12,
+        staff: 4,
+        clients: 40,
+        schedule_days: 30,
+        records: 25,
+    };
+}
+
+/// A service category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Category {
+    /// YClients id.
+    pub id: i64,
+    /// Name.
+    pub title: String,
+}
+
+/// A service with its price range and duration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// YClients id.
+    pub id: i64,
+    /// Category id.
+    pub category_id: i64,
+    /// Name, e.g. «Стрижка мужская».
+    pub title: String,
+    /// Lowest price, roubles.
+    pub price_min: u32,
+    /// Highest price, roubles.
+    pub price_max: u32,
+    /// Minutes.
+    pub duration_minutes: u32,
+}
+
+/// A master.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Staff {
+    /// YClients id.
+    pub id: i64,
+    /// Full name.
+    pub name: String,
+    /// What they do.
+    pub specialization: String,
+    /// 0–5.
+    pub rating: f32,
+}
+
+/// A client of the salon.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// YClients id.
+    pub id: i64,
+    /// Full name.
+    pub name: String,
+    /// Digits, `7…`.
+    pub phone: String,
+    /// Past visits.
+    pub visits: u32,
+}
+
+/// One master's working hours on one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkingDay {
+    /// Master.
+    pub staff_id: i64,
+    /// Day.
+    pub date: NaiveDate,
+    /// Start of work.
+    pub from: NaiveTime,
+    /// End of work.
+    pub to: NaiveTime,
+}
+
+/// A visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// YClients record id (unique across salons).
+    pub id: i64,
+    /// Master.
+    pub staff_id: i64,
+    /// Service.
+    pub service_id: i64,
+    /// Client.
+    pub client_id: i64,
+    /// Day.
+    pub date: NaiveDate,
+    /// Start time (salon local).
+    pub time: NaiveTime,
+}
+
+/// A salon and everything in it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Salon {
+    /// YClients company id.
+    pub id: i64,
+    /// Name.
+    pub title: String,
+    /// Contact phone.
+    pub phone: String,
+    /// Contact email.
+    pub email: String,
+    /// Address.
+    pub address: String,
+    /// IANA time zone.
+    pub timezone_name: String,
+    /// Service categories.
+    pub categories: Vec<Category>,
+    /// Services.
+    pub services: Vec<Service>,
+    /// Masters.
+    pub staff: Vec<Staff>,
+    /// Clients.
+    pub clients: Vec<Client>,
+    /// Working hours.
+    pub schedules: Vec<WorkingDay>,
+    /// Visits.
+    pub records: Vec<Record>,
+}
+
+const CATEGORIES: [&str; 4] = [
+    "Парикмахерские услуги",
+    "Ногтевой сервис",
+    "Косметология",
+    "Брови и ресницы",
+];
+const SERVICES: [(usize, &str, u32, u32); 12] = [
+    (0, "Стрижка мужская", 1200, 60),
+    (0, "Стрижка женская", 1800, 60),
+    (0, "Окрашивание волос", 4500, 120),
+    (0, "Укладка", 1500, 45),
+    (1, "Маникюр с покрытием гель-лак", 2200, 90),
+    (1, "Педикюр", 2800, 90),
+    (1, "Снятие покрытия", 500, 30),
+    (2, "Чистка лица", 3500, 75),
+    (2, "Массаж лица", 2500, 45),
+    (3, "Коррекция бровей", 800, 30),
+    (3, "Окрашивание бровей", 700, 30),
+    (3, "Наращивание ресниц", 3000, 120),
+];
+const FIRST_NAMES: [&str; 12] = [
+    "Анна",
+    "Мария",
+    "Елена",
+    "Ольга",
+    "Наталья",
+    "Ирина",
+    "Светлана",
+    "Татьяна",
+    "Дмитрий",
+    "Алексей",
+    "Сергей",
+    "Андрей",
+];
+const LAST_NAMES: [&str; 12] = [
+    "Иванова",
+    "Смирнова",
+    "Кузнецова",
+    "Попова",
+    "Васильева",
+    "Петрова",
+    "Соколова",
+    "Михайлова",
+    "Новиков",
+    "Фёдоров",
+    "Морозов",
+    "Волков",
+];
+const SPECIALIZATIONS: [&str; 4] = [
+    "Парикмахер-стилист",
+    "Мастер маникюра",
+    "Косметолог",
+    "Бровист",
+];
+
+/// A tiny deterministic generator (splitmix64): the simulator needs repeatable data,
+/// not good randomness.
+struct Sequence(u64);
+
+impl Sequence {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+impl Salon {
+    /// Builds a salon of `size` whose schedules start on `start`.
+    pub fn generate(
+        id: i64,
+        title: &str,
+        timezone_name: &str,
+        size: SalonSize,
+        start: NaiveDate,
+    ) -> Salon {
+        let mut seq = Sequence(id as u64);
+        let categories: Vec<Category> = CATEGORIES
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Category {
+                id: id * 100 + i as i64 + 1,
+                title: (*name).to_owned(),
+            })
+            .collect();
+        let services = (0..size.services)
+            .map(|i| {
+                let (category, name, price, minutes) = SERVICES[i % SERVICES.len()];
+                let round = i / SERVICES.len();
+                Service {
+                    id: id * 10_000 + i as i64 + 1,
+                    category_id: categories[category].id,
+                    title: if round == 0 {
+                        name.to_owned()
+                    } else {
+                        format!("{name} (вариант {})", round + 1)
+                    },
+                    price_min: price,
+                    price_max: price + 500 * (i as u32 % 3),
+                    duration_minutes: minutes,
+                }
+            })
+            .collect::<Vec<_>>();
+        let staff = (0..size.staff)
+            .map(|i| Staff {
+                id: id * 1_000 + i as i64 + 1,
+                name: format!(
+                    "{} {}",
+                    FIRST_NAMES[seq.below(FIRST_NAMES.len())],
+                    LAST_NAMES[seq.below(LAST_NAMES.len())]
+                ),
+                specialization: SPECIALIZATIONS[i % SPECIALIZATIONS.len()].to_owned(),
+                rating: 4.0 + (seq.below(11) as f32) / 10.0,
+            })
+            .collect::<Vec<_>>();
+        let clients = (0..size.clients)
+            .map(|i| Client {
+                id: id * 100_000 + i as i64 + 1,
+                name: format!(
+                    "{} {}",
+                    FIRST_NAMES[seq.below(FIRST_NAMES.len())],
+                    LAST_NAMES[seq.below(LAST_NAMES.len())]
+                ),
+                phone: format!("79{:09}", (id as u64 * 7919 + i as u64) % 1_000_000_000),
+                visits: seq.below(20) as u32,
+            })
+            .collect::<Vec<_>>();
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default();
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default();
+        let eight_pm = NaiveTime::from_hms_opt(20, 0, 0).unwrap_or_default();
+        let nine_pm = NaiveTime::from_hms_opt(21, 0, 0).unwrap_or_default();
+        let schedules = (0..size.schedule_days)
+            .flat_map(|day| {
+                let date = start + Days::new(day as u64);
+                staff
+                    .iter()
+                    .enumerate()
+                    // Each master has one day off in four, on a different day.
+                    .filter(move |(i, _)| day % 4 != i % 4)
+                    .map(move |(i, master)| WorkingDay {
+                        staff_id: master.id,
+                        date,
+                        from: if i % 2 == 0 { nine } else { ten },
+                        to: if i % 2 == 0 { eight_pm } else { nine_pm },
+                    })
+            })
+            .collect::<Vec<_>>();
+        let records = if schedules.is_empty() || services.is_empty() || clients.is_empty() {
+            Vec::new()
+        } else {
+            (0..size.records)
+                .map(|i| {
+                    let day = &schedules[seq.below(schedules.len())];
+                    Record {
+                        id: id * 1_000_000 + i as i64 + 1,
+                        staff_id: day.staff_id,
+                        service_id: services[seq.below(services.len())].id,
+                        client_id: clients[seq.below(clients.len())].id,
+                        date: day.date,
+                        time: day.from + chrono::Duration::hours(seq.below(8) as i64),
+                    }
+                })
+                .collect()
+        };
+        Salon {
+            id,
+            title: title.to_owned(),
+            phone: format!("7495{:07}", id % 10_000_000),
+            email: format!("salon{id}@example.ru"),
+            address: format!("г. Москва, ул. Тверская, д. {}", id % 100 + 1),
+            timezone_name: timezone_name.to_owned(),
+            categories,
+            services,
+            staff,
+            clients,
+            schedules,
+            records,
+        }
+    }
+
+    /// The demo salons the simulator starts with; 962302 is the salon of the original spec.
+    pub fn demo_salons(start: NaiveDate) -> Vec<Salon> {
+        [
+            (962302, "Салон красоты «Элегант»", "Europe/Moscow"),
+            (962303, "Барбершоп «Борода»", "Europe/Samara"),
+            (962304, "Студия маникюра «Лак и Лоск»", "Asia/Yekaterinburg"),
+        ]
+        .into_iter()
+        .map(|(id, title, zone)| Salon::generate(id, title, zone, SalonSize::DEMO, start))
+        .collect()
+    }
+
+    /// The `data` of `GET /api/v1/company/{id}`.
+    pub fn company_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "title": self.title,
+            "public_title": self.title,
+            "country": "Россия",
+            "city": "Москва",
+            "timezone_name": self.timezone_name,
+            "address": self.address,
+            "phone": self.phone,
+            "phones": [self.phone],
+            "email": self.email,
+            "active": 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn start() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+    }
+
+    #[test]
+    fn generation_is_deterministic_and_sized() {
+        let size = SalonSize {
+            services: 30,
+            staff: 5,
+            clients: 1000,
+            schedule_days: 30,
+            records: 200,
+        };
+        let a = Salon::generate(42, "Тест", "Europe/Moscow", size, start());
+        let b = Salon::generate(42, "Тест", "Europe/Moscow", size, start());
+        assert_eq!(a, b);
+        assert_eq!(a.services.len(), 30);
+        assert_eq!(a.clients.len(), 1000);
+        assert_eq!(a.records.len(), 200);
+        let mut ids: Vec<_> = a.services.iter().map(|s| s.title.clone()).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), 30, "service names are distinct");
+        assert!(
+            a.records
+                .iter()
+                .all(|r| a.staff.iter().any(|s| s.id == r.staff_id))
+        );
+    }
+
+    #[test]
+    fn demo_salons_include_the_spec_salon() {
+        let salons = Salon::demo_salons(start());
+        assert!(salons.iter().any(|s| s.id == 962302));
+        assert!(
+            salons
+                .iter()
+                .all(|s| !s.services.is_empty() && !s.clients.is_empty())
+        );
+    }
+}

@@ -1,0 +1,183 @@
+//! What the YClients simulator knows and remembers: its salons, every request it got,
+//! and the faults a test asked it to inject.
+
+use super::seed::Salon;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+/// One request as the simulator received it (tests assert on these).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordedRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path without the query.
+    pub path: String,
+    /// Raw query string.
+    pub query: Option<String>,
+    /// `Authorization` header as sent.
+    pub authorization: Option<String>,
+    /// `Accept` header as sent.
+    pub accept: Option<String>,
+    /// JSON body, when there was one.
+    pub body: Option<serde_json::Value>,
+    /// Status the simulator answered with.
+    pub status: u16,
+}
+
+/// "Answer the next `times` requests under `path_prefix` with `status`."
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Only requests with this method (any when absent).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Requests whose path starts with this.
+    pub path_prefix: String,
+    /// Status to answer with.
+    pub status: u16,
+    /// Body to answer with (a YClients-style error envelope when absent).
+    #[serde(default)]
+    pub body: Option<String>,
+    /// `Retry-After` seconds, for 429s.
+    #[serde(default)]
+    pub retry_after_secs: Option<u64>,
+    /// Delay before answering, to simulate a slow YClients.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// How many requests it applies to.
+    pub times: u32,
+}
+
+impl Fault {
+    /// The next `times` requests under `path_prefix` get `status`.
+    pub fn status(path_prefix: &str, status: u16, times: u32) -> Self {
+        Self {
+            method: None,
+            path_prefix: path_prefix.to_owned(),
+            status,
+            body: None,
+            retry_after_secs: None,
+            delay_ms: 0,
+            times,
+        }
+    }
+
+    /// The delay as a duration.
+    pub fn delay(&self) -> Duration {
+        Duration::from_millis(self.delay_ms)
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    salons: BTreeMap<i64, Salon>,
+    requests: Vec<RecordedRequest>,
+    faults: VecDeque<Fault>,
+}
+
+/// Shared state of one simulator instance; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SimState {
+    partner_token: Arc<str>,
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl SimState {
+    /// A simulator accepting `partner_token` and knowing `salons`.
+    pub fn new(partner_token: &str, salons: Vec<Salon>) -> Self {
+        let inner = Inner {
+            salons: salons.into_iter().map(|s| (s.id, s)).collect(),
+            ..Inner::default()
+        };
+        Self {
+            partner_token: partner_token.into(),
+            inner: Arc::new(Mutex::new(inner)),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves plain data behind; keep serving.
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The token requests must carry.
+    pub fn partner_token(&self) -> &str {
+        &self.partner_token
+    }
+
+    /// Adds (or replaces) a salon.
+    pub fn add_salon(&self, salon: Salon) {
+        self.lock().salons.insert(salon.id, salon);
+    }
+
+    /// A copy of one salon.
+    pub fn salon(&self, id: i64) -> Option<Salon> {
+        self.lock().salons.get(&id).cloned()
+    }
+
+    /// Every request so far, oldest first.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.lock().requests.clone()
+    }
+
+    /// Forgets the request log.
+    pub fn clear_requests(&self) {
+        self.lock().requests.clear();
+    }
+
+    pub(crate) fn record(&self, request: RecordedRequest) {
+        self.lock().requests.push(request);
+    }
+
+    /// Queues a fault; faults apply in the order they were added.
+    pub fn inject(&self, fault: Fault) {
+        self.lock().faults.push_back(fault);
+    }
+
+    /// Takes one use of the first fault matching this request, if any.
+    pub(crate) fn take_fault(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut inner = self.lock();
+        let index = inner.faults.iter().position(|fault| {
+            path.starts_with(&fault.path_prefix)
+                && fault
+                    .method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+        })?;
+        let fault = inner.faults.get_mut(index)?;
+        fault.times = fault.times.saturating_sub(1);
+        let taken = fault.clone();
+        if fault.times == 0 {
+            inner.faults.remove(index);
+        }
+        Some(taken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_are_used_up_in_order() {
+        let state = SimState::new("t", Vec::new());
+        state.inject(Fault::status("/api/v1/company", 500, 2));
+        state.inject(Fault::status("/api/v1", 503, 1));
+        assert_eq!(
+            state.take_fault("GET", "/api/v1/company/1").unwrap().status,
+            500
+        );
+        assert_eq!(
+            state.take_fault("GET", "/api/v1/company/1").unwrap().status,
+            500
+        );
+        assert_eq!(
+            state.take_fault("GET", "/api/v1/company/1").unwrap().status,
+            503
+        );
+        assert!(state.take_fault("GET", "/api/v1/company/1").is_none());
+    }
+}
