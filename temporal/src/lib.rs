@@ -1,0 +1,19 @@
+//! Temporal wiring for AI Admin: connecting, registering search attributes, running the
+//! worker, and the calls the API makes to workflows (start, signal, query).
+//!
+//! # Layout
+//! - [`connection`] — [`TemporalConfig`] and connecting with start-up retries.
+//! - [`search_attributes`] — `SalonId`/`IntegrationStatus` registered if missing.
+//! - [`worker`] — registration of every workflow and activity; the worker runner.
+//! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
+//!
+//! The scripts that fetch and start the Temporal dev server for the demo and the tests
+//! live beside this crate in `temporal/scripts/`.
+
+pub mod connection;
+pub mod onboarding;
+pub mod search_attributes;
+pub mod worker;
+
+pub use connection::TemporalConfig;
+pub use temporalio_client::Client;

@@ -1,0 +1,68 @@
+//! Starting, signalling and querying `onboarding-<salon_id>` from the API.
+
+use crate::connection::TemporalConfig;
+use ai_admin_activities::domain::{IntegrationStatus, SalonId};
+use ai_admin_workflows::ids;
+use ai_admin_workflows::onboarding::{OnboardingInput, OnboardingWorkflow, Progress};
+use ai_admin_workflows::search_attributes::{INTEGRATION_STATUS, SALON_ID};
+use anyhow::Context as _;
+use std::time::Duration;
+use temporalio_client::{
+    Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
+    WorkflowStartOptions,
+    errors::{WorkflowQueryError, WorkflowStartError},
+};
+use temporalio_common::search_attributes::SearchAttributes;
+
+/// Upper bound for one call to Temporal made while a person waits.
+const INTERACTIVE_RPC_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Starts the salon's onboarding, or finds the one already running (a second redirect
+/// for the same salon must not start a second one). Returns its run id.
+pub async fn start_or_reuse(
+    client: &Client,
+    config: &TemporalConfig,
+    input: OnboardingInput,
+) -> anyhow::Result<String> {
+    let workflow_id = ids::onboarding(input.salon_id);
+    let options = WorkflowStartOptions::new(config.task_queue.clone(), workflow_id.clone())
+        .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+        .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicate)
+        .search_attributes(SearchAttributes::new([
+            SALON_ID.value_set(input.salon_id.into()),
+            INTEGRATION_STATUS.value_set(IntegrationStatus::PendingWhatsapp.as_str().to_owned()),
+        ]))
+        .static_summary(format!("Onboarding of salon {}", input.salon_id))
+        .rpc_options(interactive_rpc())
+        .build();
+    match client
+        .start_workflow(OnboardingWorkflow::run, input, options)
+        .await
+    {
+        Ok(handle) => Ok(handle.run_id().unwrap_or_default().to_owned()),
+        Err(WorkflowStartError::AlreadyStarted { run_id, .. }) => Ok(run_id.unwrap_or_default()),
+        Err(error) => Err(error).with_context(|| format!("Failed to start workflow {workflow_id}")),
+    }
+}
+
+/// The onboarding's `progress`, or `None` when the salon has no onboarding workflow.
+pub async fn progress(client: &Client, salon_id: SalonId) -> anyhow::Result<Option<Progress>> {
+    let handle = client.get_workflow_handle::<OnboardingWorkflow>(ids::onboarding(salon_id));
+    let options = WorkflowQueryOptions::builder()
+        .rpc_options(interactive_rpc())
+        .build();
+    match handle
+        .query(OnboardingWorkflow::progress, (), options)
+        .await
+    {
+        Ok(progress) => Ok(Some(progress)),
+        Err(WorkflowQueryError::NotFound(_)) => Ok(None),
+        Err(error) => Err(error).context("Failed to query the onboarding progress"),
+    }
+}
+
+fn interactive_rpc() -> temporalio_client::RpcOptions {
+    temporalio_client::RpcOptions::builder()
+        .timeout(INTERACTIVE_RPC_TIMEOUT)
+        .build()
+}

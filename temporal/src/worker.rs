@@ -1,0 +1,87 @@
+//! The Temporal worker: one function registers every workflow and activity, and
+//! [`spawn_worker`] runs it beside the API in the same tokio runtime.
+//!
+//! The SDK's `Worker::run` future is `!Send` (workflows live in a `LocalSet`), so it
+//! cannot be `tokio::spawn`ed. It is driven on a blocking-pool thread with
+//! `Handle::block_on`, which keeps one runtime (and one database pool) for the whole
+//! process; activities are still spawned onto the runtime's worker threads by the SDK.
+
+use ai_admin_activities::marketplace::MarketplaceActivities;
+use ai_admin_workflows::onboarding::OnboardingWorkflow;
+use anyhow::Context as _;
+use sqlx::PgPool;
+use temporalio_client::Client;
+use temporalio_sdk::runtime::RuntimeOptions;
+use temporalio_sdk::{Runtime, Worker, WorkerOptions};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// What the activities need: everything they touch outside Temporal.
+#[derive(Debug, Clone)]
+pub struct ActivityDeps {
+    /// The application database.
+    pub db: PgPool,
+}
+
+/// Every workflow and activity of AI Admin, on `task_queue`.
+fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<WorkerOptions> {
+    Ok(WorkerOptions::new(task_queue)
+        .register_workflow::<OnboardingWorkflow>()
+        .context("Failed to register the onboarding workflow")?
+        .register_activities(MarketplaceActivities::new(deps.db))
+        .build())
+}
+
+/// A worker polling in the background.
+pub struct RunningWorker {
+    shutdown: Box<dyn Fn() + Send + Sync>,
+    done: JoinHandle<anyhow::Result<()>>,
+}
+
+impl std::fmt::Debug for RunningWorker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningWorker").finish_non_exhaustive()
+    }
+}
+
+impl RunningWorker {
+    /// Stops polling, lets in-flight tasks finish, and waits for the worker to end.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        (self.shutdown)();
+        self.done
+            .await
+            .context("The Temporal worker thread panicked")?
+    }
+}
+
+/// Starts a worker on `task_queue` and returns once it is polling.
+pub async fn spawn_worker(
+    client: Client,
+    task_queue: String,
+    deps: ActivityDeps,
+) -> anyhow::Result<RunningWorker> {
+    let runtime_handle = tokio::runtime::Handle::current();
+    let (ready_tx, ready_rx) = oneshot::channel::<Box<dyn Fn() + Send + Sync>>();
+    let done = tokio::task::spawn_blocking(move || {
+        runtime_handle.block_on(async move {
+            let runtime = Runtime::from_current_tokio(RuntimeOptions::default())
+                .context("Failed to create the Temporal SDK runtime")?;
+            let options = worker_options(&task_queue, deps)?;
+            let mut worker = Worker::new(&runtime, client, options)
+                .context("Failed to create the Temporal worker")?;
+            // The receiver only goes away when the caller gave up waiting; the worker
+            // then still runs until the process ends.
+            let _ = ready_tx.send(Box::new(worker.shutdown_handle()));
+            tracing::info!(task_queue, "Temporal worker polling");
+            worker.run().await.context("The Temporal worker failed")
+        })
+    });
+    match ready_rx.await {
+        Ok(shutdown) => Ok(RunningWorker { shutdown, done }),
+        Err(_) => Err(done
+            .await
+            .context("The Temporal worker thread panicked")?
+            .err()
+            .unwrap_or_else(|| anyhow::anyhow!("The Temporal worker stopped before polling"))),
+    }
+}
