@@ -1,0 +1,9 @@
+//! Who is calling: onboarding tokens (issued by the registration redirect, presented by
+//! the owner's page) and YClients' signed `user_data`.
+
+pub mod bearer;
+pub mod token;
+pub mod user_data;
+
+pub use bearer::OnboardingAuth;
+pub use token::{OnboardingClaims, TOKEN_TTL, TokenError, TokenKeys, TokenUser};

@@ -1,0 +1,135 @@
+//! YClients' signed `user_data`: base64 JSON describing the installing user, with
+//! `user_data_sign` = hex HMAC-SHA256 keyed with our partner token. Sources disagree on
+//! whether the HMAC covers the base64 text or the decoded JSON, so both are accepted.
+//! Comparisons are constant-time (`Mac::verify_slice`).
+
+use ai_admin_activities::secret::Secret;
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+/// The user YClients vouches for.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct SignedUser {
+    /// YClients user id.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub id: Option<String>,
+    /// Name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub phone: Option<String>,
+    /// Email.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+/// Why `user_data` was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserDataError {
+    /// The signature does not match (or is not hex).
+    #[error("user_data_sign does not match user_data")]
+    BadSignature,
+    /// Signed correctly but not base64 JSON.
+    #[error("user_data is not base64-encoded JSON")]
+    Malformed,
+}
+
+/// Verifies the signature, then decodes the user.
+pub fn verify(
+    user_data: &str,
+    signature_hex: &str,
+    partner_token: &Secret,
+) -> Result<SignedUser, UserDataError> {
+    let signature = hex::decode(signature_hex.trim()).map_err(|_| UserDataError::BadSignature)?;
+    let decoded = STANDARD
+        .decode(user_data)
+        .or_else(|_| URL_SAFE.decode(user_data))
+        .ok();
+    let signed_over_base64 = hmac_matches(partner_token, user_data.as_bytes(), &signature);
+    let signed_over_json = decoded
+        .as_deref()
+        .is_some_and(|json| hmac_matches(partner_token, json, &signature));
+    if !(signed_over_base64 || signed_over_json) {
+        return Err(UserDataError::BadSignature);
+    }
+    let json = decoded.ok_or(UserDataError::Malformed)?;
+    serde_json::from_slice(&json).map_err(|_| UserDataError::Malformed)
+}
+
+fn hmac_matches(key: &Secret, message: &[u8], signature: &[u8]) -> bool {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key.expose().as_bytes()) else {
+        return false;
+    };
+    mac.update(message);
+    mac.verify_slice(signature).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(key: &str, message: &[u8]) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
+        mac.update(message);
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    const JSON: &str = r#"{"id":123,"name":"Анна","phone":"79001234567","email":"a@b.ru","salon_name":"Элегант","is_approved":true}"#;
+
+    #[test]
+    fn accepts_a_signature_over_the_base64_text_or_over_the_json() {
+        let key = Secret::new("partner");
+        let encoded = STANDARD.encode(JSON);
+        for signature in [
+            sign("partner", encoded.as_bytes()),
+            sign("partner", JSON.as_bytes()),
+        ] {
+            let user = verify(&encoded, &signature, &key).unwrap();
+            assert_eq!(user.id.as_deref(), Some("123"));
+            assert_eq!(user.name.as_deref(), Some("Анна"));
+        }
+    }
+
+    #[test]
+    fn rejects_forged_or_malformed_signatures() {
+        let key = Secret::new("partner");
+        let encoded = STANDARD.encode(JSON);
+        let forged = sign("someone-else", encoded.as_bytes());
+        assert_eq!(
+            verify(&encoded, &forged, &key),
+            Err(UserDataError::BadSignature)
+        );
+        assert_eq!(
+            verify(&encoded, "zz-not-hex", &key),
+            Err(UserDataError::BadSignature)
+        );
+        let tampered = STANDARD.encode(JSON.replace("123", "124"));
+        let signature = sign("partner", encoded.as_bytes());
+        assert_eq!(
+            verify(&tampered, &signature, &key),
+            Err(UserDataError::BadSignature)
+        );
+    }
+
+    #[test]
+    fn signed_garbage_is_malformed() {
+        let key = Secret::new("partner");
+        let signature = sign("partner", b"%%%");
+        assert_eq!(
+            verify("%%%", &signature, &key),
+            Err(UserDataError::Malformed)
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! The command line: `serve` (API + worker), `migrate`, and `simulate yclients`.
+
+use crate::config::{Config, dev_defaults};
+use crate::startup::Application;
+use crate::telemetry;
+use ai_admin_activities::db;
+use ai_admin_simulators::yclients::{self, Salon, SimState};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+
+/// AI Admin: the WhatsApp assistant for YClients salons.
+#[derive(Debug, Parser)]
+#[command(name = "ai-admin", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP API and the Temporal worker (configured by environment variables).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Run a simulator of an external API on its own.
+    Simulate {
+        #[command(subcommand)]
+        service: Simulated,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Simulated {
+    /// The YClients API with the seeded demo salons.
+    Yclients {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 3001)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Partner token to accept (default: YCLIENTS_PARTNER_TOKEN, else the dev token).
+        #[arg(long, env = "YCLIENTS_PARTNER_TOKEN", default_value = dev_defaults::PARTNER_TOKEN, hide_env_values = true)]
+        partner_token: String,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Simulate {
+            service:
+                Simulated::Yclients {
+                    port,
+                    host,
+                    partner_token,
+                },
+        } => simulate_yclients(&host, port, &partner_token).await,
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.app_env);
+    let application = Application::build(config).await?;
+    application.run_until_stopped(shutdown_signal()).await
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    telemetry::init(config.app_env);
+    let pool = db::connect_lazy(config.database_url.expose(), 2)?;
+    db::migrate(&pool).await?;
+    tracing::info!("migrations applied");
+    Ok(())
+}
+
+async fn simulate_yclients(host: &str, port: u16, partner_token: &str) -> anyhow::Result<()> {
+    telemetry::init(crate::config::AppEnv::Development);
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("Failed to listen on {host}:{port}"))?;
+    let salons = Salon::demo_salons(chrono::Utc::now().date_naive());
+    let ids: Vec<i64> = salons.iter().map(|s| s.id).collect();
+    let simulator = yclients::spawn(listener, SimState::new(partner_token, salons))?;
+    tracing::info!(url = %simulator.base_url(), salons = ?ids, "YClients simulator listening");
+    shutdown_signal().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,365 @@
+//! The process configuration: every environment variable of ARCHITECTURE.md, read once
+//! at start-up into one typed struct. A missing or invalid value stops start-up with one
+//! line naming the variable; secret values are never echoed.
+
+use ai_admin_activities::secret::Secret;
+use ai_admin_temporal::TemporalConfig;
+use std::path::PathBuf;
+
+/// Which kind of deployment this is; production refuses insecure defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    /// A developer machine or the test suite: secrets fall back to fixed dev values.
+    Development,
+    /// Real salons: every secret must be given.
+    Production,
+}
+
+/// How WhatsApp is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhatsAppMode {
+    /// In-process simulated phones with a control API (dev and tests).
+    Simulator,
+    /// Real WhatsApp through whatsapp-rust.
+    Live,
+}
+
+/// YClients access.
+#[derive(Debug, Clone)]
+pub struct YClientsSettings {
+    /// API root.
+    pub base_url: String,
+    /// Our partner token (`Authorization: Bearer …`, also the `user_data` HMAC key).
+    pub partner_token: Secret,
+    /// Our marketplace application id, sent in the activation callback.
+    pub app_id: String,
+    /// Outbound requests per second for the whole process; 0 disables the limit.
+    pub rate_limit_rps: f64,
+}
+
+/// Gemini access (used by the assistant).
+#[derive(Debug, Clone)]
+pub struct GeminiSettings {
+    /// API root.
+    pub base_url: String,
+    /// `x-goog-api-key`; the assistant cannot answer without it.
+    pub api_key: Option<Secret>,
+    /// Model name.
+    pub model: String,
+}
+
+/// Everything the process is configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Development or production.
+    pub app_env: AppEnv,
+    /// HTTP port to listen on (0 picks a free one, for tests).
+    pub port: u16,
+    /// Public URL of this deployment; links and the webhook URL are built from it.
+    pub base_url: String,
+    /// PostgreSQL URL (may carry a password).
+    pub database_url: Secret,
+    /// Temporal frontend, namespace, task queue, UI.
+    pub temporal: TemporalConfig,
+    /// HS256 key of the onboarding tokens.
+    pub jwt_secret: Secret,
+    /// YClients access.
+    pub yclients: YClientsSettings,
+    /// When set, webhooks must carry `X-Signature: sha256=<hex HMAC>` of their body.
+    pub webhook_secret: Option<Secret>,
+    /// Gemini access.
+    pub gemini: GeminiSettings,
+    /// Simulated or live WhatsApp.
+    pub whatsapp_mode: WhatsAppMode,
+    /// WhatsApp session stores and other local state.
+    pub data_dir: PathBuf,
+}
+
+/// Why the configuration cannot be used; the message names the variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is absent or empty.
+    #[error("missing required environment variable {name}: {meaning}")]
+    Missing {
+        /// The variable.
+        name: &'static str,
+        /// What it is for.
+        meaning: &'static str,
+    },
+    /// A variable is set to something unusable.
+    #[error("invalid environment variable {name}: {reason}")]
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong (never the secret value itself).
+        reason: String,
+    },
+}
+
+/// Fixed values that make `ai-admin serve` work on a developer machine with no `.env`:
+/// the dev command and the tests use the same ones for the YClients simulator.
+pub mod dev_defaults {
+    /// Partner token the simulator accepts by default.
+    pub const PARTNER_TOKEN: &str = "dev-partner-token";
+    /// Marketplace application id used in development.
+    pub const APP_ID: &str = "ai-admin-dev";
+    /// JWT key used in development; production must set its own.
+    pub const JWT_SECRET: &str = "dev-only-jwt-secret-do-not-use-in-production";
+}
+
+/// Reads variables through `lookup`, so tests need not touch the process environment.
+struct Env<F> {
+    lookup: F,
+}
+
+impl<F: Fn(&str) -> Option<String>> Env<F> {
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or_else(|| default.to_owned())
+    }
+
+    /// Required in production; in development falls back to `dev_default`.
+    fn secret(
+        &self,
+        name: &'static str,
+        meaning: &'static str,
+        app_env: AppEnv,
+        dev_default: &str,
+    ) -> Result<Secret, ConfigError> {
+        match (self.get(name), app_env) {
+            (Some(value), _) => Ok(Secret::new(value)),
+            (None, AppEnv::Development) => Ok(Secret::new(dev_default)),
+            (None, AppEnv::Production) => Err(ConfigError::Missing { name, meaning }),
+        }
+    }
+
+    fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
+        let value = self.or(name, default);
+        let valid = ["http://", "https://"]
+            .iter()
+            .any(|scheme| value.starts_with(scheme) && value.len() > scheme.len());
+        if valid {
+            Ok(value.trim_end_matches('/').to_owned())
+        } else {
+            Err(ConfigError::Invalid {
+                name,
+                reason: format!("{value:?} is not an http(s) URL"),
+            })
+        }
+    }
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if there is one).
+    pub fn from_env() -> Result<Config, ConfigError> {
+        // A missing .env is normal; a malformed one is worth a warning, not a stop.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            tracing::warn!(%error, "ignoring unreadable .env file");
+        }
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let env = Env { lookup };
+        let app_env = match env.or("APP_ENV", "development").as_str() {
+            "development" | "dev" | "test" => AppEnv::Development,
+            "production" | "prod" => AppEnv::Production,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "APP_ENV",
+                    reason: format!("{other:?} is neither development nor production"),
+                });
+            }
+        };
+        let port = env
+            .or("PORT", "3000")
+            .parse::<u16>()
+            .map_err(|_| ConfigError::Invalid {
+                name: "PORT",
+                reason: "must be a port number (0–65535)".to_owned(),
+            })?;
+        let database_url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+            name: "DATABASE_URL",
+            meaning: "PostgreSQL URL, e.g. postgres://user@localhost:5432/ai_admin",
+        })?;
+        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_URL",
+                reason: "must start with postgres:// or postgresql://".to_owned(),
+            });
+        }
+        let rate_limit_rps = env
+            .or("YCLIENTS_RATE_LIMIT_RPS", "5")
+            .parse::<f64>()
+            .ok()
+            .filter(|rps| rps.is_finite() && *rps >= 0.0)
+            .ok_or(ConfigError::Invalid {
+                name: "YCLIENTS_RATE_LIMIT_RPS",
+                reason: "must be a number of requests per second, 0 or more".to_owned(),
+            })?;
+        let whatsapp_default = match app_env {
+            AppEnv::Development => "simulator",
+            AppEnv::Production => "live",
+        };
+        let whatsapp_mode = match env.or("WHATSAPP_MODE", whatsapp_default).as_str() {
+            "simulator" => WhatsAppMode::Simulator,
+            "live" => WhatsAppMode::Live,
+            other => {
+                return Err(ConfigError::Invalid {
+                    name: "WHATSAPP_MODE",
+                    reason: format!("{other:?} is neither simulator nor live"),
+                });
+            }
+        };
+        let jwt_secret = env.secret(
+            "JWT_SECRET",
+            "HS256 key for onboarding tokens",
+            app_env,
+            dev_defaults::JWT_SECRET,
+        )?;
+        if app_env == AppEnv::Production && jwt_secret.expose().len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "JWT_SECRET",
+                reason: "must be at least 32 characters in production".to_owned(),
+            });
+        }
+        let app_id = env
+            .secret(
+                "YCLIENTS_APP_ID",
+                "our marketplace application id",
+                app_env,
+                dev_defaults::APP_ID,
+            )?
+            .expose()
+            .to_owned();
+
+        Ok(Config {
+            app_env,
+            port,
+            base_url: env.url("BASE_URL", "http://localhost:3000")?,
+            database_url: Secret::new(database_url),
+            temporal: TemporalConfig {
+                address: env.url("TEMPORAL_ADDRESS", "http://localhost:7233")?,
+                namespace: env.or("TEMPORAL_NAMESPACE", "default"),
+                task_queue: env.or("TEMPORAL_TASK_QUEUE", "ai-admin"),
+                ui_url: env.url("TEMPORAL_UI_URL", "http://localhost:8233")?,
+            },
+            jwt_secret,
+            yclients: YClientsSettings {
+                base_url: env.url("YCLIENTS_BASE_URL", "https://api.yclients.com")?,
+                partner_token: env.secret(
+                    "YCLIENTS_PARTNER_TOKEN",
+                    "partner token for the YClients API",
+                    app_env,
+                    dev_defaults::PARTNER_TOKEN,
+                )?,
+                app_id,
+                rate_limit_rps,
+            },
+            webhook_secret: env.get("WEBHOOK_SECRET").map(Secret::new),
+            gemini: GeminiSettings {
+                base_url: env.url(
+                    "GEMINI_BASE_URL",
+                    "https://generativelanguage.googleapis.com",
+                )?,
+                api_key: env.get("GEMINI_API_KEY").map(Secret::new),
+                model: env.or("GEMINI_MODEL", "gemini-2.5-flash"),
+            },
+            whatsapp_mode,
+            data_dir: PathBuf::from(env.or("DATA_DIR", "./.data")),
+        })
+    }
+
+    /// The URL YClients posts webhooks to.
+    pub fn webhook_url(&self) -> String {
+        format!("{}/webhook/yclients", self.base_url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    const DB: (&str, &str) = ("DATABASE_URL", "postgres://postgres@localhost/ai_admin");
+
+    #[test]
+    fn development_runs_on_defaults() {
+        let config = config(&[DB]).unwrap();
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.port, 3000);
+        assert_eq!(config.temporal.task_queue, "ai-admin");
+        assert_eq!(config.whatsapp_mode, WhatsAppMode::Simulator);
+        assert_eq!(
+            config.yclients.partner_token.expose(),
+            dev_defaults::PARTNER_TOKEN
+        );
+        assert_eq!(
+            config.webhook_url(),
+            "http://localhost:3000/webhook/yclients"
+        );
+    }
+
+    #[test]
+    fn production_names_the_missing_secret() {
+        let error = config(&[DB, ("APP_ENV", "production")]).unwrap_err();
+        assert!(error.to_string().contains("JWT_SECRET"), "{error}");
+
+        let error = config(&[
+            DB,
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ])
+        .unwrap_err();
+        assert!(error.to_string().contains("YCLIENTS_APP_ID"), "{error}");
+    }
+
+    #[test]
+    fn production_defaults_to_live_whatsapp() {
+        let config = config(&[
+            DB,
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+            ("YCLIENTS_APP_ID", "42"),
+            ("YCLIENTS_PARTNER_TOKEN", "p"),
+        ])
+        .unwrap();
+        assert_eq!(config.whatsapp_mode, WhatsAppMode::Live);
+    }
+
+    #[test]
+    fn invalid_values_are_named_without_echoing_secrets() {
+        let error = config(&[DB, ("PORT", "http")]).unwrap_err();
+        assert!(error.to_string().contains("PORT"));
+        let error = config(&[("DATABASE_URL", "mysql://secret-pass@db")]).unwrap_err();
+        assert!(error.to_string().contains("DATABASE_URL"));
+        assert!(!error.to_string().contains("secret-pass"));
+        let error = config(&[DB, ("YCLIENTS_RATE_LIMIT_RPS", "-1")]).unwrap_err();
+        assert!(error.to_string().contains("YCLIENTS_RATE_LIMIT_RPS"));
+        let error = config(&[DB, ("BASE_URL", "localhost:3000")]).unwrap_err();
+        assert!(error.to_string().contains("BASE_URL"));
+        assert!(matches!(
+            config(&[]),
+            Err(ConfigError::Missing {
+                name: "DATABASE_URL",
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,23 @@
+//! AI Admin's HTTP side and the `ai-admin` binary: the axum API the YClients
+//! marketplace and the owners' browsers talk to, configuration, start-up, and the
+//! command line.
+//!
+//! # Layout
+//! - [`config`] — every environment variable, typed, read once.
+//! - [`startup`] — [`startup::Application`] — build (connect, start the worker, bind)
+//!   and run until stopped.
+//! - [`state`] — what handlers share.
+//! - [`routes`] — one module per resource.
+//! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
+//! - [`error`] — the one error type, as JSON or as an HTML page.
+//! - [`cli`] — `serve`, `migrate`, `simulate yclients`.
+//! - [`telemetry`] — logging.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

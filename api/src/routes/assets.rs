@@ -1,0 +1,44 @@
+//! The onboarding page's static files, embedded from `web/` at compile time so the
+//! binary runs from any directory and in a container without a copy of the repo.
+
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+/// The onboarding page template (placeholders `{{salon_title}}`, `{{salon_id}}`).
+pub const ONBOARDING_HTML: &str = include_str!("../../../web/onboarding.html");
+
+const FILES: [(&str, &str, &str); 2] = [
+    (
+        "onboarding.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/onboarding.css"),
+    ),
+    (
+        "onboarding.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/onboarding.js"),
+    ),
+];
+
+/// `GET /marketplace/static/{file}`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/marketplace/static/{file}", get(asset))
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match FILES.iter().find(|(name, _, _)| *name == file) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

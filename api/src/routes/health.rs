@@ -1,0 +1,123 @@
+//! `GET /marketplace/health`: whether this process can do its job. Reports which
+//! settings are present (never their values) and whether PostgreSQL and Temporal
+//! answer; `503` with `status: "error"` when one of them does not.
+
+use crate::config::{AppEnv, WhatsAppMode};
+use crate::state::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::time::{Duration, Instant};
+use temporalio_protos::temporal::api::workflowservice::v1::GetSystemInfoRequest;
+
+/// How long one dependency check may take before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// `GET /marketplace/health`.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/marketplace/health", get(health))
+}
+
+async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let db = state.db.clone();
+    let (database, temporal) = tokio::join!(
+        check(async move {
+            sqlx::query("SELECT 1").execute(&db).await.map(|_| ())?;
+            Ok(())
+        }),
+        check(async {
+            let mut service = state.temporal.connection().workflow_service();
+            service
+                .get_system_info(temporalio_client::tonic::Request::new(
+                    GetSystemInfoRequest::default(),
+                ))
+                .await?;
+            Ok(())
+        }),
+    );
+    let config = &state.config;
+    let mut missing = Vec::new();
+    if !database.ok {
+        missing.push("database");
+    }
+    if !temporal.ok {
+        missing.push("temporal");
+    }
+    if config.gemini.api_key.is_none() {
+        // Not fatal for onboarding; the assistant needs it.
+        tracing::debug!("GEMINI_API_KEY is not set");
+    }
+    let healthy = missing.is_empty();
+    let body = json!({
+        "status": if healthy { "ok" } else { "error" },
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "version": env!("CARGO_PKG_VERSION"),
+        "environment": {
+            "app_env": match config.app_env { AppEnv::Development => "development", AppEnv::Production => "production" },
+            "base_url": config.base_url,
+            "partner_token": !config.yclients.partner_token.expose().is_empty(),
+            "app_id": !config.yclients.app_id.is_empty(),
+            "jwt_secret": !config.jwt_secret.expose().is_empty(),
+            "webhook_secret": config.webhook_secret.is_some(),
+            "gemini_api_key": config.gemini.api_key.is_some(),
+            "whatsapp_mode": match config.whatsapp_mode { WhatsAppMode::Simulator => "simulator", WhatsAppMode::Live => "live" },
+        },
+        "services": {
+            "api_running": true,
+            "database": database.to_json(),
+            "temporal": temporal.to_json(),
+        },
+        "missing": missing,
+    });
+    let status = if healthy {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+struct CheckResult {
+    ok: bool,
+    latency: Duration,
+    error: Option<String>,
+}
+
+impl CheckResult {
+    fn to_json(&self) -> Value {
+        json!({
+            "ok": self.ok,
+            "latency_ms": self.latency.as_millis() as u64,
+            "error": self.error,
+        })
+    }
+}
+
+async fn check(probe: impl Future<Output = anyhow::Result<()>>) -> CheckResult {
+    let started = Instant::now();
+    let outcome = tokio::time::timeout(CHECK_TIMEOUT, probe).await;
+    let latency = started.elapsed();
+    let error = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(error)) => Some(first_line(&format!("{error:#}"))),
+        Err(_) => Some(format!("no answer within {CHECK_TIMEOUT:?}")),
+    };
+    CheckResult {
+        ok: error.is_none(),
+        latency,
+        error,
+    }
+}
+
+/// Error texts can carry connection strings in later lines; keep the first only.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .take(200)
+        .collect()
+}

@@ -1,0 +1,77 @@
+//! The onboarding page (`GET /marketplace/onboarding?token=…`) and the API it polls
+//! for progress (`GET /marketplace/api/progress`).
+
+use super::assets::ONBOARDING_HTML;
+use crate::auth::{OnboardingAuth, TokenError};
+use crate::error::{ApiError, PageError, escape_html};
+use crate::state::AppState;
+use ai_admin_activities::db::companies;
+use ai_admin_temporal::onboarding;
+use ai_admin_workflows::ids;
+use axum::extract::{RawQuery, State};
+use axum::response::Html;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// The page and its progress endpoint.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/marketplace/onboarding", get(page))
+        .route("/marketplace/api/progress", get(progress))
+}
+
+async fn page(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Html<String>, PageError> {
+    let token = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| value.into_owned())
+        .filter(|token| !token.is_empty())
+        .ok_or_else(|| ApiError::BadRequest("В ссылке нет токена подключения".into()))?;
+    let claims = state.tokens.verify(&token).map_err(|error| {
+        if error == TokenError::Expired {
+            tracing::info!("expired onboarding token");
+        } else {
+            tracing::warn!("invalid onboarding token presented");
+        }
+        ApiError::Unauthorized(error.to_string())
+    })?;
+    let company = companies::find_by_salon(&state.db, claims.salon_id)
+        .await?
+        .filter(|company| company.id == claims.company_id)
+        .ok_or_else(|| ApiError::NotFound("Салон больше не зарегистрирован".into()))?;
+    Ok(Html(
+        ONBOARDING_HTML
+            .replace("{{salon_title}}", &escape_html(&company.title))
+            .replace("{{salon_id}}", &company.salon_id.to_string()),
+    ))
+}
+
+/// Where the salon's onboarding stands: the company row plus the workflow's `progress`.
+async fn progress(
+    State(state): State<AppState>,
+    OnboardingAuth(claims): OnboardingAuth,
+) -> Result<Json<Value>, ApiError> {
+    let company = companies::find_by_salon(&state.db, claims.salon_id)
+        .await?
+        .filter(|company| company.id == claims.company_id)
+        .ok_or_else(|| ApiError::NotFound("Салон больше не зарегистрирован".into()))?;
+    let progress = onboarding::progress(&state.temporal, claims.salon_id)
+        .await
+        .map_err(|error| {
+            tracing::warn!(error = %format!("{error:#}"), "progress query failed");
+            ApiError::Unavailable("Статус подключения временно недоступен".into())
+        })?;
+    Ok(Json(json!({
+        "success": true,
+        "company_id": company.id,
+        "salon_id": company.salon_id,
+        "title": company.title,
+        "integration_status": company.integration_status,
+        "whatsapp_connected": company.whatsapp_connected,
+        "progress": progress,
+        "workflow_url": state.config.temporal.workflow_url(&ids::onboarding(claims.salon_id)),
+    })))
+}

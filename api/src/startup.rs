@@ -1,0 +1,107 @@
+//! Building and running the application: [`Application::build`] connects to everything
+//! and binds the port (0 picks a free one, for tests); [`Application::run_until_stopped`]
+//! serves until the shutdown future resolves, then stops the worker cleanly.
+
+use crate::auth::TokenKeys;
+use crate::config::Config;
+use crate::routes;
+use crate::state::AppState;
+use ai_admin_activities::db;
+use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
+use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
+use ai_admin_temporal::{connection, search_attributes};
+use anyhow::Context as _;
+use sqlx::PgPool;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// How long start-up waits for Temporal to answer (the demo starts both at once).
+const TEMPORAL_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Limit for one YClients request.
+const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A built application, listening but not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    router: axum::Router,
+    worker: RunningWorker,
+    db: PgPool,
+}
+
+impl Application {
+    /// Connects to PostgreSQL (lazily), YClients and Temporal, registers the search
+    /// attributes, starts the worker and binds the HTTP port.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let db = db::connect_lazy(config.database_url.expose(), 20)?;
+        let limiter = Arc::new(RateLimiter::per_second(config.yclients.rate_limit_rps));
+        let yclients = HttpYClients::new(
+            YClientsConfig {
+                base_url: config.yclients.base_url.clone(),
+                partner_token: config.yclients.partner_token.clone(),
+                user_token: None,
+                timeout: YCLIENTS_TIMEOUT,
+            },
+            limiter,
+        )
+        .context("Failed to build the YClients client")?;
+
+        let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
+        search_attributes::ensure_registered(&temporal).await?;
+        let worker = spawn_worker(
+            temporal.clone(),
+            config.temporal.task_queue.clone(),
+            ActivityDeps { db: db.clone() },
+        )
+        .await?;
+
+        let listener = TcpListener::bind(("0.0.0.0", config.port))
+            .await
+            .with_context(|| format!("Failed to listen on port {}", config.port))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            tokens: TokenKeys::new(&config.jwt_secret),
+            config,
+            db: db.clone(),
+            yclients: Arc::new(yclients),
+            temporal,
+        };
+        Ok(Application {
+            listener,
+            port,
+            router: routes::router(state),
+            worker,
+            db,
+        })
+    }
+
+    /// The port the application listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` resolves; then finishes in-flight requests, stops the
+    /// worker (in-flight activities complete) and closes the pool.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        tracing::info!(port = self.port, "AI Admin listening");
+        let served = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("The HTTP server failed");
+        let stopped = self.worker.shutdown().await;
+        self.db.close().await;
+        served.and(stopped)
+    }
+}
