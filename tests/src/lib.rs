@@ -1,0 +1,316 @@
+//! The integration-test harness: each test gets the real application on its own port,
+//! its own PostgreSQL database, its own Temporal task queue and its own YClients
+//! simulator, so tests run in parallel against one PostgreSQL server and one Temporal dev
+//! server (both started by `scripts/test`, which passes them in `TEST_DATABASE_URL` and
+//! `TEST_TEMPORAL_ADDRESS`).
+//!
+//! # Layout
+//! - [`spawn_app`] / [`TestApp`]: the application and one helper per endpoint.
+//! - [`proxy::TcpProxy`] — a TCP forwarder a test can cut, to take a dependency away.
+
+pub mod proxy;
+
+use ai_admin_activities::db;
+use ai_admin_activities::domain::SalonId;
+use ai_admin_api::auth::{OnboardingClaims, TokenKeys};
+use ai_admin_api::config::Config;
+use ai_admin_api::startup::Application;
+use ai_admin_simulators::yclients::{self, RunningSimulator, Salon, SalonSize, SimState};
+use ai_admin_temporal::{Client, TemporalConfig};
+use anyhow::Context as _;
+use proxy::TcpProxy;
+use rand::Rng as _;
+use reqwest::Url;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The partner token the test simulator accepts and the app sends.
+pub const PARTNER_TOKEN: &str = "test-partner-token";
+/// The key of the tests' onboarding tokens.
+pub const JWT_SECRET: &str = "test-jwt-secret-test-jwt-secret-0123456789";
+
+fn required_env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, which starts PostgreSQL and Temporal")
+    })
+}
+
+/// How to build the app under test.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AppOptions {
+    /// Route the app's database connections through a [`TcpProxy`] the test can cut.
+    pub database_through_proxy: bool,
+}
+
+/// A running application and handles on everything around it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+    /// The test's own connection to the app's database.
+    pub db: PgPool,
+    /// The YClients simulator the app talks to.
+    pub yclients: RunningSimulator,
+    /// A Temporal client for the test's own checks.
+    pub temporal: Client,
+    /// The configuration the app runs with.
+    pub config: Config,
+    /// HTTP client that does not follow redirects.
+    pub http: reqwest::Client,
+    /// The database proxy, when asked for.
+    pub db_proxy: Option<TcpProxy>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The app's thread stops its server and worker on its own time.
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts the application with default options.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(AppOptions::default()).await
+}
+
+/// Starts the application: fresh database, simulator with the demo salons, unique task
+/// queue; the app runs on its own thread and runtime, like a separate process would.
+pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    let server_url: Url = required_env("TEST_DATABASE_URL")
+        .parse()
+        .expect("TEST_DATABASE_URL is a URL");
+    let temporal_address = required_env("TEST_TEMPORAL_ADDRESS");
+    let suffix: String = format!("{:016x}", rand::rng().random::<u64>());
+
+    let db_name = format!("test_{suffix}");
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(server_url.as_str())
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE \"{db_name}\""
+    )))
+    .execute(&admin)
+    .await
+    .expect("create the test database");
+    admin.close().await;
+    let mut db_url = server_url.clone();
+    db_url.set_path(&db_name);
+    let db = PgPoolOptions::new()
+        .max_connections(5)
+        .connect(db_url.as_str())
+        .await
+        .expect("connect to the test database");
+    db::migrate(&db).await.expect("migrate the test database");
+
+    let db_proxy = if options.database_through_proxy {
+        let target = format!(
+            "{}:{}",
+            db_url.host_str().unwrap_or("127.0.0.1"),
+            db_url.port().unwrap_or(5432)
+        );
+        Some(
+            TcpProxy::start(&target)
+                .await
+                .expect("start the database proxy"),
+        )
+    } else {
+        None
+    };
+    let mut app_db_url = db_url.clone();
+    if let Some(proxy) = &db_proxy {
+        app_db_url
+            .set_port(Some(proxy.port()))
+            .expect("postgres URLs have ports");
+    }
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the simulator");
+    let start = chrono::Utc::now().date_naive();
+    let yclients = yclients::spawn(
+        listener,
+        SimState::new(PARTNER_TOKEN, Salon::demo_salons(start)),
+    )
+    .expect("start the YClients simulator");
+
+    let vars: HashMap<&str, String> = HashMap::from([
+        ("APP_ENV", "development".to_owned()),
+        ("PORT", "0".to_owned()),
+        ("DATABASE_URL", app_db_url.to_string()),
+        ("TEMPORAL_ADDRESS", temporal_address),
+        ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("YCLIENTS_BASE_URL", yclients.base_url()),
+        ("YCLIENTS_PARTNER_TOKEN", PARTNER_TOKEN.to_owned()),
+        ("YCLIENTS_APP_ID", "test-app".to_owned()),
+        ("YCLIENTS_RATE_LIMIT_RPS", "0".to_owned()),
+        (
+            "DATA_DIR",
+            std::env::temp_dir().join(&db_name).display().to_string(),
+        ),
+    ]);
+    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+
+    let (port_tx, port_rx) = tokio::sync::oneshot::channel::<anyhow::Result<u16>>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app_config = config.clone();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("build the app runtime");
+        runtime.block_on(async move {
+            match Application::build(app_config).await {
+                Ok(app) => {
+                    let _ = port_tx.send(Ok(app.port()));
+                    let stopped = async {
+                        let _ = stop_rx.await;
+                    };
+                    if let Err(error) = app.run_until_stopped(stopped).await {
+                        eprintln!("test app stopped with an error: {error:#}");
+                    }
+                }
+                Err(error) => {
+                    let _ = port_tx.send(Err(error));
+                }
+            }
+        });
+    });
+    let port = port_rx
+        .await
+        .expect("the app thread reports its port")
+        .expect("the application builds");
+
+    let temporal = ai_admin_temporal::connection::connect(&TemporalConfig {
+        address: config.temporal.address.clone(),
+        namespace: config.temporal.namespace.clone(),
+        task_queue: config.temporal.task_queue.clone(),
+        ui_url: config.temporal.ui_url.clone(),
+    })
+    .await
+    .expect("connect the test's Temporal client");
+
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        yclients,
+        temporal,
+        config,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("build the HTTP client"),
+        db_proxy,
+        stop: Some(stop_tx),
+    }
+}
+
+impl TestApp {
+    /// Adds a salon to the simulator under a random id no other test uses.
+    pub fn add_salon(&self, title: &str) -> SalonId {
+        let id = rand::rng().random_range(10_000_000..2_000_000_000);
+        self.yclients.state.add_salon(Salon::generate(
+            id,
+            title,
+            "Europe/Moscow",
+            SalonSize::DEMO,
+            chrono::Utc::now().date_naive(),
+        ));
+        SalonId::new(id).expect("the range holds valid salon ids")
+    }
+
+    /// A salon id YClients does not know.
+    pub fn unknown_salon(&self) -> SalonId {
+        SalonId::new(rand::rng().random_range(10_000_000..2_000_000_000)).expect("valid id")
+    }
+
+    /// `GET /auth/yclients/redirect?<query>`.
+    pub async fn redirect(&self, query: &str) -> reqwest::Response {
+        self.get(&format!("/auth/yclients/redirect?{query}")).await
+    }
+
+    /// `GET <path>` on the app.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request the app")
+    }
+
+    /// `GET <path>` with a Bearer token.
+    pub async fn get_with_token(&self, path: &str, token: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request the app")
+    }
+
+    /// Registers a salon through the redirect and returns its onboarding token.
+    pub async fn register(&self, salon_id: SalonId) -> String {
+        let response = self.redirect(&format!("salon_id={salon_id}")).await;
+        assert_eq!(response.status(), 302, "registration redirect");
+        token_from_location(&response).expect("the redirect carries a token")
+    }
+
+    /// Verifies a token with the app's key.
+    pub fn verify_token(&self, token: &str) -> OnboardingClaims {
+        TokenKeys::new(&self.config.jwt_secret)
+            .verify(token)
+            .expect("the token verifies")
+    }
+
+    /// Rows in a table for a salon (`yclients_id` or `salon_id` column).
+    pub async fn count_rows(&self, sql: &'static str, salon_id: SalonId) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .bind(salon_id.get())
+            .fetch_one(&self.db)
+            .await
+            .expect("count rows")
+    }
+}
+
+/// The `token` of a `302 Location: /marketplace/onboarding?token=…`.
+pub fn token_from_location(response: &reqwest::Response) -> anyhow::Result<String> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .context("no Location header")?
+        .to_str()?;
+    anyhow::ensure!(
+        location.starts_with("/marketplace/onboarding?token="),
+        "unexpected Location {location}"
+    );
+    Ok(location
+        .trim_start_matches("/marketplace/onboarding?token=")
+        .to_owned())
+}
+
+/// Polls `check` every 100 ms until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

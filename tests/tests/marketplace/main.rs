@@ -1,0 +1,7 @@
+//! Black-box tests of the marketplace flow against the real application, a real
+//! PostgreSQL, a real Temporal dev server and the YClients simulator over HTTP.
+
+mod health;
+mod onboarding_page;
+mod onboarding_workflow;
+mod registration;
