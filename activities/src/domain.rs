@@ -174,9 +174,98 @@ impl fmt::Display for IntegrationStatus {
     }
 }
 
+/// A WhatsApp phone number: digits only, international form (10–15 digits, no
+/// leading 0). Russian numbers written the domestic way (`8 900 …`) become `7900…`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhoneNumber(String);
+
+/// A text that is not a usable phone number.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("номер телефона должен содержать 10–15 цифр в международном формате, например 79001234567")]
+pub struct InvalidPhoneNumber;
+
+impl PhoneNumber {
+    /// Normalises `+7 (900) 123-45-67`, `8 900 123 45 67` or `79001234567` to digits.
+    pub fn parse(text: &str) -> Result<Self, InvalidPhoneNumber> {
+        let trimmed = text.trim();
+        let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+        if trimmed.is_empty() || !trimmed.chars().all(allowed) {
+            return Err(InvalidPhoneNumber);
+        }
+        let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() == 11 && digits.starts_with('8') && !trimmed.starts_with('+') {
+            digits.replace_range(0..1, "7");
+        }
+        if !(10..=15).contains(&digits.len()) || digits.starts_with('0') {
+            return Err(InvalidPhoneNumber);
+        }
+        Ok(Self(digits))
+    }
+
+    /// The digits.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For logs: the country code and the last two digits only.
+    pub fn masked(&self) -> String {
+        let n = self.0.len();
+        format!("{}…{}", &self.0[..1], &self.0[n - 2..])
+    }
+}
+
+impl TryFrom<String> for PhoneNumber {
+    type Error = InvalidPhoneNumber;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<PhoneNumber> for String {
+    fn from(phone: PhoneNumber) -> Self {
+        phone.0
+    }
+}
+
+impl fmt::Display for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_normalised_to_international_digits() {
+        for (input, expected) in [
+            ("79001234567", "79001234567"),
+            ("+7 (900) 123-45-67", "79001234567"),
+            ("8 900 123 45 67", "79001234567"),
+            ("+44 20 7946 0958", "442079460958"),
+        ] {
+            assert_eq!(
+                PhoneNumber::parse(input).unwrap().as_str(),
+                expected,
+                "{input}"
+            );
+        }
+        for bad in [
+            "",
+            "12345",
+            "0123456789",
+            "7900abc4567",
+            "1234567890123456",
+            "+",
+            "89",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad} must be rejected");
+        }
+        assert_eq!(PhoneNumber::parse("79001234567").unwrap().masked(), "7…67");
+    }
 
     #[test]
     fn salon_id_accepts_positive_numbers_only() {

@@ -11,9 +11,11 @@
 //! - [`db`] — the pool, embedded migrations, one module per table.
 //! - [`yclients`] — the YClients trait, HTTP client, rate limiter and retries.
 //! - [`marketplace`] — activities of the onboarding/activation workflows.
+//! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 
 pub mod db;
 pub mod domain;
 pub mod marketplace;
 pub mod secret;
+pub mod whatsapp;
 pub mod yclients;

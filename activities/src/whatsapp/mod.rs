@@ -1,0 +1,83 @@
+//! The WhatsApp gateway: one trait in front of WhatsApp, so the rest of the system
+//! neither knows nor cares whether a salon's phone is real (whatsapp-rust, a linked
+//! device like WhatsApp Web) or simulated (dev and tests).
+//!
+//! # Layout
+//! - [`WhatsAppGateway`] — sessions, QR and pairing codes, status, sending, logout, and
+//!   a stream of [`GatewayEvent`]s.
+//! - [`types`] — the values that cross the trait.
+
+pub mod types;
+
+pub use types::{
+    GatewayError, GatewayEvent, IncomingMessage, LinkCode, MessageId, PairingCode, QrCode,
+    SessionStatus,
+};
+
+use crate::domain::{PhoneNumber, SessionId};
+use tokio::sync::broadcast;
+
+/// One salon = one WhatsApp session (`company_<salon_id>`), linked as a device of the
+/// salon's phone.
+#[async_trait::async_trait]
+pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
+    /// Starts the session if it is not running (idempotent) and returns its status.
+    /// A linked session is restored; an unlinked one starts producing QR codes.
+    async fn create_session(&self, session: SessionId) -> Result<SessionStatus, GatewayError>;
+
+    /// The QR code a phone can scan right now, if the session is waiting for a link.
+    async fn current_qr(&self, session: SessionId) -> Result<Option<QrCode>, GatewayError>;
+
+    /// A fresh QR code, replacing the current one (rebuilding the session when its
+    /// codes ran out).
+    async fn refresh_qr(&self, session: SessionId) -> Result<QrCode, GatewayError>;
+
+    /// An 8-character code to type into WhatsApp on `phone` instead of scanning.
+    async fn request_pairing_code(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<PairingCode, GatewayError>;
+
+    /// Where the session stands.
+    async fn status(&self, session: SessionId) -> SessionStatus;
+
+    /// Sends a text message; returns WhatsApp's message id.
+    async fn send_text(
+        &self,
+        session: SessionId,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<MessageId, GatewayError>;
+
+    /// Reacts to a message with an emoji.
+    async fn send_reaction(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        message: &MessageId,
+        emoji: &str,
+    ) -> Result<(), GatewayError>;
+
+    /// Marks messages of a chat as read (blue ticks).
+    async fn mark_read(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        messages: &[MessageId],
+    ) -> Result<(), GatewayError>;
+
+    /// Shows or hides "typing…" in a chat.
+    async fn set_typing(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        typing: bool,
+    ) -> Result<(), GatewayError>;
+
+    /// Unlinks the device and wipes the session's keys; a new link starts from scratch.
+    async fn logout(&self, session: SessionId) -> Result<(), GatewayError>;
+
+    /// Every event of every session, from now on.
+    fn subscribe(&self) -> broadcast::Receiver<GatewayEvent>;
+}

@@ -1,0 +1,166 @@
+//! Values that cross the [`super::WhatsAppGateway`] trait.
+
+use crate::domain::{PhoneNumber, SessionId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::time::Duration;
+
+/// Where a session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Starting, or reconnecting after a network loss.
+    Connecting,
+    /// Running, showing QR codes or a pairing code, waiting for the phone.
+    AwaitingLink,
+    /// Linked and online.
+    Connected,
+    /// Unlinked (or never created): a new link is needed.
+    LoggedOut,
+}
+
+/// A QR code to show: the text a phone's camera reads, and how long it stays valid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QrCode {
+    /// What the QR image encodes.
+    pub code: String,
+    /// Validity from now.
+    pub expires_in: Duration,
+}
+
+/// An 8-character pairing code, shown as `XXXX-XXXX`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PairingCode {
+    /// `XXXX-XXXX`.
+    pub code: String,
+    /// The phone it was requested for.
+    pub phone: PhoneNumber,
+    /// Validity from now.
+    pub expires_in: Duration,
+}
+
+/// Either way of linking (for the control API and the events).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LinkCode {
+    /// A QR code.
+    Qr(QrCode),
+    /// A pairing code.
+    Pairing(PairingCode),
+}
+
+/// WhatsApp's id of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub String);
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A message a client sent to the salon's number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncomingMessage {
+    /// The salon's session.
+    pub session: String,
+    /// The client's number.
+    pub from: PhoneNumber,
+    /// WhatsApp's message id (unique per session; redeliveries repeat it).
+    pub id: MessageId,
+    /// The text.
+    pub text: String,
+    /// The name the client set in WhatsApp, if any.
+    pub push_name: Option<String>,
+    /// When the client sent it (Unix seconds).
+    pub timestamp: i64,
+}
+
+/// Something that happened to a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "type")]
+pub enum GatewayEvent {
+    /// A new QR code is showing.
+    Qr {
+        /// The session (`company_<salon_id>`).
+        session: String,
+        /// The code.
+        qr: QrCode,
+    },
+    /// A pairing code was issued.
+    PairingCode {
+        /// The session.
+        session: String,
+        /// The code.
+        pairing: PairingCode,
+    },
+    /// The phone linked the session (or a linked session came back online).
+    Connected {
+        /// The session.
+        session: String,
+        /// The salon's WhatsApp number.
+        phone: PhoneNumber,
+    },
+    /// The connection dropped; the gateway reconnects by itself.
+    Disconnected {
+        /// The session.
+        session: String,
+        /// Why, as far as known.
+        reason: String,
+    },
+    /// The device was unlinked (from the phone, or by us); its keys are gone.
+    LoggedOut {
+        /// The session.
+        session: String,
+        /// Why.
+        reason: String,
+    },
+    /// A client wrote.
+    IncomingMessage(IncomingMessage),
+}
+
+impl GatewayEvent {
+    /// The session the event belongs to.
+    pub fn session(&self) -> Option<SessionId> {
+        let session = match self {
+            Self::Qr { session, .. }
+            | Self::PairingCode { session, .. }
+            | Self::Connected { session, .. }
+            | Self::Disconnected { session, .. }
+            | Self::LoggedOut { session, .. } => session,
+            Self::IncomingMessage(message) => &message.session,
+        };
+        session.parse().ok()
+    }
+}
+
+/// Why a gateway call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GatewayError {
+    /// The session is not running on this gateway.
+    #[error("WhatsApp session {0} is not running")]
+    NoSession(String),
+    /// The session is not linked to a phone, so it cannot send.
+    #[error("WhatsApp session {0} is not linked")]
+    NotLinked(String),
+    /// The session is linked already; there is nothing to scan.
+    #[error("WhatsApp session {0} is already linked")]
+    AlreadyLinked(String),
+    /// WhatsApp refused to issue a pairing code this often.
+    #[error("WhatsApp asks to wait before requesting another pairing code")]
+    Throttled,
+    /// WhatsApp cannot be reached now; a later attempt may work.
+    #[error("WhatsApp is unreachable: {0}")]
+    Unavailable(String),
+    /// Anything else.
+    #[error("WhatsApp gateway error: {0}")]
+    Other(String),
+}
+
+impl GatewayError {
+    /// Whether the same call may succeed later.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Self::Unavailable(_) | Self::Throttled)
+    }
+}
