@@ -1,6 +1,6 @@
 //! The `companies` table: one row per salon, keyed by its YClients id.
 
-use crate::domain::{IntegrationStatus, SalonId};
+use crate::domain::{IntegrationStatus, PhoneNumber, SalonId};
 use crate::yclients::Company;
 use sqlx::{PgExecutor, Row};
 
@@ -32,6 +32,8 @@ pub struct CompanyRow {
     pub integration_status: IntegrationStatus,
     /// Whether the salon's WhatsApp is linked.
     pub whatsapp_connected: bool,
+    /// The linked number (kept after an unlink, for the record).
+    pub whatsapp_phone: Option<String>,
 }
 
 /// Creates the salon or refreshes it from YClients; returns its row.
@@ -64,7 +66,7 @@ pub async fn upsert_registered(
                     WHEN 'uninstalled' THEN 'pending_whatsapp'
                     ELSE companies.integration_status END,
                 updated_at = NOW()
-         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected",
+         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
     )
     .bind(salon_id.get())
     .bind(&company.title)
@@ -87,7 +89,7 @@ pub async fn find_by_salon(
     salon_id: SalonId,
 ) -> anyhow::Result<Option<CompanyRow>> {
     let row = sqlx::query(
-        "SELECT id, yclients_id, title, timezone, integration_status, whatsapp_connected
+        "SELECT id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone
          FROM companies WHERE yclients_id = $1",
     )
     .bind(salon_id.get())
@@ -104,5 +106,45 @@ fn row_to_company(row: &sqlx::postgres::PgRow) -> anyhow::Result<CompanyRow> {
         timezone: row.try_get("timezone")?,
         integration_status: row.try_get::<String, _>("integration_status")?.parse()?,
         whatsapp_connected: row.try_get("whatsapp_connected")?,
+        whatsapp_phone: row.try_get("whatsapp_phone")?,
     })
+}
+
+/// Records that the salon's WhatsApp is linked to `phone`; returns the row, or `None`
+/// when the salon never registered.
+pub async fn mark_whatsapp_connected(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &PhoneNumber,
+) -> anyhow::Result<Option<CompanyRow>> {
+    let row = sqlx::query(
+        "UPDATE companies SET whatsapp_connected = true, whatsapp_phone = $2,
+                whatsapp_connected_at = COALESCE(
+                    CASE WHEN whatsapp_connected AND whatsapp_phone = $2 THEN whatsapp_connected_at END,
+                    NOW()),
+                updated_at = NOW()
+         WHERE yclients_id = $1
+         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
+    )
+    .bind(salon_id.get())
+    .bind(phone.as_str())
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(row_to_company).transpose()
+}
+
+/// Records that the salon's WhatsApp is no longer linked.
+pub async fn mark_whatsapp_disconnected(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<CompanyRow>> {
+    let row = sqlx::query(
+        "UPDATE companies SET whatsapp_connected = false, updated_at = NOW()
+         WHERE yclients_id = $1
+         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(row_to_company).transpose()
 }

@@ -12,6 +12,8 @@ pub enum EventType {
     RegistrationStarted,
     /// The salon's WhatsApp was linked.
     WhatsappConnected,
+    /// The salon's WhatsApp was unlinked.
+    WhatsappLoggedOut,
     /// YClients accepted the activation callback.
     IntegrationActivated,
     /// YClients refused the activation callback.
@@ -30,6 +32,7 @@ impl EventType {
         match self {
             Self::RegistrationStarted => "registration_started",
             Self::WhatsappConnected => "whatsapp_connected",
+            Self::WhatsappLoggedOut => "whatsapp_logged_out",
             Self::IntegrationActivated => "integration_activated",
             Self::IntegrationFailed => "integration_failed",
             Self::OnboardingExpired => "onboarding_expired",

@@ -3,6 +3,7 @@
 
 pub mod companies;
 pub mod events;
+pub mod live_events;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

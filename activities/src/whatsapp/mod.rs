@@ -6,7 +6,9 @@
 //! - [`WhatsAppGateway`] — sessions, QR and pairing codes, status, sending, logout, and
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
+//! - [`simulator`] — in-process simulated phones with a control API.
 
+pub mod simulator;
 pub mod types;
 
 pub use types::{

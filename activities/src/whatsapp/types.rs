@@ -28,6 +28,13 @@ pub struct QrCode {
     pub expires_in: Duration,
 }
 
+impl QrCode {
+    /// Whole seconds left, rounded up (a code with 59.9 s left shows 60).
+    pub fn expires_in_secs(&self) -> u64 {
+        self.expires_in.as_millis().div_ceil(1000) as u64
+    }
+}
+
 /// An 8-character pairing code, shown as `XXXX-XXXX`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PairingCode {

@@ -1,0 +1,795 @@
+//! Simulated WhatsApp, in process: each salon's session shows deterministic QR codes
+//! that rotate like WhatsApp's (first valid 60 s, then 20 s, six in a set), issues
+//! pairing codes derived from phone and session, and records what the bot sends. A
+//! control side ([`SimulatedGateway::link`], [`SimulatedGateway::incoming`], …) plays
+//! the salon's phone and its clients; the API exposes it under `/dev/whatsapp` in
+//! simulator mode. Linked sessions are kept in a JSON file so they survive a restart,
+//! as a real linked device would.
+
+use super::WhatsAppGateway;
+use super::types::{
+    GatewayError, GatewayEvent, IncomingMessage, MessageId, PairingCode, QrCode, SessionStatus,
+};
+use crate::domain::{PhoneNumber, SessionId};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::broadcast;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+/// How the simulated phones behave.
+#[derive(Debug, Clone)]
+pub struct SimulatorSettings {
+    /// Validity of the first QR code of a set (WhatsApp: 60 s).
+    pub first_qr_ttl: Duration,
+    /// Validity of each following code (WhatsApp: 20 s).
+    pub next_qr_ttl: Duration,
+    /// Codes in a set before the session must be rebuilt (WhatsApp: about 6).
+    pub qr_codes_per_set: u32,
+    /// Validity of a pairing code.
+    pub pairing_ttl: Duration,
+    /// Where linked sessions are remembered across restarts (none: memory only).
+    pub state_file: Option<PathBuf>,
+}
+
+impl Default for SimulatorSettings {
+    fn default() -> Self {
+        Self {
+            first_qr_ttl: Duration::from_secs(60),
+            next_qr_ttl: Duration::from_secs(20),
+            qr_codes_per_set: 6,
+            pairing_ttl: Duration::from_secs(60),
+            state_file: None,
+        }
+    }
+}
+
+/// What the bot did in a chat, in order (the simulator's outbox).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OutboxEntry {
+    /// A text message.
+    Text {
+        /// Message id.
+        id: MessageId,
+        /// Recipient.
+        to: PhoneNumber,
+        /// Text.
+        text: String,
+        /// Unix milliseconds.
+        at_ms: u64,
+    },
+    /// A reaction.
+    Reaction {
+        /// Chat.
+        to: PhoneNumber,
+        /// The message reacted to.
+        message: MessageId,
+        /// Emoji.
+        emoji: String,
+        /// Unix milliseconds.
+        at_ms: u64,
+    },
+    /// Read receipts.
+    Read {
+        /// Chat.
+        to: PhoneNumber,
+        /// Messages marked read.
+        messages: Vec<MessageId>,
+        /// Unix milliseconds.
+        at_ms: u64,
+    },
+    /// Typing shown or hidden.
+    Typing {
+        /// Chat.
+        to: PhoneNumber,
+        /// Shown (true) or hidden.
+        typing: bool,
+        /// Unix milliseconds.
+        at_ms: u64,
+    },
+}
+
+/// A session as the `/dev/phone` page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionView {
+    /// `company_<salon_id>`.
+    pub session_id: String,
+    /// Where it stands.
+    pub status: SessionStatus,
+    /// The QR text a phone would scan now.
+    pub qr: Option<String>,
+    /// A pending pairing code and the number it is for.
+    pub pairing_code: Option<PairingCode>,
+    /// The linked number.
+    pub phone: Option<PhoneNumber>,
+}
+
+/// Why a control action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ControlError {
+    /// No such session.
+    #[error("no WhatsApp session {0}")]
+    NoSession(String),
+    /// The session is not waiting for a link.
+    #[error("session {0} is not waiting for a link")]
+    NotAwaitingLink(String),
+    /// A pairing code is pending for a different number.
+    #[error("the pairing code of session {0} was requested for another number")]
+    WrongPhone(String),
+    /// The session is not linked, so no client can write to it.
+    #[error("session {0} is not linked")]
+    NotLinked(String),
+}
+
+#[derive(Debug)]
+struct ActiveQr {
+    code: String,
+    expires_at: Instant,
+}
+
+#[derive(Debug)]
+struct PendingPairing {
+    code: PairingCode,
+    expires_at: Instant,
+}
+
+#[derive(Debug)]
+struct SimSession {
+    status: SessionStatus,
+    /// Incremented each time the session is rebuilt, so every set of codes differs.
+    generation: u64,
+    qr: Option<ActiveQr>,
+    pairing: Option<PendingPairing>,
+    phone: Option<PhoneNumber>,
+    outbox: Vec<OutboxEntry>,
+    rotation: Option<AbortHandle>,
+    sent: u64,
+    received: u64,
+}
+
+impl SimSession {
+    fn new(generation: u64) -> Self {
+        Self {
+            status: SessionStatus::AwaitingLink,
+            generation,
+            qr: None,
+            pairing: None,
+            phone: None,
+            outbox: Vec::new(),
+            rotation: None,
+            sent: 0,
+            received: 0,
+        }
+    }
+
+    fn stop_rotation(&mut self) {
+        if let Some(rotation) = self.rotation.take() {
+            rotation.abort();
+        }
+        self.qr = None;
+    }
+}
+
+#[derive(Debug)]
+struct Shared {
+    settings: SimulatorSettings,
+    sessions: Mutex<HashMap<SessionId, SimSession>>,
+    events: broadcast::Sender<GatewayEvent>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, HashMap<SessionId, SimSession>> {
+        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn emit(&self, event: GatewayEvent) {
+        // No subscriber is not an error: nobody is watching yet.
+        let _ = self.events.send(event);
+    }
+}
+
+/// The simulated gateway; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct SimulatedGateway {
+    shared: Arc<Shared>,
+}
+
+/// Linked sessions as stored in the state file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StateFile {
+    linked: BTreeMap<String, PhoneNumber>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+fn digest(parts: &[&str]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.finalize().into()
+}
+
+/// The text of QR code `serial` of a session's `generation`, shaped like WhatsApp's
+/// (`2@ref,noise key,identity key,adv secret`), so a phone camera reads a realistic
+/// string.
+fn qr_text(session: SessionId, generation: u64, serial: u32) -> String {
+    let seed = format!("{session}:{generation}:{serial}");
+    let part = |name: &str| STANDARD.encode(digest(&[&seed, name]));
+    format!(
+        "2@{},{},{},{}",
+        &part("ref")[..32],
+        part("noise"),
+        part("identity"),
+        part("adv")
+    )
+}
+
+/// `XXXX-XXXX` from WhatsApp's pairing alphabet, derived from session and phone.
+fn pairing_text(session: SessionId, phone: &PhoneNumber) -> String {
+    const ALPHABET: &[u8; 32] = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ";
+    let bytes = digest(&[&session.to_string(), phone.as_str()]);
+    let chars: String = bytes[..8]
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect();
+    format!("{}-{}", &chars[..4], &chars[4..])
+}
+
+impl SimulatedGateway {
+    /// A simulator; sessions linked before (per the state file) come back linked.
+    pub fn new(settings: SimulatorSettings) -> Self {
+        let (events, _) = broadcast::channel(1024);
+        let mut sessions = HashMap::new();
+        if let Some(path) = &settings.state_file
+            && let Ok(text) = std::fs::read_to_string(path)
+        {
+            match serde_json::from_str::<StateFile>(&text) {
+                Ok(state) => {
+                    for (id, phone) in state.linked {
+                        if let Ok(session) = id.parse::<SessionId>() {
+                            let mut restored = SimSession::new(0);
+                            restored.status = SessionStatus::Connected;
+                            restored.phone = Some(phone);
+                            sessions.insert(session, restored);
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "ignoring unreadable simulator state file"),
+            }
+        }
+        Self {
+            shared: Arc::new(Shared {
+                settings,
+                sessions: Mutex::new(sessions),
+                events,
+            }),
+        }
+    }
+
+    fn persist(&self, sessions: &HashMap<SessionId, SimSession>) {
+        let Some(path) = &self.shared.settings.state_file else {
+            return;
+        };
+        let state = StateFile {
+            linked: sessions
+                .iter()
+                .filter(|(_, s)| s.status == SessionStatus::Connected)
+                .filter_map(|(id, s)| s.phone.clone().map(|phone| (id.to_string(), phone)))
+                .collect(),
+        };
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::write(path, serde_json::to_vec_pretty(&state).unwrap_or_default())
+            });
+        if let Err(error) = written {
+            tracing::warn!(%error, "could not save the simulator state");
+        }
+    }
+
+    /// Shows the first code of a new set now and rotates the rest in the background.
+    fn begin_codes(&self, session: SessionId, state: &mut SimSession) -> QrCode {
+        state.stop_rotation();
+        state.generation += 1;
+        let settings = &self.shared.settings;
+        let first = QrCode {
+            code: qr_text(session, state.generation, 0),
+            expires_in: settings.first_qr_ttl,
+        };
+        state.qr = Some(ActiveQr {
+            code: first.code.clone(),
+            expires_at: Instant::now() + first.expires_in,
+        });
+        self.shared.emit(GatewayEvent::Qr {
+            session: session.to_string(),
+            qr: first.clone(),
+        });
+        let shared = Arc::downgrade(&self.shared);
+        let generation = state.generation;
+        let (first_ttl, next_ttl, count) = (
+            settings.first_qr_ttl,
+            settings.next_qr_ttl,
+            settings.qr_codes_per_set,
+        );
+        let rotation = tokio::spawn(async move {
+            tokio::time::sleep(first_ttl).await;
+            for serial in 1..count {
+                let Some(shared) = shared.upgrade() else {
+                    return;
+                };
+                let qr = QrCode {
+                    code: qr_text(session, generation, serial),
+                    expires_in: next_ttl,
+                };
+                {
+                    let mut sessions = shared.lock();
+                    let Some(state) = sessions.get_mut(&session) else {
+                        return;
+                    };
+                    if state.generation != generation {
+                        return;
+                    }
+                    state.qr = Some(ActiveQr {
+                        code: qr.code.clone(),
+                        expires_at: Instant::now() + next_ttl,
+                    });
+                }
+                shared.emit(GatewayEvent::Qr {
+                    session: session.to_string(),
+                    qr,
+                });
+                drop(shared);
+                tokio::time::sleep(next_ttl).await;
+            }
+            // The set is used up, as on WhatsApp: the next request rebuilds the session.
+            if let Some(shared) = shared.upgrade()
+                && let Some(state) = shared.lock().get_mut(&session)
+                && state.generation == generation
+            {
+                state.qr = None;
+                state.rotation = None;
+            }
+        });
+        state.rotation = Some(rotation.abort_handle());
+        first
+    }
+
+    fn with_linked<T>(
+        &self,
+        session: SessionId,
+        f: impl FnOnce(&mut SimSession) -> T,
+    ) -> Result<T, GatewayError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .get_mut(&session)
+            .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
+        if state.status != SessionStatus::Connected {
+            return Err(GatewayError::NotLinked(session.to_string()));
+        }
+        Ok(f(state))
+    }
+
+    /// The phone links the session: scans the current QR code or enters the pairing
+    /// code (then it must be the number the code was requested for).
+    pub fn link(&self, session: SessionId, phone: PhoneNumber) -> Result<(), ControlError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .get_mut(&session)
+            .ok_or_else(|| ControlError::NoSession(session.to_string()))?;
+        if state.status != SessionStatus::AwaitingLink {
+            return Err(ControlError::NotAwaitingLink(session.to_string()));
+        }
+        if let Some(pending) = &state.pairing
+            && pending.expires_at > Instant::now()
+            && pending.code.phone != phone
+        {
+            return Err(ControlError::WrongPhone(session.to_string()));
+        }
+        state.stop_rotation();
+        state.pairing = None;
+        state.status = SessionStatus::Connected;
+        state.phone = Some(phone.clone());
+        self.persist(&sessions);
+        drop(sessions);
+        tracing::info!(%session, phone = %phone.masked(), "simulated phone linked");
+        self.shared.emit(GatewayEvent::Connected {
+            session: session.to_string(),
+            phone,
+        });
+        Ok(())
+    }
+
+    /// A client writes to the salon's number.
+    pub fn incoming(
+        &self,
+        session: SessionId,
+        from: PhoneNumber,
+        text: String,
+        id: Option<String>,
+        push_name: Option<String>,
+    ) -> Result<MessageId, ControlError> {
+        let id = {
+            let mut sessions = self.shared.lock();
+            let state = sessions
+                .get_mut(&session)
+                .ok_or_else(|| ControlError::NoSession(session.to_string()))?;
+            if state.status != SessionStatus::Connected {
+                return Err(ControlError::NotLinked(session.to_string()));
+            }
+            state.received += 1;
+            let serial = state.received;
+            MessageId(id.unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())))
+        };
+        self.shared
+            .emit(GatewayEvent::IncomingMessage(IncomingMessage {
+                session: session.to_string(),
+                from,
+                id: id.clone(),
+                text,
+                push_name,
+                timestamp: (now_ms() / 1000) as i64,
+            }));
+        Ok(id)
+    }
+
+    /// What the bot did in the session, in order.
+    pub fn outbox(&self, session: SessionId) -> Result<Vec<OutboxEntry>, ControlError> {
+        self.shared
+            .lock()
+            .get(&session)
+            .map(|state| state.outbox.clone())
+            .ok_or_else(|| ControlError::NoSession(session.to_string()))
+    }
+
+    /// Every session, for the `/dev/phone` page.
+    pub fn sessions(&self) -> Vec<SessionView> {
+        let now = Instant::now();
+        let mut views: Vec<SessionView> = self
+            .shared
+            .lock()
+            .iter()
+            .map(|(id, state)| SessionView {
+                session_id: id.to_string(),
+                status: state.status,
+                qr: state
+                    .qr
+                    .as_ref()
+                    .filter(|qr| qr.expires_at > now)
+                    .map(|qr| qr.code.clone()),
+                pairing_code: state
+                    .pairing
+                    .as_ref()
+                    .filter(|p| p.expires_at > now)
+                    .map(|p| p.code.clone()),
+                phone: state.phone.clone(),
+            })
+            .collect();
+        views.sort_by(|a, b| a.session_id.cmp(&b.session_id));
+        views
+    }
+}
+
+#[async_trait::async_trait]
+impl WhatsAppGateway for SimulatedGateway {
+    async fn create_session(&self, session: SessionId) -> Result<SessionStatus, GatewayError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .entry(session)
+            .or_insert_with(|| SimSession::new(0));
+        let needs_codes = match state.status {
+            SessionStatus::LoggedOut => {
+                state.status = SessionStatus::AwaitingLink;
+                true
+            }
+            SessionStatus::AwaitingLink => state.qr.is_none() && state.rotation.is_none(),
+            SessionStatus::Connected | SessionStatus::Connecting => false,
+        };
+        if needs_codes {
+            self.begin_codes(session, state);
+        }
+        Ok(state.status)
+    }
+
+    async fn current_qr(&self, session: SessionId) -> Result<Option<QrCode>, GatewayError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .get_mut(&session)
+            .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
+        if state.status != SessionStatus::AwaitingLink {
+            return Ok(None);
+        }
+        let now = Instant::now();
+        match &state.qr {
+            Some(qr) if qr.expires_at > now => Ok(Some(QrCode {
+                code: qr.code.clone(),
+                expires_in: qr.expires_at - now,
+            })),
+            // Between two codes of a set the next one is about to appear; after the
+            // set, a new one is started.
+            _ if state.rotation.is_some() => Ok(None),
+            _ => Ok(Some(self.begin_codes(session, state))),
+        }
+    }
+
+    async fn refresh_qr(&self, session: SessionId) -> Result<QrCode, GatewayError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .get_mut(&session)
+            .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
+        match state.status {
+            SessionStatus::Connected => Err(GatewayError::AlreadyLinked(session.to_string())),
+            _ => {
+                state.status = SessionStatus::AwaitingLink;
+                Ok(self.begin_codes(session, state))
+            }
+        }
+    }
+
+    async fn request_pairing_code(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<PairingCode, GatewayError> {
+        let pairing = {
+            let mut sessions = self.shared.lock();
+            let state = sessions
+                .get_mut(&session)
+                .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
+            if state.status == SessionStatus::Connected {
+                return Err(GatewayError::AlreadyLinked(session.to_string()));
+            }
+            state.status = SessionStatus::AwaitingLink;
+            let pairing = PairingCode {
+                code: pairing_text(session, phone),
+                phone: phone.clone(),
+                expires_in: self.shared.settings.pairing_ttl,
+            };
+            state.pairing = Some(PendingPairing {
+                code: pairing.clone(),
+                expires_at: Instant::now() + pairing.expires_in,
+            });
+            pairing
+        };
+        self.shared.emit(GatewayEvent::PairingCode {
+            session: session.to_string(),
+            pairing: pairing.clone(),
+        });
+        Ok(pairing)
+    }
+
+    async fn status(&self, session: SessionId) -> SessionStatus {
+        self.shared
+            .lock()
+            .get(&session)
+            .map_or(SessionStatus::LoggedOut, |state| state.status)
+    }
+
+    async fn send_text(
+        &self,
+        session: SessionId,
+        to: &PhoneNumber,
+        text: &str,
+    ) -> Result<MessageId, GatewayError> {
+        self.with_linked(session, |state| {
+            state.sent += 1;
+            let id = MessageId(format!("SIM-{}-{}", session.salon_id(), state.sent));
+            state.outbox.push(OutboxEntry::Text {
+                id: id.clone(),
+                to: to.clone(),
+                text: text.to_owned(),
+                at_ms: now_ms(),
+            });
+            id
+        })
+    }
+
+    async fn send_reaction(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        message: &MessageId,
+        emoji: &str,
+    ) -> Result<(), GatewayError> {
+        self.with_linked(session, |state| {
+            state.outbox.push(OutboxEntry::Reaction {
+                to: chat.clone(),
+                message: message.clone(),
+                emoji: emoji.to_owned(),
+                at_ms: now_ms(),
+            });
+        })
+    }
+
+    async fn mark_read(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        messages: &[MessageId],
+    ) -> Result<(), GatewayError> {
+        self.with_linked(session, |state| {
+            state.outbox.push(OutboxEntry::Read {
+                to: chat.clone(),
+                messages: messages.to_vec(),
+                at_ms: now_ms(),
+            });
+        })
+    }
+
+    async fn set_typing(
+        &self,
+        session: SessionId,
+        chat: &PhoneNumber,
+        typing: bool,
+    ) -> Result<(), GatewayError> {
+        self.with_linked(session, |state| {
+            state.outbox.push(OutboxEntry::Typing {
+                to: chat.clone(),
+                typing,
+                at_ms: now_ms(),
+            });
+        })
+    }
+
+    async fn logout(&self, session: SessionId) -> Result<(), GatewayError> {
+        let mut sessions = self.shared.lock();
+        let Some(state) = sessions.get_mut(&session) else {
+            return Ok(());
+        };
+        state.stop_rotation();
+        state.pairing = None;
+        state.phone = None;
+        state.status = SessionStatus::LoggedOut;
+        self.persist(&sessions);
+        drop(sessions);
+        self.shared.emit(GatewayEvent::LoggedOut {
+            session: session.to_string(),
+            reason: "device unlinked".to_owned(),
+        });
+        Ok(())
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
+        self.shared.events.subscribe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> SessionId {
+        "company_962302".parse().unwrap()
+    }
+
+    fn phone() -> PhoneNumber {
+        PhoneNumber::parse("79001234567").unwrap()
+    }
+
+    fn fast() -> SimulatorSettings {
+        SimulatorSettings {
+            first_qr_ttl: Duration::from_secs(3),
+            next_qr_ttl: Duration::from_secs(2),
+            qr_codes_per_set: 3,
+            ..SimulatorSettings::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn qr_codes_rotate_then_run_out_and_are_rebuilt_on_request() {
+        let gateway = SimulatedGateway::new(fast());
+        let mut events = gateway.subscribe();
+        assert_eq!(
+            gateway.create_session(session()).await.unwrap(),
+            SessionStatus::AwaitingLink
+        );
+        let first = gateway.current_qr(session()).await.unwrap().unwrap();
+        assert_eq!(first.expires_in, Duration::from_secs(3));
+        assert!(first.code.starts_with("2@"));
+
+        let mut codes = Vec::new();
+        for _ in 0..3 {
+            match events.recv().await.unwrap() {
+                GatewayEvent::Qr { qr, .. } => codes.push(qr.code),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        codes.dedup();
+        assert_eq!(codes.len(), 3, "each rotation shows a new code");
+
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        // The set is used up; asking again starts a new one.
+        let rebuilt = gateway.current_qr(session()).await.unwrap().unwrap();
+        assert!(!codes.contains(&rebuilt.code));
+    }
+
+    #[tokio::test]
+    async fn codes_are_deterministic() {
+        assert_eq!(qr_text(session(), 1, 0), qr_text(session(), 1, 0));
+        assert_ne!(qr_text(session(), 1, 0), qr_text(session(), 1, 1));
+        let code = pairing_text(session(), &phone());
+        assert_eq!(code, pairing_text(session(), &phone()));
+        assert_eq!(code.len(), 9);
+        assert_eq!(&code[4..5], "-");
+    }
+
+    #[tokio::test]
+    async fn linking_connects_and_sending_is_recorded() {
+        let gateway = SimulatedGateway::new(SimulatorSettings::default());
+        let mut events = gateway.subscribe();
+        gateway.create_session(session()).await.unwrap();
+        let client = PhoneNumber::parse("79005554433").unwrap();
+        assert!(matches!(
+            gateway.send_text(session(), &client, "x").await,
+            Err(GatewayError::NotLinked(_))
+        ));
+
+        gateway.link(session(), phone()).unwrap();
+        assert_eq!(gateway.status(session()).await, SessionStatus::Connected);
+        assert!(gateway.current_qr(session()).await.unwrap().is_none());
+        let connected = loop {
+            if let GatewayEvent::Connected { phone, .. } = events.recv().await.unwrap() {
+                break phone;
+            }
+        };
+        assert_eq!(connected, phone());
+
+        gateway
+            .send_text(session(), &client, "Здравствуйте!")
+            .await
+            .unwrap();
+        let outbox = gateway.outbox(session()).unwrap();
+        assert!(matches!(&outbox[..], [OutboxEntry::Text { text, .. }] if text == "Здравствуйте!"));
+    }
+
+    #[tokio::test]
+    async fn a_pairing_code_binds_the_link_to_its_number() {
+        let gateway = SimulatedGateway::new(SimulatorSettings::default());
+        gateway.create_session(session()).await.unwrap();
+        gateway
+            .request_pairing_code(session(), &phone())
+            .await
+            .unwrap();
+        let other = PhoneNumber::parse("79990000000").unwrap();
+        assert_eq!(
+            gateway.link(session(), other),
+            Err(ControlError::WrongPhone(session().to_string()))
+        );
+        gateway.link(session(), phone()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn linked_sessions_survive_a_restart_and_logout_forgets_them() {
+        let file = std::env::temp_dir().join(format!("sim-state-{}.json", now_ms()));
+        let settings = SimulatorSettings {
+            state_file: Some(file.clone()),
+            ..SimulatorSettings::default()
+        };
+        let gateway = SimulatedGateway::new(settings.clone());
+        gateway.create_session(session()).await.unwrap();
+        gateway.link(session(), phone()).unwrap();
+
+        let restarted = SimulatedGateway::new(settings.clone());
+        assert_eq!(restarted.status(session()).await, SessionStatus::Connected);
+        restarted.logout(session()).await.unwrap();
+        assert_eq!(restarted.status(session()).await, SessionStatus::LoggedOut);
+
+        let again = SimulatedGateway::new(settings);
+        assert_eq!(again.status(session()).await, SessionStatus::LoggedOut);
+        let _ = std::fs::remove_file(file);
+    }
+}
