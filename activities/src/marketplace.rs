@@ -5,6 +5,9 @@
 #![allow(missing_docs)]
 
 use crate::db::events::{self, NewEvent};
+use crate::db::live_events::{self, LiveEventKind};
+use crate::domain::SalonId;
+use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
 use temporalio_macros::activities;
@@ -24,6 +27,34 @@ impl MarketplaceActivities {
     }
 }
 
+/// A workflow step the owner's page should show (`progress` on the WebSocket).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProgressUpdate {
+    /// Whose page.
+    pub salon_id: SalonId,
+    /// Which workflow (`onboarding`, `sync`, …).
+    pub workflow: String,
+    /// The step's name.
+    pub step: String,
+    /// 0–100.
+    pub percent: u8,
+    /// `in_progress`, `completed`, `failed`, `expired`.
+    pub status: String,
+    /// Extra words for the owner (counts during sync, a failure reason).
+    pub detail: Option<String>,
+}
+
+/// The identity of this activity execution, the same across its retries.
+fn attempt_key(ctx: &ActivityContext) -> String {
+    let info = ctx.info();
+    format!(
+        "{}/{}/{}",
+        info.workflow_id.as_deref().unwrap_or("-"),
+        info.workflow_run_id.as_deref().unwrap_or("-"),
+        info.activity_id
+    )
+}
+
 #[activities]
 impl MarketplaceActivities {
     /// Writes a `marketplace_events` row exactly once, however often Temporal retries:
@@ -36,13 +67,7 @@ impl MarketplaceActivities {
         mut event: NewEvent,
     ) -> Result<bool, ActivityError> {
         if event.dedup_key.is_none() {
-            let info = ctx.info();
-            event.dedup_key = Some(format!(
-                "{}/{}/{}",
-                info.workflow_id.as_deref().unwrap_or("-"),
-                info.workflow_run_id.as_deref().unwrap_or("-"),
-                info.activity_id
-            ));
+            event.dedup_key = Some(attempt_key(&ctx));
         }
         let written = events::record(&self.db, &event).await?;
         tracing::info!(
@@ -52,5 +77,30 @@ impl MarketplaceActivities {
             "marketplace event recorded"
         );
         Ok(written)
+    }
+
+    /// Shows a workflow step on the owner's page, once however often it is retried.
+    #[activity(name = "publish_progress")]
+    pub async fn publish_progress(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        update: ProgressUpdate,
+    ) -> Result<(), ActivityError> {
+        let data = serde_json::json!({
+            "workflow": update.workflow,
+            "step": update.step,
+            "percent": update.percent,
+            "status": update.status,
+            "detail": update.detail,
+        });
+        live_events::publish(
+            &self.db,
+            update.salon_id,
+            LiveEventKind::Progress,
+            &data,
+            Some(&attempt_key(&ctx)),
+        )
+        .await?;
+        Ok(())
     }
 }

@@ -3,14 +3,16 @@
 use crate::connection::TemporalConfig;
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
 use ai_admin_workflows::ids;
-use ai_admin_workflows::onboarding::{OnboardingInput, OnboardingWorkflow, Progress};
+use ai_admin_workflows::onboarding::{
+    OnboardingInput, OnboardingWorkflow, Progress, WhatsAppConnected,
+};
 use ai_admin_workflows::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use anyhow::Context as _;
 use std::time::Duration;
 use temporalio_client::{
     Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
-    WorkflowStartOptions,
-    errors::{WorkflowQueryError, WorkflowStartError},
+    WorkflowSignalOptions, WorkflowStartOptions,
+    errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError},
 };
 use temporalio_common::search_attributes::SearchAttributes;
 
@@ -58,6 +60,33 @@ pub async fn progress(client: &Client, salon_id: SalonId) -> anyhow::Result<Opti
         Ok(progress) => Ok(Some(progress)),
         Err(WorkflowQueryError::NotFound(_)) => Ok(None),
         Err(error) => Err(error).context("Failed to query the onboarding progress"),
+    }
+}
+
+/// Tells the salon's onboarding that its WhatsApp is linked. Returns false when no
+/// onboarding is running (it expired or finished; the link is recorded anyway).
+pub async fn signal_whatsapp_connected(
+    client: &Client,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<bool> {
+    let handle = client.get_workflow_handle::<OnboardingWorkflow>(ids::onboarding(salon_id));
+    let options = WorkflowSignalOptions::builder()
+        .rpc_options(interactive_rpc())
+        .build();
+    match handle
+        .signal(
+            OnboardingWorkflow::whatsapp_connected,
+            WhatsAppConnected {
+                phone: phone.to_owned(),
+            },
+            options,
+        )
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(WorkflowInteractionError::NotFound(_)) => Ok(false),
+        Err(error) => Err(error).context("Failed to signal the onboarding workflow"),
     }
 }
 

@@ -10,7 +10,7 @@
 use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use ai_admin_activities::db::events::{EventType, NewEvent};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
-use ai_admin_activities::marketplace::MarketplaceActivities;
+use ai_admin_activities::marketplace::{MarketplaceActivities, ProgressUpdate};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
@@ -51,6 +51,14 @@ pub enum OnboardingStep {
 }
 
 impl OnboardingStep {
+    /// The name the page and the `progress` event use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WaitingForWhatsapp => "waiting_for_whatsapp",
+            Self::WhatsappConnected => "whatsapp_connected",
+        }
+    }
+
     /// How far along the journey this step is, for the page's progress bar.
     pub fn percent(self) -> u8 {
         match self {
@@ -89,6 +97,17 @@ impl Progress {
             step,
             percent: step.percent(),
             status,
+        }
+    }
+}
+
+impl StepStatus {
+    /// The name the page and the `progress` event use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Expired => "expired",
         }
     }
 }
@@ -141,6 +160,13 @@ impl OnboardingWorkflow {
             INTEGRATION_STATUS.value_set(IntegrationStatus::PendingWhatsapp.as_str().to_owned()),
         ]);
 
+        Self::advance(
+            ctx,
+            OnboardingStep::WaitingForWhatsapp,
+            StepStatus::InProgress,
+        )
+        .await?;
+
         let mut deadline = ctx.timer(link_timeout);
         let linked = select! {
             _ = ctx.wait_condition(|s: &Self| s.linked_phone.is_some()) => true,
@@ -150,15 +176,16 @@ impl OnboardingWorkflow {
         if linked {
             deadline.cancel();
             let phone = ctx.state(|s| s.linked_phone.clone()).unwrap_or_default();
-            ctx.state_mut(|s| {
-                s.progress = Progress::at(OnboardingStep::WhatsappConnected, StepStatus::Completed)
-            });
+            Self::advance(
+                ctx,
+                OnboardingStep::WhatsappConnected,
+                StepStatus::Completed,
+            )
+            .await?;
             return Ok(OnboardingOutcome::Linked { phone });
         }
 
-        ctx.state_mut(|s| {
-            s.progress = Progress::at(OnboardingStep::WaitingForWhatsapp, StepStatus::Expired)
-        });
+        Self::advance(ctx, OnboardingStep::WaitingForWhatsapp, StepStatus::Expired).await?;
         ctx.execute_activity(
             MarketplaceActivities::record_event,
             NewEvent {
@@ -171,6 +198,31 @@ impl OnboardingWorkflow {
         )
         .await?;
         Ok(OnboardingOutcome::Expired)
+    }
+
+    /// Moves the `progress` the query answers and shows it on the owner's page.
+    async fn advance(
+        ctx: &WorkflowContext<Self>,
+        step: OnboardingStep,
+        status: StepStatus,
+    ) -> WorkflowResult<()> {
+        let progress = Progress::at(step, status);
+        ctx.state_mut(|s| s.progress = progress);
+        let salon_id = ctx.state(|s| s.input.salon_id);
+        ctx.execute_activity(
+            MarketplaceActivities::publish_progress,
+            ProgressUpdate {
+                salon_id,
+                workflow: "onboarding".to_owned(),
+                step: step.as_str().to_owned(),
+                percent: progress.percent,
+                status: status.as_str().to_owned(),
+                detail: None,
+            },
+            database_write_options(),
+        )
+        .await?;
+        Ok(())
     }
 
     /// The salon's WhatsApp is linked (sent by the gateway's event consumer).
