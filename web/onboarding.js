@@ -1,5 +1,6 @@
-// Onboarding page: keeps the token out of the address bar, then shows where the
-// salon's onboarding stands by polling /marketplace/api/progress.
+// Onboarding page: links the salon's WhatsApp (QR code or pairing code) over the live
+// channel (/marketplace/ws) and shows every onboarding step as it happens. When the
+// socket is down it reconnects with backoff and meanwhile polls the REST status.
 (function () {
   "use strict";
 
@@ -11,76 +12,273 @@
     history.replaceState(null, "", window.location.pathname);
   }
 
-  const STEP_ORDER = ["whatsapp", "activating", "syncing", "ready"];
-  const STEP_OF_WORKFLOW = {
-    waiting_for_whatsapp: "whatsapp",
-    whatsapp_connected: "activating",
-  };
-  const STATUS_TEXT = {
-    waiting_for_whatsapp: "Ожидаем подключения WhatsApp салона.",
-    whatsapp_connected: "WhatsApp подключён. Активируем интеграцию…",
-  };
-
+  const root = document.getElementById("onboarding");
+  const sessionId = "company_" + root.dataset.salonId;
   const el = (id) => document.getElementById(id);
 
-  function showError(message) {
+  // Steps of every workflow, in the order the owner sees them.
+  const STEP_ORDER = ["linked", "activating", "syncing", "ready"];
+  const STEP_OF = {
+    waiting_for_whatsapp: "linked",
+    whatsapp_connected: "activating",
+    activating: "activating",
+    activated: "syncing",
+    syncing: "syncing",
+    synced: "ready",
+    welcome: "ready",
+    ready: "ready",
+  };
+  const FATAL_ERRORS = ["invalid_token", "missing_token", "unknown_salon"];
+
+  let socket = null;
+  let failures = 0;
+  let finished = false; // no reconnects once the link can no longer work
+  let connected = false;
+  let pollTimer = null;
+  let qrTimer = null;
+  let pairingTimer = null;
+  let errorTimer = null;
+
+  function showError(message, sticky) {
     const box = el("error");
-    box.textContent = message;
+    box.textContent = message || "";
     box.hidden = !message;
+    clearTimeout(errorTimer);
+    if (message && !sticky) errorTimer = setTimeout(() => showError(""), 8000);
   }
 
-  function render(data) {
-    const progress = data.progress;
-    const link = el("workflow-link");
-    if (data.workflow_url) {
-      link.href = data.workflow_url;
-      link.hidden = false;
-    }
-    if (!progress) {
-      el("status-text").textContent = "Подключение ещё не начато. Откройте приложение из маркетплейса YClients.";
-      return;
-    }
-    const current = STEP_OF_WORKFLOW[progress.step] || "whatsapp";
-    const currentIndex = STEP_ORDER.indexOf(current);
+  function showNotice(message) {
+    el("connection-notice").textContent = message || "";
+    el("connection-notice").hidden = !message;
+  }
+
+  function stopForGood(message) {
+    finished = true;
+    root.dataset.state = "failed";
+    stopPolling();
+    showError(message, true);
+    if (socket) socket.close();
+  }
+
+  // --- progress ---------------------------------------------------------------
+  function renderProgress(progress) {
+    if (!progress) return;
+    const current = STEP_OF[progress.step] || "linked";
+    let index = STEP_ORDER.indexOf(current);
+    const done = progress.step === "ready" && progress.status === "completed";
+    if (done) index = STEP_ORDER.length;
     document.querySelectorAll("#steps li").forEach((li) => {
-      const index = STEP_ORDER.indexOf(li.dataset.step);
-      li.classList.toggle("done", index < currentIndex);
-      li.classList.toggle("current", index === currentIndex && progress.status !== "expired");
-      li.classList.toggle("failed", index === currentIndex && progress.status === "expired");
+      const i = STEP_ORDER.indexOf(li.dataset.step);
+      const failed = i === index && (progress.status === "failed" || progress.status === "expired");
+      li.classList.toggle("done", i < index);
+      li.classList.toggle("current", i === index && !failed);
+      li.classList.toggle("failed", failed);
     });
-    el("progress-fill").style.width = progress.percent + "%";
-    document.querySelector(".bar").setAttribute("aria-valuenow", String(progress.percent));
-    el("status-text").textContent =
-      progress.status === "expired"
-        ? "Время подключения истекло. Откройте приложение из маркетплейса YClients ещё раз."
-        : STATUS_TEXT[progress.step] || "Подключение продолжается…";
+    el("progress-fill").style.width = (progress.percent || 0) + "%";
+    document.querySelector(".bar").setAttribute("aria-valuenow", String(progress.percent || 0));
+    el("progress-detail").textContent = progress.detail || "";
+    if (progress.status === "expired") {
+      stopForGood("Время подключения истекло. Откройте приложение из маркетплейса YClients ещё раз.");
+    }
+    if (done) root.dataset.state = "ready";
+  }
+
+  // --- linking ----------------------------------------------------------------
+  function countdown(spanId, seconds, onZero, previous) {
+    clearInterval(previous);
+    let left = Math.max(0, Math.round(seconds));
+    el(spanId).textContent = String(left);
+    const timer = setInterval(() => {
+      left -= 1;
+      el(spanId).textContent = String(Math.max(0, left));
+      if (left <= 0) {
+        clearInterval(timer);
+        if (onZero) onZero();
+      }
+    }, 1000);
+    return timer;
+  }
+
+  function send(event, data) {
+    if (socket && socket.readyState === WebSocket.OPEN) {
+      socket.send(JSON.stringify({ event: event, data: data || {} }));
+      return true;
+    }
+    return false;
+  }
+
+  function showQr(data) {
+    const img = el("qr-image");
+    img.src = data.qr;
+    img.hidden = false;
+    el("qr-placeholder").hidden = true;
+    // The server pushes the next code itself; ask only if none came in time.
+    qrTimer = countdown("qr-countdown", data.expiresIn, () => {
+      setTimeout(() => { if (!connected && !send("request-qr")) requestQrByRest(); }, 2000);
+    }, qrTimer);
+  }
+
+  function showPairingCode(data) {
+    el("pairing-result").hidden = false;
+    el("pairing-code").textContent = data.code;
+    el("pairing-submit").disabled = false;
+    pairingTimer = countdown("pairing-countdown", data.expiresIn, null, pairingTimer);
+  }
+
+  function showConnected(phone) {
+    if (connected) return;
+    connected = true;
+    root.dataset.state = "connected";
+    clearInterval(qrTimer);
+    clearInterval(pairingTimer);
+    el("link-panel").hidden = true;
+    el("connected-panel").hidden = false;
+    el("connected-phone").textContent = phone ? "+" + phone : "";
+    renderProgress({ step: "whatsapp_connected", percent: 25, status: "in_progress" });
+  }
+
+  function showLinking() {
+    connected = false;
+    root.dataset.state = "linking";
+    el("link-panel").hidden = false;
+    el("connected-panel").hidden = true;
+  }
+
+  function selectTab(which) {
+    const qr = which === "qr";
+    el("tab-qr").setAttribute("aria-selected", String(qr));
+    el("tab-code").setAttribute("aria-selected", String(!qr));
+    el("panel-qr").hidden = !qr;
+    el("panel-code").hidden = qr;
+  }
+
+  // --- live channel -------------------------------------------------------------
+  function onFrame(frame) {
+    const data = frame.data || {};
+    switch (frame.event) {
+      case "qr-update": showQr(data); break;
+      case "pairing-code": showPairingCode(data); break;
+      case "whatsapp-connected": showConnected(data.phone); break;
+      case "whatsapp-logged-out": showLinking(); send("request-qr"); break;
+      case "progress": renderProgress(data); break;
+      case "error":
+        el("pairing-submit").disabled = false;
+        if (FATAL_ERRORS.indexOf(data.code) >= 0) stopForGood(data.message);
+        else showError(data.message);
+        break;
+      default: break;
+    }
+  }
+
+  function connect() {
+    if (finished) return;
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(scheme + "://" + window.location.host + "/marketplace/ws");
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ event: "auth", data: { token: token } }));
+      failures = 0;
+      showNotice("");
+      stopPolling();
+    };
+    socket.onmessage = (message) => {
+      try { onFrame(JSON.parse(message.data)); } catch (_) { /* ignore a malformed frame */ }
+    };
+    socket.onclose = (event) => {
+      socket = null;
+      if (finished) return;
+      if (event.code === 4401) {
+        stopForGood(el("error").textContent || "Ссылка подключения недействительна.");
+        return;
+      }
+      failures += 1;
+      showNotice(failures >= 3
+        ? "Не удаётся связаться с сервером (возможно, слишком много попыток). Проверяем статус каждые 3 секунды…"
+        : "Связь с сервером потеряна, переподключаемся…");
+      startPolling();
+      setTimeout(connect, Math.min(15000, 1000 * Math.pow(2, failures - 1)));
+    };
+  }
+
+  // --- REST fallback ------------------------------------------------------------
+  async function api(path, options) {
+    const response = await fetch(path, Object.assign({
+      headers: { Authorization: "Bearer " + token },
+    }, options || {}));
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 401) {
+      stopForGood(body.error || "Ссылка подключения недействительна.");
+      throw new Error("unauthorized");
+    }
+    if (!response.ok) throw new Error(body.error || ("HTTP " + response.status));
+    return body;
+  }
+
+  async function requestQrByRest() {
+    try { showQr({ qr: (await api("/marketplace/api/qr", { method: "POST" })).qr, expiresIn: 20 }); }
+    catch (_) { /* the next poll or reconnect tries again */ }
+  }
+
+  async function loadProgress() {
+    try {
+      const body = await api("/marketplace/api/progress");
+      if (body.workflow_url) {
+        el("workflow-link").href = body.workflow_url;
+        el("workflow-link").hidden = false;
+      }
+      if (body.whatsapp_connected) showConnected();
+      renderProgress(body.progress);
+    } catch (_) { /* shown by api() when it matters */ }
   }
 
   async function poll() {
-    if (!token) {
-      showError("Ссылка подключения неполная. Откройте приложение из маркетплейса YClients ещё раз.");
-      return;
-    }
     try {
-      const response = await fetch("/marketplace/api/progress", {
-        headers: { Authorization: "Bearer " + token },
-      });
-      const data = await response.json().catch(() => ({}));
-      if (response.status === 401) {
-        showError(data.error || "Ссылка подключения недействительна.");
-        return; // A new link is needed; polling cannot fix that.
-      }
-      if (!response.ok) {
-        showError(data.error || "Сервис временно недоступен, пробуем снова…");
-      } else {
-        showError("");
-        render(data);
-      }
-    } catch (_) {
-      showError("Нет связи с сервером, пробуем снова…");
-    }
-    setTimeout(poll, 3000);
+      const status = await api("/marketplace/api/status/" + sessionId);
+      if (status.connected) showConnected();
+      await loadProgress();
+    } catch (_) { /* keep polling */ }
   }
 
-  poll();
+  function startPolling() {
+    if (!pollTimer && !finished) pollTimer = setInterval(poll, 3000);
+  }
+
+  function stopPolling() {
+    clearInterval(pollTimer);
+    pollTimer = null;
+  }
+
+  // --- wiring -------------------------------------------------------------------
+  el("tab-qr").addEventListener("click", () => selectTab("qr"));
+  el("tab-code").addEventListener("click", () => selectTab("code"));
+  el("qr-refresh").addEventListener("click", () => { if (!send("request-qr")) requestQrByRest(); });
+  el("pairing-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const phone = el("phone").value.trim();
+    if (!/^[+\d\s()-]{10,20}$/.test(phone)) {
+      showError("Введите номер в международном формате, например 79001234567");
+      return;
+    }
+    el("pairing-submit").disabled = true;
+    if (!send("request-pairing-code", { phoneNumber: phone })) {
+      el("pairing-submit").disabled = false;
+      showError("Нет связи с сервером, попробуйте через несколько секунд");
+    }
+  });
+  el("pairing-copy").addEventListener("click", async () => {
+    const code = el("pairing-code").textContent;
+    try { await navigator.clipboard.writeText(code); el("pairing-copy").textContent = "Скопировано ✓"; }
+    catch (_) {
+      const range = document.createRange();
+      range.selectNodeContents(el("pairing-code"));
+      window.getSelection().removeAllRanges();
+      window.getSelection().addRange(range);
+    }
+  });
+
+  if (!token) {
+    stopForGood("Ссылка подключения неполная. Откройте приложение из маркетплейса YClients ещё раз.");
+    return;
+  }
+  loadProgress();
+  connect();
 })();

@@ -3,6 +3,7 @@
 //! line naming the variable; secret values are never echoed.
 
 use ai_admin_activities::secret::Secret;
+use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_temporal::TemporalConfig;
 use std::path::PathBuf;
 
@@ -71,6 +72,9 @@ pub struct Config {
     pub gemini: GeminiSettings,
     /// Simulated or live WhatsApp.
     pub whatsapp_mode: WhatsAppMode,
+    /// How simulated phones behave (QR lifetimes; tests shorten them). Not read from
+    /// the environment.
+    pub whatsapp_simulator: SimulatorSettings,
     /// WhatsApp session stores and other local state.
     pub data_dir: PathBuf,
 }
@@ -241,6 +245,7 @@ impl Config {
             .expose()
             .to_owned();
 
+        let data_dir = PathBuf::from(env.or("DATA_DIR", "./.data"));
         Ok(Config {
             app_env,
             port,
@@ -274,7 +279,11 @@ impl Config {
                 model: env.or("GEMINI_MODEL", "gemini-2.5-flash"),
             },
             whatsapp_mode,
-            data_dir: PathBuf::from(env.or("DATA_DIR", "./.data")),
+            whatsapp_simulator: SimulatorSettings {
+                state_file: Some(data_dir.join("whatsapp-simulator.json")),
+                ..SimulatorSettings::default()
+            },
+            data_dir,
         })
     }
 

@@ -8,6 +8,9 @@
 //!   and run until stopped.
 //! - [`state`] — what handlers share.
 //! - [`routes`] — one module per resource.
+//! - [`ws`] — the onboarding page's WebSocket; [`live`] — the event fan-out behind it.
+//! - [`gateway_events`] — WhatsApp events turned into durable facts.
+//! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
 //! - [`error`] — the one error type, as JSON or as an HTML page.
 //! - [`cli`] — `serve`, `migrate`, `simulate yclients`.
@@ -17,7 +20,11 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod gateway_events;
+pub mod live;
+pub mod qr_image;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod ws;

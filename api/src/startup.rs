@@ -3,10 +3,15 @@
 //! serves until the shutdown future resolves, then stops the worker cleanly.
 
 use crate::auth::TokenKeys;
-use crate::config::Config;
+use crate::config::{Config, WhatsAppMode};
+use crate::gateway_events::{self, EventSinks};
+use crate::live::rate_limit::ConnectionRateLimiter;
+use crate::live::{self, LiveHub};
 use crate::routes;
 use crate::state::AppState;
 use ai_admin_activities::db;
+use ai_admin_activities::whatsapp::WhatsAppGateway;
+use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
 use ai_admin_temporal::{connection, search_attributes};
@@ -17,12 +22,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 /// How long start-up waits for Temporal to answer (the demo starts both at once).
 const TEMPORAL_PATIENCE: Duration = Duration::from_secs(60);
 
 /// Limit for one YClients request.
 const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// WebSocket connections allowed per IP per window (the spec: 5 per 60 s).
+const WS_CONNECTIONS_PER_IP: usize = 5;
+const WS_RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// A built application, listening but not yet serving.
 pub struct Application {
@@ -31,6 +42,22 @@ pub struct Application {
     router: axum::Router,
     worker: RunningWorker,
     db: PgPool,
+    background: Vec<JoinHandle<()>>,
+    stopping: watch::Sender<bool>,
+}
+
+/// The WhatsApp gateway of the configured mode, and the simulator's control handle
+/// when simulated.
+async fn whatsapp_gateway(
+    config: &Config,
+) -> anyhow::Result<(Arc<dyn WhatsAppGateway>, Option<SimulatedGateway>)> {
+    match config.whatsapp_mode {
+        WhatsAppMode::Simulator => {
+            let simulator = SimulatedGateway::new(config.whatsapp_simulator.clone());
+            Ok((Arc::new(simulator.clone()), Some(simulator)))
+        }
+        WhatsAppMode::Live => anyhow::bail!("WHATSAPP_MODE=live is not wired yet"),
+    }
 }
 
 impl Application {
@@ -51,6 +78,7 @@ impl Application {
         )
         .context("Failed to build the YClients client")?;
 
+        let (gateway, simulator) = whatsapp_gateway(&config).await?;
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
         let worker = spawn_worker(
@@ -64,19 +92,40 @@ impl Application {
             .await
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
+        let hub = LiveHub::new(1024);
+        let background = vec![
+            live::listener::spawn(db.clone(), hub.clone()),
+            gateway_events::spawn(
+                gateway.clone(),
+                EventSinks {
+                    db: db.clone(),
+                    temporal: temporal.clone(),
+                },
+            ),
+        ];
+        let (stopping, shutdown) = watch::channel(false);
         let state = AppState {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
             db: db.clone(),
             yclients: Arc::new(yclients),
             temporal,
+            gateway,
+            live: hub,
+            ws_limiter: Arc::new(ConnectionRateLimiter::new(
+                WS_CONNECTIONS_PER_IP,
+                WS_RATE_WINDOW,
+            )),
+            shutdown,
         };
         Ok(Application {
             listener,
             port,
-            router: routes::router(state),
+            router: routes::router(state, simulator),
             worker,
             db,
+            background,
+            stopping,
         })
     }
 
@@ -85,22 +134,31 @@ impl Application {
         self.port
     }
 
-    /// Serves until `shutdown` resolves; then finishes in-flight requests, stops the
-    /// worker (in-flight activities complete) and closes the pool.
+    /// Serves until `shutdown` resolves; then closes WebSockets with a reconnect hint,
+    /// finishes in-flight requests, stops the worker (in-flight activities complete),
+    /// stops the background tasks and closes the pool.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         tracing::info!(port = self.port, "AI Admin listening");
+        let stopping = self.stopping;
         let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping.send(true);
+        })
         .await
         .context("The HTTP server failed");
         let stopped = self.worker.shutdown().await;
+        // The listener holds a pool connection: stop it before closing the pool.
+        for task in self.background {
+            task.abort();
+        }
         self.db.close().await;
         served.and(stopped)
     }

@@ -2,10 +2,14 @@
 
 use crate::auth::TokenKeys;
 use crate::config::Config;
+use crate::live::LiveHub;
+use crate::live::rate_limit::ConnectionRateLimiter;
+use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_temporal::Client;
 use sqlx::PgPool;
 use std::sync::Arc;
+use tokio::sync::watch;
 
 /// Handles to everything the API talks to.
 #[derive(Clone)]
@@ -20,4 +24,12 @@ pub struct AppState {
     pub temporal: Client,
     /// Issues and verifies onboarding tokens.
     pub tokens: TokenKeys,
+    /// The salons' WhatsApp sessions (live or simulated).
+    pub gateway: Arc<dyn WhatsAppGateway>,
+    /// Live events of every salon, for the WebSockets.
+    pub live: LiveHub,
+    /// WebSocket connections per IP.
+    pub ws_limiter: Arc<ConnectionRateLimiter>,
+    /// Turns true when the server is stopping, so WebSockets close with a reconnect hint.
+    pub shutdown: watch::Receiver<bool>,
 }

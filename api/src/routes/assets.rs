@@ -11,7 +11,10 @@ use axum::routing::get;
 /// The onboarding page template (placeholders `{{salon_title}}`, `{{salon_id}}`).
 pub const ONBOARDING_HTML: &str = include_str!("../../../web/onboarding.html");
 
-const FILES: [(&str, &str, &str); 2] = [
+/// The simulator's phone page (served only in simulator mode).
+pub const DEV_PHONE_HTML: &str = include_str!("../../../web/dev-phone.html");
+
+const FILES: [(&str, &str, &str); 3] = [
     (
         "onboarding.css",
         "text/css; charset=utf-8",
@@ -21,6 +24,11 @@ const FILES: [(&str, &str, &str); 2] = [
         "onboarding.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web/onboarding.js"),
+    ),
+    (
+        "dev-phone.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/dev-phone.js"),
     ),
 ];
 

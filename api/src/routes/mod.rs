@@ -4,25 +4,38 @@
 //! - [`registration`] — `GET /auth/yclients/redirect`.
 //! - [`onboarding`] — the onboarding page and its progress API.
 //! - [`health`] — `GET /marketplace/health`.
-//! - [`assets`] — the page's CSS and JS, embedded from `web/`.
+//! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
+//! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
+//! - [`assets`] — the pages' CSS and JS, embedded from `web/`.
+//!
+//! The live channel itself (`/marketplace/ws`) is in [`crate::ws`].
 
 pub mod assets;
+pub mod dev_whatsapp;
 pub mod health;
 pub mod onboarding;
 pub mod registration;
+pub mod whatsapp_link;
 
 use crate::state::AppState;
+use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use axum::Router;
 use axum::http::Request;
 use tower_http::trace::TraceLayer;
 
-/// The whole application.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The whole application; the simulator's control routes only when one is given.
+pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
+    let mut router = Router::new()
         .merge(registration::router())
         .merge(onboarding::router())
+        .merge(whatsapp_link::router())
+        .merge(crate::ws::router())
         .merge(health::router())
-        .merge(assets::router())
+        .merge(assets::router());
+    if let Some(simulator) = simulator {
+        router = router.merge(dev_whatsapp::router(simulator));
+    }
+    router
         .layer(
             // The span carries the path only: query strings hold onboarding tokens.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

@@ -1,0 +1,213 @@
+//! The one consumer of the WhatsApp gateway's events in a process. It turns them into
+//! durable facts and live events: a link updates `companies`, writes a
+//! `whatsapp_connected` event and signals `onboarding-<salon_id>`; an unlink updates
+//! the status; QR and pairing codes go to the owner's page through `live_events`.
+
+use ai_admin_activities::db::companies;
+use ai_admin_activities::db::events::{self, EventType, NewEvent};
+use ai_admin_activities::db::live_events::{self, LiveEventKind};
+use ai_admin_activities::domain::{PhoneNumber, SalonId};
+use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
+use ai_admin_temporal::Client;
+use serde_json::json;
+use sqlx::PgPool;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+
+/// How long one event's writes are retried while PostgreSQL or Temporal is away.
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// Everything the consumer writes to.
+#[derive(Clone)]
+pub struct EventSinks {
+    /// Application database.
+    pub db: PgPool,
+    /// To signal workflows.
+    pub temporal: Client,
+}
+
+/// Consumes events until the gateway's channel closes or the task is aborted.
+pub fn spawn(gateway: Arc<dyn WhatsAppGateway>, sinks: EventSinks) -> JoinHandle<()> {
+    let mut events = gateway.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => handle(&sinks, event).await,
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::error!(missed, "WhatsApp events were dropped: consumer too slow");
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    })
+}
+
+async fn handle(sinks: &EventSinks, event: GatewayEvent) {
+    let Some(session) = event.session() else {
+        tracing::warn!(?event, "event for a session that is not a salon's");
+        return;
+    };
+    let salon_id = session.salon_id();
+    let result = match &event {
+        GatewayEvent::Qr { qr, .. } => {
+            publish(
+                sinks,
+                salon_id,
+                LiveEventKind::QrUpdate,
+                json!({ "code": qr.code, "expires_in": qr.expires_in_secs() }),
+            )
+            .await
+        }
+        GatewayEvent::PairingCode { pairing, .. } => {
+            publish(
+                sinks,
+                salon_id,
+                LiveEventKind::PairingCode,
+                json!({
+                    "code": pairing.code,
+                    "phoneNumber": pairing.phone,
+                    "expiresIn": pairing.expires_in.as_secs(),
+                }),
+            )
+            .await
+        }
+        GatewayEvent::Connected { phone, .. } => {
+            let recorded = persistently("record the WhatsApp link", || async {
+                record_link(sinks, salon_id, phone).await
+            })
+            .await;
+            match recorded {
+                Ok(true) => {
+                    persistently("signal the onboarding", || async {
+                        let signalled = ai_admin_temporal::onboarding::signal_whatsapp_connected(
+                            &sinks.temporal,
+                            salon_id,
+                            phone.as_str(),
+                        )
+                        .await?;
+                        tracing::info!(%salon_id, phone = %phone.masked(), signalled, "WhatsApp linked");
+                        Ok(())
+                    })
+                    .await
+                }
+                Ok(false) => Ok(()),
+                Err(error) => Err(error),
+            }
+        }
+        GatewayEvent::LoggedOut { reason, .. } => {
+            persistently("record the WhatsApp unlink", || async {
+                unlinked(sinks, salon_id, reason).await
+            })
+            .await
+        }
+        GatewayEvent::Disconnected { reason, .. } => {
+            tracing::info!(%salon_id, reason, "WhatsApp connection lost, reconnecting");
+            Ok(())
+        }
+        GatewayEvent::IncomingMessage(message) => {
+            tracing::debug!(%salon_id, id = %message.id, "incoming message (not answered yet)");
+            Ok(())
+        }
+    };
+    if let Err(error) = result {
+        tracing::error!(%salon_id, error = %format!("{error:#}"), "could not apply a WhatsApp event");
+    }
+}
+
+async fn publish(
+    sinks: &EventSinks,
+    salon_id: SalonId,
+    kind: LiveEventKind,
+    data: serde_json::Value,
+) -> anyhow::Result<()> {
+    live_events::publish(&sinks.db, salon_id, kind, &data, None).await?;
+    Ok(())
+}
+
+/// Writes the link in one transaction; false when the salon is not registered.
+async fn record_link(
+    sinks: &EventSinks,
+    salon_id: SalonId,
+    phone: &PhoneNumber,
+) -> anyhow::Result<bool> {
+    let mut tx = sinks.db.begin().await?;
+    let Some(company) = companies::mark_whatsapp_connected(&mut *tx, salon_id, phone).await? else {
+        tracing::warn!(%salon_id, "a WhatsApp session linked for a salon that is not registered");
+        return Ok(false);
+    };
+    events::record(
+        &mut *tx,
+        &NewEvent {
+            salon_id,
+            event_type: EventType::WhatsappConnected,
+            data: json!({ "phone": phone.masked() }),
+            dedup_key: None,
+        },
+    )
+    .await?;
+    live_events::publish(
+        &mut *tx,
+        salon_id,
+        LiveEventKind::WhatsappConnected,
+        &json!({ "success": true, "phone": phone, "companyId": company.id }),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+async fn unlinked(sinks: &EventSinks, salon_id: SalonId, reason: &str) -> anyhow::Result<()> {
+    let mut tx = sinks.db.begin().await?;
+    if companies::mark_whatsapp_disconnected(&mut *tx, salon_id)
+        .await?
+        .is_some()
+    {
+        events::record(
+            &mut *tx,
+            &NewEvent {
+                salon_id,
+                event_type: EventType::WhatsappLoggedOut,
+                data: json!({ "reason": reason }),
+                dedup_key: None,
+            },
+        )
+        .await?;
+        live_events::publish(
+            &mut *tx,
+            salon_id,
+            LiveEventKind::WhatsappLoggedOut,
+            &json!({ "reason": reason }),
+            None,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(%salon_id, reason, "WhatsApp unlinked");
+    Ok(())
+}
+
+/// Retries `write` with backoff for up to [`PATIENCE`]: a link must not be lost to a
+/// database restart.
+async fn persistently<T, F, Fut>(what: &str, mut write: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let give_up = tokio::time::Instant::now() + PATIENCE;
+    let mut wait = Duration::from_millis(200);
+    loop {
+        match write().await {
+            Ok(value) => return Ok(value),
+            Err(error) if tokio::time::Instant::now() + wait < give_up => {
+                tracing::warn!(error = %format!("{error:#}"), "failed to {what}, retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
