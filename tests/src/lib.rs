@@ -7,11 +7,16 @@
 //! # Layout
 //! - [`spawn_app`] / [`TestApp`]: the application and one helper per endpoint.
 //! - [`proxy::TcpProxy`] — a TCP forwarder a test can cut, to take a dependency away.
+//! - [`ws_client::WsClient`] — the onboarding page's WebSocket protocol, for tests.
+//! - [`browser::Browser`] — real headless Chromium over the DevTools protocol.
 
+pub mod browser;
 pub mod proxy;
+pub mod ws_client;
 
 use ai_admin_activities::db;
-use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::domain::{SalonId, SessionId};
+use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_api::auth::{OnboardingClaims, TokenKeys};
 use ai_admin_api::config::Config;
 use ai_admin_api::startup::Application;
@@ -38,10 +43,12 @@ fn required_env(name: &str) -> String {
 }
 
 /// How to build the app under test.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct AppOptions {
     /// Route the app's database connections through a [`TcpProxy`] the test can cut.
     pub database_through_proxy: bool,
+    /// Simulated WhatsApp behaviour (e.g. fast QR rotation); default: WhatsApp's own.
+    pub whatsapp_simulator: Option<SimulatorSettings>,
 }
 
 /// A running application and handles on everything around it.
@@ -155,7 +162,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             std::env::temp_dir().join(&db_name).display().to_string(),
         ),
     ]);
-    let config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
+    if let Some(simulator) = options.whatsapp_simulator {
+        config.whatsapp_simulator = SimulatorSettings {
+            state_file: config.whatsapp_simulator.state_file.take(),
+            ..simulator
+        };
+    }
 
     let (port_tx, port_rx) = tokio::sync::oneshot::channel::<anyhow::Result<u16>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -256,6 +269,34 @@ impl TestApp {
             .expect("request the app")
     }
 
+    /// `POST <path>` with a JSON body.
+    pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.address))
+            .json(&body)
+            .send()
+            .await
+            .expect("request the app")
+    }
+
+    /// The phone of the simulator links the salon's session (`/dev/whatsapp/…/link`).
+    pub async fn link_phone(&self, salon_id: SalonId, phone: &str) -> reqwest::Response {
+        let session = SessionId::for_salon(salon_id);
+        self.post_json(
+            &format!("/dev/whatsapp/{session}/link"),
+            serde_json::json!({ "phone": phone }),
+        )
+        .await
+    }
+
+    /// Opens the onboarding page's WebSocket.
+    pub async fn ws(
+        &self,
+        auth: ws_client::WsAuth,
+    ) -> Result<ws_client::WsClient, ws_client::ConnectError> {
+        ws_client::WsClient::connect(&self.address, auth).await
+    }
+
     /// Registers a salon through the redirect and returns its onboarding token.
     pub async fn register(&self, salon_id: SalonId) -> String {
         let response = self.redirect(&format!("salon_id={salon_id}")).await;
@@ -278,6 +319,16 @@ impl TestApp {
             .await
             .expect("count rows")
     }
+}
+
+/// A folder for a test's artefacts (screenshots): `$TEST_OUTPUT_DIR/<name>`.
+pub fn output_dir(name: &str) -> std::path::PathBuf {
+    let root = std::env::var("TEST_OUTPUT_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("ai-admin-test-output"));
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).expect("create the test output folder");
+    dir
 }
 
 /// The `token` of a `302 Location: /marketplace/onboarding?token=…`.

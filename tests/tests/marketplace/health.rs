@@ -32,6 +32,7 @@ async fn health_reports_ok_with_settings_present_but_never_their_values() {
 async fn health_reports_a_stopped_database_as_an_error() {
     let app = spawn_app_with(AppOptions {
         database_through_proxy: true,
+        ..AppOptions::default()
     })
     .await;
     assert_eq!(app.get("/marketplace/health").await.status(), 200);

@@ -1,7 +1,9 @@
 //! Black-box tests of the marketplace flow against the real application, a real
 //! PostgreSQL, a real Temporal dev server and the YClients simulator over HTTP.
 
+mod browser_onboarding;
 mod health;
+mod live_channel;
 mod onboarding_page;
 mod onboarding_workflow;
 mod registration;

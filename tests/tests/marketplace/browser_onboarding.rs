@@ -1,0 +1,115 @@
+//! The onboarding page in real headless Chromium: QR code, pairing code, and the
+//! "connected" state appearing without a reload. Screenshots of each state go to
+//! `$TEST_OUTPUT_DIR/browser_onboarding/`.
+
+use ai_admin_tests::browser::Browser;
+use ai_admin_tests::{output_dir, spawn_app};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+#[tokio::test]
+async fn an_owner_links_whatsapp_on_the_page_and_sees_it_connected_without_a_reload() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Браузер»");
+    let token = app.register(salon_id).await;
+    let screenshots = output_dir("browser_onboarding");
+    let mut browser = Browser::launch().await.expect("start Chromium");
+
+    // The page opens with a QR code.
+    browser
+        .open(&format!(
+            "{}/marketplace/onboarding?token={token}",
+            app.address
+        ))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "!document.getElementById('qr-image').hidden && document.getElementById('qr-image').src.startsWith('data:image/png;base64,') && document.getElementById('qr-image').naturalWidth > 0",
+            WAIT,
+        )
+        .await
+        .expect("a QR image is shown");
+    assert_eq!(
+        browser
+            .eval("document.getElementById('salon-title').textContent")
+            .await
+            .unwrap(),
+        "Салон «Браузер»"
+    );
+    assert_eq!(
+        browser.eval("window.location.search").await.unwrap(),
+        "",
+        "the token left the address bar"
+    );
+    browser
+        .screenshot(&screenshots.join("01-qr-code.png"))
+        .await
+        .unwrap();
+
+    // The pairing-code tab gives a code for the number typed in.
+    browser
+        .eval("document.getElementById('tab-code').click(); document.getElementById('phone').value = '+7 900 123-45-67'; document.getElementById('pairing-form').requestSubmit(); true")
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            "/^[A-Z0-9]{4}-[A-Z0-9]{4}$/.test(document.getElementById('pairing-code').textContent)",
+            WAIT,
+        )
+        .await
+        .expect("a pairing code is shown");
+    assert_eq!(
+        browser
+            .eval("document.getElementById('panel-qr').hidden")
+            .await
+            .unwrap(),
+        true
+    );
+    browser
+        .screenshot(&screenshots.join("02-pairing-code.png"))
+        .await
+        .unwrap();
+
+    // The phone enters the code; the page turns to "connected" by itself.
+    let linked_at = Instant::now();
+    assert_eq!(app.link_phone(salon_id, "79001234567").await.status(), 200);
+    browser
+        .wait_for(
+            "document.getElementById('onboarding').dataset.state === 'connected' && !document.getElementById('connected-panel').hidden",
+            WAIT,
+        )
+        .await
+        .expect("the page shows the connected state");
+    let latency = linked_at.elapsed();
+    eprintln!("link -> connected state on the page: {latency:?}");
+    assert_eq!(
+        browser
+            .eval("document.getElementById('connected-phone').textContent")
+            .await
+            .unwrap(),
+        "+79001234567"
+    );
+    assert_eq!(
+        browser
+            .eval(
+                "document.querySelector('#steps li[data-step=linked]').classList.contains('done')"
+            )
+            .await
+            .unwrap(),
+        true
+    );
+    assert_eq!(
+        browser
+            .eval("performance.getEntriesByType('navigation').length")
+            .await
+            .unwrap(),
+        1,
+        "no reload happened"
+    );
+    browser
+        .screenshot(&screenshots.join("03-connected.png"))
+        .await
+        .unwrap();
+}
