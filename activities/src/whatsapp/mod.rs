@@ -6,7 +6,10 @@
 //! - [`WhatsAppGateway`] — sessions, QR and pairing codes, status, sending, logout, and
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
+//! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
+//!   per salon, keys in one SQLite file per session.
 
+pub mod live;
 pub mod types;
 
 pub use types::{
