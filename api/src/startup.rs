@@ -11,6 +11,7 @@ use crate::routes;
 use crate::state::AppState;
 use ai_admin_activities::db;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
+use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
@@ -44,19 +45,37 @@ pub struct Application {
     db: PgPool,
     background: Vec<JoinHandle<()>>,
     stopping: watch::Sender<bool>,
+    live_whatsapp: Option<LiveGateway>,
 }
 
-/// The WhatsApp gateway of the configured mode, and the simulator's control handle
-/// when simulated.
-async fn whatsapp_gateway(
-    config: &Config,
-) -> anyhow::Result<(Arc<dyn WhatsAppGateway>, Option<SimulatedGateway>)> {
-    match config.whatsapp_mode {
-        WhatsAppMode::Simulator => {
-            let simulator = SimulatedGateway::new(config.whatsapp_simulator.clone());
-            Ok((Arc::new(simulator.clone()), Some(simulator)))
+/// The WhatsApp gateway of the configured mode, with the concrete handle of its kind:
+/// the simulator's for its control routes, the live one to restore and stop its bots.
+struct Gateways {
+    gateway: Arc<dyn WhatsAppGateway>,
+    simulator: Option<SimulatedGateway>,
+    live: Option<LiveGateway>,
+}
+
+impl Gateways {
+    fn for_config(config: &Config) -> Self {
+        match config.whatsapp_mode {
+            WhatsAppMode::Simulator => {
+                let simulator = SimulatedGateway::new(config.whatsapp_simulator.clone());
+                Self {
+                    gateway: Arc::new(simulator.clone()),
+                    simulator: Some(simulator),
+                    live: None,
+                }
+            }
+            WhatsAppMode::Live => {
+                let live = LiveGateway::new(config.data_dir.join("whatsapp"));
+                Self {
+                    gateway: Arc::new(live.clone()),
+                    simulator: None,
+                    live: Some(live),
+                }
+            }
         }
-        WhatsAppMode::Live => anyhow::bail!("WHATSAPP_MODE=live is not wired yet"),
     }
 }
 
@@ -78,7 +97,11 @@ impl Application {
         )
         .context("Failed to build the YClients client")?;
 
-        let (gateway, simulator) = whatsapp_gateway(&config).await?;
+        let Gateways {
+            gateway,
+            simulator,
+            live: live_whatsapp,
+        } = Gateways::for_config(&config);
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
         let worker = spawn_worker(
@@ -103,6 +126,14 @@ impl Application {
                 },
             ),
         ];
+        // Restored sessions report `Connected`: only now is the consumer listening.
+        if let Some(live) = &live_whatsapp {
+            let restored = live
+                .restore_sessions()
+                .await
+                .context("Failed to restore the WhatsApp sessions")?;
+            tracing::info!(sessions = restored.len(), "WhatsApp sessions restored");
+        }
         let (stopping, shutdown) = watch::channel(false);
         let state = AppState {
             tokens: TokenKeys::new(&config.jwt_secret),
@@ -126,6 +157,7 @@ impl Application {
             db,
             background,
             stopping,
+            live_whatsapp,
         })
     }
 
@@ -155,6 +187,10 @@ impl Application {
         .await
         .context("The HTTP server failed");
         let stopped = self.worker.shutdown().await;
+        if let Some(live) = &self.live_whatsapp {
+            // Session stores are flushed by stopping their bots, not by dropping them.
+            live.shutdown().await;
+        }
         // The listener holds a pool connection: stop it before closing the pool.
         for task in self.background {
             task.abort();

@@ -49,6 +49,8 @@ pub struct AppOptions {
     pub database_through_proxy: bool,
     /// Simulated WhatsApp behaviour (e.g. fast QR rotation); default: WhatsApp's own.
     pub whatsapp_simulator: Option<SimulatorSettings>,
+    /// Run with `WHATSAPP_MODE=live` (real whatsapp-rust; WhatsApp is unreachable here).
+    pub live_whatsapp: bool,
 }
 
 /// A running application and handles on everything around it.
@@ -160,6 +162,15 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         (
             "DATA_DIR",
             std::env::temp_dir().join(&db_name).display().to_string(),
+        ),
+        (
+            "WHATSAPP_MODE",
+            if options.live_whatsapp {
+                "live"
+            } else {
+                "simulator"
+            }
+            .to_owned(),
         ),
     ]);
     let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");

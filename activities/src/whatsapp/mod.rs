@@ -7,7 +7,10 @@
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
 //! - [`simulator`] — in-process simulated phones with a control API.
+//! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
+//!   per salon, keys in one SQLite file per session.
 
+pub mod live;
 pub mod simulator;
 pub mod types;
 

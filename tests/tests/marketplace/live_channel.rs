@@ -380,3 +380,59 @@ async fn the_rest_fallbacks_give_a_qr_code_and_the_status_of_the_own_session_onl
     assert_eq!(body["status"], "connected");
     assert_eq!(body["connected"], true);
 }
+
+#[tokio::test]
+async fn with_live_whatsapp_unreachable_the_page_waits_in_connecting_and_no_control_api_exists() {
+    let app = spawn_app_with(AppOptions {
+        live_whatsapp: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Салон «Офлайн»");
+    let token = app.register(salon_id).await;
+    let status_path = format!("/marketplace/api/status/company_{salon_id}");
+    let body: serde_json::Value = app
+        .get_with_token(&status_path, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        body["status"], "disconnected",
+        "no session before the page opens"
+    );
+
+    let mut socket = app.ws(WsAuth::Header(token.clone())).await.unwrap();
+    // The real client keeps retrying WhatsApp: no code to show, and the socket stays open.
+    let until = Instant::now() + Duration::from_secs(2);
+    while let Some(received) = socket
+        .receive(until.saturating_duration_since(Instant::now()))
+        .await
+    {
+        match received {
+            Received::Frame { event, .. } => {
+                assert_ne!(event, "qr-update", "no code without WhatsApp")
+            }
+            Received::Closed(code) => panic!("the socket closed ({code:?})"),
+        }
+    }
+    let body: serde_json::Value = app
+        .get_with_token(&status_path, &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "connecting");
+    let store = app
+        .config
+        .data_dir
+        .join("whatsapp")
+        .join(format!("company_{salon_id}.db"));
+    assert!(store.exists(), "the session's key store is created");
+
+    assert_eq!(
+        app.link_phone(salon_id, OWNER_PHONE).await.status(),
+        404,
+        "no simulator routes in live mode"
+    );
+}

@@ -1,0 +1,390 @@
+//! One bot's crate events, turned into [`GatewayEvent`]s and link state.
+//!
+//! The crate dispatches events inline on its receive path, and its `on_*` closures
+//! run on separate tasks (so a reply could overtake the message it answers). Here a
+//! raw subscription only queues each event; one task per bot handles them in
+//! arrival order.
+
+use super::Inner;
+use crate::domain::{PhoneNumber, SessionId};
+use crate::whatsapp::{GatewayEvent, IncomingMessage, MessageId, PairingCode, QrCode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::time::Instant;
+use whatsapp_rust::Client;
+use whatsapp_rust::prelude::MessageExt;
+use whatsapp_rust::types::events::{
+    Event, EventHandler, EventInterest, EventKind, InboundMessage, Subscription,
+};
+use whatsapp_rust::types::message::MessageSource;
+
+/// The crate events the gateway acts on; the bus skips building the others.
+const WANTED: &[EventKind] = &[
+    EventKind::Connected,
+    EventKind::Disconnected,
+    EventKind::PairSuccess,
+    EventKind::LoggedOut,
+    EventKind::PairingQrCode,
+    EventKind::PairingQrCodesExhausted,
+    EventKind::PairingCode,
+    EventKind::PairingCodeError,
+    EventKind::StreamReplaced,
+    EventKind::TemporaryBan,
+    EventKind::ClientOutdated,
+    EventKind::Messages,
+];
+
+/// What an unlinked session shows the salon owner right now.
+#[derive(Debug, Default)]
+pub(super) struct LinkState {
+    qr: Option<Shown<String>>,
+    /// The crate ran out of QR codes for this connection; a new one needs a new bot.
+    qr_exhausted: bool,
+    /// The number a pairing code was asked for, so the crate's event can name it.
+    pairing_phone: Option<PhoneNumber>,
+    pairing: Option<Shown<(String, PhoneNumber)>>,
+}
+
+#[derive(Debug)]
+struct Shown<T> {
+    value: T,
+    expires_at: Instant,
+}
+
+impl<T> Shown<T> {
+    fn new(value: T, valid_for: Duration) -> Self {
+        Self {
+            value,
+            expires_at: Instant::now() + valid_for,
+        }
+    }
+
+    fn live(&self) -> Option<(&T, Duration)> {
+        let left = self.expires_at.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some((&self.value, left))
+    }
+}
+
+impl LinkState {
+    /// The QR code, while it is still valid.
+    pub(super) fn qr(&self) -> Option<QrCode> {
+        let (code, expires_in) = self.qr.as_ref()?.live()?;
+        Some(QrCode {
+            code: code.clone(),
+            expires_in,
+        })
+    }
+
+    /// The pairing code issued for `phone`, while it is still valid.
+    pub(super) fn pairing_for(&self, phone: &PhoneNumber) -> Option<PairingCode> {
+        let ((code, for_phone), expires_in) = self.pairing.as_ref()?.live()?;
+        (for_phone == phone).then(|| PairingCode {
+            code: code.clone(),
+            phone: phone.clone(),
+            expires_in,
+        })
+    }
+
+    /// Whether the owner has something to scan or type right now.
+    pub(super) fn showing_code(&self) -> bool {
+        self.qr().is_some() || self.pairing.as_ref().and_then(Shown::live).is_some()
+    }
+
+    /// Whether the QR codes of this connection are used up (and no pairing code is
+    /// pending on it), so only a new bot can show another.
+    pub(super) fn needs_new_codes(&self) -> bool {
+        self.qr_exhausted && !self.showing_code()
+    }
+
+    /// Whether this bot has shown nothing yet: its first code is still on the way.
+    pub(super) fn awaiting_first_code(&self) -> bool {
+        self.qr.is_none() && !self.qr_exhausted
+    }
+}
+
+/// `ABCD1234` → `ABCD-1234`, the way WhatsApp shows it on the phone.
+pub(super) fn format_pairing_code(code: &str) -> String {
+    match (code.get(..4), code.get(4..)) {
+        (Some(head), Some(tail)) if code.len() == 8 => format!("{head}-{tail}"),
+        _ => code.to_owned(),
+    }
+}
+
+/// Everything one bot's events touch. Shared by the gateway (link state, retiring)
+/// and the bot's event task.
+pub(super) struct SessionEvents {
+    pub(super) session: SessionId,
+    /// Which bot of the session this is; a rebuilt session gets a new one.
+    pub(super) generation: u64,
+    /// Set when the gateway stops this bot, so its late events are dropped instead
+    /// of being reported for the session's next bot.
+    retired: AtomicBool,
+    link: watch::Sender<LinkState>,
+    client: Weak<Client>,
+    gateway: Weak<Inner>,
+    events: broadcast::Sender<GatewayEvent>,
+}
+
+impl SessionEvents {
+    pub(super) fn new(
+        session: SessionId,
+        generation: u64,
+        client: &Arc<Client>,
+        gateway: Weak<Inner>,
+        events: broadcast::Sender<GatewayEvent>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            session,
+            generation,
+            retired: AtomicBool::new(false),
+            link: watch::Sender::new(LinkState::default()),
+            client: Arc::downgrade(client),
+            gateway,
+            events,
+        })
+    }
+
+    /// Subscribes to the bot's events and starts the task that handles them in order.
+    /// Dropping the returned subscription ends the task.
+    pub(super) fn start(self: &Arc<Self>, client: &Client) -> Subscription {
+        // Unbounded: the crate's dispatch must neither block nor lose events, and
+        // the task drains the queue as fast as it can broadcast.
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let subscription = client.subscribe(EventInterest::of(WANTED), Arc::new(Forwarder(tx)));
+        let this = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some(event) = rx.recv().await {
+                if this.is_retired() {
+                    break;
+                }
+                this.handle(&event).await;
+            }
+        });
+        subscription
+    }
+
+    pub(super) fn retire(&self) {
+        self.retired.store(true, Ordering::SeqCst);
+    }
+
+    fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::SeqCst)
+    }
+
+    pub(super) fn link(&self) -> watch::Ref<'_, LinkState> {
+        self.link.borrow()
+    }
+
+    pub(super) fn watch_link(&self) -> watch::Receiver<LinkState> {
+        self.link.subscribe()
+    }
+
+    pub(super) fn expect_pairing(&self, phone: &PhoneNumber) {
+        self.link
+            .send_modify(|link| link.pairing_phone = Some(phone.clone()));
+    }
+
+    fn emit(&self, event: GatewayEvent) {
+        // An error only means nobody subscribed yet; events are not kept for later.
+        let _ = self.events.send(event);
+    }
+
+    pub(super) async fn handle(&self, event: &Event) {
+        let session = self.session;
+        match event {
+            Event::PairingQrCode(qr) => {
+                tracing::debug!(%session, expires_in = ?qr.timeout, "new QR code");
+                self.link.send_modify(|link| {
+                    link.qr = Some(Shown::new(qr.code.clone(), qr.timeout));
+                    link.qr_exhausted = false;
+                });
+                self.emit(GatewayEvent::Qr {
+                    session: session.to_string(),
+                    qr: QrCode {
+                        code: qr.code.clone(),
+                        expires_in: qr.timeout,
+                    },
+                });
+            }
+            Event::PairingQrCodesExhausted(exhausted) => {
+                tracing::info!(
+                    %session,
+                    disconnected = exhausted.disconnected,
+                    "QR codes ran out; the next request for one starts a new connection"
+                );
+                self.link.send_modify(|link| {
+                    link.qr = None;
+                    link.qr_exhausted = true;
+                });
+            }
+            Event::PairingCode(issued) => self.on_pairing_code(&issued.code, issued.timeout),
+            Event::PairingCodeError(error) => {
+                tracing::warn!(%session, rejection = ?error.rejection, "pairing code refused");
+                self.link.send_modify(|link| link.pairing_phone = None);
+            }
+            Event::PairSuccess(_) => {
+                tracing::info!(%session, "the phone linked the session");
+                self.link.send_replace(LinkState::default());
+            }
+            Event::Connected(_) => self.on_connected(),
+            Event::Disconnected(disconnected) => {
+                let reason = disconnected.reason.to_string();
+                tracing::info!(%session, %reason, "disconnected; reconnecting");
+                self.emit(GatewayEvent::Disconnected {
+                    session: session.to_string(),
+                    reason,
+                });
+            }
+            Event::StreamReplaced(_) => {
+                self.stopped("another WhatsApp Web session with the same keys took over")
+            }
+            Event::TemporaryBan(ban) => self.stopped(&format!(
+                "WhatsApp banned the number for a while ({})",
+                ban.code
+            )),
+            Event::ClientOutdated(_) => {
+                self.stopped("WhatsApp rejected this client version as outdated")
+            }
+            Event::LoggedOut(logged_out) => {
+                if let Some(gateway) = self.gateway.upgrade() {
+                    let reason = format!("unlinked by WhatsApp ({:?})", logged_out.reason);
+                    gateway
+                        .end_session_remotely(session, self.generation, reason)
+                        .await;
+                }
+            }
+            Event::Messages(batch) => {
+                for inbound in batch {
+                    if let Some(message) = self.incoming(inbound).await {
+                        self.emit(GatewayEvent::IncomingMessage(message));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_pairing_code(&self, code: &str, valid_for: Duration) {
+        let Some(phone) = self.link.borrow().pairing_phone.clone() else {
+            tracing::warn!(session = %self.session, "pairing code for a number nobody asked about");
+            return;
+        };
+        let code = format_pairing_code(code);
+        tracing::info!(session = %self.session, phone = %phone.masked(), "pairing code issued");
+        self.link.send_modify(|link| {
+            link.pairing = Some(Shown::new((code.clone(), phone.clone()), valid_for));
+        });
+        self.emit(GatewayEvent::PairingCode {
+            session: self.session.to_string(),
+            pairing: PairingCode {
+                code,
+                phone,
+                expires_in: valid_for,
+            },
+        });
+    }
+
+    fn on_connected(&self) {
+        self.link.send_replace(LinkState::default());
+        let own = self.client.upgrade().and_then(|client| client.pn());
+        match own.and_then(|jid| PhoneNumber::parse(jid.user_base()).ok()) {
+            Some(phone) => {
+                tracing::info!(session = %self.session, phone = %phone.masked(), "connected");
+                self.emit(GatewayEvent::Connected {
+                    session: self.session.to_string(),
+                    phone,
+                });
+            }
+            None => tracing::warn!(
+                session = %self.session,
+                "connected, but the device's own number is missing or not a phone number"
+            ),
+        }
+    }
+
+    /// The crate stops reconnecting after these; the session stays down until it is
+    /// created again.
+    fn stopped(&self, reason: &str) {
+        tracing::warn!(session = %self.session, reason, "WhatsApp stopped the session");
+        self.emit(GatewayEvent::Disconnected {
+            session: self.session.to_string(),
+            reason: reason.to_owned(),
+        });
+    }
+
+    /// A client's text in a direct chat, or `None` for anything the salon's
+    /// assistant does not answer (groups, broadcasts, our own messages, media).
+    async fn incoming(&self, inbound: &InboundMessage) -> Option<IncomingMessage> {
+        let info = &inbound.info;
+        let source = &info.source;
+        let direct = source.chat.is_pn() || source.chat.is_lid();
+        if source.is_from_me || source.is_group || !direct {
+            tracing::debug!(session = %self.session, "skipping a message outside a client's direct chat");
+            return None;
+        }
+        let Some(text) = inbound.message.text_content() else {
+            tracing::debug!(session = %self.session, "skipping a message without text");
+            return None;
+        };
+        let from = self.sender_phone(source).await?;
+        Some(IncomingMessage {
+            session: self.session.to_string(),
+            from,
+            id: MessageId(info.id.clone()),
+            text: text.to_owned(),
+            push_name: Some(info.push_name.clone()).filter(|name| !name.is_empty()),
+            timestamp: info.timestamp.timestamp(),
+        })
+    }
+
+    /// The sender's phone number. WhatsApp increasingly addresses people by LID (a
+    /// number-hiding id); then the phone comes from the stanza's alternate address or
+    /// from the LID→phone mappings the crate has learnt.
+    async fn sender_phone(&self, source: &MessageSource) -> Option<PhoneNumber> {
+        let digits = if source.sender.is_pn() {
+            Some(source.sender.user_base().to_owned())
+        } else if let Some(alt) = source.sender_alt.as_ref().filter(|alt| alt.is_pn()) {
+            Some(alt.user_base().to_owned())
+        } else if source.sender.is_lid() {
+            self.phone_of_lid(source).await
+        } else {
+            None
+        };
+        let Some(digits) = digits else {
+            tracing::debug!(
+                session = %self.session,
+                "skipping a message from a LID sender whose phone number is unknown"
+            );
+            return None;
+        };
+        let phone = PhoneNumber::parse(&digits).ok();
+        if phone.is_none() {
+            tracing::debug!(session = %self.session, "skipping a message from an unusual number");
+        }
+        phone
+    }
+
+    async fn phone_of_lid(&self, source: &MessageSource) -> Option<String> {
+        let client = self.client.upgrade()?;
+        match client.get_lid_pn_entry(&source.sender).await {
+            Ok(entry) => entry.map(|entry| entry.phone_number.to_string()),
+            Err(error) => {
+                tracing::warn!(session = %self.session, %error, "LID lookup failed");
+                None
+            }
+        }
+    }
+}
+
+/// Queues the crate's events for the bot's event task; runs inline on the crate's
+/// receive path, so it only enqueues.
+struct Forwarder(mpsc::UnboundedSender<Arc<Event>>);
+
+impl EventHandler for Forwarder {
+    fn handle_event(&self, event: Arc<Event>) {
+        // Fails only once the task has stopped, when the events no longer matter.
+        let _ = self.0.send(event);
+    }
+}

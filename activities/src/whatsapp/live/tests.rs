@@ -1,0 +1,531 @@
+//! The gateway over real `whatsapp-rust` bots with the network down: the crate's
+//! transport and HTTP client are replaced by ones that always fail, so every bot
+//! sits in reconnect backoff. Link and message events are handed to the bot's event
+//! handling the way the crate's bus hands them over.
+
+use super::*;
+use whatsapp_rust::Server;
+use whatsapp_rust::async_channel;
+use whatsapp_rust::chrono::DateTime;
+use whatsapp_rust::http::{HttpRequest, HttpResponse};
+use whatsapp_rust::transport::{Transport, TransportEvent};
+use whatsapp_rust::types::events::{
+    BatchOrigin, ConnectFailureReason, Event, InboundMessage, LoggedOut, MessageBatch,
+    PairingQrCode, PairingQrCodesExhausted,
+};
+use whatsapp_rust::types::message::{MessageInfo, MessageSource};
+
+/// WhatsApp Web version announced instead of fetching the current one.
+const VERSION: (u32, u32, u32) = (2, 3000, 1_026_131_876);
+/// Upper bound for any single step of a test.
+const STEP: Duration = Duration::from_secs(10);
+
+/// The crate's network pieces with the network down.
+#[derive(Clone)]
+struct NetworkDown;
+
+#[async_trait::async_trait]
+impl TransportFactory for NetworkDown {
+    async fn create_transport(
+        &self,
+    ) -> anyhow::Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>)> {
+        anyhow::bail!("network is down")
+    }
+}
+
+#[async_trait::async_trait]
+impl HttpClient for NetworkDown {
+    async fn execute(&self, _request: HttpRequest) -> anyhow::Result<HttpResponse> {
+        anyhow::bail!("network is down")
+    }
+}
+
+/// A store directory of its own, removed afterwards.
+struct TestDir(PathBuf);
+
+impl TestDir {
+    fn new() -> Self {
+        let name = format!("ai-admin-live-{:016x}", rand::random::<u64>());
+        Self(std::env::temp_dir().join(name))
+    }
+
+    fn db_files(&self) -> Vec<String> {
+        let Ok(entries) = std::fs::read_dir(&self.0) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter(|name| name.ends_with(".db"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn store_files_of(&self, session: SessionId) -> Vec<PathBuf> {
+        ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| self.0.join(format!("{session}.db{suffix}")))
+            .filter(|path| path.exists())
+            .collect()
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn offline_gateway(dir: &TestDir) -> LiveGateway {
+    LiveGateway::with_network(dir.0.clone(), NetworkDown, NetworkDown, VERSION)
+}
+
+/// Like [`offline_gateway`], but giving up on link codes after one second.
+fn impatient_gateway(dir: &TestDir) -> LiveGateway {
+    LiveGateway::build(
+        dir.0.clone(),
+        Some(network(NetworkDown, NetworkDown, VERSION)),
+        Duration::from_secs(1),
+    )
+}
+
+fn session(salon_id: i64) -> SessionId {
+    format!("company_{salon_id}").parse().unwrap()
+}
+
+fn phone(digits: &str) -> PhoneNumber {
+    PhoneNumber::parse(digits).unwrap()
+}
+
+async fn within<T>(step: impl Future<Output = T>) -> T {
+    timeout(STEP, step).await.expect("step took too long")
+}
+
+/// The event handling of the session's current bot, and that bot's generation.
+async fn current_bot(gateway: &LiveGateway, session: SessionId) -> (Arc<SessionEvents>, u64) {
+    let slot = gateway.inner.existing_slot(session).expect("no slot");
+    let guard = slot.bot.lock().await;
+    let bot = guard.as_ref().expect("no bot");
+    (Arc::clone(&bot.events), bot.events.generation)
+}
+
+async fn next_event(
+    events: &mut broadcast::Receiver<GatewayEvent>,
+    wanted: impl Fn(&GatewayEvent) -> bool,
+) -> GatewayEvent {
+    within(async {
+        loop {
+            let event = events.recv().await.expect("event stream closed");
+            if wanted(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+}
+
+fn qr_event(code: &str, valid_for: Duration) -> Event {
+    Event::PairingQrCode(
+        PairingQrCode::builder()
+            .code(code.to_owned())
+            .timeout(valid_for)
+            .build(),
+    )
+}
+
+struct Inbound<'a> {
+    id: &'a str,
+    chat: Jid,
+    sender: Jid,
+    sender_alt: Option<Jid>,
+    is_from_me: bool,
+    text: Option<&'a str>,
+}
+
+impl Inbound<'_> {
+    fn direct(id: &str, sender: Jid) -> Inbound<'_> {
+        Inbound {
+            id,
+            chat: sender.clone(),
+            sender,
+            sender_alt: None,
+            is_from_me: false,
+            text: Some("Можно записаться на завтра?"),
+        }
+    }
+
+    fn build(self) -> InboundMessage {
+        let is_group = self.chat.server == Server::Group;
+        let info = MessageInfo {
+            source: MessageSource {
+                chat: self.chat,
+                sender: self.sender,
+                is_from_me: self.is_from_me,
+                is_group,
+                sender_alt: self.sender_alt,
+                ..MessageSource::default()
+            },
+            id: self.id.to_owned(),
+            push_name: "Анна".to_owned(),
+            timestamp: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            ..MessageInfo::default()
+        };
+        let message = wa::Message {
+            conversation: self.text.map(str::to_owned),
+            ..wa::Message::default()
+        };
+        InboundMessage::builder()
+            .message(Arc::new(message))
+            .info(Arc::new(info))
+            .build()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn create_session_starts_one_bot_with_its_own_store_and_is_idempotent() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(101);
+
+    let first = within(gateway.create_session(salon)).await.unwrap();
+    let (_, generation) = current_bot(&gateway, salon).await;
+    let second = within(gateway.create_session(salon)).await.unwrap();
+
+    assert_eq!(first, SessionStatus::Connecting);
+    assert_eq!(second, SessionStatus::Connecting);
+    assert_eq!(
+        current_bot(&gateway, salon).await.1,
+        generation,
+        "bot was rebuilt"
+    );
+    assert_eq!(dir.db_files(), vec!["company_101.db".to_owned()]);
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_session_keeps_connecting_and_refuses_to_send() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(102);
+    let client = phone("79001234567");
+    within(gateway.create_session(salon)).await.unwrap();
+
+    // Long enough for several failed connects and a backoff.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::Connecting
+    );
+    let not_linked = GatewayError::NotLinked(salon.to_string());
+    assert_eq!(
+        within(gateway.send_text(salon, &client, "Здравствуйте")).await,
+        Err(not_linked.clone())
+    );
+    let id = MessageId("3EB0C0FFEE".to_owned());
+    assert_eq!(
+        within(gateway.send_reaction(salon, &client, &id, "👍")).await,
+        Err(not_linked.clone())
+    );
+    assert_eq!(
+        within(gateway.mark_read(salon, &client, std::slice::from_ref(&id))).await,
+        Err(not_linked.clone())
+    );
+    assert_eq!(
+        within(gateway.set_typing(salon, &client, true)).await,
+        Err(not_linked)
+    );
+    assert_eq!(within(gateway.current_qr(salon)).await, Ok(None));
+
+    let unknown = session(999);
+    assert_eq!(
+        within(gateway.status(unknown)).await,
+        SessionStatus::LoggedOut
+    );
+    assert_eq!(
+        within(gateway.send_text(unknown, &client, "Здравствуйте")).await,
+        Err(GatewayError::NoSession(unknown.to_string()))
+    );
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logout_during_reconnect_backoff_is_prompt_wipes_keys_and_reports_logged_out() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(103);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(!dir.store_files_of(salon).is_empty());
+
+    let started = std::time::Instant::now();
+    within(gateway.logout(salon)).await.unwrap();
+    let took = started.elapsed();
+
+    assert!(took < Duration::from_secs(5), "logout took {took:?}");
+    assert_eq!(dir.store_files_of(salon), Vec::<PathBuf>::new());
+    let event = next_event(&mut events, |event| {
+        matches!(event, GatewayEvent::LoggedOut { .. })
+    })
+    .await;
+    assert_eq!(event.session(), Some(salon));
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::LoggedOut
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_sessions_starts_a_bot_for_each_store_in_the_directory() {
+    let dir = TestDir::new();
+    let salon = session(104);
+    let before_restart = offline_gateway(&dir);
+    within(before_restart.create_session(salon)).await.unwrap();
+    within(before_restart.shutdown()).await;
+    std::fs::write(dir.0.join("notes.txt"), "not a store").unwrap();
+
+    let after_restart = offline_gateway(&dir);
+    assert_eq!(
+        within(after_restart.status(salon)).await,
+        SessionStatus::LoggedOut
+    );
+    let restored = within(after_restart.restore_sessions()).await.unwrap();
+
+    assert_eq!(restored, vec![salon]);
+    assert_eq!(
+        within(after_restart.status(salon)).await,
+        SessionStatus::Connecting
+    );
+    within(after_restart.shutdown()).await;
+
+    let empty = offline_gateway(&TestDir::new());
+    assert_eq!(within(empty.restore_sessions()).await, Ok(Vec::new()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn qr_code_is_shown_while_valid_and_exhausted_codes_bring_a_new_bot() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(105);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, generation) = current_bot(&gateway, salon).await;
+
+    within(bot.handle(&qr_event("2@first", Duration::from_secs(60)))).await;
+
+    let shown = within(gateway.current_qr(salon)).await.unwrap().unwrap();
+    assert_eq!(shown.code, "2@first");
+    assert!(
+        shown.expires_in > Duration::from_secs(50) && shown.expires_in <= Duration::from_secs(60)
+    );
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::AwaitingLink
+    );
+    let event = next_event(&mut events, |event| {
+        matches!(event, GatewayEvent::Qr { .. })
+    })
+    .await;
+    assert_eq!(event.session(), Some(salon));
+
+    let exhausted = PairingQrCodesExhausted::builder()
+        .disconnected(true)
+        .build();
+    within(bot.handle(&Event::PairingQrCodesExhausted(exhausted))).await;
+
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::AwaitingLink
+    );
+    assert_eq!(within(gateway.current_qr(salon)).await, Ok(None));
+    let (_, rebuilt) = current_bot(&gateway, salon).await;
+    assert!(rebuilt > generation, "no new bot after the codes ran out");
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::Connecting
+    );
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_qr_code_is_not_shown() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(106);
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, _) = current_bot(&gateway, salon).await;
+
+    within(bot.handle(&qr_event("2@short", Duration::from_millis(100)))).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    assert_eq!(within(gateway.current_qr(salon)).await, Ok(None));
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_qr_waits_for_the_first_code_and_otherwise_starts_over() {
+    let dir = TestDir::new();
+    let gateway = impatient_gateway(&dir);
+    let salon = session(107);
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, generation) = current_bot(&gateway, salon).await;
+
+    // The bot has shown nothing yet, so its first code is the fresh one.
+    let refresh = tokio::spawn({
+        let gateway = gateway.clone();
+        async move { gateway.refresh_qr(salon).await }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    within(bot.handle(&qr_event("2@fresh", Duration::from_secs(60)))).await;
+    let fresh = within(refresh).await.unwrap().unwrap();
+    assert_eq!(fresh.code, "2@fresh");
+    assert_eq!(current_bot(&gateway, salon).await.1, generation);
+
+    // With a code already shown, a fresh one needs a new connection — and offline
+    // none comes.
+    let refreshed = within(gateway.refresh_qr(salon)).await;
+    assert!(
+        matches!(refreshed, Err(GatewayError::Unavailable(_))),
+        "{refreshed:?}"
+    );
+    assert!(current_bot(&gateway, salon).await.1 > generation);
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pairing_code_request_offline_is_unavailable_within_the_wait() {
+    let dir = TestDir::new();
+    let gateway = impatient_gateway(&dir);
+    let salon = session(108);
+
+    let started = std::time::Instant::now();
+    let answer = within(gateway.request_pairing_code(salon, &phone("79001234567"))).await;
+
+    assert!(
+        matches!(answer, Err(GatewayError::Unavailable(_))),
+        "{answer:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(dir.db_files(), vec!["company_108.db".to_owned()]);
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlink_from_the_phone_wipes_the_keys_and_reports_logged_out() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(109);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, _) = current_bot(&gateway, salon).await;
+
+    let unlinked = LoggedOut::builder()
+        .on_connect(false)
+        .reason(ConnectFailureReason::LoggedOut)
+        .build();
+    within(bot.handle(&Event::LoggedOut(unlinked))).await;
+
+    let event = next_event(&mut events, |event| {
+        matches!(event, GatewayEvent::LoggedOut { .. })
+    })
+    .await;
+    assert_eq!(event.session(), Some(salon));
+    assert_eq!(dir.store_files_of(salon), Vec::<PathBuf>::new());
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::LoggedOut
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_bot_unlink_does_not_touch_the_new_bot() {
+    let dir = TestDir::new();
+    let gateway = impatient_gateway(&dir);
+    let salon = session(110);
+    within(gateway.create_session(salon)).await.unwrap();
+    let (old_bot, _) = current_bot(&gateway, salon).await;
+    within(old_bot.handle(&qr_event("2@old", Duration::from_secs(60)))).await;
+    // Rebuilds the bot; offline it then gives up waiting.
+    let _ = within(gateway.refresh_qr(salon)).await;
+
+    let unlinked = LoggedOut::builder()
+        .on_connect(false)
+        .reason(ConnectFailureReason::LoggedOut)
+        .build();
+    within(old_bot.handle(&Event::LoggedOut(unlinked))).await;
+
+    assert_eq!(dir.db_files(), vec!["company_110.db".to_owned()]);
+    assert_eq!(
+        within(gateway.status(salon)).await,
+        SessionStatus::Connecting
+    );
+    within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_clients_direct_texts_with_a_known_phone_become_incoming_messages() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(111);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, _) = current_bot(&gateway, salon).await;
+    let by_phone = Jid::pn("79001234567");
+    let lid = Jid::new("100000012345678", Server::Lid);
+    let group = Jid::new("120363000000000001", Server::Group);
+
+    let batch = vec![
+        Inbound::direct("A", by_phone.clone()).build(),
+        Inbound {
+            sender_alt: Some(Jid::pn("79007654321")),
+            ..Inbound::direct("B", lid.clone())
+        }
+        .build(),
+        Inbound::direct("LID-ONLY", lid).build(),
+        Inbound {
+            chat: group,
+            ..Inbound::direct("GROUP", by_phone.clone())
+        }
+        .build(),
+        Inbound {
+            is_from_me: true,
+            ..Inbound::direct("MINE", by_phone.clone())
+        }
+        .build(),
+        Inbound {
+            text: None,
+            ..Inbound::direct("PHOTO", by_phone)
+        }
+        .build(),
+    ];
+    let batch = MessageBatch::builder()
+        .messages(batch.into())
+        .origin(BatchOrigin::Live)
+        .build();
+    within(bot.handle(&Event::Messages(batch))).await;
+
+    let mut received = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let GatewayEvent::IncomingMessage(message) = event {
+            received.push(message);
+        }
+    }
+    let summary: Vec<(&str, &str)> = received
+        .iter()
+        .map(|message| (message.id.0.as_str(), message.from.as_str()))
+        .collect();
+    assert_eq!(summary, vec![("A", "79001234567"), ("B", "79007654321")]);
+    let first = &received[0];
+    assert_eq!(first.session, "company_111");
+    assert_eq!(first.text, "Можно записаться на завтра?");
+    assert_eq!(first.push_name.as_deref(), Some("Анна"));
+    assert_eq!(first.timestamp, 1_700_000_000);
+    within(gateway.shutdown()).await;
+}
+
+#[test]
+fn pairing_codes_are_shown_in_two_halves() {
+    assert_eq!(format_pairing_code("ABCD1234"), "ABCD-1234");
+    assert_eq!(format_pairing_code("ABC"), "ABC");
+}
