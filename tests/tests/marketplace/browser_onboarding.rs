@@ -113,3 +113,62 @@ async fn an_owner_links_whatsapp_on_the_page_and_sees_it_connected_without_a_rel
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn scanning_on_the_dev_phone_page_connects_the_owners_page() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Демо»");
+    let token = app.register(salon_id).await;
+    let screenshots = output_dir("dev_phone");
+    let mut owner = Browser::launch().await.expect("start Chromium");
+    owner
+        .open(&format!(
+            "{}/marketplace/onboarding?token={token}",
+            app.address
+        ))
+        .await
+        .unwrap();
+    owner
+        .wait_for("document.getElementById('qr-image').naturalWidth > 0", WAIT)
+        .await
+        .expect("the owner sees a QR code");
+
+    // A person plays the salon's phone on /dev/phone and scans the waiting session.
+    let mut phone = Browser::launch().await.expect("start a second Chromium");
+    phone
+        .open(&format!("{}/dev/phone", app.address))
+        .await
+        .unwrap();
+    let row = format!("tr[data-session='company_{salon_id}'] button.scan");
+    phone
+        .wait_for(&format!("document.querySelector(\"{row}\") !== null"), WAIT)
+        .await
+        .expect("the waiting session is listed with a scan button");
+    phone
+        .screenshot(&screenshots.join("01-phone-sessions.png"))
+        .await
+        .unwrap();
+    phone
+        .eval(&format!("document.querySelector(\"{row}\").click(); true"))
+        .await
+        .unwrap();
+
+    owner
+        .wait_for(
+            "document.getElementById('onboarding').dataset.state === 'connected'",
+            WAIT,
+        )
+        .await
+        .expect("the owner's page turns connected");
+    owner
+        .screenshot(&screenshots.join("02-owner-connected.png"))
+        .await
+        .unwrap();
+    phone
+        .wait_for(
+            &format!("document.querySelector(\"tr[data-session='company_{salon_id}']\").textContent.includes('подключена')"),
+            WAIT,
+        )
+        .await
+        .expect("the phone page shows the session connected");
+}
