@@ -28,6 +28,25 @@ async fn expect_progress(
     }
 }
 
+/// Writes a `progress` event of the sync workflow straight to PostgreSQL, as another
+/// process would.
+async fn publish_sync_progress(
+    app: &ai_admin_tests::TestApp,
+    salon_id: ai_admin_activities::domain::SalonId,
+    step: &str,
+    detail: &str,
+) {
+    live_events::publish(
+        &app.db,
+        salon_id,
+        LiveEventKind::Progress,
+        &json!({ "workflow": "sync", "step": step, "percent": 50, "status": "in_progress", "detail": detail }),
+        None,
+    )
+    .await
+    .unwrap();
+}
+
 fn assert_qr(data: &serde_json::Value) {
     assert!(
         data["qr"]
@@ -279,15 +298,7 @@ async fn events_written_by_any_process_reach_the_page_through_postgresql() {
 
     // Another process (here: the test) writes events for two salons.
     for (salon, step) in [(other_salon, "not_mine"), (salon_id, "syncing")] {
-        live_events::publish(
-            &app.db,
-            salon,
-            LiveEventKind::Progress,
-            &json!({ "workflow": "sync", "step": step, "percent": 50, "status": "in_progress", "detail": null }),
-            None,
-        )
-        .await
-        .unwrap();
+        publish_sync_progress(&app, salon, step, "").await;
     }
 
     loop {
@@ -314,15 +325,7 @@ async fn a_slow_client_does_not_hold_up_another() {
 
     let total = 1500;
     for n in 0..total {
-        live_events::publish(
-            &app.db,
-            salon_id,
-            LiveEventKind::Progress,
-            &json!({ "workflow": "sync", "step": "syncing", "percent": 50, "status": "in_progress", "detail": format!("{n}") }),
-            None,
-        )
-        .await
-        .unwrap();
+        publish_sync_progress(&app, salon_id, "syncing", &n.to_string()).await;
     }
 
     let last = format!("{}", total - 1);
