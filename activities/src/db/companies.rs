@@ -148,3 +148,78 @@ pub async fn mark_whatsapp_disconnected(
     .await?;
     row.as_ref().map(row_to_company).transpose()
 }
+
+/// Marks the salon `activating` and saves `new_key` as its API key unless
+/// `activation_id` already saved one. False when the salon is not registered.
+pub async fn save_activation_key(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    activation_id: &str,
+    new_key: &str,
+) -> anyhow::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE companies SET
+             api_key = CASE WHEN api_key_activation = $2 AND api_key IS NOT NULL
+                            THEN api_key ELSE $3 END,
+             api_key_activation = $2,
+             integration_status = 'activating',
+             updated_at = NOW()
+         WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .bind(activation_id)
+    .bind(new_key)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// The salon's API key, if one was saved.
+pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT api_key FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?
+    .flatten())
+}
+
+/// Sets `integration_status`.
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    status: IntegrationStatus,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE companies SET integration_status = $2, updated_at = NOW() WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .bind(status.as_str())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Refreshes the salon's name, contacts and time zone from YClients.
+pub async fn update_from_yclients(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    company: &Company,
+) -> anyhow::Result<Option<CompanyRow>> {
+    let row = sqlx::query(
+        "UPDATE companies SET title = $2, phone = $3, email = $4, address = $5,
+                timezone = COALESCE($6, timezone), updated_at = NOW()
+         WHERE yclients_id = $1
+         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
+    )
+    .bind(salon_id.get())
+    .bind(&company.title)
+    .bind(&company.phone)
+    .bind(&company.email)
+    .bind(&company.address)
+    .bind(&company.timezone_name)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(row_to_company).transpose()
+}

@@ -20,6 +20,8 @@ pub enum EventType {
     IntegrationFailed,
     /// The owner did not link WhatsApp before the onboarding token expired.
     OnboardingExpired,
+    /// A sync of the salon's data finished (counts and duration in the data).
+    SyncCompleted,
     /// The salon removed the application.
     Uninstalled,
     /// YClients reported a payment.
@@ -36,6 +38,7 @@ impl EventType {
             Self::IntegrationActivated => "integration_activated",
             Self::IntegrationFailed => "integration_failed",
             Self::OnboardingExpired => "onboarding_expired",
+            Self::SyncCompleted => "sync_completed",
             Self::Uninstalled => "uninstalled",
             Self::PaymentReceived => "payment_received",
         }

@@ -1,9 +1,15 @@
 //! PostgreSQL: the pool, the embedded migrations, and one module per table that owns
 //! its SQL.
 
+pub mod bookings;
+pub mod catalog;
+pub mod clients;
 pub mod companies;
 pub mod events;
 pub mod live_events;
+pub mod outbound;
+pub mod schedules;
+pub mod staff;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

@@ -3,10 +3,14 @@
 //! [`YClientsError`].
 
 use super::rate_limit::RateLimiter;
-use super::types::{Company, Envelope};
+use super::types::{
+    ActivationCallback, Client, Company, Envelope, Meta, Page, Record, Service, ServiceCategory,
+    Staff, StaffDay,
+};
 use super::{YClients, YClientsError};
 use crate::domain::SalonId;
 use crate::secret::Secret;
+use chrono::NaiveDate;
 use reqwest::{Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -66,13 +70,14 @@ impl HttpYClients {
         }
     }
 
-    /// Sends one request and unwraps the envelope's `data`.
-    async fn call<T: DeserializeOwned>(
+    /// Sends one request (through the rate limiter) and returns status and body.
+    async fn send(
         &self,
         method: Method,
         path: &str,
+        query: &[(&str, String)],
         body: Option<&serde_json::Value>,
-    ) -> Result<T, YClientsError> {
+    ) -> Result<(StatusCode, String), YClientsError> {
         self.limiter.acquire().await;
         let url = format!("{}{}", self.config.base_url, path);
         let mut request = self
@@ -80,6 +85,9 @@ impl HttpYClients {
             .request(method.clone(), &url)
             .header(header::AUTHORIZATION, self.authorization())
             .header(header::ACCEPT, ACCEPT_V2);
+        if !query.is_empty() {
+            request = request.query(query);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -94,6 +102,18 @@ impl HttpYClients {
             }
             return Err(YClientsError::RateLimited { retry_after });
         }
+        Ok((status, text))
+    }
+
+    /// Sends one request and unwraps the envelope's `data` (and `meta`).
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<(T, Meta), YClientsError> {
+        let (status, text) = self.send(method, path, query, body).await?;
         interpret(status, &text)
     }
 
@@ -107,8 +127,11 @@ impl HttpYClients {
     }
 }
 
-/// Maps a status and body to the envelope's data or an error.
-fn interpret<T: DeserializeOwned>(status: StatusCode, body: &str) -> Result<T, YClientsError> {
+/// Maps a status and body to the envelope's data and meta, or an error.
+fn interpret<T: DeserializeOwned>(
+    status: StatusCode,
+    body: &str,
+) -> Result<(T, Meta), YClientsError> {
     let envelope = serde_json::from_str::<Envelope<T>>(body);
     let message = || match &envelope {
         Ok(envelope) => envelope.meta.describe().unwrap_or_default(),
@@ -125,7 +148,8 @@ fn interpret<T: DeserializeOwned>(status: StatusCode, body: &str) -> Result<T, Y
                     message: envelope.meta.describe().unwrap_or_default(),
                 });
             }
-            envelope.data.ok_or_else(|| {
+            let meta = envelope.meta;
+            envelope.data.map(|data| (data, meta)).ok_or_else(|| {
                 YClientsError::InvalidResponse("the envelope carries no data".to_owned())
             })
         }
@@ -160,11 +184,128 @@ fn snippet(body: &str) -> String {
     body.chars().take(120).collect()
 }
 
+/// The activation callback's answer: 200 with `{"success": true}` or a 301 redirect
+/// mean success; anything else is the error [`interpret`] gives it.
+fn interpret_callback(status: StatusCode, body: &str) -> Result<(), YClientsError> {
+    if status == StatusCode::MOVED_PERMANENTLY {
+        return Ok(());
+    }
+    let success = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text)
+            .map(|value| value.get("success").and_then(serde_json::Value::as_bool))
+    };
+    match (status.as_u16(), success(body)) {
+        (200..=299, Ok(Some(true) | None)) => Ok(()),
+        (200..=299, Ok(Some(false))) => Err(YClientsError::Rejected {
+            status: status.as_u16(),
+            message: snippet(body),
+        }),
+        (200..=299, Err(_)) => Err(YClientsError::InvalidResponse(format!(
+            "an HTML page instead of JSON: {:?}",
+            snippet(body)
+        ))),
+        _ => interpret::<serde_json::Value>(status, body).map(|_| ()),
+    }
+}
+
+fn date(day: NaiveDate) -> String {
+    day.format("%Y-%m-%d").to_string()
+}
+
 #[async_trait::async_trait]
 impl YClients for HttpYClients {
     async fn company(&self, salon_id: SalonId) -> Result<Company, YClientsError> {
-        self.call(Method::GET, &format!("/api/v1/company/{salon_id}"), None)
-            .await
+        let path = format!("/api/v1/company/{salon_id}");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn service_categories(
+        &self,
+        salon_id: SalonId,
+    ) -> Result<Vec<ServiceCategory>, YClientsError> {
+        let path = format!("/api/v1/company/{salon_id}/service_categories");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn services(&self, salon_id: SalonId) -> Result<Vec<Service>, YClientsError> {
+        let path = format!("/api/v1/company/{salon_id}/services");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn staff(&self, salon_id: SalonId) -> Result<Vec<Staff>, YClientsError> {
+        let path = format!("/api/v1/company/{salon_id}/staff");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn clients_page(
+        &self,
+        salon_id: SalonId,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<Client>, YClientsError> {
+        let path = format!("/api/v1/company/{salon_id}/clients/search");
+        let body = serde_json::json!({
+            "page": page,
+            "page_size": page_size,
+            "fields": ["id", "name", "phone", "email", "visits", "last_visit_date"],
+            "order_by": "id",
+            "order_by_direction": "ASC",
+        });
+        let (items, meta) = self.call(Method::POST, &path, &[], Some(&body)).await?;
+        Ok(Page {
+            items,
+            total: meta.total_count,
+        })
+    }
+
+    async fn staff_schedule(
+        &self,
+        salon_id: SalonId,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<StaffDay>, YClientsError> {
+        let path = format!("/api/v1/company/{salon_id}/staff/schedule");
+        let query = [("start_date", date(start)), ("end_date", date(end))];
+        Ok(self.call(Method::GET, &path, &query, None).await?.0)
+    }
+
+    async fn records_page(
+        &self,
+        salon_id: SalonId,
+        page: u32,
+        count: u32,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Page<Record>, YClientsError> {
+        let path = format!("/api/v1/records/{salon_id}");
+        let query = [
+            ("page", page.to_string()),
+            ("count", count.to_string()),
+            ("start_date", date(start)),
+            ("end_date", date(end)),
+        ];
+        let (items, meta) = self.call(Method::GET, &path, &query, None).await?;
+        Ok(Page {
+            items,
+            total: meta.total_count,
+        })
+    }
+
+    async fn activation_callback(
+        &self,
+        callback: &ActivationCallback,
+    ) -> Result<(), YClientsError> {
+        let body = serde_json::to_value(callback)
+            .map_err(|e| YClientsError::InvalidResponse(e.to_string()))?;
+        let (status, text) = self
+            .send(
+                Method::POST,
+                "/marketplace/partner/callback/redirect",
+                &[],
+                Some(&body),
+            )
+            .await?;
+        interpret_callback(status, &text)
     }
 }
 
@@ -174,11 +315,11 @@ mod tests {
 
     #[test]
     fn statuses_map_to_typed_errors() {
-        let ok: Result<Company, _> = interpret(
+        let ok: Result<(Company, _), _> = interpret(
             StatusCode::OK,
             r#"{"success":true,"data":{"id":5,"title":"Салон"},"meta":[]}"#,
         );
-        assert_eq!(ok.unwrap().title, "Салон");
+        assert_eq!(ok.unwrap().0.title, "Салон");
         assert_eq!(
             interpret::<Company>(StatusCode::NOT_FOUND, r#"{"success":false,"meta":[]}"#),
             Err(YClientsError::NotFound)
@@ -198,6 +339,37 @@ mod tests {
         assert!(matches!(
             interpret::<Company>(StatusCode::OK, "<html>maintenance</html>"),
             Err(YClientsError::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn the_activation_callback_succeeds_on_200_or_301_only() {
+        assert_eq!(
+            interpret_callback(StatusCode::OK, r#"{"success":true}"#),
+            Ok(())
+        );
+        assert_eq!(
+            interpret_callback(StatusCode::MOVED_PERMANENTLY, ""),
+            Ok(())
+        );
+        assert!(matches!(
+            interpret_callback(StatusCode::OK, "<html>Вход</html>"),
+            Err(YClientsError::InvalidResponse(_))
+        ));
+        assert!(matches!(
+            interpret_callback(StatusCode::OK, r#"{"success":false}"#),
+            Err(YClientsError::Rejected { .. })
+        ));
+        assert!(matches!(
+            interpret_callback(
+                StatusCode::FORBIDDEN,
+                r#"{"success":false,"meta":{"message":"no"}}"#
+            ),
+            Err(YClientsError::Unauthorized { status: 403, .. })
+        ));
+        assert!(matches!(
+            interpret_callback(StatusCode::SERVICE_UNAVAILABLE, ""),
+            Err(YClientsError::Server { status: 503, .. })
         ));
     }
 

@@ -19,13 +19,58 @@ pub mod types;
 pub use error::YClientsError;
 pub use http::{HttpYClients, YClientsConfig};
 pub use rate_limit::RateLimiter;
-pub use types::Company;
+pub use types::{
+    ActivationCallback, Client, Company, Page, Record, Service, ServiceCategory, Staff, StaffDay,
+};
 
 use crate::domain::SalonId;
+use chrono::NaiveDate;
 
 /// The YClients API as AI Admin uses it.
 #[async_trait::async_trait]
 pub trait YClients: Send + Sync + std::fmt::Debug {
     /// `GET /api/v1/company/{id}`: the salon's name, contacts and time zone.
     async fn company(&self, salon_id: SalonId) -> Result<Company, YClientsError>;
+
+    /// `GET /api/v1/company/{id}/service_categories`.
+    async fn service_categories(
+        &self,
+        salon_id: SalonId,
+    ) -> Result<Vec<ServiceCategory>, YClientsError>;
+
+    /// `GET /api/v1/company/{id}/services`.
+    async fn services(&self, salon_id: SalonId) -> Result<Vec<Service>, YClientsError>;
+
+    /// `GET /api/v1/company/{id}/staff`.
+    async fn staff(&self, salon_id: SalonId) -> Result<Vec<Staff>, YClientsError>;
+
+    /// `POST /api/v1/company/{id}/clients/search`, one page (YClients allows ≤ 200).
+    async fn clients_page(
+        &self,
+        salon_id: SalonId,
+        page: u32,
+        page_size: u32,
+    ) -> Result<Page<Client>, YClientsError>;
+
+    /// `GET /api/v1/company/{id}/staff/schedule` for the days `start..=end`.
+    async fn staff_schedule(
+        &self,
+        salon_id: SalonId,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<StaffDay>, YClientsError>;
+
+    /// `GET /api/v1/records/{id}`, one page of the visits on the days `start..=end`.
+    async fn records_page(
+        &self,
+        salon_id: SalonId,
+        page: u32,
+        count: u32,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Page<Record>, YClientsError>;
+
+    /// `POST /marketplace/partner/callback/redirect`: activates the integration.
+    async fn activation_callback(&self, callback: &ActivationCallback)
+    -> Result<(), YClientsError>;
 }

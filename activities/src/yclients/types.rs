@@ -20,7 +20,7 @@ fn default_true() -> bool {
 }
 
 /// The `meta` part of the envelope. YClients sends an object, or `[]` when empty.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Meta {
     /// Human-readable error text.
     pub message: Option<String>,
@@ -93,6 +93,206 @@ pub struct Company {
     /// IANA zone, e.g. `Europe/Moscow`.
     #[serde(default, deserialize_with = "blank_as_none")]
     pub timezone_name: Option<String>,
+}
+
+/// A service category (`GET /company/{id}/service_categories`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceCategory {
+    /// YClients id.
+    pub id: i64,
+    /// Name.
+    pub title: String,
+}
+
+/// A service (`GET /company/{id}/services`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    /// YClients id.
+    pub id: i64,
+    /// Name.
+    pub title: String,
+    /// Its category.
+    #[serde(default)]
+    pub category_id: Option<i64>,
+    /// Lowest price.
+    #[serde(default)]
+    pub price_min: Option<f64>,
+    /// Highest price.
+    #[serde(default)]
+    pub price_max: Option<f64>,
+    /// Length in seconds, as YClients counts it.
+    #[serde(default)]
+    pub duration: Option<i64>,
+    /// Description.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub comment: Option<String>,
+    /// Offered (YClients sends 1/0 or a bool).
+    #[serde(default = "default_true_flag", deserialize_with = "flag")]
+    pub active: bool,
+}
+
+/// A master (`GET /company/{id}/staff`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Staff {
+    /// YClients id.
+    pub id: i64,
+    /// Name.
+    pub name: String,
+    /// What they do.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub specialization: Option<String>,
+    /// Photo URL.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub avatar: Option<String>,
+    /// 0–5.
+    #[serde(default)]
+    pub rating: Option<f64>,
+    /// Hidden from online booking.
+    #[serde(default, deserialize_with = "flag")]
+    pub hidden: bool,
+    /// No longer works there.
+    #[serde(default, deserialize_with = "flag")]
+    pub fired: bool,
+}
+
+/// A client (`POST /company/{id}/clients/search`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Client {
+    /// YClients id.
+    pub id: i64,
+    /// Name.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub phone: Option<String>,
+    /// Email.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub email: Option<String>,
+    /// Visits so far.
+    #[serde(default)]
+    pub visits: Option<i64>,
+    /// Last visit, `YYYY-MM-DD HH:MM:SS` or RFC 3339.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub last_visit_date: Option<String>,
+}
+
+/// A working interval of a master's day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slot {
+    /// `HH:MM`.
+    pub from: String,
+    /// `HH:MM`.
+    pub to: String,
+}
+
+/// One master's day (`GET /company/{id}/staff/schedule`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StaffDay {
+    /// The master.
+    pub staff_id: i64,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// Working intervals.
+    #[serde(default)]
+    pub slots: Vec<Slot>,
+}
+
+/// A service inside a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordService {
+    /// Service id.
+    pub id: i64,
+    /// Name.
+    #[serde(default)]
+    pub title: Option<String>,
+    /// Price charged.
+    #[serde(default)]
+    pub cost: Option<f64>,
+}
+
+/// The client inside a record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordClient {
+    /// Client id.
+    pub id: i64,
+    /// Name.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub name: Option<String>,
+    /// Phone.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub phone: Option<String>,
+}
+
+/// A record (visit) (`GET /records/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// YClients record id.
+    pub id: i64,
+    /// The master.
+    #[serde(default)]
+    pub staff_id: Option<i64>,
+    /// Services booked.
+    #[serde(default)]
+    pub services: Vec<RecordService>,
+    /// Who booked (absent for a blocked slot).
+    #[serde(default)]
+    pub client: Option<RecordClient>,
+    /// Start, RFC 3339 with the salon's offset.
+    pub datetime: String,
+    /// Length in seconds.
+    #[serde(default)]
+    pub seance_length: Option<i64>,
+    /// 2 confirmed, 1 came, 0 waiting, −1 no-show.
+    #[serde(default)]
+    pub attendance: Option<i64>,
+    /// Deleted in YClients.
+    #[serde(default, deserialize_with = "flag")]
+    pub deleted: bool,
+    /// Note.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub comment: Option<String>,
+    /// Our tag on records the bot made.
+    #[serde(default, deserialize_with = "blank_as_none")]
+    pub api_id: Option<String>,
+}
+
+/// One page of a paged list and the total YClients reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// All items across pages, when YClients says.
+    pub total: Option<u64>,
+}
+
+/// The body of the activation callback (`POST /marketplace/partner/callback/redirect`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActivationCallback {
+    /// The salon.
+    pub salon_id: i64,
+    /// Our marketplace application id.
+    pub application_id: String,
+    /// The salon's key, which YClients sends back with webhooks.
+    pub api_key: String,
+    /// Where YClients posts webhooks.
+    pub webhook_urls: Vec<String>,
+}
+
+fn default_true_flag() -> bool {
+    true
+}
+
+/// YClients writes booleans as `true`, `1` or `"1"`.
+fn flag<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(
+        match Option::<serde_json::Value>::deserialize(deserializer)? {
+            Some(serde_json::Value::Bool(b)) => b,
+            Some(serde_json::Value::Number(n)) => n.as_i64().is_some_and(|n| n != 0),
+            Some(serde_json::Value::String(s)) => s == "1" || s.eq_ignore_ascii_case("true"),
+            _ => false,
+        },
+    )
 }
 
 fn blank_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {

@@ -1,0 +1,116 @@
+//! The `bookings` table: the salon's records (visits).
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// A record as synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingRow {
+    /// YClients record id.
+    pub yclients_id: i32,
+    /// The client's YClients id.
+    pub client_yclients_id: Option<i32>,
+    /// The master's YClients id.
+    pub staff_yclients_id: Option<i32>,
+    /// The (first) service's YClients id.
+    pub service_yclients_id: Option<i32>,
+    /// Start.
+    pub datetime: DateTime<Utc>,
+    /// `waiting`, `confirmed`, `arrived`, `no_show` or `deleted`.
+    pub status: String,
+    /// Note.
+    pub comment: Option<String>,
+    /// Length.
+    pub duration_seconds: Option<i32>,
+    /// YClients' attendance code.
+    pub attendance: Option<i32>,
+    /// Our tag on records the bot made.
+    pub api_id: Option<String>,
+}
+
+/// The status word for YClients' attendance code.
+pub fn status_of(attendance: Option<i64>, deleted: bool) -> &'static str {
+    match (deleted, attendance) {
+        (true, _) => "deleted",
+        (false, Some(2)) => "confirmed",
+        (false, Some(1)) => "arrived",
+        (false, Some(-1)) => "no_show",
+        _ => "waiting",
+    }
+}
+
+/// Upserts one page of records (client, master and service are matched by YClients id).
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    rows: &[BookingRow],
+    synced_at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.yclients_id).collect();
+    let clients: Vec<Option<i32>> = rows.iter().map(|r| r.client_yclients_id).collect();
+    let staff: Vec<Option<i32>> = rows.iter().map(|r| r.staff_yclients_id).collect();
+    let services: Vec<Option<i32>> = rows.iter().map(|r| r.service_yclients_id).collect();
+    let datetimes: Vec<DateTime<Utc>> = rows.iter().map(|r| r.datetime).collect();
+    let statuses: Vec<&str> = rows.iter().map(|r| r.status.as_str()).collect();
+    let comments: Vec<Option<&str>> = rows.iter().map(|r| r.comment.as_deref()).collect();
+    let durations: Vec<Option<i32>> = rows.iter().map(|r| r.duration_seconds).collect();
+    let attendance: Vec<Option<i32>> = rows.iter().map(|r| r.attendance).collect();
+    let api_ids: Vec<Option<&str>> = rows.iter().map(|r| r.api_id.as_deref()).collect();
+    let result = sqlx::query(
+        "INSERT INTO bookings (company_id, yclients_id, client_id, staff_id, service_id, datetime,
+                               status, comment, duration_seconds, attendance, api_id, last_synced_at)
+         SELECT $1, r.id, c.id, s.id, v.id, r.datetime, r.status, r.comment, r.duration,
+                r.attendance, r.api_id, $12
+         FROM UNNEST($2::int[], $3::int[], $4::int[], $5::int[], $6::timestamptz[], $7::text[],
+                     $8::text[], $9::int[], $10::int[], $11::text[])
+              AS r(id, client_yid, staff_yid, service_yid, datetime, status, comment, duration,
+                   attendance, api_id)
+         LEFT JOIN clients c ON c.company_id = $1 AND c.yclients_id = r.client_yid
+         LEFT JOIN staff s ON s.company_id = $1 AND s.yclients_id = r.staff_yid
+         LEFT JOIN services v ON v.company_id = $1 AND v.yclients_id = r.service_yid
+         ON CONFLICT (yclients_id) DO UPDATE SET
+             company_id = EXCLUDED.company_id, client_id = EXCLUDED.client_id,
+             staff_id = EXCLUDED.staff_id, service_id = EXCLUDED.service_id,
+             datetime = EXCLUDED.datetime, status = EXCLUDED.status, comment = EXCLUDED.comment,
+             duration_seconds = EXCLUDED.duration_seconds, attendance = EXCLUDED.attendance,
+             api_id = EXCLUDED.api_id, last_synced_at = EXCLUDED.last_synced_at,
+             updated_at = NOW()",
+    )
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&clients)
+    .bind(&staff)
+    .bind(&services)
+    .bind(&datetimes)
+    .bind(&statuses)
+    .bind(&comments)
+    .bind(&durations)
+    .bind(&attendance)
+    .bind(&api_ids)
+    .bind(synced_at)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Marks records in `[from, to)` the sync at `synced_at` did not see as deleted.
+pub async fn delete_unseen(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    synced_at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let result = sqlx::query(
+        "UPDATE bookings SET status = 'deleted', updated_at = NOW()
+         WHERE company_id = $1 AND datetime >= $2 AND datetime < $3 AND status <> 'deleted'
+           AND (last_synced_at IS NULL OR last_synced_at < $4)",
+    )
+    .bind(company_id)
+    .bind(from)
+    .bind(to)
+    .bind(synced_at)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}

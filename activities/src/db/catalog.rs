@@ -1,0 +1,131 @@
+//! The `service_categories` and `services` tables: the salon's price list.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+/// A category as synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryRow {
+    /// YClients id.
+    pub yclients_id: i32,
+    /// Name.
+    pub title: String,
+}
+
+/// A service as synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceRow {
+    /// YClients id.
+    pub yclients_id: i32,
+    /// Name.
+    pub title: String,
+    /// YClients category id.
+    pub category_id: Option<i32>,
+    /// Lowest price.
+    pub price_min: Option<f64>,
+    /// Highest price.
+    pub price_max: Option<f64>,
+    /// Minutes.
+    pub duration_minutes: Option<i32>,
+    /// Description.
+    pub description: Option<String>,
+    /// Offered.
+    pub active: bool,
+}
+
+/// Upserts categories seen by the sync at `synced_at`.
+pub async fn upsert_categories(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    rows: &[CategoryRow],
+    synced_at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.yclients_id).collect();
+    let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    let result = sqlx::query(
+        "INSERT INTO service_categories (company_id, yclients_id, title, active, last_synced_at)
+         SELECT $1, r.id, r.title, true, $4
+         FROM UNNEST($2::int[], $3::text[]) AS r(id, title)
+         ON CONFLICT (company_id, yclients_id) DO UPDATE SET
+             title = EXCLUDED.title, active = true,
+             last_synced_at = EXCLUDED.last_synced_at, updated_at = NOW()",
+    )
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&titles)
+    .bind(synced_at)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Upserts services seen by the sync at `synced_at`.
+pub async fn upsert_services(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    rows: &[ServiceRow],
+    synced_at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let ids: Vec<i32> = rows.iter().map(|r| r.yclients_id).collect();
+    let titles: Vec<&str> = rows.iter().map(|r| r.title.as_str()).collect();
+    let categories: Vec<Option<i32>> = rows.iter().map(|r| r.category_id).collect();
+    let price_min: Vec<Option<f64>> = rows.iter().map(|r| r.price_min).collect();
+    let price_max: Vec<Option<f64>> = rows.iter().map(|r| r.price_max).collect();
+    let durations: Vec<Option<i32>> = rows.iter().map(|r| r.duration_minutes).collect();
+    let descriptions: Vec<Option<&str>> = rows.iter().map(|r| r.description.as_deref()).collect();
+    let active: Vec<bool> = rows.iter().map(|r| r.active).collect();
+    let result = sqlx::query(
+        "INSERT INTO services (company_id, yclients_id, title, category_id, price_min, price_max,
+                               duration, description, active, last_synced_at)
+         SELECT $1, r.id, r.title, r.category_id, r.price_min::numeric(10,2),
+                r.price_max::numeric(10,2), r.duration, r.description, r.active, $10
+         FROM UNNEST($2::int[], $3::text[], $4::int[], $5::float8[], $6::float8[], $7::int[],
+                     $8::text[], $9::bool[])
+              AS r(id, title, category_id, price_min, price_max, duration, description, active)
+         ON CONFLICT (company_id, yclients_id) DO UPDATE SET
+             title = EXCLUDED.title, category_id = EXCLUDED.category_id,
+             price_min = EXCLUDED.price_min, price_max = EXCLUDED.price_max,
+             duration = EXCLUDED.duration, description = EXCLUDED.description,
+             active = EXCLUDED.active, last_synced_at = EXCLUDED.last_synced_at,
+             updated_at = NOW()",
+    )
+    .bind(company_id)
+    .bind(&ids)
+    .bind(&titles)
+    .bind(&categories)
+    .bind(&price_min)
+    .bind(&price_max)
+    .bind(&durations)
+    .bind(&descriptions)
+    .bind(&active)
+    .bind(synced_at)
+    .execute(db)
+    .await?;
+    Ok(result.rows_affected())
+}
+
+/// Marks categories and services the sync at `synced_at` did not see as inactive
+/// (deleted in YClients).
+pub async fn deactivate_unseen(
+    db: &sqlx::PgPool,
+    company_id: i64,
+    synced_at: DateTime<Utc>,
+) -> anyhow::Result<u64> {
+    let mut tx = db.begin().await?;
+    let mut changed = 0;
+    for sql in [
+        "UPDATE service_categories SET active = false, updated_at = NOW()
+         WHERE company_id = $1 AND active AND (last_synced_at IS NULL OR last_synced_at < $2)",
+        "UPDATE services SET active = false, updated_at = NOW()
+         WHERE company_id = $1 AND active AND (last_synced_at IS NULL OR last_synced_at < $2)",
+    ] {
+        changed += sqlx::query(sql)
+            .bind(company_id)
+            .bind(synced_at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(changed)
+}

@@ -1,0 +1,61 @@
+//! The `outbound_messages` table: every message we send is keyed here before it goes
+//! out, so a retried send finds the key and does not send again.
+
+use crate::domain::{PhoneNumber, SalonId};
+use sqlx::{PgExecutor, Row};
+
+/// What a send attempt should do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// Nobody sent it yet: send now, then [`mark_sent`].
+    Send,
+    /// An earlier attempt sent it (this WhatsApp message id).
+    AlreadySent(String),
+}
+
+/// Records the intent to send `text` under `key` and says whether to send.
+pub async fn claim(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    salon_id: SalonId,
+    to: &PhoneNumber,
+    text: &str,
+) -> anyhow::Result<Claim> {
+    let row = sqlx::query(
+        "WITH inserted AS (
+             INSERT INTO outbound_messages (idempotency_key, salon_id, to_phone, text)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (idempotency_key) DO NOTHING
+             RETURNING status, message_id
+         )
+         SELECT status, message_id FROM inserted
+         UNION ALL
+         SELECT status, message_id FROM outbound_messages WHERE idempotency_key = $1
+         LIMIT 1",
+    )
+    .bind(key)
+    .bind(salon_id.get())
+    .bind(to.as_str())
+    .bind(text)
+    .fetch_one(db)
+    .await?;
+    let status: String = row.try_get("status")?;
+    let message_id: Option<String> = row.try_get("message_id")?;
+    Ok(match (status.as_str(), message_id) {
+        ("sent", Some(id)) => Claim::AlreadySent(id),
+        _ => Claim::Send,
+    })
+}
+
+/// Records that the message under `key` went out as `message_id`.
+pub async fn mark_sent(db: impl PgExecutor<'_>, key: &str, message_id: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbound_messages SET status = 'sent', message_id = $2, sent_at = NOW()
+         WHERE idempotency_key = $1",
+    )
+    .bind(key)
+    .bind(message_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
