@@ -114,6 +114,13 @@ pub struct Record {
     pub time: NaiveTime,
 }
 
+/// A salon's services and clients by id.
+#[derive(Debug)]
+pub struct Lookup<'a> {
+    services: std::collections::HashMap<i64, &'a Service>,
+    clients: std::collections::HashMap<i64, &'a Client>,
+}
+
 /// A salon and everything in it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Salon {
@@ -198,6 +205,41 @@ const SPECIALIZATIONS: [&str; 4] = [
     "Бровист",
 ];
 
+/// Ids of a salon's items. YClients ids fit PostgreSQL's `INTEGER` (the spec's column
+/// type), so each salon gets a slot (its id modulo 10 000) and items are numbered inside
+/// it; records, unique across salons in YClients, get their own range above 10⁹.
+struct Ids {
+    slot: i64,
+}
+
+impl Ids {
+    fn new(salon_id: i64) -> Self {
+        Self {
+            slot: salon_id.rem_euclid(10_000),
+        }
+    }
+
+    fn category(&self, i: usize) -> i64 {
+        self.slot * 100 + i as i64 + 1
+    }
+
+    fn service(&self, i: usize) -> i64 {
+        self.slot * 10_000 + i as i64 + 1
+    }
+
+    fn staff(&self, i: usize) -> i64 {
+        self.slot * 1_000 + i as i64 + 1
+    }
+
+    fn client(&self, i: usize) -> i64 {
+        self.slot * 100_000 + i as i64 + 1
+    }
+
+    fn record(&self, i: usize) -> i64 {
+        1_000_000_000 + self.slot * 100_000 + i as i64 + 1
+    }
+}
+
 /// A tiny deterministic generator (splitmix64): the simulator needs repeatable data,
 /// not good randomness.
 struct Sequence(u64);
@@ -226,11 +268,12 @@ impl Salon {
         start: NaiveDate,
     ) -> Salon {
         let mut seq = Sequence(id as u64);
+        let ids = Ids::new(id);
         let categories: Vec<Category> = CATEGORIES
             .iter()
             .enumerate()
             .map(|(i, name)| Category {
-                id: id * 100 + i as i64 + 1,
+                id: ids.category(i),
                 title: (*name).to_owned(),
             })
             .collect();
@@ -239,7 +282,7 @@ impl Salon {
                 let (category, name, price, minutes) = SERVICES[i % SERVICES.len()];
                 let round = i / SERVICES.len();
                 Service {
-                    id: id * 10_000 + i as i64 + 1,
+                    id: ids.service(i),
                     category_id: categories[category].id,
                     title: if round == 0 {
                         name.to_owned()
@@ -254,7 +297,7 @@ impl Salon {
             .collect::<Vec<_>>();
         let staff = (0..size.staff)
             .map(|i| Staff {
-                id: id * 1_000 + i as i64 + 1,
+                id: ids.staff(i),
                 name: format!(
                     "{} {}",
                     FIRST_NAMES[seq.below(FIRST_NAMES.len())],
@@ -266,7 +309,7 @@ impl Salon {
             .collect::<Vec<_>>();
         let clients = (0..size.clients)
             .map(|i| Client {
-                id: id * 100_000 + i as i64 + 1,
+                id: ids.client(i),
                 name: format!(
                     "{} {}",
                     FIRST_NAMES[seq.below(FIRST_NAMES.len())],
@@ -303,7 +346,7 @@ impl Salon {
                 .map(|i| {
                     let day = &schedules[seq.below(schedules.len())];
                     Record {
-                        id: id * 1_000_000 + i as i64 + 1,
+                        id: ids.record(i),
                         staff_id: day.staff_id,
                         service_id: services[seq.below(services.len())].id,
                         client_id: clients[seq.below(clients.len())].id,
@@ -339,6 +382,97 @@ impl Salon {
         .into_iter()
         .map(|(id, title, zone)| Salon::generate(id, title, zone, SalonSize::DEMO, start))
         .collect()
+    }
+
+    /// A service category as YClients lists it.
+    pub fn category_json(category: &Category) -> serde_json::Value {
+        serde_json::json!({ "id": category.id, "title": category.title })
+    }
+
+    /// A service as YClients lists it (duration in seconds).
+    pub fn service_json(service: &Service) -> serde_json::Value {
+        serde_json::json!({
+            "id": service.id,
+            "title": service.title,
+            "category_id": service.category_id,
+            "price_min": service.price_min,
+            "price_max": service.price_max,
+            "duration": service.duration_minutes * 60,
+            "comment": "",
+            "active": 1,
+        })
+    }
+
+    /// A master as YClients lists them.
+    pub fn staff_json(staff: &Staff) -> serde_json::Value {
+        serde_json::json!({
+            "id": staff.id,
+            "name": staff.name,
+            "specialization": staff.specialization,
+            "avatar": "",
+            "rating": staff.rating,
+            "hidden": 0,
+            "fired": 0,
+        })
+    }
+
+    /// A client as the clients search returns them.
+    pub fn client_json(client: &Client) -> serde_json::Value {
+        serde_json::json!({
+            "id": client.id,
+            "name": client.name,
+            "phone": format!("+{}", client.phone),
+            "email": "",
+            "visits": client.visits,
+        })
+    }
+
+    /// One master's working day.
+    pub fn working_day_json(day: &WorkingDay) -> serde_json::Value {
+        serde_json::json!({
+            "staff_id": day.staff_id,
+            "date": day.date.format("%Y-%m-%d").to_string(),
+            "slots": [{ "from": day.from.format("%H:%M").to_string(), "to": day.to.format("%H:%M").to_string() }],
+            "busy_intervals": [],
+        })
+    }
+
+    /// Services and clients by id, for rendering many records.
+    pub fn lookup(&self) -> Lookup<'_> {
+        Lookup {
+            services: self.services.iter().map(|s| (s.id, s)).collect(),
+            clients: self.clients.iter().map(|c| (c.id, c)).collect(),
+        }
+    }
+
+    /// A record with its service, client and local time with the salon's offset.
+    pub fn record_json(&self, record: &Record, lookup: &Lookup<'_>) -> serde_json::Value {
+        let service = lookup.services.get(&record.service_id).copied();
+        let client = lookup.clients.get(&record.client_id).copied();
+        let zone: chrono_tz::Tz = self
+            .timezone_name
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Moscow);
+        let local = record.date.and_time(record.time);
+        let datetime = local
+            .and_local_timezone(zone)
+            .earliest()
+            .map(|at| at.to_rfc3339())
+            .unwrap_or_else(|| local.format("%Y-%m-%dT%H:%M:%S").to_string());
+        serde_json::json!({
+            "id": record.id,
+            "company_id": self.id,
+            "staff_id": record.staff_id,
+            "services": service.map(|s| vec![serde_json::json!({ "id": s.id, "title": s.title, "cost": s.price_min })]).unwrap_or_default(),
+            "client": client.map(|c| serde_json::json!({ "id": c.id, "name": c.name, "phone": format!("+{}", c.phone) })),
+            "datetime": datetime,
+            "seance_length": service.map_or(3600, |s| s.duration_minutes * 60),
+            "attendance": 0,
+            "confirmed": 1,
+            "deleted": false,
+            "comment": "",
+            "api_id": "",
+        })
     }
 
     /// The `data` of `GET /api/v1/company/{id}`.

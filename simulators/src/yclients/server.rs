@@ -4,7 +4,7 @@
 use super::seed::{Salon, SalonSize};
 use super::state::{Fault, RecordedRequest, SimState};
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -20,6 +20,19 @@ const MAX_BODY: usize = 1024 * 1024;
 pub fn router(state: SimState) -> Router {
     let api = Router::new()
         .route("/api/v1/company/{id}", get(company))
+        .route(
+            "/api/v1/company/{id}/service_categories",
+            get(service_categories),
+        )
+        .route("/api/v1/company/{id}/services", get(services))
+        .route("/api/v1/company/{id}/staff", get(staff))
+        .route("/api/v1/company/{id}/staff/schedule", get(staff_schedule))
+        .route("/api/v1/company/{id}/clients/search", post(clients_search))
+        .route("/api/v1/records/{id}", get(records))
+        .route(
+            "/marketplace/partner/callback/redirect",
+            post(activation_callback),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), check_token))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -47,7 +60,8 @@ async fn faults_and_log(State(state): State<SimState>, request: Request, next: N
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
         .unwrap_or_default();
-    let mut recorded = RecordedRequest {
+    // Logged on arrival, so a test can look at a request while it is being answered.
+    let index = state.record(RecordedRequest {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().map(str::to_owned),
@@ -55,21 +69,25 @@ async fn faults_and_log(State(state): State<SimState>, request: Request, next: N
         accept: header_text(&parts.headers, header::ACCEPT),
         body: serde_json::from_slice(&bytes).ok(),
         status: 0,
-    };
+    });
     let response = match state.take_fault(parts.method.as_str(), parts.uri.path()) {
+        Some(fault) if fault.status == 0 => {
+            tokio::time::sleep(fault.wait()).await;
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Some(fault) => fault_response(fault).await,
         None => {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
     };
-    recorded.status = response.status().as_u16();
-    state.record(recorded);
+    state.answered(index, response.status().as_u16());
     response
 }
 
 async fn fault_response(fault: Fault) -> Response {
-    tokio::time::sleep(fault.delay()).await;
+    tokio::time::sleep(fault.wait()).await;
     let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = match fault.body {
         Some(body) => (status, body).into_response(),
@@ -111,12 +129,183 @@ async fn check_token(State(state): State<SimState>, request: Request, next: Next
     }
 }
 
+fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "success": false, "data": null, "meta": [] })),
+    )
+        .into_response()
+}
+
+/// Answers with `render(salon)` for a known salon, 404 otherwise.
+fn with_salon(state: &SimState, id: &str, render: impl FnOnce(&Salon) -> Response) -> Response {
+    id.parse::<i64>()
+        .ok()
+        .and_then(|id| state.read_salon(id, render))
+        .unwrap_or_else(not_found)
+}
+
+/// One page of `items` (1-based), rendering only that page.
+fn paged<'a, T: 'a>(
+    items: impl ExactSizeIterator<Item = &'a T>,
+    page: usize,
+    size: usize,
+    render: impl Fn(&T) -> serde_json::Value,
+) -> Response {
+    let total = items.len();
+    let page_items: Vec<_> = items
+        .skip(page.saturating_sub(1) * size)
+        .take(size)
+        .map(render)
+        .collect();
+    Json(json!({ "success": true, "data": page_items, "meta": { "total_count": total } }))
+        .into_response()
+}
+
 async fn company(State(state): State<SimState>, Path(id): Path<String>) -> Response {
-    match id.parse::<i64>().ok().and_then(|id| state.salon(id)) {
-        Some(salon) => envelope(salon.company_json()).into_response(),
+    with_salon(&state, &id, |salon| {
+        envelope(salon.company_json()).into_response()
+    })
+}
+
+async fn service_categories(State(state): State<SimState>, Path(id): Path<String>) -> Response {
+    with_salon(&state, &id, |salon| {
+        envelope(json!(
+            salon
+                .categories
+                .iter()
+                .map(Salon::category_json)
+                .collect::<Vec<_>>()
+        ))
+        .into_response()
+    })
+}
+
+async fn services(State(state): State<SimState>, Path(id): Path<String>) -> Response {
+    with_salon(&state, &id, |salon| {
+        envelope(json!(
+            salon
+                .services
+                .iter()
+                .map(Salon::service_json)
+                .collect::<Vec<_>>()
+        ))
+        .into_response()
+    })
+}
+
+async fn staff(State(state): State<SimState>, Path(id): Path<String>) -> Response {
+    with_salon(&state, &id, |salon| {
+        envelope(json!(
+            salon
+                .staff
+                .iter()
+                .map(Salon::staff_json)
+                .collect::<Vec<_>>()
+        ))
+        .into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct DateRange {
+    start_date: Option<chrono::NaiveDate>,
+    end_date: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    page: Option<usize>,
+    #[serde(default)]
+    count: Option<usize>,
+}
+
+impl DateRange {
+    fn contains(&self, day: chrono::NaiveDate) -> bool {
+        self.start_date.is_none_or(|start| day >= start)
+            && self.end_date.is_none_or(|end| day <= end)
+    }
+}
+
+async fn staff_schedule(
+    State(state): State<SimState>,
+    Path(id): Path<String>,
+    Query(range): Query<DateRange>,
+) -> Response {
+    with_salon(&state, &id, |salon| {
+        let days: Vec<_> = salon
+            .schedules
+            .iter()
+            .filter(|day| range.contains(day.date))
+            .map(Salon::working_day_json)
+            .collect();
+        envelope(json!(days)).into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct ClientSearch {
+    #[serde(default)]
+    page: Option<usize>,
+    #[serde(default)]
+    page_size: Option<usize>,
+}
+
+/// YClients caps a clients page at 200.
+const MAX_CLIENTS_PAGE: usize = 200;
+
+async fn clients_search(
+    State(state): State<SimState>,
+    Path(id): Path<String>,
+    Json(search): Json<ClientSearch>,
+) -> Response {
+    let size = search.page_size.unwrap_or(25);
+    if size == 0 || size > MAX_CLIENTS_PAGE {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "success": false, "data": null, "meta": { "errors": ["page_size must be 1..200"] } })),
+        )
+            .into_response();
+    }
+    with_salon(&state, &id, |salon| {
+        paged(
+            salon.clients.iter(),
+            search.page.unwrap_or(1),
+            size,
+            Salon::client_json,
+        )
+    })
+}
+
+async fn records(
+    State(state): State<SimState>,
+    Path(id): Path<String>,
+    Query(range): Query<DateRange>,
+) -> Response {
+    with_salon(&state, &id, |salon| {
+        let in_range: Vec<_> = salon
+            .records
+            .iter()
+            .filter(|record| range.contains(record.date))
+            .collect();
+        let lookup = salon.lookup();
+        paged(
+            in_range.iter().copied(),
+            range.page.unwrap_or(1),
+            range.count.unwrap_or(50).clamp(1, 1000),
+            |record| salon.record_json(record, &lookup),
+        )
+    })
+}
+
+/// YClients activates the integration; the simulator just says yes (the body is in the
+/// request log for tests to read).
+async fn activation_callback(State(state): State<SimState>, body: axum::body::Bytes) -> Response {
+    let salon_id = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|body| body["salon_id"].as_i64());
+    match salon_id.and_then(|id| state.salon(id)) {
+        Some(_) => Json(json!({ "success": true })).into_response(),
         None => (
-            StatusCode::NOT_FOUND,
-            Json(json!({ "success": false, "data": null, "meta": [] })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "success": false, "data": null, "meta": { "message": "Unknown salon" } })),
         )
             .into_response(),
     }

@@ -22,7 +22,7 @@ pub struct RecordedRequest {
     pub accept: Option<String>,
     /// JSON body, when there was one.
     pub body: Option<serde_json::Value>,
-    /// Status the simulator answered with.
+    /// Status the simulator answered with (0 while the answer is still being made).
     pub status: u16,
 }
 
@@ -34,7 +34,7 @@ pub struct Fault {
     pub method: Option<String>,
     /// Requests whose path starts with this.
     pub path_prefix: String,
-    /// Status to answer with.
+    /// Status to answer with; 0 answers normally (after the delay).
     pub status: u16,
     /// Body to answer with (a YClients-style error envelope when absent).
     #[serde(default)]
@@ -63,8 +63,16 @@ impl Fault {
         }
     }
 
-    /// The delay as a duration.
-    pub fn delay(&self) -> Duration {
+    /// The next `times` requests under `path_prefix` are answered normally, `delay` late.
+    pub fn delay(path_prefix: &str, delay: Duration, times: u32) -> Self {
+        Self {
+            delay_ms: delay.as_millis() as u64,
+            ..Self::status(path_prefix, 0, times)
+        }
+    }
+
+    /// How long to wait before answering.
+    pub fn wait(&self) -> Duration {
         Duration::from_millis(self.delay_ms)
     }
 }
@@ -118,6 +126,11 @@ impl SimState {
         self.lock().salons.get(&id).cloned()
     }
 
+    /// Reads one salon in place (no copy), for rendering answers.
+    pub fn read_salon<R>(&self, id: i64, read: impl FnOnce(&Salon) -> R) -> Option<R> {
+        self.lock().salons.get(&id).map(read)
+    }
+
     /// Every request so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.lock().requests.clone()
@@ -128,8 +141,29 @@ impl SimState {
         self.lock().requests.clear();
     }
 
-    pub(crate) fn record(&self, request: RecordedRequest) {
-        self.lock().requests.push(request);
+    /// Logs a request as it arrives; returns its place for [`Self::answered`].
+    pub(crate) fn record(&self, request: RecordedRequest) -> usize {
+        let mut inner = self.lock();
+        inner.requests.push(request);
+        inner.requests.len() - 1
+    }
+
+    /// Fills in the status a logged request was answered with.
+    pub(crate) fn answered(&self, index: usize, status: u16) {
+        if let Some(request) = self.lock().requests.get_mut(index) {
+            request.status = status;
+        }
+    }
+
+    /// Changes a salon in place (tests: delete a service, add clients); false when unknown.
+    pub fn update_salon(&self, id: i64, change: impl FnOnce(&mut Salon)) -> bool {
+        match self.lock().salons.get_mut(&id) {
+            Some(salon) => {
+                change(salon);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Queues a fault; faults apply in the order they were added.
