@@ -10,12 +10,21 @@
 //! - [`secret`] — a string that never prints.
 //! - [`db`] — the pool, embedded migrations, one module per table.
 //! - [`yclients`] — the YClients trait, HTTP client, rate limiter and retries.
-//! - [`marketplace`] — activities of the onboarding/activation workflows.
+//! - [`marketplace`] — events and progress of the marketplace workflows.
+//! - [`activation`] — API key and the YClients activation callback.
+//! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
+//! - [`messaging`] — messages the bot sends first (welcome), sent once.
+//! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 
+pub mod activation;
 pub mod db;
 pub mod domain;
+pub mod failure;
 pub mod marketplace;
+pub mod messaging;
+pub mod recurring_sync;
 pub mod secret;
+pub mod sync;
 pub mod whatsapp;
 pub mod yclients;

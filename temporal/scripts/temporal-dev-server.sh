@@ -48,3 +48,26 @@ start_temporal() {
   done
   TEMPORAL_PID="$pid"
 }
+
+# start_scratch_services <run-dir>
+# A fresh run directory with PostgreSQL (a private cluster, or the server in DATABASE_URL)
+# and an in-memory Temporal dev server on free ports, for tests and benchmarks. Sets
+# SCRATCH_DATABASE_URL (a server URL on which databases can be created) and
+# SCRATCH_TEMPORAL_ADDRESS.
+start_scratch_services() {
+  local run_dir="$1"
+  rm -rf "$run_dir"
+  mkdir -p "$run_dir"
+  if [ -n "${DATABASE_URL:-}" ]; then
+    say "Using the PostgreSQL server in DATABASE_URL"
+    SCRATCH_DATABASE_URL="$DATABASE_URL"
+  else
+    start_private_postgres "$run_dir/postgres" "$(free_port)"
+    SCRATCH_DATABASE_URL="$PG_URL/postgres"
+  fi
+  local port
+  port="$(free_port)"
+  say "Starting the Temporal dev server on 127.0.0.1:$port (in memory)"
+  start_temporal "$port" "$(free_port)" "$run_dir/temporal.log"
+  SCRATCH_TEMPORAL_ADDRESS="http://127.0.0.1:$port"
+}

@@ -4,15 +4,17 @@ use crate::connection::TemporalConfig;
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
 use ai_admin_workflows::ids;
 use ai_admin_workflows::onboarding::{
-    OnboardingInput, OnboardingWorkflow, Progress, WhatsAppConnected,
+    ActivationResult, OnboardingInput, OnboardingWorkflow, Progress, WhatsAppConnected,
 };
 use ai_admin_workflows::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use anyhow::Context as _;
 use std::time::Duration;
 use temporalio_client::{
-    Client, WorkflowIdConflictPolicy, WorkflowIdReusePolicy, WorkflowQueryOptions,
-    WorkflowSignalOptions, WorkflowStartOptions,
-    errors::{WorkflowInteractionError, WorkflowQueryError, WorkflowStartError},
+    Client, WorkflowExecuteUpdateOptions, WorkflowIdConflictPolicy, WorkflowIdReusePolicy,
+    WorkflowQueryOptions, WorkflowSignalOptions, WorkflowStartOptions,
+    errors::{
+        WorkflowInteractionError, WorkflowQueryError, WorkflowStartError, WorkflowUpdateError,
+    },
 };
 use temporalio_common::search_attributes::SearchAttributes;
 
@@ -87,6 +89,58 @@ pub async fn signal_whatsapp_connected(
         Ok(()) => Ok(true),
         Err(WorkflowInteractionError::NotFound(_)) => Ok(false),
         Err(error) => Err(error).context("Failed to signal the onboarding workflow"),
+    }
+}
+
+/// How an owner's "activate" went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActivateAnswer {
+    /// The onboarding answered: activated, or the last attempt's failure.
+    Finished(ActivationResult),
+    /// No onboarding is running for the salon (finished or expired).
+    NoOnboarding,
+    /// The onboarding refused: the phone is not linked yet.
+    NotLinked,
+    /// The attempt did not finish within the wait.
+    StillRunning,
+}
+
+/// Sends `activate` to the salon's onboarding and waits up to `wait` for the answer.
+pub async fn activate(
+    client: &Client,
+    salon_id: SalonId,
+    wait: Duration,
+) -> anyhow::Result<ActivateAnswer> {
+    let handle = client.get_workflow_handle::<OnboardingWorkflow>(ids::onboarding(salon_id));
+    let options = WorkflowExecuteUpdateOptions::builder()
+        .rpc_options(
+            temporalio_client::RpcOptions::builder()
+                .timeout(wait)
+                .build(),
+        )
+        .build();
+    match handle
+        .execute_update(OnboardingWorkflow::activate, (), options)
+        .await
+    {
+        Ok(result) => Ok(ActivateAnswer::Finished(result)),
+        Err(WorkflowUpdateError::NotFound(_)) => Ok(ActivateAnswer::NoOnboarding),
+        Err(WorkflowUpdateError::Failed(failure)) => {
+            if failure.message.contains("not linked") {
+                Ok(ActivateAnswer::NotLinked)
+            } else {
+                Err(anyhow::anyhow!(
+                    "the activate update failed: {}",
+                    failure.message
+                ))
+            }
+        }
+        Err(WorkflowUpdateError::Rpc(status))
+            if status.code() == temporalio_client::tonic::Code::DeadlineExceeded =>
+        {
+            Ok(ActivateAnswer::StillRunning)
+        }
+        Err(error) => Err(error).context("Failed to send activate to the onboarding"),
     }
 }
 

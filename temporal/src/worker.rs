@@ -6,10 +6,19 @@
 //! `Handle::block_on`, which keeps one runtime (and one database pool) for the whole
 //! process; activities are still spawned onto the runtime's worker threads by the SDK.
 
+use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
 use ai_admin_activities::marketplace::MarketplaceActivities;
+use ai_admin_activities::messaging::MessagingActivities;
+use ai_admin_activities::recurring_sync::RecurringSyncActivities;
+use ai_admin_activities::sync::SyncActivities;
+use ai_admin_activities::whatsapp::WhatsAppGateway;
+use ai_admin_activities::yclients::YClients;
+use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
+use ai_admin_workflows::sync::SyncWorkflow;
 use anyhow::Context as _;
 use sqlx::PgPool;
+use std::sync::Arc;
 use temporalio_client::Client;
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
@@ -21,6 +30,12 @@ use tokio::task::JoinHandle;
 pub struct ActivityDeps {
     /// The application database.
     pub db: PgPool,
+    /// YClients (the process's one rate-limited client).
+    pub yclients: Arc<dyn YClients>,
+    /// The salons' WhatsApp sessions.
+    pub gateway: Arc<dyn WhatsAppGateway>,
+    /// Our application id and webhook URL, for the activation callback.
+    pub activation: ActivationSettings,
 }
 
 /// Every workflow and activity of AI Admin, on `task_queue`.
@@ -28,7 +43,19 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
     Ok(WorkerOptions::new(task_queue)
         .register_workflow::<OnboardingWorkflow>()
         .context("Failed to register the onboarding workflow")?
-        .register_activities(MarketplaceActivities::new(deps.db))
+        .register_workflow::<ActivationWorkflow>()
+        .context("Failed to register the activation workflow")?
+        .register_workflow::<SyncWorkflow>()
+        .context("Failed to register the sync workflow")?
+        .register_activities(MarketplaceActivities::new(deps.db.clone()))
+        .register_activities(ActivationActivities::new(
+            deps.db.clone(),
+            deps.yclients.clone(),
+            deps.activation,
+        ))
+        .register_activities(SyncActivities::new(deps.db.clone(), deps.yclients))
+        .register_activities(RecurringSyncActivities)
+        .register_activities(MessagingActivities::new(deps.db, deps.gateway))
         .build())
 }
 

@@ -8,15 +8,26 @@ pub fn onboarding(salon_id: SalonId) -> String {
     format!("onboarding-{salon_id}")
 }
 
+/// `activation-<salon_id>`: the activation callback to YClients.
+pub fn activation(salon_id: SalonId) -> String {
+    format!("activation-{salon_id}")
+}
+
+/// `sync-<salon_id>`: a full sync of the salon's data (scheduled part syncs run as
+/// `sync-<salon_id>-<part>-<time>`).
+pub fn sync(salon_id: SalonId) -> String {
+    format!("sync-{salon_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn onboarding_id_names_the_salon() {
-        assert_eq!(
-            onboarding(SalonId::new(962302).unwrap()),
-            "onboarding-962302"
-        );
+    fn ids_name_the_salon() {
+        let salon = SalonId::new(962302).unwrap();
+        assert_eq!(onboarding(salon), "onboarding-962302");
+        assert_eq!(activation(salon), "activation-962302");
+        assert_eq!(sync(salon), "sync-962302");
     }
 }

@@ -5,8 +5,44 @@
 //! # Layout
 //! - [`ids`] — the deterministic workflow ids (`onboarding-<salon_id>`, …).
 //! - [`search_attributes`] — `SalonId` and `IntegrationStatus`.
-//! - [`onboarding`] — `onboarding-<salon_id>`.
+//! - [`onboarding`] — `onboarding-<salon_id>`: link → activate → sync → welcome → ready.
+//! - [`activation`] — `activation-<salon_id>`: API key and the YClients callback.
+//! - [`sync`] — `sync-<salon_id>`: a salon's data, part by part.
+//! - [`options`] — activity options shared by workflows.
 
+pub mod activation;
 pub mod ids;
 pub mod onboarding;
+pub mod options;
 pub mod search_attributes;
+pub mod sync;
+
+use temporalio_sdk::ActivityExecutionError;
+
+/// The most specific message of an activity failure (the application's own words, not
+/// "Activity task failed").
+pub fn failure_reason(error: &ActivityExecutionError) -> String {
+    let mut failure = error.failure();
+    let mut message = error.to_string();
+    while let Some(current) = failure {
+        if !current.message.is_empty() {
+            message = current.message.clone();
+        }
+        failure = current.cause.as_deref();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use temporalio_common::WorkflowDefinition;
+
+    #[test]
+    fn schedules_start_the_sync_workflow_by_its_real_name() {
+        assert_eq!(
+            sync::SyncWorkflow::run.name(),
+            ai_admin_activities::sync::SyncWorkflowRef.name()
+        );
+    }
+}

@@ -1,0 +1,176 @@
+//! Activities of `activation-<salon_id>`: save the salon's API key, send YClients the
+//! activation callback, and record the outcome. The key is generated and saved BEFORE the
+//! callback; a retried step reuses the key its activation already saved.
+
+// `#[activities]` generates one undocumented constant per activity.
+#![allow(missing_docs)]
+
+use crate::db::companies;
+use crate::db::events::{self, EventType, NewEvent};
+use crate::domain::{IntegrationStatus, SalonId};
+use crate::failure;
+use crate::yclients::{ActivationCallback, YClients};
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// What the callback needs from our configuration.
+#[derive(Debug, Clone)]
+pub struct ActivationSettings {
+    /// Our marketplace application id.
+    pub application_id: String,
+    /// `{BASE_URL}/webhook/yclients`.
+    pub webhook_url: String,
+}
+
+/// Owns what activation needs.
+#[derive(Debug, Clone)]
+pub struct ActivationActivities {
+    db: PgPool,
+    yclients: Arc<dyn YClients>,
+    settings: ActivationSettings,
+}
+
+impl ActivationActivities {
+    /// Activities over these dependencies.
+    pub fn new(db: PgPool, yclients: Arc<dyn YClients>, settings: ActivationSettings) -> Self {
+        Self {
+            db,
+            yclients,
+            settings,
+        }
+    }
+}
+
+/// Input of [`ActivationActivities::prepare_activation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrepareActivation {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// Identifies this activation (the workflow run): a retry reuses its key.
+    pub activation_id: String,
+}
+
+/// How an activation ended, for [`ActivationActivities::finish_activation`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum ActivationOutcome {
+    /// YClients accepted the callback.
+    Activated,
+    /// YClients refused it (or kept failing until activation gave up).
+    Failed {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// Input of [`ActivationActivities::finish_activation`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinishActivation {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// What happened.
+    pub outcome: ActivationOutcome,
+}
+
+fn new_api_key() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
+#[activities]
+impl ActivationActivities {
+    /// Marks the salon `activating` and saves a fresh API key, unless this activation
+    /// already saved one (then that key stays).
+    #[activity(name = "prepare_activation")]
+    pub async fn prepare_activation(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: PrepareActivation,
+    ) -> Result<(), ActivityError> {
+        let saved = companies::save_activation_key(
+            &self.db,
+            input.salon_id,
+            &input.activation_id,
+            &new_api_key(),
+        )
+        .await?;
+        if !saved {
+            return Err(failure::permanent(
+                "SalonNotRegistered",
+                format!("salon {} is not registered", input.salon_id),
+            ));
+        }
+        tracing::info!(salon_id = %input.salon_id, "API key saved; activating");
+        Ok(())
+    }
+
+    /// `POST /marketplace/partner/callback/redirect` with the saved key. Timeouts, 429 and
+    /// 5xx are retried by the workflow's policy; other answers fail for good.
+    #[activity(name = "send_activation_callback")]
+    pub async fn send_activation_callback(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        salon_id: SalonId,
+    ) -> Result<(), ActivityError> {
+        let api_key = companies::api_key(&self.db, salon_id)
+            .await?
+            .ok_or_else(|| failure::permanent("NoApiKey", "no API key was saved"))?;
+        let callback = ActivationCallback {
+            salon_id: salon_id.into(),
+            application_id: self.settings.application_id.clone(),
+            api_key,
+            webhook_urls: vec![self.settings.webhook_url.clone()],
+        };
+        tracing::info!(%salon_id, attempt = ctx.info().attempt, "sending the activation callback");
+        self.yclients
+            .activation_callback(&callback)
+            .await
+            .map_err(failure::yclients)
+    }
+
+    /// Records the outcome: `active` + `integration_activated`, or `activation_failed` +
+    /// `integration_failed` with the reason.
+    #[activity(name = "finish_activation")]
+    pub async fn finish_activation(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        input: FinishActivation,
+    ) -> Result<(), ActivityError> {
+        let info = ctx.info();
+        let dedup_key = format!(
+            "{}/{}/{}",
+            info.workflow_id.as_deref().unwrap_or("-"),
+            info.workflow_run_id.as_deref().unwrap_or("-"),
+            info.activity_id
+        );
+        let (status, event, data) = match &input.outcome {
+            ActivationOutcome::Activated => (
+                IntegrationStatus::Active,
+                EventType::IntegrationActivated,
+                serde_json::json!({}),
+            ),
+            ActivationOutcome::Failed { reason } => (
+                IntegrationStatus::ActivationFailed,
+                EventType::IntegrationFailed,
+                serde_json::json!({ "reason": reason }),
+            ),
+        };
+        let mut tx = self.db.begin().await.map_err(anyhow::Error::from)?;
+        companies::set_status(&mut *tx, input.salon_id, status).await?;
+        events::record(
+            &mut *tx,
+            &NewEvent {
+                salon_id: input.salon_id,
+                event_type: event,
+                data,
+                dedup_key: Some(dedup_key),
+            },
+        )
+        .await?;
+        tx.commit().await.map_err(anyhow::Error::from)?;
+        tracing::info!(salon_id = %input.salon_id, %status, "activation finished");
+        Ok(())
+    }
+}

@@ -1,0 +1,41 @@
+//! How activity errors reach Temporal: transient YClients failures are retryable, the
+//! rest are non-retryable application failures named `YClients:<kind>`, so a workflow's
+//! retry policy never repeats a request that cannot succeed.
+
+use crate::yclients::YClientsError;
+use temporalio_common::error::ApplicationFailure;
+use temporalio_sdk::activities::ActivityError;
+
+/// The activity error for a failed YClients call.
+pub fn yclients(error: YClientsError) -> ActivityError {
+    if error.is_retryable() {
+        let delay = match &error {
+            YClientsError::RateLimited { retry_after } => *retry_after,
+            _ => None,
+        };
+        return ActivityError::application(
+            ApplicationFailure::builder(error)
+                .type_name("YClients:transient".to_owned())
+                .maybe_next_retry_delay(delay)
+                .build(),
+        );
+    }
+    let kind = format!("YClients:{}", error.kind());
+    ActivityError::application(
+        ApplicationFailure::builder(error)
+            .type_name(kind)
+            .non_retryable(true)
+            .build(),
+    )
+}
+
+/// A permanent failure with a message for the owner and ops.
+pub fn permanent(type_name: &str, message: impl Into<String>) -> ActivityError {
+    let message: String = message.into();
+    ActivityError::application(
+        ApplicationFailure::builder(message)
+            .type_name(type_name.to_owned())
+            .non_retryable(true)
+            .build(),
+    )
+}

@@ -1,0 +1,87 @@
+//! Messages the bot sends on its own initiative (the welcome message; reminders later),
+//! each keyed in `outbound_messages` before it goes out so a retried activity never
+//! sends it twice.
+
+// `#[activities]` generates one undocumented constant per activity.
+#![allow(missing_docs)]
+
+use crate::db::companies;
+use crate::db::outbound::{self, Claim};
+use crate::domain::{PhoneNumber, SalonId, SessionId};
+use crate::failure;
+use crate::whatsapp::{GatewayError, WhatsAppGateway};
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// Owns what sending needs.
+#[derive(Debug, Clone)]
+pub struct MessagingActivities {
+    db: PgPool,
+    gateway: Arc<dyn WhatsAppGateway>,
+}
+
+impl MessagingActivities {
+    /// Activities over these dependencies.
+    pub fn new(db: PgPool, gateway: Arc<dyn WhatsAppGateway>) -> Self {
+        Self { db, gateway }
+    }
+}
+
+/// The welcome text (Russian), naming the salon.
+pub fn welcome_text(salon_title: &str) -> String {
+    format!(
+        "Здравствуйте! AI Admin подключён к салону «{salon_title}». \
+         Теперь бот отвечает вашим клиентам в WhatsApp круглосуточно: подскажет цены и \
+         свободное время, запишет, перенесёт или отменит визит в YClients. \
+         Данные салона загружены, можно начинать."
+    )
+}
+
+#[activities]
+impl MessagingActivities {
+    /// Sends the welcome message to the salon's own WhatsApp number, once per onboarding
+    /// run however often it is retried. Returns WhatsApp's message id.
+    #[activity(name = "send_welcome")]
+    pub async fn send_welcome(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        salon_id: SalonId,
+    ) -> Result<String, ActivityError> {
+        let company = companies::find_by_salon(&self.db, salon_id)
+            .await?
+            .ok_or_else(|| failure::permanent("SalonNotRegistered", "salon not registered"))?;
+        let phone = company
+            .whatsapp_phone
+            .as_deref()
+            .and_then(|phone| PhoneNumber::parse(phone).ok())
+            .ok_or_else(|| failure::permanent("NotLinked", "the salon's WhatsApp is not linked"))?;
+        let info = ctx.info();
+        let key = format!(
+            "welcome/{}/{}",
+            info.workflow_id.as_deref().unwrap_or("-"),
+            info.workflow_run_id.as_deref().unwrap_or("-")
+        );
+        let text = welcome_text(&company.title);
+        if let Claim::AlreadySent(message_id) =
+            outbound::claim(&self.db, &key, salon_id, &phone, &text).await?
+        {
+            tracing::info!(%salon_id, "welcome message was already sent");
+            return Ok(message_id);
+        }
+        let message = self
+            .gateway
+            .send_text(SessionId::for_salon(salon_id), &phone, &text)
+            .await
+            .map_err(|error| match error {
+                GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
+                    failure::permanent("NotLinked", error.to_string())
+                }
+                other => anyhow::Error::new(other).into(),
+            })?;
+        outbound::mark_sent(&self.db, &key, &message.0).await?;
+        tracing::info!(%salon_id, to = %phone.masked(), "welcome message sent");
+        Ok(message.0)
+    }
+}

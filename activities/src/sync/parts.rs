@@ -1,0 +1,236 @@
+//! What each sync part fetches and writes. Lists that come in one answer are written in
+//! batches of [`BATCH`]; paged lists are written a page at a time while the next page is
+//! already being fetched, and the next page is heartbeated so a retry resumes there.
+
+use super::convert::{self, dedup_by_key};
+use super::{PartInput, PartReport, SyncActivities, SyncPart};
+use crate::db::{bookings, catalog, clients, companies, schedules, staff};
+use crate::failure;
+use crate::yclients::{Page, YClientsError};
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use std::future::Future;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// Rows per upsert statement for lists that arrive whole.
+const BATCH: usize = 1000;
+/// Clients and records per page (YClients allows at most 200 clients a page).
+const PAGE_SIZE: u32 = 200;
+/// Days of working hours and bookings ahead, and of visits back.
+const WINDOW_DAYS: u64 = 30;
+
+pub(super) async fn run(
+    acts: &SyncActivities,
+    ctx: &ActivityContext,
+    input: &PartInput,
+    part: SyncPart,
+) -> Result<PartReport, ActivityError> {
+    let salon_id = input.salon_id;
+    let company = companies::find_by_salon(&acts.db, salon_id)
+        .await?
+        .ok_or_else(|| {
+            failure::permanent(
+                "SalonNotRegistered",
+                format!("salon {salon_id} is not registered"),
+            )
+        })?;
+    let zone: Tz = company
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::Europe::Moscow);
+    let today = Utc::now().with_timezone(&zone).date_naive();
+    let company_id = company.id;
+    let synced_at = input.synced_at;
+    let yc = &acts.yclients;
+    let db = &acts.db;
+    let mut report = PartReport {
+        part,
+        rows: 0,
+        deactivated: 0,
+        requests: 0,
+    };
+    match part {
+        SyncPart::Company => {
+            let fresh = yc.company(salon_id).await.map_err(failure::yclients)?;
+            report.requests = 1;
+            report.rows = u64::from(
+                companies::update_from_yclients(db, salon_id, &fresh)
+                    .await?
+                    .is_some(),
+            );
+        }
+        SyncPart::Services => {
+            let categories = yc
+                .service_categories(salon_id)
+                .await
+                .map_err(failure::yclients)?;
+            let services = yc.services(salon_id).await.map_err(failure::yclients)?;
+            report.requests = 2;
+            let categories = dedup_by_key(
+                categories.iter().filter_map(convert::category).collect(),
+                |row| row.yclients_id,
+            );
+            let services = dedup_by_key(
+                services.iter().filter_map(convert::service).collect(),
+                |row| row.yclients_id,
+            );
+            for batch in categories.chunks(BATCH) {
+                report.rows += catalog::upsert_categories(db, company_id, batch, synced_at).await?;
+            }
+            for batch in services.chunks(BATCH) {
+                report.rows += catalog::upsert_services(db, company_id, batch, synced_at).await?;
+            }
+            report.deactivated = catalog::deactivate_unseen(db, company_id, synced_at).await?;
+        }
+        SyncPart::Staff => {
+            let masters = yc.staff(salon_id).await.map_err(failure::yclients)?;
+            report.requests = 1;
+            let rows = dedup_by_key(masters.iter().filter_map(convert::staff).collect(), |row| {
+                row.yclients_id
+            });
+            for batch in rows.chunks(BATCH) {
+                report.rows += staff::upsert(db, company_id, batch, synced_at).await?;
+            }
+            report.deactivated = staff::deactivate_unseen(db, company_id, synced_at).await?;
+        }
+        SyncPart::Clients => {
+            let (rows, requests) = paged(
+                ctx,
+                |page| yc.clients_page(salon_id, page, PAGE_SIZE),
+                |items| async move {
+                    let rows = dedup_by_key(
+                        items
+                            .iter()
+                            .filter_map(|c| convert::client(c, zone))
+                            .collect(),
+                        |row| row.yclients_id,
+                    );
+                    clients::upsert(db, company_id, &rows, synced_at).await
+                },
+            )
+            .await?;
+            report.rows = rows;
+            report.requests = requests;
+            report.deactivated = clients::deactivate_unseen(db, company_id, synced_at).await?;
+        }
+        SyncPart::Schedules | SyncPart::SchedulesToday => {
+            let days = if part == SyncPart::Schedules {
+                WINDOW_DAYS
+            } else {
+                2
+            };
+            let last = today + Days::new(days - 1);
+            let staff_days = yc
+                .staff_schedule(salon_id, today, last)
+                .await
+                .map_err(failure::yclients)?;
+            report.requests = 1;
+            let rows = dedup_by_key(
+                staff_days.iter().flat_map(convert::intervals).collect(),
+                |row| (row.staff_yclients_id, row.date, row.time_start),
+            );
+            for batch in rows.chunks(BATCH) {
+                report.rows += schedules::upsert(db, company_id, batch, synced_at).await?;
+            }
+            report.deactivated =
+                schedules::close_unseen(db, company_id, today, last, synced_at).await?;
+        }
+        SyncPart::Visits | SyncPart::Bookings => {
+            let (first, last) = if part == SyncPart::Visits {
+                (today - Days::new(WINDOW_DAYS), today - Days::new(1))
+            } else {
+                (today, today + Days::new(WINDOW_DAYS))
+            };
+            let (rows, requests) = paged(
+                ctx,
+                |page| yc.records_page(salon_id, page, PAGE_SIZE, first, last),
+                |items| async move {
+                    let rows = dedup_by_key(
+                        items
+                            .iter()
+                            .filter_map(|r| convert::booking(r, zone))
+                            .collect(),
+                        |row| row.yclients_id,
+                    );
+                    bookings::upsert(db, company_id, &rows, synced_at).await
+                },
+            )
+            .await?;
+            report.rows = rows;
+            report.requests = requests;
+            let from = start_of(first, zone);
+            let to = start_of(last + Days::new(1), zone);
+            report.deactivated =
+                bookings::delete_unseen(db, company_id, from, to, synced_at).await?;
+        }
+    }
+    Ok(report)
+}
+
+fn start_of(day: NaiveDate, zone: Tz) -> chrono::DateTime<Utc> {
+    zone.from_local_datetime(&day.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or_else(
+            || day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            |at| at.with_timezone(&Utc),
+        )
+}
+
+/// Fetches pages from the one after the last heartbeated (1 on a first attempt) and
+/// writes each, fetching the next page while the current one is written. Returns rows
+/// written and requests made.
+async fn paged<T, F, FFut, W, WFut>(
+    ctx: &ActivityContext,
+    fetch: F,
+    write: W,
+) -> Result<(u64, u32), ActivityError>
+where
+    F: Fn(u32) -> FFut,
+    FFut: Future<Output = Result<Page<T>, YClientsError>>,
+    W: Fn(Vec<T>) -> WFut,
+    WFut: Future<Output = anyhow::Result<u64>>,
+{
+    let mut page = ctx
+        .heartbeat_details()
+        .deserialize::<u32>()
+        .ok()
+        .flatten()
+        .unwrap_or(1)
+        .max(1);
+    if page > 1 {
+        tracing::info!(page, "resuming a paged sync");
+    }
+    let mut rows = 0;
+    let mut requests = 1;
+    let mut fetched = 0_u64;
+    let mut current = fetch(page).await.map_err(failure::yclients)?;
+    loop {
+        fetched += current.items.len() as u64;
+        let complete = current.items.len() < PAGE_SIZE as usize
+            || current
+                .total
+                .is_some_and(|total| u64::from(page) * u64::from(PAGE_SIZE) >= total);
+        let items = std::mem::take(&mut current.items);
+        let (written, next) = if complete {
+            (write(items).await, None)
+        } else {
+            requests += 1;
+            let (written, next) = tokio::join!(write(items), fetch(page + 1));
+            (written, Some(next))
+        };
+        rows += written?;
+        // Everything up to `page` is stored: a retry starts after it.
+        ctx.record_heartbeat(page + 1)
+            .await
+            .map_err(anyhow::Error::from)?;
+        match next {
+            None => break,
+            Some(next) => {
+                current = next.map_err(failure::yclients)?;
+                page += 1;
+            }
+        }
+    }
+    tracing::debug!(fetched, rows, requests, "paged sync done");
+    Ok((rows, requests))
+}
