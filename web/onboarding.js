@@ -38,6 +38,7 @@
   let qrTimer = null;
   let pairingTimer = null;
   let errorTimer = null;
+  let highestPercent = 0; // parts of the sync finish in any order: the bar only grows
 
   function showError(message, sticky) {
     const box = el("error");
@@ -61,8 +62,25 @@
   }
 
   // --- progress ---------------------------------------------------------------
-  function renderProgress(progress) {
-    if (!progress) return;
+  // The first sync reports its own 0–100; on the page it fills the 60–90 stretch.
+  function onboardingScale(progress) {
+    if (progress.workflow !== "sync") return progress;
+    return Object.assign({}, progress, {
+      step: "syncing",
+      status: "in_progress",
+      percent: 60 + Math.round((progress.percent || 0) * 0.3),
+    });
+  }
+
+  function showActivationFailure(reason) {
+    el("activation-failed").hidden = false;
+    el("activation-error").textContent = reason || "";
+    el("activation-retry").disabled = false;
+  }
+
+  function renderProgress(raw) {
+    if (!raw) return;
+    const progress = onboardingScale(raw);
     const current = STEP_OF[progress.step] || "linked";
     let index = STEP_ORDER.indexOf(current);
     const done = progress.step === "ready" && progress.status === "completed";
@@ -74,13 +92,41 @@
       li.classList.toggle("current", i === index && !failed);
       li.classList.toggle("failed", failed);
     });
-    el("progress-fill").style.width = (progress.percent || 0) + "%";
-    document.querySelector(".bar").setAttribute("aria-valuenow", String(progress.percent || 0));
+    highestPercent = Math.max(highestPercent, progress.percent || 0);
+    el("progress-fill").style.width = highestPercent + "%";
+    document.querySelector(".bar").setAttribute("aria-valuenow", String(highestPercent));
     el("progress-detail").textContent = progress.detail || "";
     if (progress.status === "expired") {
       stopForGood("Время подключения истекло. Откройте приложение из маркетплейса YClients ещё раз.");
     }
-    if (done) root.dataset.state = "ready";
+    if (progress.step === "activating" && progress.status === "failed") {
+      showActivationFailure(progress.detail);
+    } else if (progress.step !== "activating" || progress.status === "in_progress") {
+      el("activation-failed").hidden = true;
+    }
+    if (done) {
+      root.dataset.state = "ready";
+      el("connected-panel").hidden = true;
+      el("ready-panel").hidden = false;
+    }
+  }
+
+  async function retryActivation() {
+    el("activation-retry").disabled = true;
+    el("activation-failed").hidden = true;
+    renderProgress({ step: "activating", percent: 35, status: "in_progress" });
+    try {
+      const response = await fetch("/marketplace/activate", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token: token }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.status === 401) { stopForGood(body.error || "Ссылка подключения недействительна."); return; }
+      if (!response.ok && response.status !== 202) showActivationFailure(body.message || body.error);
+    } catch (_) {
+      showActivationFailure("Нет связи с сервером, попробуйте ещё раз");
+    }
   }
 
   // --- linking ----------------------------------------------------------------
@@ -248,6 +294,7 @@
   }
 
   // --- wiring -------------------------------------------------------------------
+  el("activation-retry").addEventListener("click", retryActivation);
   el("tab-qr").addEventListener("click", () => selectTab("qr"));
   el("tab-code").addEventListener("click", () => selectTab("code"));
   el("qr-refresh").addEventListener("click", () => { if (!send("request-qr")) requestQrByRest(); });

@@ -27,6 +27,21 @@ enum Command {
         #[command(subcommand)]
         service: Simulated,
     },
+    /// Run a benchmark against the services in DATABASE_URL and TEMPORAL_ADDRESS.
+    Bench {
+        #[command(subcommand)]
+        bench: Benchmark,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum Benchmark {
+    /// A full sync of a 10 000-client salon, without a rate limit and at each given rate.
+    Sync {
+        /// Rates to measure besides "no limit", in requests per second.
+        #[arg(long, value_delimiter = ',', default_value = "5")]
+        rps: Vec<f64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +74,14 @@ pub async fn run() -> anyhow::Result<()> {
                     partner_token,
                 },
         } => simulate_yclients(&host, port, &partner_token).await,
+        Command::Bench {
+            bench: Benchmark::Sync { rps },
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init(config.app_env);
+            let rates: Vec<f64> = std::iter::once(0.0).chain(rps).collect();
+            crate::bench::sync::run(config, &rates).await.map(|_| ())
+        }
     }
 }
 

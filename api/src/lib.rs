@@ -13,10 +13,12 @@
 //! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
 //! - [`error`] — the one error type, as JSON or as an HTML page.
-//! - [`cli`] — `serve`, `migrate`, `simulate yclients`.
+//! - [`cli`] — `serve`, `migrate`, `simulate yclients`, `bench`.
+//! - [`bench`] — the benchmarks the project keeps.
 //! - [`telemetry`] — logging.
 
 pub mod auth;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;

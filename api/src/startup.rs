@@ -9,10 +9,12 @@ use crate::live::rate_limit::ConnectionRateLimiter;
 use crate::live::{self, LiveHub};
 use crate::routes;
 use crate::state::AppState;
+use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
+use ai_admin_activities::yclients::YClients;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
 use ai_admin_temporal::{connection, search_attributes};
@@ -104,10 +106,19 @@ impl Application {
         } = Gateways::for_config(&config);
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
+        let yclients: Arc<dyn YClients> = Arc::new(yclients);
         let worker = spawn_worker(
             temporal.clone(),
             config.temporal.task_queue.clone(),
-            ActivityDeps { db: db.clone() },
+            ActivityDeps {
+                db: db.clone(),
+                yclients: yclients.clone(),
+                gateway: gateway.clone(),
+                activation: ActivationSettings {
+                    application_id: config.yclients.app_id.clone(),
+                    webhook_url: config.webhook_url(),
+                },
+            },
         )
         .await?;
 
@@ -139,7 +150,7 @@ impl Application {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
             db: db.clone(),
-            yclients: Arc::new(yclients),
+            yclients,
             temporal,
             gateway,
             live: hub,

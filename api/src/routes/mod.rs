@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`registration`] — `GET /auth/yclients/redirect`.
 //! - [`onboarding`] — the onboarding page and its progress API.
+//! - [`activation`] — `POST /marketplace/activate`.
 //! - [`health`] — `GET /marketplace/health`.
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
@@ -10,6 +11,7 @@
 //!
 //! The live channel itself (`/marketplace/ws`) is in [`crate::ws`].
 
+pub mod activation;
 pub mod assets;
 pub mod dev_whatsapp;
 pub mod health;
@@ -28,6 +30,7 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
     let mut router = Router::new()
         .merge(registration::router())
         .merge(onboarding::router())
+        .merge(activation::router())
         .merge(whatsapp_link::router())
         .merge(crate::ws::router())
         .merge(health::router())

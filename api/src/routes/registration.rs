@@ -126,6 +126,7 @@ async fn redirect(
             salon_id,
             company_id: row.id,
             link_timeout_secs: TOKEN_TTL.as_secs(),
+            timezone: row.timezone.clone(),
         },
     )
     .await

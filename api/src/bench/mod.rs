@@ -1,0 +1,7 @@
+//! Benchmarks the project keeps (`ai-admin bench <name>`), run against the real
+//! services by `scripts/bench`, printing their figures.
+//!
+//! # Layout
+//! - [`sync`] — a full sync of a large simulated salon, with and without the rate limit.
+
+pub mod sync;
