@@ -51,6 +51,21 @@ pub struct AppOptions {
     pub whatsapp_simulator: Option<SimulatorSettings>,
     /// Run with `WHATSAPP_MODE=live` (real whatsapp-rust; WhatsApp is unreachable here).
     pub live_whatsapp: bool,
+    /// Run `ai-admin serve` as a separate process (which a test can kill), instead of on
+    /// a thread of the test process.
+    pub separate_process: bool,
+}
+
+/// How the app under test runs.
+enum Runner {
+    /// On its own thread and runtime; dropping the sender stops it.
+    Thread(Option<tokio::sync::oneshot::Sender<()>>),
+    /// `ai-admin serve` as a child process with this environment.
+    Process {
+        child: Option<std::process::Child>,
+        env: Vec<(String, String)>,
+        log: std::path::PathBuf,
+    },
 }
 
 /// A running application and handles on everything around it.
@@ -69,16 +84,70 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database proxy, when asked for.
     pub db_proxy: Option<TcpProxy>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    runner: Runner,
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        // The app's thread stops its server and worker on its own time.
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        match &mut self.runner {
+            // The app's thread stops its server and worker on its own time.
+            Runner::Thread(stop) => {
+                if let Some(stop) = stop.take() {
+                    let _ = stop.send(());
+                }
+            }
+            Runner::Process { child, .. } => {
+                if let Some(mut child) = child.take() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+            }
         }
     }
+}
+
+/// The `ai-admin` binary: `AI_ADMIN_BIN`, else beside the test binary's `deps/` folder.
+fn ai_admin_binary() -> std::path::PathBuf {
+    if let Ok(path) = std::env::var("AI_ADMIN_BIN") {
+        return path.into();
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let binary = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .map(|dir| dir.join("ai-admin"))
+        .expect("target/<profile>/ai-admin");
+    assert!(
+        binary.exists(),
+        "{} does not exist: run the tests with scripts/test (it builds the binary)",
+        binary.display()
+    );
+    binary
+}
+
+fn spawn_process(env: &[(String, String)], log: &std::path::Path) -> std::process::Child {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .expect("open the app log");
+    std::process::Command::new(ai_admin_binary())
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("RUST_LOG", "info")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(file.try_clone().expect("clone the log handle"))
+        .stderr(file)
+        .spawn()
+        .expect("start ai-admin serve")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
 }
 
 /// Starts the application with default options.
@@ -148,9 +217,18 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     )
     .expect("start the YClients simulator");
 
+    let port = if options.separate_process {
+        free_port()
+    } else {
+        0
+    };
     let vars: HashMap<&str, String> = HashMap::from([
         ("APP_ENV", "development".to_owned()),
-        ("PORT", "0".to_owned()),
+        ("PORT", port.to_string()),
+        (
+            "BASE_URL",
+            format!("http://127.0.0.1:{}", if port == 0 { 3000 } else { port }),
+        ),
         ("DATABASE_URL", app_db_url.to_string()),
         ("TEMPORAL_ADDRESS", temporal_address),
         ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
@@ -181,9 +259,61 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         };
     }
 
+    let (port, runner) = if options.separate_process {
+        let env: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect();
+        let log = output_dir("processes").join(format!("{db_name}.log"));
+        let child = spawn_process(&env, &log);
+        (
+            port,
+            Runner::Process {
+                child: Some(child),
+                env,
+                log,
+            },
+        )
+    } else {
+        let (port, stop) = spawn_thread(config.clone()).await;
+        (port, Runner::Thread(Some(stop)))
+    };
+
+    let temporal = ai_admin_temporal::connection::connect(&TemporalConfig {
+        address: config.temporal.address.clone(),
+        namespace: config.temporal.namespace.clone(),
+        task_queue: config.temporal.task_queue.clone(),
+        ui_url: config.temporal.ui_url.clone(),
+    })
+    .await
+    .expect("connect the test's Temporal client");
+
+    let app = TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        db,
+        yclients,
+        temporal,
+        config,
+        http: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(90))
+            .build()
+            .expect("build the HTTP client"),
+        db_proxy,
+        runner,
+    };
+    if options.separate_process {
+        app.wait_until_healthy().await;
+    }
+    app
+}
+
+/// Runs the application on its own thread and runtime, like a separate process would;
+/// returns its port and the sender that stops it.
+async fn spawn_thread(config: Config) -> (u16, tokio::sync::oneshot::Sender<()>) {
     let (port_tx, port_rx) = tokio::sync::oneshot::channel::<anyhow::Result<u16>>();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let app_config = config.clone();
+    let app_config = config;
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -211,44 +341,121 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .await
         .expect("the app thread reports its port")
         .expect("the application builds");
-
-    let temporal = ai_admin_temporal::connection::connect(&TemporalConfig {
-        address: config.temporal.address.clone(),
-        namespace: config.temporal.namespace.clone(),
-        task_queue: config.temporal.task_queue.clone(),
-        ui_url: config.temporal.ui_url.clone(),
-    })
-    .await
-    .expect("connect the test's Temporal client");
-
-    TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        db,
-        yclients,
-        temporal,
-        config,
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("build the HTTP client"),
-        db_proxy,
-        stop: Some(stop_tx),
-    }
+    (port, stop_tx)
 }
 
 impl TestApp {
-    /// Adds a salon to the simulator under a random id no other test uses.
+    async fn wait_until_healthy(&self) {
+        let log = match &self.runner {
+            Runner::Process { log, .. } => log.display().to_string(),
+            Runner::Thread(_) => String::new(),
+        };
+        eventually(
+            Duration::from_secs(90),
+            &format!("the app to be healthy (log: {log})"),
+            || async {
+                let response = self
+                    .http
+                    .get(format!("{}/marketplace/health", self.address))
+                    .send()
+                    .await
+                    .ok()?;
+                (response.status() == 200).then_some(())
+            },
+        )
+        .await;
+    }
+
+    /// Kills the app process with SIGKILL, as a crash would (separate-process apps only).
+    pub fn kill(&mut self) {
+        let Runner::Process { child, .. } = &mut self.runner else {
+            panic!("only an app in a separate process can be killed");
+        };
+        if let Some(mut child) = child.take() {
+            child.kill().expect("SIGKILL the app");
+            child.wait().expect("reap the app");
+        }
+    }
+
+    /// Starts the app process again with the same environment and waits until it is
+    /// healthy.
+    pub async fn restart(&mut self) {
+        let Runner::Process { child, env, log } = &mut self.runner else {
+            panic!("only an app in a separate process can be restarted");
+        };
+        assert!(child.is_none(), "kill the app before restarting it");
+        *child = Some(spawn_process(env, log));
+        self.wait_until_healthy().await;
+    }
+
+    /// Adds a demo-sized Moscow salon to the simulator under a random id no other test
+    /// uses.
     pub fn add_salon(&self, title: &str) -> SalonId {
+        self.add_salon_with(title, "Europe/Moscow", SalonSize::DEMO)
+    }
+
+    /// Adds a salon of `size` in `timezone` under a random id.
+    pub fn add_salon_with(&self, title: &str, timezone: &str, size: SalonSize) -> SalonId {
         let id = rand::rng().random_range(10_000_000..2_000_000_000);
         self.yclients.state.add_salon(Salon::generate(
             id,
             title,
-            "Europe/Moscow",
-            SalonSize::DEMO,
+            timezone,
+            size,
             chrono::Utc::now().date_naive(),
         ));
         SalonId::new(id).expect("the range holds valid salon ids")
+    }
+
+    /// Registers the salon, opens its WhatsApp session and links `phone`: what an owner
+    /// does on the onboarding page. Returns the onboarding token.
+    pub async fn onboard(&self, salon_id: SalonId, phone: &str) -> String {
+        let token = self.register(salon_id).await;
+        let qr = self
+            .http
+            .post(format!("{}/marketplace/api/qr", self.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request a QR code");
+        assert_eq!(qr.status(), 200, "the session is created");
+        let linked = self.link_phone(salon_id, phone).await;
+        assert_eq!(linked.status(), 200, "the phone links");
+        token
+    }
+
+    /// The salon's `integration_status`, once it is one of `wanted`.
+    pub async fn wait_for_status(
+        &self,
+        salon_id: SalonId,
+        wanted: &[&str],
+        timeout: Duration,
+    ) -> String {
+        eventually(
+            timeout,
+            &format!("integration_status in {wanted:?}"),
+            || async {
+                let status: String = sqlx::query_scalar(
+                    "SELECT integration_status FROM companies WHERE yclients_id = $1",
+                )
+                .bind(salon_id.get())
+                .fetch_one(&self.db)
+                .await
+                .ok()?;
+                wanted.contains(&status.as_str()).then_some(status)
+            },
+        )
+        .await
+    }
+
+    /// The simulator's requests to `path`, in arrival order.
+    pub fn requests_to(&self, path: &str) -> Vec<ai_admin_simulators::yclients::RecordedRequest> {
+        self.yclients
+            .state
+            .requests()
+            .into_iter()
+            .filter(|request| request.path == path)
+            .collect()
     }
 
     /// A salon id YClients does not know.

