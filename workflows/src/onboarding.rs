@@ -44,6 +44,10 @@ pub struct OnboardingInput {
     /// The salon's IANA time zone, for its sync schedules.
     #[serde(default = "default_timezone")]
     pub timezone: String,
+    /// The salon's number when its WhatsApp is already linked (the owner came back from
+    /// the marketplace): onboarding does not wait for a link then.
+    #[serde(default)]
+    pub linked_phone: Option<String>,
 }
 
 fn default_timezone() -> String {
@@ -219,13 +223,13 @@ impl OnboardingWorkflow {
     #[init]
     pub fn new(_ctx: &WorkflowContextView, input: OnboardingInput) -> Self {
         Self {
+            linked_phone: input.linked_phone.clone(),
             input,
             progress: Progress::at(
                 OnboardingStep::WaitingForWhatsapp,
                 StepStatus::InProgress,
                 None,
             ),
-            linked_phone: None,
             activation: ActivationState::NotStarted,
             attempts_finished: 0,
             retry_requested: false,

@@ -1,6 +1,6 @@
 //! What each sync part fetches and writes. Lists that come in one answer are written in
-//! batches of [`BATCH`]; paged lists are written a page at a time while the next page is
-//! already being fetched, and the next page is heartbeated so a retry resumes there.
+//! batches of [`BATCH`]; paged lists are written a page at a time, several pages in
+//! flight, and the first page not yet stored is heartbeated so a retry resumes there.
 
 use super::convert::{self, dedup_by_key};
 use super::{PartInput, PartReport, SyncActivities, SyncPart};
@@ -9,6 +9,7 @@ use crate::failure;
 use crate::yclients::{Page, YClientsError};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
+use futures::StreamExt as _;
 use std::future::Future;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
@@ -176,9 +177,15 @@ fn start_of(day: NaiveDate, zone: Tz) -> chrono::DateTime<Utc> {
         )
 }
 
-/// Fetches pages from the one after the last heartbeated (1 on a first attempt) and
-/// writes each, fetching the next page while the current one is written. Returns rows
-/// written and requests made.
+/// Pages fetched and written at once when the total is known. The shared rate limiter
+/// still spaces the requests, so this only helps when YClients is fast.
+const PAGES_IN_FLIGHT: usize = 4;
+
+/// Fetches pages from the one after the last heartbeated (1 on a first attempt) and writes
+/// each. Once the first page tells the total, the rest are fetched and written
+/// [`PAGES_IN_FLIGHT`] at a time, completed in order, so the heartbeat always names the
+/// first page not yet stored and a retry resumes there. Returns rows written and
+/// requests made.
 async fn paged<T, F, FFut, W, WFut>(
     ctx: &ActivityContext,
     fetch: F,
@@ -190,47 +197,61 @@ where
     W: Fn(Vec<T>) -> WFut,
     WFut: Future<Output = anyhow::Result<u64>>,
 {
-    let mut page = ctx
+    let first_page = ctx
         .heartbeat_details()
         .deserialize::<u32>()
         .ok()
         .flatten()
         .unwrap_or(1)
         .max(1);
-    if page > 1 {
-        tracing::info!(page, "resuming a paged sync");
+    if first_page > 1 {
+        tracing::info!(page = first_page, "resuming a paged sync");
     }
-    let mut rows = 0;
+    let first = fetch(first_page).await.map_err(failure::yclients)?;
     let mut requests = 1;
-    let mut fetched = 0_u64;
-    let mut current = fetch(page).await.map_err(failure::yclients)?;
-    loop {
-        fetched += current.items.len() as u64;
-        let complete = current.items.len() < PAGE_SIZE as usize
-            || current
-                .total
-                .is_some_and(|total| u64::from(page) * u64::from(PAGE_SIZE) >= total);
-        let items = std::mem::take(&mut current.items);
-        let (written, next) = if complete {
-            (write(items).await, None)
-        } else {
+    let total = first.total;
+    let first_full = first.items.len() == PAGE_SIZE as usize;
+    let mut rows = write(first.items).await?;
+    ctx.record_heartbeat(first_page + 1)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if !first_full {
+        return Ok((rows, requests));
+    }
+    let Some(total) = total else {
+        // No total: one page after another until a short one.
+        let mut page = first_page + 1;
+        loop {
+            let current = fetch(page).await.map_err(failure::yclients)?;
             requests += 1;
-            let (written, next) = tokio::join!(write(items), fetch(page + 1));
-            (written, Some(next))
-        };
-        rows += written?;
-        // Everything up to `page` is stored: a retry starts after it.
+            let full = current.items.len() == PAGE_SIZE as usize;
+            rows += write(current.items).await?;
+            ctx.record_heartbeat(page + 1)
+                .await
+                .map_err(anyhow::Error::from)?;
+            if !full {
+                return Ok((rows, requests));
+            }
+            page += 1;
+        }
+    };
+    let last_page = u32::try_from(total.div_ceil(u64::from(PAGE_SIZE))).unwrap_or(u32::MAX);
+    let fetch = &fetch;
+    let write = &write;
+    let mut pages = futures::stream::iter((first_page + 1)..=last_page)
+        .map(|page| async move {
+            let current = fetch(page).await.map_err(failure::yclients)?;
+            let written = write(current.items).await?;
+            Ok::<_, ActivityError>((page, written))
+        })
+        .buffered(PAGES_IN_FLIGHT);
+    while let Some(done) = pages.next().await {
+        let (page, written) = done?;
+        requests += 1;
+        rows += written;
         ctx.record_heartbeat(page + 1)
             .await
             .map_err(anyhow::Error::from)?;
-        match next {
-            None => break,
-            Some(next) => {
-                current = next.map_err(failure::yclients)?;
-                page += 1;
-            }
-        }
     }
-    tracing::debug!(fetched, rows, requests, "paged sync done");
     Ok((rows, requests))
 }

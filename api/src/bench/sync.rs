@@ -14,7 +14,7 @@ use ai_admin_activities::whatsapp::simulator::{SimulatedGateway, SimulatorSettin
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
 use ai_admin_simulators::yclients::{self, Salon, SalonSize, SimState};
 use ai_admin_temporal::worker::{ActivityDeps, spawn_worker};
-use ai_admin_temporal::{Client, connection};
+use ai_admin_temporal::{Client, connection, search_attributes};
 use ai_admin_workflows::sync::SyncWorkflow;
 use anyhow::Context as _;
 use std::sync::Arc;
@@ -64,6 +64,7 @@ pub async fn run(config: Config, rates: &[f64]) -> anyhow::Result<Vec<SyncRun>> 
     db::migrate(&pool).await?;
     let temporal =
         connection::connect_with_retry(&config.temporal, Duration::from_secs(30)).await?;
+    search_attributes::ensure_registered(&temporal).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let state = SimState::new(PARTNER_TOKEN, Vec::new());
     let simulator = yclients::spawn(listener, state.clone())?;

@@ -15,7 +15,8 @@ use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use ai_admin_activities::db::companies::{self, MarketplaceUser};
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::domain::{SalonId, SessionId};
+use ai_admin_activities::whatsapp::SessionStatus;
 use ai_admin_activities::yclients::retry::{RetryPolicy, with_retries};
 use ai_admin_activities::yclients::{Company, YClientsError};
 use ai_admin_temporal::onboarding;
@@ -119,6 +120,16 @@ async fn redirect(
     .await?;
     tx.commit().await?;
 
+    // An owner who comes back with the salon's WhatsApp still linked goes on without a
+    // new link.
+    let linked_phone = match row.whatsapp_connected {
+        true if state.gateway.status(SessionId::for_salon(salon_id)).await
+            == SessionStatus::Connected =>
+        {
+            row.whatsapp_phone.clone()
+        }
+        _ => None,
+    };
     onboarding::start_or_reuse(
         &state.temporal,
         &state.config.temporal,
@@ -127,6 +138,7 @@ async fn redirect(
             company_id: row.id,
             link_timeout_secs: TOKEN_TTL.as_secs(),
             timezone: row.timezone.clone(),
+            linked_phone,
         },
     )
     .await

@@ -8,6 +8,7 @@ use ai_admin_activities::whatsapp::simulator::OutboxEntry;
 use ai_admin_simulators::yclients::{Fault, SalonSize};
 use ai_admin_tests::ws_client::WsAuth;
 use ai_admin_tests::{AppOptions, TestApp, eventually, spawn_app, spawn_app_with};
+use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
 use chrono::{Days, Utc};
 use serde_json::json;
@@ -571,4 +572,31 @@ async fn a_worker_killed_mid_sync_resumes_and_writes_every_row_once() {
         1,
         "activation was not repeated"
     );
+}
+
+#[tokio::test]
+async fn an_owner_coming_back_with_whatsapp_linked_is_onboarded_again_without_a_new_link() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Снова»");
+    app.onboard(salon_id, OWNER_PHONE).await;
+    wait_until_ready(&app, salon_id).await;
+    let first = app
+        .temporal
+        .get_workflow_handle::<OnboardingWorkflow>(format!("onboarding-{salon_id}"));
+    first
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .unwrap();
+
+    // The owner clicks "Connect" in YClients again; the phone stays linked.
+    let token = app.register(salon_id).await;
+
+    eventually(PATIENCE, "a second activation", || async {
+        (events(&app, salon_id, "integration_activated").await.len() == 2).then_some(())
+    })
+    .await;
+    let mut page = app.ws(WsAuth::Header(token)).await.unwrap();
+    page.expect("whatsapp-connected", Duration::from_secs(10))
+        .await;
+    assert_eq!(app.requests_to(CALLBACK).len(), 2);
 }

@@ -66,6 +66,7 @@ async fn onboarding_expires_when_whatsapp_is_not_linked_in_time_and_records_it()
                 company_id,
                 link_timeout_secs: 1,
                 timezone: "Europe/Moscow".into(),
+                linked_phone: None,
             },
             WorkflowStartOptions::new(app.config.temporal.task_queue.clone(), workflow_id).build(),
         )
