@@ -103,29 +103,3 @@ pub async fn upsert_services(
     .await?;
     Ok(result.rows_affected())
 }
-
-/// Marks categories and services the sync at `synced_at` did not see as inactive
-/// (deleted in YClients).
-pub async fn deactivate_unseen(
-    db: &sqlx::PgPool,
-    company_id: i64,
-    synced_at: DateTime<Utc>,
-) -> anyhow::Result<u64> {
-    let mut tx = db.begin().await?;
-    let mut changed = 0;
-    for sql in [
-        "UPDATE service_categories SET active = false, updated_at = NOW()
-         WHERE company_id = $1 AND active AND (last_synced_at IS NULL OR last_synced_at < $2)",
-        "UPDATE services SET active = false, updated_at = NOW()
-         WHERE company_id = $1 AND active AND (last_synced_at IS NULL OR last_synced_at < $2)",
-    ] {
-        changed += sqlx::query(sql)
-            .bind(company_id)
-            .bind(synced_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-    }
-    tx.commit().await?;
-    Ok(changed)
-}

@@ -56,20 +56,3 @@ pub async fn upsert(
     .await?;
     Ok(result.rows_affected())
 }
-
-/// Marks clients the sync at `synced_at` did not see as inactive.
-pub async fn deactivate_unseen(
-    db: impl PgExecutor<'_>,
-    company_id: i64,
-    synced_at: DateTime<Utc>,
-) -> anyhow::Result<u64> {
-    let result = sqlx::query(
-        "UPDATE clients SET active = false, updated_at = NOW()
-         WHERE company_id = $1 AND active AND (last_synced_at IS NULL OR last_synced_at < $2)",
-    )
-    .bind(company_id)
-    .bind(synced_at)
-    .execute(db)
-    .await?;
-    Ok(result.rows_affected())
-}

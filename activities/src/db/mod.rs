@@ -10,6 +10,7 @@ pub mod live_events;
 pub mod outbound;
 pub mod schedules;
 pub mod staff;
+pub mod unseen;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

@@ -4,6 +4,7 @@
 
 use super::convert::{self, dedup_by_key};
 use super::{PartInput, PartReport, SyncActivities, SyncPart};
+use crate::db::unseen::{self, SyncedTable};
 use crate::db::{bookings, catalog, clients, companies, schedules, staff};
 use crate::failure;
 use crate::yclients::{Page, YClientsError};
@@ -81,7 +82,9 @@ pub(super) async fn run(
             for batch in services.chunks(BATCH) {
                 report.rows += catalog::upsert_services(db, company_id, batch, synced_at).await?;
             }
-            report.deactivated = catalog::deactivate_unseen(db, company_id, synced_at).await?;
+            for table in [SyncedTable::ServiceCategories, SyncedTable::Services] {
+                report.deactivated += unseen::deactivate(db, table, company_id, synced_at).await?;
+            }
         }
         SyncPart::Staff => {
             let masters = yc.staff(salon_id).await.map_err(failure::yclients)?;
@@ -92,7 +95,8 @@ pub(super) async fn run(
             for batch in rows.chunks(BATCH) {
                 report.rows += staff::upsert(db, company_id, batch, synced_at).await?;
             }
-            report.deactivated = staff::deactivate_unseen(db, company_id, synced_at).await?;
+            report.deactivated =
+                unseen::deactivate(db, SyncedTable::Staff, company_id, synced_at).await?;
         }
         SyncPart::Clients => {
             let (rows, requests) = paged(
@@ -112,7 +116,8 @@ pub(super) async fn run(
             .await?;
             report.rows = rows;
             report.requests = requests;
-            report.deactivated = clients::deactivate_unseen(db, company_id, synced_at).await?;
+            report.deactivated =
+                unseen::deactivate(db, SyncedTable::Clients, company_id, synced_at).await?;
         }
         SyncPart::Schedules | SyncPart::SchedulesToday => {
             let days = if part == SyncPart::Schedules {

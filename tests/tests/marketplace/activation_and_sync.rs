@@ -76,58 +76,41 @@ fn expected_counts(app: &TestApp, salon_id: SalonId) -> (usize, usize, usize, us
 
 async fn assert_synced(app: &TestApp, salon_id: SalonId) {
     let (categories, services, staff, clients, schedules, records) = expected_counts(app, salon_id);
-    let by_company = |table: &'static str| -> &'static str {
-        match table {
-            "service_categories" => {
-                "SELECT COUNT(*) FROM service_categories t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active"
-            }
-            "services" => {
-                "SELECT COUNT(*) FROM services t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active"
-            }
-            "staff" => {
-                "SELECT COUNT(*) FROM staff t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active"
-            }
-            "clients" => {
-                "SELECT COUNT(*) FROM clients t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active"
-            }
-            "schedules" => {
-                "SELECT COUNT(*) FROM schedules t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.available"
-            }
-            _ => {
-                "SELECT COUNT(*) FROM bookings t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.status <> 'deleted'"
-            }
-        }
-    };
-    assert_eq!(
-        count(app, by_company("service_categories"), salon_id).await,
-        categories as i64,
-        "categories"
-    );
-    assert_eq!(
-        count(app, by_company("services"), salon_id).await,
-        services as i64,
-        "services"
-    );
-    assert_eq!(
-        count(app, by_company("staff"), salon_id).await,
-        staff as i64,
-        "staff"
-    );
-    assert_eq!(
-        count(app, by_company("clients"), salon_id).await,
-        clients as i64,
-        "clients"
-    );
-    assert_eq!(
-        count(app, by_company("schedules"), salon_id).await,
-        schedules as i64,
-        "schedules"
-    );
-    assert_eq!(
-        count(app, by_company("bookings"), salon_id).await,
-        records as i64,
-        "records"
-    );
+    let checks: [(&str, &'static str, usize); 6] = [
+        (
+            "categories",
+            "SELECT COUNT(*) FROM service_categories t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active",
+            categories,
+        ),
+        (
+            "services",
+            "SELECT COUNT(*) FROM services t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active",
+            services,
+        ),
+        (
+            "staff",
+            "SELECT COUNT(*) FROM staff t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active",
+            staff,
+        ),
+        (
+            "clients",
+            "SELECT COUNT(*) FROM clients t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.active",
+            clients,
+        ),
+        (
+            "schedules",
+            "SELECT COUNT(*) FROM schedules t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.available",
+            schedules,
+        ),
+        (
+            "records",
+            "SELECT COUNT(*) FROM bookings t JOIN companies c ON c.id = t.company_id WHERE c.yclients_id = $1 AND t.status <> 'deleted'",
+            records,
+        ),
+    ];
+    for (what, sql, expected) in checks {
+        assert_eq!(count(app, sql, salon_id).await, expected as i64, "{what}");
+    }
 }
 
 #[tokio::test]
