@@ -14,6 +14,7 @@
 //! - [`activation`] — API key and the YClients activation callback.
 //! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
 //! - [`messaging`] — messages the bot sends first (welcome), sent once.
+//! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 
@@ -26,5 +27,6 @@ pub mod messaging;
 pub mod recurring_sync;
 pub mod secret;
 pub mod sync;
+pub mod webhooks;
 pub mod whatsapp;
 pub mod yclients;

@@ -114,3 +114,20 @@ pub async fn delete_unseen(
     .await?;
     Ok(result.rows_affected())
 }
+
+/// Marks one record deleted (YClients deleted it).
+pub async fn mark_deleted(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    yclients_id: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE bookings SET status = 'deleted', updated_at = NOW()
+         WHERE company_id = $1 AND yclients_id = $2",
+    )
+    .bind(company_id)
+    .bind(yclients_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}

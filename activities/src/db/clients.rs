@@ -56,3 +56,40 @@ pub async fn upsert(
     .await?;
     Ok(result.rows_affected())
 }
+
+/// Adds a client known only from a record (id, name, phone) unless it exists already.
+pub async fn ensure_exists(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    row: &ClientRow,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO clients (company_id, yclients_id, name, phone)
+         VALUES ($1, $2, $3, $4)
+         ON CONFLICT (company_id, yclients_id) DO NOTHING",
+    )
+    .bind(company_id)
+    .bind(row.yclients_id)
+    .bind(&row.name)
+    .bind(&row.phone)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks one client inactive (deleted in YClients).
+pub async fn deactivate_one(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    yclients_id: i64,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE clients SET active = false, updated_at = NOW()
+         WHERE company_id = $1 AND yclients_id = $2",
+    )
+    .bind(company_id)
+    .bind(yclients_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}

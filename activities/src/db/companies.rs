@@ -223,3 +223,38 @@ pub async fn update_from_yclients(
     .await?;
     row.as_ref().map(row_to_company).transpose()
 }
+
+/// The salon removed the application: `uninstalled`, WhatsApp no longer linked.
+pub async fn mark_uninstalled(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE companies SET integration_status = 'uninstalled', whatsapp_connected = false,
+                updated_at = NOW()
+         WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The salon paid: `active` again (unless it uninstalled), with the payment date.
+/// Returns the status it now has.
+pub async fn record_payment(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<IntegrationStatus>> {
+    let status: Option<String> = sqlx::query_scalar(
+        "UPDATE companies SET
+             integration_status = CASE WHEN integration_status = 'uninstalled'
+                                       THEN integration_status ELSE 'active' END,
+             last_payment_date = NOW(), updated_at = NOW()
+         WHERE yclients_id = $1
+         RETURNING integration_status",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?;
+    status
+        .map(|s| s.parse().map_err(anyhow::Error::from))
+        .transpose()
+}

@@ -24,6 +24,8 @@ pub enum EventType {
     SyncCompleted,
     /// The salon removed the application.
     Uninstalled,
+    /// The salon stopped paying; the bot is silent.
+    Frozen,
     /// YClients reported a payment.
     PaymentReceived,
 }
@@ -40,6 +42,7 @@ impl EventType {
             Self::OnboardingExpired => "onboarding_expired",
             Self::SyncCompleted => "sync_completed",
             Self::Uninstalled => "uninstalled",
+            Self::Frozen => "frozen",
             Self::PaymentReceived => "payment_received",
         }
     }

@@ -11,6 +11,7 @@ pub mod outbound;
 pub mod schedules;
 pub mod staff;
 pub mod unseen;
+pub mod webhook_inbox;
 
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;

@@ -62,41 +62,10 @@ pub(super) async fn run(
             );
         }
         SyncPart::Services => {
-            let categories = yc
-                .service_categories(salon_id)
-                .await
-                .map_err(failure::yclients)?;
-            let services = yc.services(salon_id).await.map_err(failure::yclients)?;
-            report.requests = 2;
-            let categories = dedup_by_key(
-                categories.iter().filter_map(convert::category).collect(),
-                |row| row.yclients_id,
-            );
-            let services = dedup_by_key(
-                services.iter().filter_map(convert::service).collect(),
-                |row| row.yclients_id,
-            );
-            for batch in categories.chunks(BATCH) {
-                report.rows += catalog::upsert_categories(db, company_id, batch, synced_at).await?;
-            }
-            for batch in services.chunks(BATCH) {
-                report.rows += catalog::upsert_services(db, company_id, batch, synced_at).await?;
-            }
-            for table in [SyncedTable::ServiceCategories, SyncedTable::Services] {
-                report.deactivated += unseen::deactivate(db, table, company_id, synced_at).await?;
-            }
+            report = services(acts, salon_id, company_id, synced_at).await?;
         }
         SyncPart::Staff => {
-            let masters = yc.staff(salon_id).await.map_err(failure::yclients)?;
-            report.requests = 1;
-            let rows = dedup_by_key(masters.iter().filter_map(convert::staff).collect(), |row| {
-                row.yclients_id
-            });
-            for batch in rows.chunks(BATCH) {
-                report.rows += staff::upsert(db, company_id, batch, synced_at).await?;
-            }
-            report.deactivated =
-                unseen::deactivate(db, SyncedTable::Staff, company_id, synced_at).await?;
+            report = staff(acts, salon_id, company_id, synced_at).await?;
         }
         SyncPart::Clients => {
             let (rows, requests) = paged(
@@ -170,6 +139,74 @@ pub(super) async fn run(
                 bookings::delete_unseen(db, company_id, from, to, synced_at).await?;
         }
     }
+    Ok(report)
+}
+
+/// Categories and services, whole (one answer each).
+pub(crate) async fn services(
+    acts: &SyncActivities,
+    salon_id: crate::domain::SalonId,
+    company_id: i64,
+    synced_at: chrono::DateTime<Utc>,
+) -> Result<PartReport, ActivityError> {
+    let (db, yc) = (&acts.db, &acts.yclients);
+    let categories = yc
+        .service_categories(salon_id)
+        .await
+        .map_err(failure::yclients)?;
+    let services = yc.services(salon_id).await.map_err(failure::yclients)?;
+    let mut report = PartReport {
+        part: SyncPart::Services,
+        rows: 0,
+        deactivated: 0,
+        requests: 2,
+    };
+    let categories = dedup_by_key(
+        categories.iter().filter_map(convert::category).collect(),
+        |row| row.yclients_id,
+    );
+    let services = dedup_by_key(
+        services.iter().filter_map(convert::service).collect(),
+        |row| row.yclients_id,
+    );
+    for batch in categories.chunks(BATCH) {
+        report.rows += catalog::upsert_categories(db, company_id, batch, synced_at).await?;
+    }
+    for batch in services.chunks(BATCH) {
+        report.rows += catalog::upsert_services(db, company_id, batch, synced_at).await?;
+    }
+    for table in [SyncedTable::ServiceCategories, SyncedTable::Services] {
+        report.deactivated += unseen::deactivate(db, table, company_id, synced_at).await?;
+    }
+    Ok(report)
+}
+
+/// Masters, whole (one answer).
+pub(crate) async fn staff(
+    acts: &SyncActivities,
+    salon_id: crate::domain::SalonId,
+    company_id: i64,
+    synced_at: chrono::DateTime<Utc>,
+) -> Result<PartReport, ActivityError> {
+    let masters = acts
+        .yclients
+        .staff(salon_id)
+        .await
+        .map_err(failure::yclients)?;
+    let rows = dedup_by_key(masters.iter().filter_map(convert::staff).collect(), |row| {
+        row.yclients_id
+    });
+    let mut report = PartReport {
+        part: SyncPart::Staff,
+        rows: 0,
+        deactivated: 0,
+        requests: 1,
+    };
+    for batch in rows.chunks(BATCH) {
+        report.rows += staff::upsert(&acts.db, company_id, batch, synced_at).await?;
+    }
+    report.deactivated =
+        unseen::deactivate(&acts.db, SyncedTable::Staff, company_id, synced_at).await?;
     Ok(report)
 }
 

@@ -291,6 +291,16 @@ impl YClients for HttpYClients {
         })
     }
 
+    async fn record(&self, salon_id: SalonId, record_id: i64) -> Result<Record, YClientsError> {
+        let path = format!("/api/v1/record/{salon_id}/{record_id}");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn client(&self, salon_id: SalonId, client_id: i64) -> Result<Client, YClientsError> {
+        let path = format!("/api/v1/client/{salon_id}/{client_id}");
+        Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
     async fn activation_callback(
         &self,
         callback: &ActivationCallback,

@@ -70,6 +70,13 @@ pub trait YClients: Send + Sync + std::fmt::Debug {
         end: NaiveDate,
     ) -> Result<Page<Record>, YClientsError>;
 
+    /// `GET /api/v1/record/{id}/{record_id}`: one record (for webhooks that carry only its
+    /// id).
+    async fn record(&self, salon_id: SalonId, record_id: i64) -> Result<Record, YClientsError>;
+
+    /// `GET /api/v1/client/{id}/{client_id}`: one client.
+    async fn client(&self, salon_id: SalonId, client_id: i64) -> Result<Client, YClientsError>;
+
     /// `POST /marketplace/partner/callback/redirect`: activates the integration.
     async fn activation_callback(&self, callback: &ActivationCallback)
     -> Result<(), YClientsError>;

@@ -1,0 +1,176 @@
+//! The `webhook_inbox` table: every accepted webhook, committed before it is answered.
+//! Events of a registered salon get the salon's next sequence number in the same
+//! transaction (the `webhook_sequences` row lock orders them), so the sequence has no
+//! gaps and the `company-<salon_id>` workflow can apply them strictly in order.
+
+use crate::domain::SalonId;
+use crate::webhooks::{InboxEvent, Webhook, WebhookKind};
+use sqlx::{PgPool, Row};
+
+/// The `LISTEN` channel the relay wakes on; the payload is the salon id.
+pub const CHANNEL: &str = "ai_admin_webhooks";
+
+/// What storing a webhook did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// Queued for the salon's workflow with this sequence number.
+    Queued(i64),
+    /// The same delivery was stored before; nothing changed.
+    Duplicate,
+    /// The salon is not registered with us: kept for the record, not applied.
+    Orphan,
+    /// Not something we act on (unknown shape or resource): kept, not applied.
+    Ignored,
+}
+
+/// Stores a webhook durably (commits before returning).
+pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
+    let mut tx = db.begin().await?;
+    let known = match hook.salon_id {
+        Some(salon_id) => {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM companies WHERE yclients_id = $1)",
+            )
+            .bind(salon_id.get())
+            .fetch_one(&mut *tx)
+            .await?
+        }
+        None => false,
+    };
+    let (status, outcome) = match (known, hook.kind) {
+        (false, _) if hook.salon_id.is_some() => ("orphan", Stored::Orphan),
+        (false, _) | (true, WebhookKind::Unknown) => ("ignored", Stored::Ignored),
+        (true, _) => ("pending", Stored::Queued(0)),
+    };
+    let seq = match (outcome, hook.salon_id) {
+        (Stored::Queued(_), Some(salon_id)) => Some(
+            sqlx::query_scalar::<_, i64>(
+                "INSERT INTO webhook_sequences (salon_id, last_seq) VALUES ($1, 1)
+                 ON CONFLICT (salon_id) DO UPDATE SET last_seq = webhook_sequences.last_seq + 1
+                 RETURNING last_seq",
+            )
+            .bind(salon_id.get())
+            .fetch_one(&mut *tx)
+            .await?,
+        ),
+        _ => None,
+    };
+    let inserted = sqlx::query_scalar::<_, i64>(
+        "INSERT INTO webhook_inbox (salon_id, seq, kind, event, payload, dedup_key, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (dedup_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(hook.salon_id.map(SalonId::get))
+    .bind(seq)
+    .bind(hook.kind.as_str())
+    .bind(&hook.event)
+    .bind(&hook.payload)
+    .bind(&hook.dedup_key)
+    .bind(status)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if inserted.is_none() {
+        // Rolling back also returns the sequence number: no gap.
+        tx.rollback().await?;
+        return Ok(Stored::Duplicate);
+    }
+    if let (Some(seq), Some(salon_id)) = (seq, hook.salon_id) {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(salon_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        return Ok(Stored::Queued(seq));
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Salons with events waiting to be handed to their workflow.
+pub async fn salons_with_pending(
+    db: &PgPool,
+    stale_after_secs: i64,
+) -> anyhow::Result<Vec<SalonId>> {
+    let ids: Vec<i32> = sqlx::query_scalar(
+        "SELECT DISTINCT salon_id FROM webhook_inbox
+         WHERE status = 'pending'
+           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $1))",
+    )
+    .bind(stale_after_secs as f64)
+    .fetch_all(db)
+    .await?;
+    Ok(ids
+        .into_iter()
+        .filter_map(|id| SalonId::new(id.into()).ok())
+        .collect())
+}
+
+/// The salon's events to hand over: never handed over, or handed over `stale_after_secs`
+/// ago and still not applied; in sequence order.
+pub async fn to_relay(
+    db: impl sqlx::PgExecutor<'_>,
+    salon_id: SalonId,
+    stale_after_secs: i64,
+    limit: i64,
+) -> anyhow::Result<Vec<InboxEvent>> {
+    let rows = sqlx::query(
+        "SELECT id, seq, kind, event, payload FROM webhook_inbox
+         WHERE salon_id = $1 AND status = 'pending'
+           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $2))
+         ORDER BY seq LIMIT $3",
+    )
+    .bind(salon_id.get())
+    .bind(stale_after_secs as f64)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let kind: String = row.try_get("kind")?;
+            Ok(InboxEvent {
+                id: row.try_get("id")?,
+                seq: row.try_get("seq")?,
+                kind: serde_json::from_value(serde_json::Value::String(kind))?,
+                event: row.try_get("event")?,
+                payload: row.try_get("payload")?,
+            })
+        })
+        .collect()
+}
+
+/// The first sequence number of the salon not applied yet (where a new workflow run
+/// starts).
+pub async fn first_unapplied(
+    db: impl sqlx::PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(seq) FROM webhook_inbox WHERE salon_id = $1 AND status = 'pending'",
+    )
+    .bind(salon_id.get())
+    .fetch_one(db)
+    .await?)
+}
+
+/// Records that these rows were handed to the workflow.
+pub async fn mark_relayed(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<()> {
+    sqlx::query("UPDATE webhook_inbox SET relayed_at = NOW() WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records that these rows were applied.
+pub async fn mark_applied(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE webhook_inbox SET status = 'applied', applied_at = NOW()
+         WHERE id = ANY($1) AND status = 'pending'",
+    )
+    .bind(ids)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,333 @@
+//! The `apply_webhooks` activity: applies consecutive webhooks of one salon in order and
+//! marks their inbox rows applied. Every effect is idempotent (upserts, status updates,
+//! pausing a paused schedule), so a retried batch changes nothing twice.
+//!
+//! - `uninstall`: the WhatsApp session is logged out (keys wiped), the sync schedules
+//!   deleted, the salon's other running workflows (onboarding, sync, conversations,
+//!   reminders) cancelled; `uninstalled`, WhatsApp unlinked, event `uninstalled`.
+//! - `freeze`: schedules paused; `frozen`, event `frozen`. The bot stays silent for a
+//!   frozen salon (the salon stopped paying; writing from its number is not ours to do).
+//! - `payment`: schedules resumed; `active` (unless uninstalled), `last_payment_date`,
+//!   event `payment_received`.
+//! - records: upserted from the payload (fetched from YClients when the payload is
+//!   partial) or marked deleted. Reminders of a record (the assistant's feature) are to
+//!   be told here, from [`RecordChange`].
+//! - clients: upserted or marked inactive; services and masters: refreshed from YClients.
+
+// `#[activities]` generates one undocumented constant per activity.
+#![allow(missing_docs)]
+
+use super::parse::resource_id;
+use super::{ApplyBatch, InboxEvent, WebhookKind};
+use crate::db::events::{self, EventType, NewEvent};
+use crate::db::{bookings, clients, companies, webhook_inbox};
+use crate::domain::{IntegrationStatus, SalonId, SessionId};
+use crate::failure;
+use crate::recurring_sync::{CRON_TABLE, schedule_id};
+use crate::sync::{SyncActivities, convert, parts};
+use crate::whatsapp::WhatsAppGateway;
+use crate::yclients::{Client, Record, YClients, YClientsError};
+use chrono::Utc;
+use chrono_tz::Tz;
+use futures::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_client::schedules::ScheduleError;
+use temporalio_client::tonic::Code;
+use temporalio_client::{WorkflowCancelOptions, WorkflowListOptions};
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// A record that changed, for the reminders of that record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordChange {
+    /// YClients record id.
+    pub record_id: i64,
+    /// Whether it was deleted.
+    pub deleted: bool,
+}
+
+/// What a batch did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Events applied.
+    pub applied: u32,
+    /// The salon's status after a lifecycle event of the batch, if there was one.
+    pub status: Option<IntegrationStatus>,
+    /// Records created, changed or deleted, in order.
+    pub record_changes: Vec<RecordChange>,
+}
+
+/// Owns what applying needs.
+#[derive(Debug, Clone)]
+pub struct WebhookActivities {
+    db: PgPool,
+    yclients: Arc<dyn YClients>,
+    gateway: Arc<dyn WhatsAppGateway>,
+    sync: SyncActivities,
+}
+
+impl WebhookActivities {
+    /// Activities over these dependencies.
+    pub fn new(db: PgPool, yclients: Arc<dyn YClients>, gateway: Arc<dyn WhatsAppGateway>) -> Self {
+        Self {
+            sync: SyncActivities::new(db.clone(), yclients.clone()),
+            db,
+            yclients,
+            gateway,
+        }
+    }
+}
+
+#[activities]
+impl WebhookActivities {
+    /// Applies `batch.events` in order and marks them applied.
+    #[activity(name = "apply_webhooks")]
+    pub async fn apply_webhooks(
+        self: Arc<Self>,
+        ctx: ActivityContext,
+        batch: ApplyBatch,
+    ) -> Result<ApplyReport, ActivityError> {
+        let salon_id = batch.salon_id;
+        let mut report = ApplyReport {
+            applied: 0,
+            status: None,
+            record_changes: Vec::new(),
+        };
+        let Some(company) = companies::find_by_salon(&self.db, salon_id).await? else {
+            tracing::warn!(%salon_id, "webhooks for a salon that is no longer registered");
+            let ids: Vec<i64> = batch.events.iter().map(|e| e.id).collect();
+            webhook_inbox::mark_applied(&self.db, &ids).await?;
+            return Ok(report);
+        };
+        let zone: Tz = company
+            .timezone
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Moscow);
+        for event in &batch.events {
+            match event.kind {
+                WebhookKind::Marketplace => {
+                    if let Some(status) = self.lifecycle(&ctx, salon_id, event).await? {
+                        report.status = Some(status);
+                    }
+                }
+                WebhookKind::Record => {
+                    if let Some(change) = self.record(salon_id, company.id, zone, event).await? {
+                        report.record_changes.push(change);
+                    }
+                }
+                WebhookKind::Client => self.client(salon_id, company.id, zone, event).await?,
+                WebhookKind::Service => {
+                    parts::services(&self.sync, salon_id, company.id, Utc::now()).await?;
+                }
+                WebhookKind::Staff => {
+                    parts::staff(&self.sync, salon_id, company.id, Utc::now()).await?;
+                }
+                WebhookKind::Unknown => {}
+            }
+            report.applied += 1;
+        }
+        let ids: Vec<i64> = batch.events.iter().map(|e| e.id).collect();
+        webhook_inbox::mark_applied(&self.db, &ids).await?;
+        tracing::info!(%salon_id, applied = report.applied, "webhooks applied");
+        Ok(report)
+    }
+}
+
+fn not_found_is_fine<T>(result: Result<T, ScheduleError>) -> Result<(), ActivityError> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(ScheduleError::Rpc(status)) if status.code() == Code::NotFound => Ok(()),
+        Err(error) => Err(anyhow::Error::new(error).into()),
+    }
+}
+
+impl WebhookActivities {
+    async fn lifecycle(
+        &self,
+        ctx: &ActivityContext,
+        salon_id: SalonId,
+        event: &InboxEvent,
+    ) -> Result<Option<IntegrationStatus>, ActivityError> {
+        let client = ctx.client();
+        let dedup_key = Some(format!("webhook/{}", event.id));
+        let (status, event_type) = match event.event.as_deref() {
+            Some("uninstall") => {
+                self.gateway
+                    .logout(SessionId::for_salon(salon_id))
+                    .await
+                    .map_err(anyhow::Error::new)?;
+                for (part, _) in CRON_TABLE {
+                    let handle = client.get_schedule_handle(schedule_id(salon_id, part));
+                    not_found_is_fine(handle.delete(Default::default()).await)?;
+                }
+                cancel_salon_workflows(&client, salon_id).await?;
+                companies::mark_uninstalled(&self.db, salon_id).await?;
+                (IntegrationStatus::Uninstalled, EventType::Uninstalled)
+            }
+            Some("freeze") => {
+                for (part, _) in CRON_TABLE {
+                    let handle = client.get_schedule_handle(schedule_id(salon_id, part));
+                    not_found_is_fine(
+                        handle
+                            .pause(Some("salon frozen".to_owned()), Default::default())
+                            .await,
+                    )?;
+                }
+                companies::set_status(&self.db, salon_id, IntegrationStatus::Frozen).await?;
+                (IntegrationStatus::Frozen, EventType::Frozen)
+            }
+            Some("payment") => {
+                let status = companies::record_payment(&self.db, salon_id)
+                    .await?
+                    .unwrap_or(IntegrationStatus::Active);
+                if status == IntegrationStatus::Active {
+                    for (part, _) in CRON_TABLE {
+                        let handle = client.get_schedule_handle(schedule_id(salon_id, part));
+                        not_found_is_fine(
+                            handle
+                                .unpause(Some("payment received".to_owned()), Default::default())
+                                .await,
+                        )?;
+                    }
+                }
+                (status, EventType::PaymentReceived)
+            }
+            _ => return Ok(None),
+        };
+        events::record(
+            &self.db,
+            &NewEvent {
+                salon_id,
+                event_type,
+                data: serde_json::json!({ "webhook_id": event.id, "seq": event.seq }),
+                dedup_key,
+            },
+        )
+        .await?;
+        tracing::info!(%salon_id, %status, "salon lifecycle event applied");
+        Ok(Some(status))
+    }
+
+    async fn record(
+        &self,
+        salon_id: SalonId,
+        company_id: i64,
+        zone: Tz,
+        event: &InboxEvent,
+    ) -> Result<Option<RecordChange>, ActivityError> {
+        let Some(record_id) = resource_id(&event.payload) else {
+            tracing::warn!(%salon_id, id = event.id, "a record webhook without a record id");
+            return Ok(None);
+        };
+        let deleted = event.event.as_deref() == Some("delete")
+            || event.payload["data"]["deleted"].as_bool() == Some(true);
+        if deleted {
+            bookings::mark_deleted(&self.db, company_id, record_id).await?;
+            return Ok(Some(RecordChange {
+                record_id,
+                deleted: true,
+            }));
+        }
+        // A complete payload is applied as sent; a partial one is fetched.
+        let record = match serde_json::from_value::<Record>(event.payload["data"].clone()) {
+            Ok(record) if record.id == record_id => record,
+            _ => match self.yclients.record(salon_id, record_id).await {
+                Ok(record) => record,
+                Err(YClientsError::NotFound) => {
+                    bookings::mark_deleted(&self.db, company_id, record_id).await?;
+                    return Ok(Some(RecordChange {
+                        record_id,
+                        deleted: true,
+                    }));
+                }
+                Err(error) => return Err(failure::yclients(error)),
+            },
+        };
+        if let Some(client) = record.client.as_ref().and_then(|c| {
+            convert::client(
+                &Client {
+                    id: c.id,
+                    name: c.name.clone(),
+                    phone: c.phone.clone(),
+                    email: None,
+                    visits: None,
+                    last_visit_date: None,
+                },
+                zone,
+            )
+        }) {
+            clients::ensure_exists(&self.db, company_id, &client).await?;
+        }
+        if let Some(row) = convert::booking(&record, zone) {
+            bookings::upsert(&self.db, company_id, &[row], Utc::now()).await?;
+        }
+        Ok(Some(RecordChange {
+            record_id,
+            deleted: record.deleted,
+        }))
+    }
+
+    async fn client(
+        &self,
+        salon_id: SalonId,
+        company_id: i64,
+        zone: Tz,
+        event: &InboxEvent,
+    ) -> Result<(), ActivityError> {
+        let Some(client_id) = resource_id(&event.payload) else {
+            return Ok(());
+        };
+        if event.event.as_deref() == Some("delete") {
+            clients::deactivate_one(&self.db, company_id, client_id).await?;
+            return Ok(());
+        }
+        let client = match serde_json::from_value::<Client>(event.payload["data"].clone()) {
+            Ok(client) if client.id == client_id && client.phone.is_some() => client,
+            _ => match self.yclients.client(salon_id, client_id).await {
+                Ok(client) => client,
+                Err(YClientsError::NotFound) => {
+                    clients::deactivate_one(&self.db, company_id, client_id).await?;
+                    return Ok(());
+                }
+                Err(error) => return Err(failure::yclients(error)),
+            },
+        };
+        if let Some(row) = convert::client(&client, zone) {
+            clients::upsert(&self.db, company_id, &[row], Utc::now()).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Cancels every running workflow of the salon except its lifecycle workflow.
+async fn cancel_salon_workflows(
+    client: &temporalio_client::Client,
+    salon_id: SalonId,
+) -> Result<(), ActivityError> {
+    let own = format!("company-{salon_id}");
+    let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
+    let mut runs = client.list_workflows(query, WorkflowListOptions::default());
+    while let Some(run) = runs.next().await {
+        let run = run.map_err(anyhow::Error::new)?;
+        if run.id() == own {
+            continue;
+        }
+        let handle =
+            client.get_workflow_handle::<temporalio_common::UntypedWorkflow>(run.id().to_owned());
+        match handle
+            .cancel(
+                WorkflowCancelOptions::builder()
+                    .reason("salon uninstalled")
+                    .build(),
+            )
+            .await
+        {
+            Ok(()) => tracing::info!(%salon_id, workflow = run.id(), "cancelled on uninstall"),
+            Err(temporalio_client::errors::WorkflowInteractionError::NotFound(_)) => {}
+            Err(error) => return Err(anyhow::Error::new(error).into()),
+        }
+    }
+    Ok(())
+}
