@@ -6,6 +6,7 @@
 //! - [`search_attributes`] — `SalonId`/`IntegrationStatus` registered if missing.
 //! - [`worker`] — registration of every workflow and activity; the worker runner.
 //! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
+//! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //!
 //! The scripts that fetch and start the Temporal dev server for the demo and the tests
 //! live beside this crate in `temporal/scripts/`.
@@ -13,6 +14,7 @@
 pub mod connection;
 pub mod onboarding;
 pub mod search_attributes;
+pub mod webhook_relay;
 pub mod worker;
 
 pub use connection::TemporalConfig;

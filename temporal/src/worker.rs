@@ -11,9 +11,11 @@ use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
 use ai_admin_activities::sync::SyncActivities;
+use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
+use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
 use anyhow::Context as _;
@@ -47,13 +49,20 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the activation workflow")?
         .register_workflow::<SyncWorkflow>()
         .context("Failed to register the sync workflow")?
+        .register_workflow::<CompanyWorkflow>()
+        .context("Failed to register the company workflow")?
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(
             deps.db.clone(),
             deps.yclients.clone(),
             deps.activation,
         ))
-        .register_activities(SyncActivities::new(deps.db.clone(), deps.yclients))
+        .register_activities(SyncActivities::new(deps.db.clone(), deps.yclients.clone()))
+        .register_activities(WebhookActivities::new(
+            deps.db.clone(),
+            deps.yclients,
+            deps.gateway.clone(),
+        ))
         .register_activities(RecurringSyncActivities)
         .register_activities(MessagingActivities::new(deps.db, deps.gateway))
         .build())

@@ -19,6 +19,11 @@ pub fn sync(salon_id: SalonId) -> String {
     format!("sync-{salon_id}")
 }
 
+/// `company-<salon_id>`: the salon's lifecycle, fed by its webhooks.
+pub fn company(salon_id: SalonId) -> String {
+    format!("company-{salon_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

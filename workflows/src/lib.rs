@@ -8,9 +8,11 @@
 //! - [`onboarding`] — `onboarding-<salon_id>`: link → activate → sync → welcome → ready.
 //! - [`activation`] — `activation-<salon_id>`: API key and the YClients callback.
 //! - [`sync`] — `sync-<salon_id>`: a salon's data, part by part.
+//! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
 //! - [`options`] — activity options shared by workflows.
 
 pub mod activation;
+pub mod company;
 pub mod ids;
 pub mod onboarding;
 pub mod options;

@@ -29,6 +29,8 @@ pub fn router(state: SimState) -> Router {
         .route("/api/v1/company/{id}/staff/schedule", get(staff_schedule))
         .route("/api/v1/company/{id}/clients/search", post(clients_search))
         .route("/api/v1/records/{id}", get(records))
+        .route("/api/v1/record/{id}/{record_id}", get(one_record))
+        .route("/api/v1/client/{id}/{client_id}", get(one_client))
         .route(
             "/marketplace/partner/callback/redirect",
             post(activation_callback),
@@ -292,6 +294,30 @@ async fn records(
             range.count.unwrap_or(50).clamp(1, 1000),
             |record| salon.record_json(record, &lookup),
         )
+    })
+}
+
+async fn one_record(
+    State(state): State<SimState>,
+    Path((id, record_id)): Path<(String, i64)>,
+) -> Response {
+    with_salon(&state, &id, |salon| {
+        match salon.records.iter().find(|record| record.id == record_id) {
+            Some(record) => envelope(salon.record_json(record, &salon.lookup())).into_response(),
+            None => not_found(),
+        }
+    })
+}
+
+async fn one_client(
+    State(state): State<SimState>,
+    Path((id, client_id)): Path<(String, i64)>,
+) -> Response {
+    with_salon(&state, &id, |salon| {
+        match salon.clients.iter().find(|client| client.id == client_id) {
+            Some(client) => envelope(Salon::client_json(client)).into_response(),
+            None => not_found(),
+        }
     })
 }
 
