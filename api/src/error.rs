@@ -25,6 +25,9 @@ pub enum ApiError {
     /// The request does not fit the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// The body is larger than the route accepts (413).
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// A service we depend on (YClients) failed (502).
     #[error("{0}")]
     Upstream(String),
@@ -45,6 +48,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

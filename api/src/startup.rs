@@ -129,6 +129,11 @@ impl Application {
         let hub = LiveHub::new(1024);
         let background = vec![
             live::listener::spawn(db.clone(), hub.clone()),
+            ai_admin_temporal::webhook_relay::spawn(
+                db.clone(),
+                temporal.clone(),
+                config.temporal.task_queue.clone(),
+            ),
             gateway_events::spawn(
                 gateway.clone(),
                 EventSinks {

@@ -54,6 +54,10 @@ pub struct AppOptions {
     /// Run `ai-admin serve` as a separate process (which a test can kill), instead of on
     /// a thread of the test process.
     pub separate_process: bool,
+    /// Route the app's Temporal connection through a [`TcpProxy`] the test can cut.
+    pub temporal_through_proxy: bool,
+    /// Set `WEBHOOK_SECRET`: webhooks must then be signed.
+    pub webhook_secret: Option<String>,
 }
 
 /// How the app under test runs.
@@ -84,6 +88,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database proxy, when asked for.
     pub db_proxy: Option<TcpProxy>,
+    /// The Temporal proxy, when asked for.
+    pub temporal_proxy: Option<TcpProxy>,
     runner: Runner,
 }
 
@@ -207,6 +213,21 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .expect("postgres URLs have ports");
     }
 
+    let temporal_proxy = if options.temporal_through_proxy {
+        let target = temporal_address.trim_start_matches("http://").to_owned();
+        Some(
+            TcpProxy::start(&target)
+                .await
+                .expect("start the Temporal proxy"),
+        )
+    } else {
+        None
+    };
+    let app_temporal_address = match &temporal_proxy {
+        Some(proxy) => format!("http://127.0.0.1:{}", proxy.port()),
+        None => temporal_address.clone(),
+    };
+
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the simulator");
@@ -230,7 +251,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             format!("http://127.0.0.1:{}", if port == 0 { 3000 } else { port }),
         ),
         ("DATABASE_URL", app_db_url.to_string()),
-        ("TEMPORAL_ADDRESS", temporal_address),
+        ("TEMPORAL_ADDRESS", app_temporal_address),
         ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
         ("JWT_SECRET", JWT_SECRET.to_owned()),
         ("YCLIENTS_BASE_URL", yclients.base_url()),
@@ -251,6 +272,10 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .to_owned(),
         ),
     ]);
+    let mut vars = vars;
+    if let Some(secret) = &options.webhook_secret {
+        vars.insert("WEBHOOK_SECRET", secret.clone());
+    }
     let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     if let Some(simulator) = options.whatsapp_simulator {
         config.whatsapp_simulator = SimulatorSettings {
@@ -280,7 +305,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     };
 
     let temporal = ai_admin_temporal::connection::connect(&TemporalConfig {
-        address: config.temporal.address.clone(),
+        address: temporal_address,
         namespace: config.temporal.namespace.clone(),
         task_queue: config.temporal.task_queue.clone(),
         ui_url: config.temporal.ui_url.clone(),
@@ -300,6 +325,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .build()
             .expect("build the HTTP client"),
         db_proxy,
+        temporal_proxy,
         runner,
     };
     if options.separate_process {
@@ -495,6 +521,55 @@ impl TestApp {
             .send()
             .await
             .expect("request the app")
+    }
+
+    /// `POST /webhook/yclients` with `body`, signed when the app has a `WEBHOOK_SECRET`.
+    pub async fn webhook(&self, body: &serde_json::Value) -> reqwest::Response {
+        self.webhook_raw(body.to_string().into_bytes()).await
+    }
+
+    /// `POST /webhook/yclients` with raw bytes, signed when the app has a secret.
+    pub async fn webhook_raw(&self, body: Vec<u8>) -> reqwest::Response {
+        use hmac::Mac as _;
+        let mut request = self
+            .http
+            .post(format!("{}/webhook/yclients", self.address))
+            .header("content-type", "application/json");
+        if let Some(secret) = &self.config.webhook_secret {
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
+                .expect("any key length");
+            mac.update(&body);
+            request = request.header(
+                "x-signature",
+                format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+            );
+        }
+        request.body(body).send().await.expect("post a webhook")
+    }
+
+    /// A marketplace event for `salon_id`, with our partner token and app id.
+    pub fn marketplace_event(&self, salon_id: SalonId, event: &str) -> serde_json::Value {
+        serde_json::json!({
+            "salon_id": salon_id.get(),
+            "application_id": self.config.yclients.app_id,
+            "event": event,
+            "partner_token": self.config.yclients.partner_token.expose(),
+        })
+    }
+
+    /// Waits until every stored webhook of the salon is applied.
+    pub async fn wait_until_applied(&self, salon_id: SalonId, timeout: Duration) {
+        eventually(timeout, "every webhook to be applied", || async {
+            let pending: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND status = 'pending'",
+            )
+            .bind(salon_id.get())
+            .fetch_one(&self.db)
+            .await
+            .ok()?;
+            (pending == 0).then_some(())
+        })
+        .await;
     }
 
     /// The phone of the simulator links the salon's session (`/dev/whatsapp/…/link`).

@@ -10,8 +10,9 @@ use tokio::task::{AbortHandle, JoinSet};
 #[derive(Debug)]
 pub struct TcpProxy {
     port: u16,
+    target: String,
     tasks: Arc<Mutex<JoinSet<()>>>,
-    accept: AbortHandle,
+    accept: Mutex<AbortHandle>,
 }
 
 impl TcpProxy {
@@ -20,9 +21,29 @@ impl TcpProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let port = listener.local_addr()?.port();
         let tasks = Arc::new(Mutex::new(JoinSet::new()));
-        let target = target.to_owned();
-        let connections = tasks.clone();
-        let accept = tokio::spawn(async move {
+        let accept = Self::accept_loop(listener, target.to_owned(), tasks.clone());
+        Ok(TcpProxy {
+            port,
+            target: target.to_owned(),
+            tasks,
+            accept: Mutex::new(accept),
+        })
+    }
+
+    /// Listens again on the same port after [`Self::stop`]: the dependency is back.
+    pub async fn resume(&self) -> std::io::Result<()> {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
+        let accept = Self::accept_loop(listener, self.target.clone(), self.tasks.clone());
+        *self.accept.lock().unwrap_or_else(|p| p.into_inner()) = accept;
+        Ok(())
+    }
+
+    fn accept_loop(
+        listener: TcpListener,
+        target: String,
+        connections: Arc<Mutex<JoinSet<()>>>,
+    ) -> AbortHandle {
+        tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let target = target.clone();
                 let mut set = connections.lock().unwrap_or_else(|p| p.into_inner());
@@ -33,12 +54,7 @@ impl TcpProxy {
                 });
             }
         })
-        .abort_handle();
-        Ok(TcpProxy {
-            port,
-            tasks,
-            accept,
-        })
+        .abort_handle()
     }
 
     /// The local port to connect to instead of the target.
@@ -48,7 +64,10 @@ impl TcpProxy {
 
     /// Stops listening and cuts every forwarded connection.
     pub fn stop(&self) {
-        self.accept.abort();
+        self.accept
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .abort();
         self.tasks
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -4,6 +4,7 @@
 //! - [`registration`] — `GET /auth/yclients/redirect`.
 //! - [`onboarding`] — the onboarding page and its progress API.
 //! - [`activation`] — `POST /marketplace/activate`.
+//! - [`webhooks`] — `POST /webhook/yclients`.
 //! - [`health`] — `GET /marketplace/health`.
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
@@ -17,6 +18,7 @@ pub mod dev_whatsapp;
 pub mod health;
 pub mod onboarding;
 pub mod registration;
+pub mod webhooks;
 pub mod whatsapp_link;
 
 use crate::state::AppState;
@@ -31,6 +33,7 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .merge(registration::router())
         .merge(onboarding::router())
         .merge(activation::router())
+        .merge(webhooks::router())
         .merge(whatsapp_link::router())
         .merge(crate::ws::router())
         .merge(health::router())

@@ -8,3 +8,4 @@ mod live_channel;
 mod onboarding_page;
 mod onboarding_workflow;
 mod registration;
+mod webhooks;
