@@ -42,6 +42,19 @@ enum Benchmark {
         #[arg(long, value_delimiter = ',', default_value = "5")]
         rps: Vec<f64>,
     },
+    /// Signed record webhooks at a fixed rate across many salons, against the app and an
+    /// insert-only baseline.
+    Webhooks {
+        /// Requests per second.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Salons the events are spread over.
+        #[arg(long, default_value_t = 50)]
+        salons: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,6 +94,23 @@ pub async fn run() -> anyhow::Result<()> {
             telemetry::init(config.app_env);
             let rates: Vec<f64> = std::iter::once(0.0).chain(rps).collect();
             crate::bench::sync::run(config, &rates).await.map(|_| ())
+        }
+        Command::Bench {
+            bench:
+                Benchmark::Webhooks {
+                    rate,
+                    seconds,
+                    salons,
+                },
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init(config.app_env);
+            let load = crate::bench::webhooks::Load {
+                rate,
+                duration: std::time::Duration::from_secs(seconds),
+                salons,
+            };
+            crate::bench::webhooks::run(config, load).await
         }
     }
 }

@@ -10,6 +10,7 @@
 //! - [`routes`] — one module per resource.
 //! - [`ws`] — the onboarding page's WebSocket; [`live`] — the event fan-out behind it.
 //! - [`gateway_events`] — WhatsApp events turned into durable facts.
+//! - [`webhook_wakeup`] — wakes the webhook relay, coalesced, off the request path.
 //! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
 //! - [`error`] — the one error type, as JSON or as an HTML page.
@@ -29,4 +30,5 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod webhook_wakeup;
 pub mod ws;

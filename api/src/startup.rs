@@ -127,7 +127,9 @@ impl Application {
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(1024);
+        let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone());
         let background = vec![
+            wakeup_task,
             live::listener::spawn(db.clone(), hub.clone()),
             ai_admin_temporal::webhook_relay::spawn(
                 db.clone(),
@@ -164,6 +166,7 @@ impl Application {
                 WS_RATE_WINDOW,
             )),
             shutdown,
+            webhook_wakeup,
         };
         Ok(Application {
             listener,

@@ -32,4 +32,6 @@ pub struct AppState {
     pub ws_limiter: Arc<ConnectionRateLimiter>,
     /// Turns true when the server is stopping, so WebSockets close with a reconnect hint.
     pub shutdown: watch::Receiver<bool>,
+    /// Wakes the webhook relay after a webhook is stored.
+    pub webhook_wakeup: crate::webhook_wakeup::Wakeup,
 }

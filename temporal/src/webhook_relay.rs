@@ -101,9 +101,7 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
         tokio::select! {
             notification = listener.try_recv() => match notification? {
                 Some(notification) => {
-                    if let Ok(salon_id) = notification.payload().parse::<SalonId>() {
-                        dirty.insert(salon_id);
-                    }
+                    dirty.extend(webhook_inbox::notified_salons(notification.payload()));
                 }
                 // The connection dropped and came back: notifications may be lost.
                 None => dirty.extend(webhook_inbox::salons_with_pending(db, 0).await?),

@@ -2,12 +2,17 @@
 //! Events of a registered salon get the salon's next sequence number in the same
 //! transaction (the `webhook_sequences` row lock orders them), so the sequence has no
 //! gaps and the `company-<salon_id>` workflow can apply them strictly in order.
+//!
+//! Waking the relay is not part of storing: `NOTIFY` serialises the commits of all
+//! notifying transactions on one lock, which under load would make every webhook wait for
+//! the others. Callers wake the relay afterwards with [`notify`], coalesced; the relay's
+//! periodic sweep covers a wake-up that never came.
 
 use crate::domain::SalonId;
 use crate::webhooks::{InboxEvent, Webhook, WebhookKind};
 use sqlx::{PgPool, Row};
 
-/// The `LISTEN` channel the relay wakes on; the payload is the salon id.
+/// The `LISTEN` channel the relay wakes on; the payload is salon ids, comma-separated.
 pub const CHANNEL: &str = "ai_admin_webhooks";
 
 /// What storing a webhook did.
@@ -75,17 +80,37 @@ pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
         tx.rollback().await?;
         return Ok(Stored::Duplicate);
     }
-    if let (Some(seq), Some(salon_id)) = (seq, hook.salon_id) {
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(salon_id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        return Ok(Stored::Queued(seq));
-    }
     tx.commit().await?;
-    Ok(outcome)
+    Ok(match seq {
+        Some(seq) => Stored::Queued(seq),
+        None => outcome,
+    })
+}
+
+/// Wakes the relay for these salons (one `NOTIFY`, outside any webhook's transaction).
+pub async fn notify(db: &PgPool, salons: &[SalonId]) -> anyhow::Result<()> {
+    if salons.is_empty() {
+        return Ok(());
+    }
+    let payload = salons
+        .iter()
+        .map(SalonId::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(payload)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Salon ids from a [`notify`] payload.
+pub fn notified_salons(payload: &str) -> Vec<SalonId> {
+    payload
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
 }
 
 /// Salons with events waiting to be handed to their workflow.
@@ -166,8 +191,9 @@ pub async fn mark_relayed(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow:
 /// Records that these rows were applied.
 pub async fn mark_applied(db: impl sqlx::PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<()> {
     sqlx::query(
-        "UPDATE webhook_inbox SET status = 'applied', applied_at = NOW()
-         WHERE id = ANY($1) AND status = 'pending'",
+        "UPDATE webhook_inbox SET status = 'applied',
+                applied_at = COALESCE(applied_at, NOW()), apply_count = apply_count + 1
+         WHERE id = ANY($1)",
     )
     .bind(ids)
     .execute(db)

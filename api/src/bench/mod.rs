@@ -3,5 +3,7 @@
 //!
 //! # Layout
 //! - [`sync`] — a full sync of a large simulated salon, with and without the rate limit.
+//! - [`webhooks`] — a webhook load against the durable path and an insert-only baseline.
 
 pub mod sync;
+pub mod webhooks;

@@ -103,6 +103,9 @@ async fn receive(
     }
     let stored = webhook_inbox::store(&state.db, &hook).await?;
     tracing::debug!(?stored, "webhook stored");
+    if let (Stored::Queued(_), Some(salon_id)) = (stored, hook.salon_id) {
+        state.webhook_wakeup.salon(salon_id);
+    }
     Ok(match stored {
         Stored::Queued(seq) => (
             StatusCode::OK,
