@@ -30,9 +30,6 @@ CREATE TABLE webhook_inbox (
     -- is handed over again only if it stays unapplied for long).
     relayed_at TIMESTAMPTZ,
     applied_at TIMESTAMPTZ,
-    -- Times the row was applied: more than one means an apply was retried after it had
-    -- taken effect (harmless, since applying is idempotent, but worth counting).
-    apply_count INTEGER NOT NULL DEFAULT 0,
     CONSTRAINT webhook_inbox_salon_seq UNIQUE (salon_id, seq)
 );
 

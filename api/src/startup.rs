@@ -45,6 +45,8 @@ pub struct Application {
     router: axum::Router,
     worker: RunningWorker,
     db: PgPool,
+    worker_db: PgPool,
+    relay_db: PgPool,
     background: Vec<JoinHandle<()>>,
     stopping: watch::Sender<bool>,
     live_whatsapp: Option<LiveGateway>,
@@ -87,6 +89,14 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let config = Arc::new(config);
         let db = db::connect_lazy(config.database_url.expose(), 20)?;
+        // The worker's activities get a pool of their own: a burst of applied webhooks
+        // or a sync must not make requests (webhook acks above all) queue for a connection.
+        let worker_db = db::connect_lazy(config.database_url.expose(), 10)?;
+        // The relay holds a connection per salon while it signals Temporal: its own too.
+        let relay_db = db::connect_lazy(
+            config.database_url.expose(),
+            ai_admin_temporal::webhook_relay::CONNECTIONS,
+        )?;
         let limiter = Arc::new(RateLimiter::per_second(config.yclients.rate_limit_rps));
         let yclients = HttpYClients::new(
             YClientsConfig {
@@ -111,7 +121,7 @@ impl Application {
             temporal.clone(),
             config.temporal.task_queue.clone(),
             ActivityDeps {
-                db: db.clone(),
+                db: worker_db.clone(),
                 yclients: yclients.clone(),
                 gateway: gateway.clone(),
                 activation: ActivationSettings {
@@ -132,7 +142,7 @@ impl Application {
             wakeup_task,
             live::listener::spawn(db.clone(), hub.clone()),
             ai_admin_temporal::webhook_relay::spawn(
-                db.clone(),
+                relay_db.clone(),
                 temporal.clone(),
                 config.temporal.task_queue.clone(),
             ),
@@ -174,6 +184,8 @@ impl Application {
             router: routes::router(state, simulator),
             worker,
             db,
+            worker_db,
+            relay_db,
             background,
             stopping,
             live_whatsapp,
@@ -187,7 +199,7 @@ impl Application {
 
     /// Serves until `shutdown` resolves; then closes WebSockets with a reconnect hint,
     /// finishes in-flight requests, stops the worker (in-flight activities complete),
-    /// stops the background tasks and closes the pool.
+    /// stops the background tasks and closes the pools.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -215,6 +227,8 @@ impl Application {
             task.abort();
         }
         self.db.close().await;
+        self.worker_db.close().await;
+        self.relay_db.close().await;
         served.and(stopped)
     }
 }

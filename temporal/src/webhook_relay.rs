@@ -26,12 +26,14 @@ use tokio::time::Instant;
 pub const BATCH: i64 = 200;
 /// Sweep for pending events this often, whatever the notifications say.
 pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
-/// A salon is handed events at most this often.
-pub const MIN_INTERVAL: Duration = Duration::from_millis(500);
+/// A salon is handed events about this often at most (see [`turn_after`]).
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Events handed over but still unapplied after this long are handed over again.
 const STALE_AFTER_SECS: i64 = 300;
 /// Salons relayed at once.
 const PARALLEL: usize = 8;
+/// Connections the relay needs: one per salon relayed at once, and one for the sweep.
+pub const CONNECTIONS: u32 = PARALLEL as u32 + 1;
 
 /// Relays until the task is aborted.
 pub fn spawn(db: PgPool, client: Client, task_queue: String) -> JoinHandle<()> {
@@ -52,7 +54,7 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
         .await?
         .into_iter()
         .collect();
-    let mut last_relayed: HashMap<SalonId, Instant> = HashMap::new();
+    let mut next_turn: HashMap<SalonId, Instant> = HashMap::new();
     let mut sweep = tokio::time::interval(SWEEP_EVERY);
     loop {
         // Relay the salons whose turn has come; the others stay dirty.
@@ -60,11 +62,7 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
         let due: Vec<SalonId> = dirty
             .iter()
             .copied()
-            .filter(|salon| {
-                last_relayed
-                    .get(salon)
-                    .is_none_or(|at| now - *at >= MIN_INTERVAL)
-            })
+            .filter(|salon| next_turn.get(salon).is_none_or(|at| now >= *at))
             .collect();
         let results: Vec<(SalonId, anyhow::Result<bool>)> = futures::stream::iter(due)
             .map(|salon_id| async move {
@@ -79,7 +77,7 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
         for (salon_id, result) in results {
             match result {
                 Ok(more) => {
-                    last_relayed.insert(salon_id, Instant::now());
+                    next_turn.insert(salon_id, turn_after(Instant::now()));
                     if !more {
                         dirty.remove(&salon_id);
                     }
@@ -88,14 +86,17 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
                 // again on the next sweep.
                 Err(error) => {
                     tracing::warn!(%salon_id, error = %format!("{error:#}"), "webhook relay attempt failed");
-                    last_relayed.insert(salon_id, Instant::now());
+                    next_turn.insert(salon_id, turn_after(Instant::now()));
                 }
             }
         }
+        // A salon whose turn has passed is due anyway: forget it, so the map stays small.
+        let now = Instant::now();
+        next_turn.retain(|salon, at| *at > now || dirty.contains(salon));
         let wait_for_turn = dirty
             .iter()
-            .filter_map(|salon| last_relayed.get(salon))
-            .map(|at| (*at + MIN_INTERVAL).saturating_duration_since(Instant::now()))
+            .filter_map(|salon| next_turn.get(salon))
+            .map(|at| at.saturating_duration_since(Instant::now()))
             .min()
             .unwrap_or(SWEEP_EVERY);
         tokio::select! {
@@ -112,6 +113,13 @@ async fn relay_forever(db: &PgPool, client: &Client, task_queue: &str) -> anyhow
             () = tokio::time::sleep(wait_for_turn), if !dirty.is_empty() => {}
         }
     }
+}
+
+/// When a salon relayed at `now` may be relayed again: [`MIN_INTERVAL`] on average, spread
+/// by ±50 % so that salons relayed together drift apart and a steady load reaches
+/// Temporal evenly instead of in a wave every interval.
+fn turn_after(now: Instant) -> Instant {
+    now + MIN_INTERVAL.mul_f64(rand::random_range(0.5..1.5))
 }
 
 /// Hands the salon's pending events to its workflow; true when more are left.

@@ -15,6 +15,9 @@ use sqlx::{PgPool, Row};
 /// The `LISTEN` channel the relay wakes on; the payload is salon ids, comma-separated.
 pub const CHANNEL: &str = "ai_admin_webhooks";
 
+/// The unique constraint on `dedup_key` (PostgreSQL's default name for it).
+const DEDUP_CONSTRAINT: &str = "webhook_inbox_dedup_key_key";
+
 /// What storing a webhook did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -29,61 +32,51 @@ pub enum Stored {
 }
 
 /// Stores a webhook durably (commits before returning).
+///
+/// One statement, so one round trip and the salon's sequence row is locked only for the
+/// statement and its commit: it checks the salon, takes the next sequence number when
+/// the event is to be applied, and inserts the row. A repeated delivery violates the
+/// unique dedup key, which undoes the whole statement, sequence number included.
 pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
-    let mut tx = db.begin().await?;
-    let known = match hook.salon_id {
-        Some(salon_id) => {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM companies WHERE yclients_id = $1)",
-            )
-            .bind(salon_id.get())
-            .fetch_one(&mut *tx)
-            .await?
-        }
-        None => false,
-    };
-    let (status, outcome) = match (known, hook.kind) {
-        (false, _) if hook.salon_id.is_some() => ("orphan", Stored::Orphan),
-        (false, _) | (true, WebhookKind::Unknown) => ("ignored", Stored::Ignored),
-        (true, _) => ("pending", Stored::Queued(0)),
-    };
-    let seq = match (outcome, hook.salon_id) {
-        (Stored::Queued(_), Some(salon_id)) => Some(
-            sqlx::query_scalar::<_, i64>(
-                "INSERT INTO webhook_sequences (salon_id, last_seq) VALUES ($1, 1)
-                 ON CONFLICT (salon_id) DO UPDATE SET last_seq = webhook_sequences.last_seq + 1
-                 RETURNING last_seq",
-            )
-            .bind(salon_id.get())
-            .fetch_one(&mut *tx)
-            .await?,
-        ),
-        _ => None,
-    };
-    let inserted = sqlx::query_scalar::<_, i64>(
-        "INSERT INTO webhook_inbox (salon_id, seq, kind, event, payload, dedup_key, status)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (dedup_key) DO NOTHING
-         RETURNING id",
+    let acts = hook.kind != WebhookKind::Unknown;
+    let stored = sqlx::query(
+        "WITH company AS (
+             SELECT EXISTS (SELECT 1 FROM companies WHERE yclients_id = $1) AS known
+         ), next AS (
+             INSERT INTO webhook_sequences (salon_id, last_seq)
+             SELECT $1, 1 FROM company WHERE known AND $6
+             ON CONFLICT (salon_id) DO UPDATE SET last_seq = webhook_sequences.last_seq + 1
+             RETURNING last_seq
+         )
+         INSERT INTO webhook_inbox (salon_id, seq, kind, event, payload, dedup_key, status)
+         SELECT $1, next.last_seq, $2, $3, $4, $5,
+                CASE WHEN next.last_seq IS NOT NULL THEN 'pending'
+                     WHEN $1 IS NOT NULL AND NOT company.known THEN 'orphan'
+                     ELSE 'ignored' END
+         FROM company LEFT JOIN next ON TRUE
+         RETURNING seq, status",
     )
     .bind(hook.salon_id.map(SalonId::get))
-    .bind(seq)
     .bind(hook.kind.as_str())
     .bind(&hook.event)
     .bind(&hook.payload)
     .bind(&hook.dedup_key)
-    .bind(status)
-    .fetch_optional(&mut *tx)
-    .await?;
-    if inserted.is_none() {
-        // Rolling back also returns the sequence number: no gap.
-        tx.rollback().await?;
-        return Ok(Stored::Duplicate);
-    }
-    tx.commit().await?;
-    Ok(match seq {
-        Some(seq) => Stored::Queued(seq),
-        None => outcome,
+    .bind(acts)
+    .fetch_one(db)
+    .await;
+    let row = match stored {
+        Ok(row) => row,
+        Err(sqlx::Error::Database(error)) if error.constraint() == Some(DEDUP_CONSTRAINT) => {
+            return Ok(Stored::Duplicate);
+        }
+        Err(error) => return Err(error.into()),
+    };
+    let seq: Option<i64> = row.try_get("seq")?;
+    let status: String = row.try_get("status")?;
+    Ok(match (seq, status.as_str()) {
+        (Some(seq), _) => Stored::Queued(seq),
+        (None, "orphan") => Stored::Orphan,
+        _ => Stored::Ignored,
     })
 }
 

@@ -106,8 +106,32 @@ fn event(salons: &[SalonId], n: usize, run: u64) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Fires `load` at `url` (open loop: a request every 1/rate s, whatever the answers).
+/// Fires `load` at `url` from a thread of its own, like a separate client process: the
+/// client's timing then does not queue behind the app's tasks on the app's runtime.
 async fn fire(url: &str, load: Load, salons: &[SalonId], run: u64) -> anyhow::Result<Acks> {
+    let (url, salons) = (url.to_owned(), salons.to_vec());
+    let client = std::thread::Builder::new()
+        .name("bench-client".into())
+        .spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("Failed to start the client runtime")?
+                .block_on(fire_from_here(&url, load, &salons, run))
+        })
+        .context("Failed to start the client thread")?;
+    tokio::task::spawn_blocking(move || client.join())
+        .await?
+        .map_err(|_| anyhow::anyhow!("the bench client panicked"))?
+}
+
+/// Fires `load` at `url` (open loop: a request every 1/rate s, whatever the answers).
+async fn fire_from_here(
+    url: &str,
+    load: Load,
+    salons: &[SalonId],
+    run: u64,
+) -> anyhow::Result<Acks> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(30))
