@@ -1,6 +1,6 @@
 //! AI Admin's activities and everything they touch: domain types, PostgreSQL access,
-//! and the clients of external services (YClients now; Gemini and the WhatsApp gateway
-//! with later features), each behind a trait with a real implementation.
+//! and the clients of external services (YClients, Gemini, the WhatsApp gateway), each
+//! behind a trait with a real implementation.
 //!
 //! Workflows (in `ai-admin-workflows`) only name the activities defined here; the
 //! worker (in `ai-admin-temporal`) registers them with their dependencies.
@@ -17,11 +17,15 @@
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
+//! - [`assistant`] — versioned prompts and stage 1's commands.
+//! - [`gemini`] — the Gemini trait and its HTTP client (the assistant's language model).
 
 pub mod activation;
+pub mod assistant;
 pub mod db;
 pub mod domain;
 pub mod failure;
+pub mod gemini;
 pub mod marketplace;
 pub mod messaging;
 pub mod recurring_sync;

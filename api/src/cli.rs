@@ -1,9 +1,11 @@
-//! The command line: `serve` (API + worker), `migrate`, and `simulate yclients`.
+//! The command line: `serve` (API + worker), `migrate`, `simulate yclients|gemini` and
+//! `bench`.
 
 use crate::config::{Config, dev_defaults};
 use crate::startup::Application;
 use crate::telemetry;
 use ai_admin_activities::db;
+use ai_admin_simulators::gemini::{self, GeminiSimState};
 use ai_admin_simulators::yclients::{self, Salon, SimState};
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
@@ -71,6 +73,18 @@ enum Simulated {
         #[arg(long, env = "YCLIENTS_PARTNER_TOKEN", default_value = dev_defaults::PARTNER_TOKEN, hide_env_values = true)]
         partner_token: String,
     },
+    /// Gemini's generateContent, answering Russian deterministically (offline stand-in).
+    Gemini {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 3002)]
+        port: u16,
+        /// Address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// API key to accept (default: GEMINI_API_KEY, else the dev key).
+        #[arg(long, env = "GEMINI_API_KEY", default_value = dev_defaults::GEMINI_API_KEY, hide_env_values = true)]
+        api_key: String,
+    },
 }
 
 /// Parses the command line and runs the command.
@@ -87,6 +101,14 @@ pub async fn run() -> anyhow::Result<()> {
                     partner_token,
                 },
         } => simulate_yclients(&host, port, &partner_token).await,
+        Command::Simulate {
+            service:
+                Simulated::Gemini {
+                    port,
+                    host,
+                    api_key,
+                },
+        } => simulate_gemini(&host, port, &api_key).await,
         Command::Bench {
             bench: Benchmark::Sync { rps },
         } => {
@@ -140,6 +162,17 @@ async fn simulate_yclients(host: &str, port: u16, partner_token: &str) -> anyhow
     let ids: Vec<i64> = salons.iter().map(|s| s.id).collect();
     let simulator = yclients::spawn(listener, SimState::new(partner_token, salons))?;
     tracing::info!(url = %simulator.base_url(), salons = ?ids, "YClients simulator listening");
+    shutdown_signal().await;
+    Ok(())
+}
+
+async fn simulate_gemini(host: &str, port: u16, api_key: &str) -> anyhow::Result<()> {
+    telemetry::init(crate::config::AppEnv::Development);
+    let listener = tokio::net::TcpListener::bind((host, port))
+        .await
+        .with_context(|| format!("Failed to listen on {host}:{port}"))?;
+    let simulator = gemini::spawn(listener, GeminiSimState::new(api_key))?;
+    tracing::info!(url = %simulator.base_url(), "Gemini simulator listening");
     shutdown_signal().await;
     Ok(())
 }

@@ -109,6 +109,8 @@ pub mod dev_defaults {
     pub const APP_ID: &str = "ai-admin-dev";
     /// JWT key used in development; production must set its own.
     pub const JWT_SECRET: &str = "dev-only-jwt-secret-do-not-use-in-production";
+    /// Gemini API key the dev Gemini simulator accepts.
+    pub const GEMINI_API_KEY: &str = "dev-gemini-key";
 }
 
 /// Reads variables through `lookup`, so tests need not touch the process environment.

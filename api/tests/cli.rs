@@ -47,3 +47,59 @@ fn serve_with_an_invalid_port_names_it() {
     assert_eq!(code, 1);
     assert!(stderr.contains("PORT"), "{stderr}");
 }
+
+/// Kills the child when the test ends, whatever happens.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn simulate_gemini_serves_generate_content_on_the_given_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let _simulator = Running(
+        Command::new(env!("CARGO_BIN_EXE_ai-admin"))
+            .args(["simulate", "gemini", "--port", &port.to_string()])
+            .env_clear()
+            .env("GEMINI_API_KEY", "cli-test-key")
+            .current_dir(std::env::temp_dir())
+            .spawn()
+            .expect("run ai-admin"),
+    );
+    let url = format!("http://127.0.0.1:{port}/v1beta/models/gemini-2.5-flash:generateContent");
+    let body = serde_json::json!({
+        "contents": [{ "role": "user", "parts": [{ "text": "Сколько стоит маникюр?" }] }],
+        "generationConfig": { "responseMimeType": "application/json" },
+    });
+    let http = reqwest::Client::new();
+    let mut answer = None;
+    for _ in 0..100 {
+        match http
+            .post(&url)
+            .header("x-goog-api-key", "cli-test-key")
+            .json(&body)
+            .send()
+            .await
+        {
+            Ok(response) => {
+                answer = Some(response);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    let answer = answer.expect("the simulator started");
+    assert_eq!(answer.status(), 200);
+    let json: serde_json::Value = answer.json().await.unwrap();
+    let text = json["candidates"][0]["content"]["parts"][0]["text"]
+        .as_str()
+        .unwrap();
+    assert!(text.contains("SHOW_PRICES"), "{text}");
+}

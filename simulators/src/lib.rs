@@ -4,5 +4,7 @@
 //!
 //! # Layout
 //! - [`yclients`] — the YClients API for seeded demo salons.
+//! - [`gemini`] — Gemini's `generateContent`, answering Russian deterministically.
 
+pub mod gemini;
 pub mod yclients;

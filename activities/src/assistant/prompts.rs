@@ -1,0 +1,102 @@
+//! Prompts live in versioned files (`activities/prompts/v1/…`), compiled into the binary:
+//! a prompt change is a reviewed diff of text, and the version is recorded with each
+//! call's token usage. Templates use `{{name}}` placeholders; rendering fails on a
+//! placeholder nobody filled, so a renamed variable cannot ship an unfilled prompt.
+
+use std::collections::BTreeMap;
+
+/// The prompt set in use.
+pub const VERSION: &str = "v1";
+
+/// Stage 1's system instruction: the salon's context and the command set.
+pub const STAGE1_SYSTEM: &str = include_str!("../../prompts/v1/stage1.md");
+/// Stage 1's response schema (Gemini's OpenAPI subset).
+pub const STAGE1_SCHEMA: &str = include_str!("../../prompts/v1/stage1-schema.json");
+/// Stage 2's system instruction: how to write the reply.
+pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v1/stage2.md");
+/// Stage 2's last user turn: the message and the command results.
+pub const STAGE2_INPUT: &str = include_str!("../../prompts/v1/stage2-input.md");
+
+/// A placeholder left unfilled.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("prompt placeholder {{{{{0}}}}} has no value")]
+pub struct MissingValue(pub String);
+
+/// Fills `{{name}}` placeholders of `template` from `values`.
+pub fn render(template: &str, values: &BTreeMap<&str, String>) -> Result<String, MissingValue> {
+    let mut out = String::with_capacity(template.len() + 256);
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = after[..end].trim();
+        let value = values
+            .get(name)
+            .ok_or_else(|| MissingValue(name.to_owned()))?;
+        out.push_str(value);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Stage 1's response schema as JSON.
+pub fn stage1_schema() -> serde_json::Value {
+    // The file is part of the binary and checked by a test; it cannot be invalid here.
+    serde_json::from_str(STAGE1_SCHEMA).unwrap_or_else(|_| serde_json::json!({}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(template: &str) -> Vec<String> {
+        template
+            .split("{{")
+            .skip(1)
+            .filter_map(|part| {
+                part.split_once("}}")
+                    .map(|(name, _)| name.trim().to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rendering_fills_every_placeholder_or_names_the_missing_one() {
+        let values = BTreeMap::from([("salon_name", "Роза".to_owned())]);
+        assert_eq!(
+            render("Салон «{{salon_name}}»", &values).unwrap(),
+            "Салон «Роза»"
+        );
+        assert_eq!(
+            render("{{salon_name}} {{today}}", &values),
+            Err(MissingValue("today".into()))
+        );
+    }
+
+    #[test]
+    fn the_prompt_files_use_only_known_placeholders_and_the_schema_parses() {
+        let stage1 = placeholders(STAGE1_SYSTEM);
+        for name in [
+            "salon_name",
+            "today",
+            "weekday",
+            "timezone",
+            "client_name",
+            "bookings",
+            "services",
+            "staff",
+        ] {
+            assert!(stage1.iter().any(|p| p == name), "stage 1 lacks {name}");
+        }
+        assert_eq!(placeholders(STAGE2_SYSTEM), ["salon_name", "client_name"]);
+        assert_eq!(placeholders(STAGE2_INPUT), ["message", "results"]);
+        let schema: serde_json::Value = serde_json::from_str(STAGE1_SCHEMA).unwrap();
+        let commands = &schema["properties"]["commands"]["items"]["properties"]["command"]["enum"];
+        assert_eq!(commands.as_array().map(Vec::len), Some(9));
+    }
+}
