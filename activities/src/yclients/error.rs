@@ -46,6 +46,9 @@ pub enum YClientsError {
         /// `meta.message` or the joined `meta.errors`.
         message: String,
     },
+    /// 422 with code 433: the time is taken (or outside the master's hours).
+    #[error("the time is no longer free in YClients")]
+    SlotTaken,
     /// A 2xx whose body is not the JSON envelope we expect (YClients sometimes answers
     /// with an HTML page).
     #[error("YClients answered something that is not its JSON envelope: {0}")]
@@ -71,6 +74,7 @@ impl YClientsError {
             Self::NotFound => "not_found",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Rejected { .. } => "rejected",
+            Self::SlotTaken => "slot_taken",
             Self::InvalidResponse(_) => "invalid_response",
         }
     }
@@ -102,6 +106,7 @@ mod tests {
                 message: String::new(),
             },
             YClientsError::InvalidResponse("<html>".into()),
+            YClientsError::SlotTaken,
         ];
         assert!(transient.iter().all(YClientsError::is_retryable));
         assert!(!permanent.iter().any(YClientsError::is_retryable));

@@ -4,8 +4,8 @@
 
 use super::rate_limit::RateLimiter;
 use super::types::{
-    ActivationCallback, Client, Company, Envelope, Meta, Page, Record, Service, ServiceCategory,
-    Staff, StaffDay,
+    ActivationCallback, Appointment, Booked, BookingRequest, Client, Company, Envelope, FreeTime,
+    Meta, Page, Record, Service, ServiceCategory, Staff, StaffDay,
 };
 use super::{YClients, YClientsError};
 use crate::domain::SalonId;
@@ -154,6 +154,7 @@ fn interpret<T: DeserializeOwned>(
             })
         }
         404 => Err(YClientsError::NotFound),
+        400..=499 if slot_taken(body) => Err(YClientsError::SlotTaken),
         401 | 403 => Err(YClientsError::Unauthorized {
             status: status.as_u16(),
             message: message(),
@@ -167,6 +168,24 @@ fn interpret<T: DeserializeOwned>(
             message: message(),
         }),
     }
+}
+
+/// Whether an error body carries YClients' code 433 ("the time is taken"), in
+/// `meta.errors[]` or a top-level `errors` object.
+fn slot_taken(body: &str) -> bool {
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(body) else {
+        return false;
+    };
+    let is_433 = |error: &serde_json::Value| {
+        error.get("code").and_then(|code| {
+            code.as_i64()
+                .or_else(|| code.as_str().and_then(|s| s.parse().ok()))
+        }) == Some(433)
+    };
+    let in_meta = value["meta"]["errors"]
+        .as_array()
+        .is_some_and(|errors| errors.iter().any(is_433));
+    in_meta || is_433(&value["errors"])
 }
 
 fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
@@ -294,6 +313,82 @@ impl YClients for HttpYClients {
     async fn record(&self, salon_id: SalonId, record_id: i64) -> Result<Record, YClientsError> {
         let path = format!("/api/v1/record/{salon_id}/{record_id}");
         Ok(self.call(Method::GET, &path, &[], None).await?.0)
+    }
+
+    async fn client_records(
+        &self,
+        salon_id: SalonId,
+        client_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<Record>, YClientsError> {
+        let path = format!("/api/v1/records/{salon_id}");
+        let query = [
+            ("client_id", client_id.to_string()),
+            ("start_date", start.to_string()),
+            ("end_date", end.to_string()),
+            ("count", "200".to_owned()),
+        ];
+        Ok(self.call(Method::GET, &path, &query, None).await?.0)
+    }
+
+    async fn free_times(
+        &self,
+        salon_id: SalonId,
+        staff_id: i64,
+        date: NaiveDate,
+        service_id: i64,
+    ) -> Result<Vec<FreeTime>, YClientsError> {
+        let path = format!("/api/v1/book_times/{salon_id}/{staff_id}/{date}");
+        let query = [("service_ids[]", service_id.to_string())];
+        Ok(self.call(Method::GET, &path, &query, None).await?.0)
+    }
+
+    async fn check_booking(
+        &self,
+        salon_id: SalonId,
+        appointments: &[Appointment],
+    ) -> Result<(), YClientsError> {
+        let path = format!("/api/v1/book_check/{salon_id}");
+        let body = serde_json::json!({ "appointments": appointments });
+        let (status, text) = self.send(Method::POST, &path, &[], Some(&body)).await?;
+        if status.is_success() {
+            // 201 with an empty body (or an envelope without data) means bookable.
+            return Ok(());
+        }
+        interpret::<serde_json::Value>(status, &text).map(|_| ())
+    }
+
+    async fn book(
+        &self,
+        salon_id: SalonId,
+        request: &BookingRequest,
+    ) -> Result<Vec<Booked>, YClientsError> {
+        let path = format!("/api/v1/book_record/{salon_id}");
+        let body = serde_json::to_value(request)
+            .map_err(|e| YClientsError::InvalidResponse(e.to_string()))?;
+        Ok(self.call(Method::POST, &path, &[], Some(&body)).await?.0)
+    }
+
+    async fn move_record(
+        &self,
+        salon_id: SalonId,
+        record_id: i64,
+        to: &Appointment,
+    ) -> Result<Record, YClientsError> {
+        let path = format!("/api/v1/record/{salon_id}/{record_id}");
+        let body =
+            serde_json::to_value(to).map_err(|e| YClientsError::InvalidResponse(e.to_string()))?;
+        Ok(self.call(Method::PUT, &path, &[], Some(&body)).await?.0)
+    }
+
+    async fn cancel_record(&self, salon_id: SalonId, record_id: i64) -> Result<(), YClientsError> {
+        let path = format!("/api/v1/record/{salon_id}/{record_id}");
+        let (status, text) = self.send(Method::DELETE, &path, &[], None).await?;
+        if status.is_success() {
+            return Ok(());
+        }
+        interpret::<serde_json::Value>(status, &text).map(|_| ())
     }
 
     async fn client(&self, salon_id: SalonId, client_id: i64) -> Result<Client, YClientsError> {

@@ -20,7 +20,8 @@ pub use error::YClientsError;
 pub use http::{HttpYClients, YClientsConfig};
 pub use rate_limit::RateLimiter;
 pub use types::{
-    ActivationCallback, Client, Company, Page, Record, Service, ServiceCategory, Staff, StaffDay,
+    ActivationCallback, Appointment, Booked, BookingRequest, Client, Company, FreeTime, Page,
+    Record, Service, ServiceCategory, Staff, StaffDay,
 };
 
 use crate::domain::SalonId;
@@ -73,6 +74,52 @@ pub trait YClients: Send + Sync + std::fmt::Debug {
     /// `GET /api/v1/record/{id}/{record_id}`: one record (for webhooks that carry only its
     /// id).
     async fn record(&self, salon_id: SalonId, record_id: i64) -> Result<Record, YClientsError>;
+
+    /// `GET /api/v1/records/{id}?client_id=…`: one page of a client's visits on the days
+    /// `start..=end`.
+    async fn client_records(
+        &self,
+        salon_id: SalonId,
+        client_id: i64,
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Result<Vec<Record>, YClientsError>;
+
+    /// `GET /api/v1/book_times/{id}/{staff_id}/{date}?service_ids[]=…`: free times of a
+    /// master (0 = any) for a service on a day.
+    async fn free_times(
+        &self,
+        salon_id: SalonId,
+        staff_id: i64,
+        date: NaiveDate,
+        service_id: i64,
+    ) -> Result<Vec<FreeTime>, YClientsError>;
+
+    /// `POST /api/v1/book_check/{id}`: whether the visits can be booked
+    /// ([`YClientsError::SlotTaken`] when not).
+    async fn check_booking(
+        &self,
+        salon_id: SalonId,
+        appointments: &[Appointment],
+    ) -> Result<(), YClientsError>;
+
+    /// `POST /api/v1/book_record/{id}`: books the visits.
+    async fn book(
+        &self,
+        salon_id: SalonId,
+        request: &BookingRequest,
+    ) -> Result<Vec<Booked>, YClientsError>;
+
+    /// `PUT /api/v1/record/{id}/{record_id}`: moves a visit.
+    async fn move_record(
+        &self,
+        salon_id: SalonId,
+        record_id: i64,
+        to: &Appointment,
+    ) -> Result<Record, YClientsError>;
+
+    /// `DELETE /api/v1/record/{id}/{record_id}`: cancels a visit.
+    async fn cancel_record(&self, salon_id: SalonId, record_id: i64) -> Result<(), YClientsError>;
 
     /// `GET /api/v1/client/{id}/{client_id}`: one client.
     async fn client(&self, salon_id: SalonId, client_id: i64) -> Result<Client, YClientsError>;

@@ -326,3 +326,58 @@ mod tests {
         assert_eq!(failed.meta.describe().unwrap(), "Ошибка: a; b");
     }
 }
+
+/// A free time (`GET /api/v1/book_times/…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreeTime {
+    /// `HH:MM`, salon local.
+    pub time: String,
+    /// Length of the service, seconds.
+    #[serde(default)]
+    pub seance_length: i64,
+    /// Start, RFC 3339 with the salon's offset.
+    pub datetime: String,
+}
+
+/// One visit in a booking request (`book_check`, `book_record`, moving a record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appointment {
+    /// Position in the request (1-based).
+    pub id: i64,
+    /// Services.
+    pub services: Vec<i64>,
+    /// Master; 0 = any.
+    pub staff_id: i64,
+    /// Start, RFC 3339 with the salon's offset.
+    pub datetime: String,
+}
+
+/// `POST /api/v1/book_record/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingRequest {
+    /// Client's phone, digits.
+    pub phone: String,
+    /// Client's name.
+    pub fullname: String,
+    /// Client's e-mail (YClients wants the field; empty is fine).
+    pub email: String,
+    /// The visits.
+    pub appointments: Vec<Appointment>,
+    /// Note for the salon.
+    pub comment: String,
+    /// Our tag, unique per booking attempt: how a retried booking is recognised.
+    pub api_id: String,
+}
+
+/// One booked visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booked {
+    /// Position of the appointment in the request.
+    #[serde(default)]
+    pub id: i64,
+    /// The new record.
+    pub record_id: i64,
+    /// Needed to change the booking through the booking API.
+    #[serde(default)]
+    pub record_hash: String,
+}

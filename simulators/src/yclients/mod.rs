@@ -4,10 +4,12 @@
 //!
 //! # Layout
 //! - [`seed`] — deterministic demo salons of any size.
+//! - [`booking`] — free times, booking (433 when taken), moving and cancelling.
 //! - [`state`] — salons, request log, injected faults.
 //! - [`server`] — the routes, plus the control API under `/__sim`
 //!   (`GET/DELETE /__sim/requests`, `POST /__sim/faults`, `POST /__sim/salons`).
 
+pub mod booking;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -112,6 +112,15 @@ pub struct Record {
     pub date: NaiveDate,
     /// Start time (salon local).
     pub time: NaiveTime,
+    /// The `api_id` the booking was made with (ours tag bot-made records).
+    #[serde(default)]
+    pub api_id: Option<String>,
+    /// 2 once the client confirmed, else 0.
+    #[serde(default)]
+    pub attendance: i32,
+    /// Cancelled: no longer listed or bookable-over.
+    #[serde(default)]
+    pub deleted: bool,
 }
 
 /// A salon's services and clients by id.
@@ -352,6 +361,9 @@ impl Salon {
                         client_id: clients[seq.below(clients.len())].id,
                         date: day.date,
                         time: day.from + chrono::Duration::hours(seq.below(8) as i64),
+                        api_id: None,
+                        attendance: 0,
+                        deleted: false,
                     }
                 })
                 .collect()
@@ -467,11 +479,11 @@ impl Salon {
             "client": client.map(|c| serde_json::json!({ "id": c.id, "name": c.name, "phone": format!("+{}", c.phone) })),
             "datetime": datetime,
             "seance_length": service.map_or(3600, |s| s.duration_minutes * 60),
-            "attendance": 0,
+            "attendance": record.attendance,
             "confirmed": 1,
-            "deleted": false,
+            "deleted": record.deleted,
             "comment": "",
-            "api_id": "",
+            "api_id": record.api_id.clone().unwrap_or_default(),
         })
     }
 

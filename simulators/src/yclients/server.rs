@@ -1,6 +1,7 @@
 //! The simulator's HTTP side: the YClients API paths, the partner-token check, fault
 //! injection and the request log (as middleware), and a control API under `/__sim`.
 
+use super::booking::{Appointment, Refusal};
 use super::seed::{Salon, SalonSize};
 use super::state::{Fault, RecordedRequest, SimState};
 use axum::body::Body;
@@ -29,7 +30,13 @@ pub fn router(state: SimState) -> Router {
         .route("/api/v1/company/{id}/staff/schedule", get(staff_schedule))
         .route("/api/v1/company/{id}/clients/search", post(clients_search))
         .route("/api/v1/records/{id}", get(records))
-        .route("/api/v1/record/{id}/{record_id}", get(one_record))
+        .route(
+            "/api/v1/record/{id}/{record_id}",
+            get(one_record).put(move_record).delete(cancel_record),
+        )
+        .route("/api/v1/book_times/{id}/{staff_id}/{date}", get(book_times))
+        .route("/api/v1/book_check/{id}", post(book_check))
+        .route("/api/v1/book_record/{id}", post(book_record))
         .route("/api/v1/client/{id}/{client_id}", get(one_client))
         .route(
             "/marketplace/partner/callback/redirect",
@@ -217,6 +224,8 @@ struct DateRange {
     page: Option<usize>,
     #[serde(default)]
     count: Option<usize>,
+    #[serde(default)]
+    client_id: Option<i64>,
 }
 
 impl DateRange {
@@ -285,7 +294,11 @@ async fn records(
         let in_range: Vec<_> = salon
             .records
             .iter()
-            .filter(|record| range.contains(record.date))
+            .filter(|record| {
+                !record.deleted
+                    && range.contains(record.date)
+                    && range.client_id.is_none_or(|id| record.client_id == id)
+            })
             .collect();
         let lookup = salon.lookup();
         paged(
@@ -376,4 +389,224 @@ async fn add_salon(State(state): State<SimState>, Json(new): Json<NewSalon>) -> 
         start,
     ));
     StatusCode::CREATED
+}
+
+/// YClients' answer to a taken time: 422 with error code 433.
+fn taken() -> Response {
+    let error = json!({ "code": 433, "message": "Выбранное время недоступно для записи" });
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({
+            "success": false,
+            "data": null,
+            "meta": { "message": "Выбранное время недоступно для записи", "errors": [error.clone()] },
+            "errors": error,
+        })),
+    )
+        .into_response()
+}
+
+fn refused(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Taken => taken(),
+        Refusal::Unknown(what) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(error_body(&format!("unknown {what}"))),
+        )
+            .into_response(),
+    }
+}
+
+/// `service_ids[]=…` (or `service_ids=…`) from a raw query string.
+fn service_ids(query: Option<&str>) -> Vec<i64> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .filter(|(key, _)| matches!(*key, "service_ids[]" | "service_ids%5B%5D" | "service_ids"))
+        .filter_map(|(_, value)| value.parse().ok())
+        .collect()
+}
+
+async fn book_times(
+    State(state): State<SimState>,
+    Path((id, staff_id, date)): Path<(String, i64, chrono::NaiveDate)>,
+    uri: axum::http::Uri,
+) -> Response {
+    let services = service_ids(uri.query());
+    with_salon(&state, &id, |salon| {
+        let Some(service_id) = services
+            .first()
+            .copied()
+            .or_else(|| salon.services.first().map(|s| s.id))
+        else {
+            return envelope(json!([])).into_response();
+        };
+        let zone: chrono_tz::Tz = salon
+            .timezone_name
+            .parse()
+            .unwrap_or(chrono_tz::Europe::Moscow);
+        let times: Vec<_> = salon
+            .free_times(staff_id, date, service_id)
+            .into_iter()
+            .map(|t| {
+                let datetime = t
+                    .at
+                    .and_local_timezone(zone)
+                    .earliest()
+                    .map(|at| at.to_rfc3339())
+                    .unwrap_or_default();
+                json!({ "time": t.at.format("%H:%M").to_string(), "seance_length": t.seance_length, "datetime": datetime })
+            })
+            .collect();
+        envelope(json!(times)).into_response()
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct AppointmentBody {
+    #[serde(default)]
+    services: Vec<i64>,
+    #[serde(default)]
+    staff_id: i64,
+    datetime: String,
+}
+
+impl AppointmentBody {
+    fn appointment(&self) -> Option<Appointment> {
+        let at = chrono::DateTime::parse_from_rfc3339(&self.datetime)
+            .map(|at| at.naive_local())
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(&self.datetime, "%Y-%m-%dT%H:%M:%S"))
+            .or_else(|_| chrono::NaiveDateTime::parse_from_str(&self.datetime, "%Y-%m-%d %H:%M:%S"))
+            .ok()?;
+        Some(Appointment {
+            service_id: *self.services.first()?,
+            staff_id: self.staff_id,
+            at,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckBody {
+    appointments: Vec<AppointmentBody>,
+}
+
+fn bad_request(message: &str) -> Response {
+    (StatusCode::BAD_REQUEST, Json(error_body(message))).into_response()
+}
+
+fn appointments(bodies: &[AppointmentBody]) -> Option<Vec<Appointment>> {
+    bodies.iter().map(AppointmentBody::appointment).collect()
+}
+
+async fn book_check(
+    State(state): State<SimState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<CheckBody>(&body) else {
+        return bad_request("appointments are required");
+    };
+    let Some(wanted) = appointments(&body.appointments).filter(|a| !a.is_empty()) else {
+        return bad_request("each appointment needs services and a datetime");
+    };
+    with_salon(&state, &id, |salon| {
+        match wanted
+            .iter()
+            .try_for_each(|a| salon.check(a, None).map(|_| ()))
+        {
+            Ok(()) => (
+                StatusCode::CREATED,
+                Json(json!({ "success": true, "data": null, "meta": [] })),
+            )
+                .into_response(),
+            Err(refusal) => refused(refusal),
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct BookBody {
+    phone: String,
+    #[serde(default)]
+    fullname: String,
+    appointments: Vec<AppointmentBody>,
+    #[serde(default)]
+    api_id: Option<String>,
+}
+
+async fn book_record(
+    State(state): State<SimState>,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(body) = serde_json::from_slice::<BookBody>(&body) else {
+        return bad_request("phone and appointments are required");
+    };
+    let Some(wanted) = appointments(&body.appointments).filter(|a| !a.is_empty()) else {
+        return bad_request("each appointment needs services and a datetime");
+    };
+    let Ok(salon_id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let api_id = body.api_id.filter(|a| !a.is_empty());
+    match state.write_salon(salon_id, |salon| {
+        salon.book(&body.phone, &body.fullname, &wanted, api_id)
+    }) {
+        None => not_found(),
+        Some(Err(refusal)) => refused(refusal),
+        Some(Ok(ids)) => {
+            let data: Vec<_> = ids
+                .iter()
+                .enumerate()
+                .map(|(n, record_id)| json!({ "id": n + 1, "record_id": record_id, "record_hash": format!("{record_id:x}") }))
+                .collect();
+            (
+                StatusCode::CREATED,
+                Json(json!({ "success": true, "data": data, "meta": [] })),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn move_record(
+    State(state): State<SimState>,
+    Path((id, record_id)): Path<(String, i64)>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Some(to) = serde_json::from_slice::<AppointmentBody>(&body)
+        .ok()
+        .and_then(|b| b.appointment())
+    else {
+        return bad_request("staff_id, services and datetime are required");
+    };
+    let Ok(salon_id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    let moved = state.write_salon(salon_id, |salon| {
+        salon.move_record(record_id, &to).map(|()| {
+            let record = salon.records.iter().find(|r| r.id == record_id).cloned();
+            record.map(|r| salon.record_json(&r, &salon.lookup()))
+        })
+    });
+    match moved {
+        None | Some(Err(Refusal::Unknown("record"))) | Some(Ok(None)) => not_found(),
+        Some(Err(refusal)) => refused(refusal),
+        Some(Ok(Some(record))) => envelope(record).into_response(),
+    }
+}
+
+async fn cancel_record(
+    State(state): State<SimState>,
+    Path((id, record_id)): Path<(String, i64)>,
+) -> Response {
+    let Ok(salon_id) = id.parse::<i64>() else {
+        return not_found();
+    };
+    match state.write_salon(salon_id, |salon| salon.cancel_record(record_id)) {
+        Some(true) => StatusCode::NO_CONTENT.into_response(),
+        _ => not_found(),
+    }
 }

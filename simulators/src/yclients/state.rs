@@ -155,6 +155,11 @@ impl SimState {
         }
     }
 
+    /// Changes a salon and returns what `change` returns; `None` when unknown.
+    pub fn write_salon<R>(&self, id: i64, change: impl FnOnce(&mut Salon) -> R) -> Option<R> {
+        self.lock().salons.get_mut(&id).map(change)
+    }
+
     /// Changes a salon in place (tests: delete a service, add clients); false when unknown.
     pub fn update_salon(&self, id: i64, change: impl FnOnce(&mut Salon)) -> bool {
         match self.lock().salons.get_mut(&id) {

@@ -1,4 +1,6 @@
 //! Black-box tests of the assistant's parts: the real Gemini client against the Gemini
-//! simulator over HTTP, with the real prompt files.
+//! simulator over HTTP, with the real prompt files; the YClients booking calls against the
+//! YClients simulator.
 
 mod gemini_client;
+mod yclients_booking;
