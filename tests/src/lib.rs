@@ -450,6 +450,36 @@ impl TestApp {
         token
     }
 
+    /// Runs `sync-…` for the parts given (all when empty) and returns its report.
+    pub async fn sync(
+        &self,
+        salon_id: SalonId,
+        parts: Vec<ai_admin_activities::sync::SyncPart>,
+    ) -> ai_admin_activities::sync::SyncReport {
+        let suffix: u64 = rand::random();
+        let handle = self
+            .temporal
+            .start_workflow(
+                ai_admin_workflows::sync::SyncWorkflow::run,
+                ai_admin_activities::sync::SyncInput {
+                    salon_id,
+                    parts,
+                    publish_progress: false,
+                },
+                temporalio_client::WorkflowStartOptions::new(
+                    self.config.temporal.task_queue.clone(),
+                    format!("sync-test-{salon_id}-{suffix:x}"),
+                )
+                .build(),
+            )
+            .await
+            .expect("start the sync");
+        handle
+            .get_result(temporalio_client::WorkflowGetResultOptions::default())
+            .await
+            .expect("the sync succeeds")
+    }
+
     /// The salon's `integration_status`, once it is one of `wanted`.
     pub async fn wait_for_status(
         &self,

@@ -89,6 +89,9 @@ pub fn score(query: &str, candidate: &str) -> f64 {
     found as f64 / query.len() as f64 * 0.8 + covered as f64 / candidate.len() as f64 * 0.2
 }
 
+/// Scores at or below this do not count as a match (half the query's words found).
+pub const MIN_SCORE: f64 = 0.5;
+
 /// What matching found.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Match<T> {
@@ -105,7 +108,9 @@ pub fn best<T: Clone>(query: &str, candidates: &[T], name: impl Fn(&T) -> &str) 
     let mut scored: Vec<(f64, &T)> = candidates
         .iter()
         .map(|c| (score(query, name(c)), c))
-        .filter(|(s, _)| *s >= 0.5)
+        // More than half of what the client wrote must be found: «к Светлане Ивановой»
+        // is not Светлана Петрова.
+        .filter(|(s, _)| *s > MIN_SCORE)
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     match scored.as_slice() {
@@ -150,6 +155,7 @@ mod tests {
             Match::One("Ольга Петрова")
         );
         assert_eq!(find("к Светлане", &STAFF), Match::None);
+        assert_eq!(find("к Марии Смирновой", &STAFF), Match::None);
     }
 
     #[test]

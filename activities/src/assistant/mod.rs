@@ -4,10 +4,14 @@
 //! # Layout
 //! - [`prompts`] — the prompt files under `activities/prompts/<version>/`, rendered.
 //! - [`commands`] — stage 1's JSON parsed into typed [`commands::Command`]s.
+//! - [`catalog`] — the salon's services, masters and hours from the synced tables.
+//! - [`lookup`] — the read-only commands: prices, free times, a master's days.
 //! - [`dates`] — «завтра», «в пятницу», «в 3 часа дня» in the salon's time zone.
 //! - [`matching`] — services and masters found from inflected Russian names.
 
+pub mod catalog;
 pub mod commands;
 pub mod dates;
+pub mod lookup;
 pub mod matching;
 pub mod prompts;

@@ -3,4 +3,5 @@
 //! YClients simulator.
 
 mod gemini_client;
+mod lookup;
 mod yclients_booking;

@@ -3,17 +3,16 @@
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
-use ai_admin_activities::sync::{SyncInput, SyncPart};
+use ai_admin_activities::sync::SyncPart;
 use ai_admin_activities::whatsapp::simulator::OutboxEntry;
 use ai_admin_simulators::yclients::{Fault, SalonSize};
 use ai_admin_tests::ws_client::WsAuth;
 use ai_admin_tests::{AppOptions, TestApp, eventually, spawn_app, spawn_app_with};
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
-use ai_admin_workflows::sync::SyncWorkflow;
 use chrono::{Days, Utc};
 use serde_json::json;
 use std::time::{Duration, Instant};
-use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
+use temporalio_client::WorkflowGetResultOptions;
 
 const CALLBACK: &str = "/marketplace/partner/callback/redirect";
 const OWNER_PHONE: &str = "79001234567";
@@ -438,7 +437,7 @@ async fn a_resync_marks_what_yclients_deleted_as_inactive() {
         salon.services.retain(|s| s.id != removed)
     });
 
-    let report = run_sync(&app, salon_id, vec![SyncPart::Services]).await;
+    let report = app.sync(salon_id, vec![SyncPart::Services]).await;
 
     assert_eq!(report.parts[0].deactivated, 1);
     let active: bool = sqlx::query_scalar(
@@ -451,38 +450,6 @@ async fn a_resync_marks_what_yclients_deleted_as_inactive() {
     .await
     .unwrap();
     assert!(!active);
-}
-
-async fn run_sync(
-    app: &TestApp,
-    salon_id: SalonId,
-    parts: Vec<SyncPart>,
-) -> ai_admin_activities::sync::SyncReport {
-    let handle = app
-        .temporal
-        .start_workflow(
-            SyncWorkflow::run,
-            SyncInput {
-                salon_id,
-                parts,
-                publish_progress: false,
-            },
-            WorkflowStartOptions::new(
-                app.config.temporal.task_queue.clone(),
-                format!("sync-test-{salon_id}-{}", rand_suffix()),
-            )
-            .build(),
-        )
-        .await
-        .unwrap();
-    handle
-        .get_result(WorkflowGetResultOptions::default())
-        .await
-        .unwrap()
-}
-
-fn rand_suffix() -> u64 {
-    Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64
 }
 
 #[tokio::test]
@@ -499,7 +466,7 @@ async fn a_salon_with_ten_thousand_clients_syncs() {
     app.register(salon_id).await;
 
     let started = Instant::now();
-    let report = run_sync(&app, salon_id, Vec::new()).await;
+    let report = app.sync(salon_id, Vec::new()).await;
     let elapsed = started.elapsed();
 
     eprintln!(

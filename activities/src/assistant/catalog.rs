@@ -1,0 +1,144 @@
+//! What the assistant knows of a salon from the synced tables: its active services (with
+//! category, prices, length) and masters, and the masters' working hours. Read per turn,
+//! so a price changed in YClients is what the next answer says.
+
+use sqlx::{PgPool, Row};
+
+/// A bookable service.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceInfo {
+    /// YClients id.
+    pub yclients_id: i64,
+    /// Name.
+    pub title: String,
+    /// Category name, when known.
+    pub category: Option<String>,
+    /// Lowest price, ₽.
+    pub price_min: Option<f64>,
+    /// Highest price, ₽.
+    pub price_max: Option<f64>,
+    /// Minutes.
+    pub duration: Option<i32>,
+}
+
+impl ServiceInfo {
+    /// «2000 ₽», «от 1500 до 2500 ₽», or «цена по запросу».
+    pub fn price_text(&self) -> String {
+        let rub = |v: f64| format!("{v:.0}");
+        match (self.price_min, self.price_max) {
+            (Some(min), Some(max)) if max > min => format!("от {} до {} ₽", rub(min), rub(max)),
+            (Some(min), _) if min > 0.0 => format!("{} ₽", rub(min)),
+            (_, Some(max)) if max > 0.0 => format!("{} ₽", rub(max)),
+            _ => "цена по запросу".to_owned(),
+        }
+    }
+}
+
+/// A master.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffInfo {
+    /// YClients id.
+    pub yclients_id: i64,
+    /// Full name.
+    pub name: String,
+    /// What they do.
+    pub specialization: Option<String>,
+}
+
+/// A salon's services and masters.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Catalog {
+    /// Active services by name.
+    pub services: Vec<ServiceInfo>,
+    /// Active masters by name.
+    pub staff: Vec<StaffInfo>,
+}
+
+/// Loads the catalog of `company_id` (our id).
+pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Catalog> {
+    let services = sqlx::query(
+        "SELECT s.yclients_id::int8 AS id, s.title, c.title AS category,
+                s.price_min::float8 AS price_min, s.price_max::float8 AS price_max, s.duration
+         FROM services s
+         LEFT JOIN service_categories c
+                ON c.company_id = s.company_id AND c.yclients_id = s.category_id AND c.active
+         WHERE s.company_id = $1 AND s.active
+         ORDER BY s.title",
+    )
+    .bind(company_id)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(ServiceInfo {
+            yclients_id: row.try_get("id")?,
+            title: row.try_get("title")?,
+            category: row.try_get("category")?,
+            price_min: row.try_get("price_min")?,
+            price_max: row.try_get("price_max")?,
+            duration: row.try_get("duration")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let staff = sqlx::query(
+        "SELECT yclients_id::int8 AS id, name, specialization FROM staff
+         WHERE company_id = $1 AND active ORDER BY name",
+    )
+    .bind(company_id)
+    .fetch_all(db)
+    .await?
+    .iter()
+    .map(|row| {
+        Ok(StaffInfo {
+            yclients_id: row.try_get("id")?,
+            name: row.try_get("name")?,
+            specialization: row.try_get("specialization")?,
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    Ok(Catalog { services, staff })
+}
+
+/// One master's working interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkingHours {
+    /// Day.
+    pub date: chrono::NaiveDate,
+    /// Start.
+    pub from: chrono::NaiveTime,
+    /// End.
+    pub to: chrono::NaiveTime,
+}
+
+/// The master's working hours on the days `from..=to`, in order.
+pub async fn working_hours(
+    db: &PgPool,
+    company_id: i64,
+    staff_yclients_id: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> anyhow::Result<Vec<WorkingHours>> {
+    let rows = sqlx::query(
+        "SELECT sc.date, sc.time_start, sc.time_end FROM schedules sc
+         JOIN staff st ON st.id = sc.staff_id
+         WHERE sc.company_id = $1 AND st.yclients_id = $2 AND sc.available
+           AND sc.date BETWEEN $3 AND $4
+         ORDER BY sc.date, sc.time_start",
+    )
+    .bind(company_id)
+    .bind(staff_yclients_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(WorkingHours {
+                date: row.try_get("date")?,
+                from: row.try_get("time_start")?,
+                to: row.try_get("time_end")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -1,0 +1,386 @@
+//! The read-only commands — prices, free times, a master's working days — answered from
+//! the synced catalog and YClients' free times. Each gives a [`CommandResult`] whose
+//! `summary` states the facts in Russian for stage 2 (and for the simulator, which
+//! repeats it); a name that fits several services or masters asks the client which.
+
+use super::catalog::{self, Catalog, ServiceInfo, StaffInfo};
+use super::dates::{resolve_date, weekday_name};
+use super::matching::{Match, best};
+use crate::domain::SalonId;
+use crate::yclients::{YClients, YClientsError};
+use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgPool;
+
+/// Free times listed in one answer at most.
+const TIMES_SHOWN: usize = 8;
+/// Days looked ahead for the nearest free time.
+const DAYS_AHEAD: u64 = 7;
+/// Services listed in one price answer at most.
+const PRICES_SHOWN: usize = 15;
+
+/// What running a command gave, for stage 2.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommandResult {
+    /// The command's name.
+    pub command: String,
+    /// Whether it did what was asked.
+    pub ok: bool,
+    /// The facts in Russian, one or two sentences.
+    pub summary: String,
+    /// The same facts as data.
+    pub data: serde_json::Value,
+}
+
+impl CommandResult {
+    fn ok(command: &str, summary: String, data: serde_json::Value) -> Self {
+        Self {
+            command: command.to_owned(),
+            ok: true,
+            summary,
+            data,
+        }
+    }
+
+    fn ask(command: &str, summary: String) -> Self {
+        Self {
+            command: command.to_owned(),
+            ok: false,
+            summary,
+            data: serde_json::Value::Null,
+        }
+    }
+}
+
+/// Where a command runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Salon<'a> {
+    /// The database.
+    pub db: &'a PgPool,
+    /// YClients.
+    pub yclients: &'a dyn YClients,
+    /// The salon in YClients.
+    pub salon_id: SalonId,
+    /// Our company row.
+    pub company_id: i64,
+    /// Today in the salon's time zone.
+    pub today: NaiveDate,
+    /// Its services and masters.
+    pub catalog: &'a Catalog,
+}
+
+/// «25.12 (пятница)».
+pub fn day_text(day: NaiveDate) -> String {
+    format!(
+        "{:02}.{:02} ({})",
+        day.day(),
+        day.month(),
+        weekday_name(day.weekday())
+    )
+}
+
+/// The service a phrase names, or the question to ask.
+pub fn find_service<'c>(
+    catalog: &'c Catalog,
+    phrase: Option<&str>,
+    command: &str,
+) -> Result<&'c ServiceInfo, CommandResult> {
+    let Some(phrase) = phrase else {
+        return Err(CommandResult::ask(
+            command,
+            "Уточните, пожалуйста, на какую услугу.".to_owned(),
+        ));
+    };
+    match best(phrase, &catalog.services, |s| &s.title) {
+        Match::One(service) => catalog
+            .services
+            .iter()
+            .find(|s| s.yclients_id == service.yclients_id)
+            .ok_or_else(|| CommandResult::ask(command, "Уточните, пожалуйста, услугу.".to_owned())),
+        Match::Several(options) => Err(CommandResult::ask(
+            command,
+            format!(
+                "Уточните, пожалуйста, какую услугу: {}?",
+                options
+                    .iter()
+                    .take(4)
+                    .map(|s| s.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Match::None => Err(CommandResult::ask(
+            command,
+            format!("Услуги «{phrase}» в салоне нет. Могу рассказать о ценах на наши услуги."),
+        )),
+    }
+}
+
+/// The master a phrase names (`None` = any master), or the question to ask.
+pub fn find_staff<'c>(
+    catalog: &'c Catalog,
+    phrase: Option<&str>,
+    command: &str,
+) -> Result<Option<&'c StaffInfo>, CommandResult> {
+    let Some(phrase) = phrase else {
+        return Ok(None);
+    };
+    match best(phrase, &catalog.staff, |s| &s.name) {
+        Match::One(master) => Ok(catalog
+            .staff
+            .iter()
+            .find(|s| s.yclients_id == master.yclients_id)),
+        Match::Several(options) => Err(CommandResult::ask(
+            command,
+            format!(
+                "Уточните, пожалуйста, к какому мастеру: {}?",
+                options
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        Match::None => Err(CommandResult::ask(
+            command,
+            format!(
+                "Мастера «{phrase}» в салоне нет. Наши мастера: {}.",
+                catalog
+                    .staff
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// The day a phrase names (today when absent), or the question to ask.
+pub fn find_day(
+    phrase: Option<&str>,
+    today: NaiveDate,
+    command: &str,
+) -> Result<NaiveDate, CommandResult> {
+    let Some(phrase) = phrase else {
+        return Ok(today);
+    };
+    match resolve_date(phrase, today) {
+        Some(day) if day >= today => Ok(day),
+        Some(_) => Err(CommandResult::ask(
+            command,
+            "Эта дата уже прошла — подскажите другой день.".to_owned(),
+        )),
+        None => Err(CommandResult::ask(
+            command,
+            format!("Не поняла дату «{phrase}» — подскажите день, например «завтра» или «25.12»."),
+        )),
+    }
+}
+
+/// `SHOW_PRICES {category}`.
+pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
+    const NAME: &str = "SHOW_PRICES";
+    let chosen: Vec<&ServiceInfo> = match category {
+        None => catalog.services.iter().collect(),
+        Some(phrase) => {
+            let by_category: Vec<&ServiceInfo> = catalog
+                .services
+                .iter()
+                .filter(|s| {
+                    s.category.as_deref().is_some_and(|c| {
+                        super::matching::score(phrase, c) > super::matching::MIN_SCORE
+                    })
+                })
+                .collect();
+            if by_category.is_empty() {
+                catalog
+                    .services
+                    .iter()
+                    .filter(|s| {
+                        super::matching::score(phrase, &s.title) > super::matching::MIN_SCORE
+                    })
+                    .collect()
+            } else {
+                by_category
+            }
+        }
+    };
+    if chosen.is_empty() {
+        return CommandResult::ask(
+            NAME,
+            format!("Услуг «{}» в салоне нет.", category.unwrap_or_default()),
+        );
+    }
+    let lines: Vec<String> = chosen
+        .iter()
+        .take(PRICES_SHOWN)
+        .map(|s| format!("{} — {}", s.title, s.price_text()))
+        .collect();
+    let more = chosen.len().saturating_sub(PRICES_SHOWN);
+    let mut summary = format!("Цены: {}.", lines.join("; "));
+    if more > 0 {
+        summary.push_str(&format!(" И ещё {more} услуг — уточните, что интересует."));
+    }
+    let data = json!(chosen.iter().map(|s| json!({ "service": s.title, "price_min": s.price_min, "price_max": s.price_max })).collect::<Vec<_>>());
+    CommandResult::ok(NAME, summary, data)
+}
+
+fn retryable_or_apology(error: YClientsError, command: &str) -> anyhow::Result<CommandResult> {
+    if error.is_retryable() {
+        return Err(anyhow::Error::new(error).context("YClients is unavailable"));
+    }
+    tracing::warn!(command, error = %error, "YClients refused a lookup");
+    Ok(CommandResult::ask(
+        command,
+        "Не получилось проверить расписание — администратор салона свяжется с вами.".to_owned(),
+    ))
+}
+
+fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
+    let hour = time.hour();
+    match preference.map(str::to_lowercase).as_deref() {
+        Some(p) if p.contains("утр") => hour < 12,
+        Some(p) if p.contains("вечер") => hour >= 17,
+        Some(p) if p.contains("дн") || p.contains("обед") => (12..17).contains(&hour),
+        _ => true,
+    }
+}
+
+/// `SEARCH_SLOTS {service, date, time_preference, staff}`: free times on the day asked,
+/// or on the nearest day that has some.
+pub async fn search_slots(
+    salon: Salon<'_>,
+    service: Option<&str>,
+    date: Option<&str>,
+    time_preference: Option<&str>,
+    staff: Option<&str>,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "SEARCH_SLOTS";
+    let service = match find_service(salon.catalog, service, NAME) {
+        Ok(service) => service,
+        Err(ask) => return Ok(ask),
+    };
+    let master = match find_staff(salon.catalog, staff, NAME) {
+        Ok(master) => master,
+        Err(ask) => return Ok(ask),
+    };
+    let asked = match find_day(date, salon.today, NAME) {
+        Ok(day) => day,
+        Err(ask) => return Ok(ask),
+    };
+    let staff_id = master.map_or(0, |m| m.yclients_id);
+    for offset in 0..=DAYS_AHEAD {
+        let Some(day) = asked.checked_add_days(chrono::Days::new(offset)) else {
+            break;
+        };
+        let free = match salon
+            .yclients
+            .free_times(salon.salon_id, staff_id, day, service.yclients_id)
+            .await
+        {
+            Ok(free) => free,
+            Err(error) => return retryable_or_apology(error, NAME),
+        };
+        let times: Vec<String> = free
+            .iter()
+            .filter(|t| {
+                NaiveTime::parse_from_str(&t.time, "%H:%M")
+                    .is_ok_and(|time| fits(time, time_preference))
+            })
+            .map(|t| t.time.clone())
+            .collect();
+        if times.is_empty() {
+            continue;
+        }
+        let who = master
+            .map(|m| format!(" у мастера {}", m.name))
+            .unwrap_or_default();
+        let lead = if offset == 0 {
+            String::new()
+        } else {
+            format!("На {} свободного времени нет. ", day_text(asked))
+        };
+        let summary = format!(
+            "{lead}Свободное время на «{}»{who} {}: {}.",
+            service.title,
+            day_text(day),
+            times
+                .iter()
+                .take(TIMES_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let data = json!({ "service": service.title, "staff": master.map(|m| &m.name), "date": day, "times": times });
+        return Ok(CommandResult::ok(NAME, summary, data));
+    }
+    Ok(CommandResult::ask(
+        NAME,
+        format!(
+            "На «{}» в ближайшую неделю с {} свободного времени нет.",
+            service.title,
+            day_text(asked)
+        ),
+    ))
+}
+
+/// `CHECK_STAFF_SCHEDULE {staff, date}`: the master's hours that day, or the next week.
+pub async fn staff_schedule(
+    salon: Salon<'_>,
+    staff: &str,
+    date: Option<&str>,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "CHECK_STAFF_SCHEDULE";
+    let master = match find_staff(salon.catalog, Some(staff), NAME) {
+        Ok(Some(master)) => master,
+        Ok(None) => {
+            return Ok(CommandResult::ask(
+                NAME,
+                "Уточните, пожалуйста, мастера.".to_owned(),
+            ));
+        }
+        Err(ask) => return Ok(ask),
+    };
+    let from = match find_day(date, salon.today, NAME) {
+        Ok(day) => day,
+        Err(ask) => return Ok(ask),
+    };
+    let to = if date.is_some() {
+        from
+    } else {
+        from + chrono::Days::new(DAYS_AHEAD - 1)
+    };
+    let hours =
+        catalog::working_hours(salon.db, salon.company_id, master.yclients_id, from, to).await?;
+    if hours.is_empty() {
+        let when = if date.is_some() {
+            day_text(from)
+        } else {
+            "в ближайшую неделю".to_owned()
+        };
+        return Ok(CommandResult::ok(
+            NAME,
+            format!("{} не работает {when}.", master.name),
+            json!([]),
+        ));
+    }
+    let days: Vec<String> = hours
+        .iter()
+        .map(|h| {
+            format!(
+                "{} с {} до {}",
+                day_text(h.date),
+                h.from.format("%H:%M"),
+                h.to.format("%H:%M")
+            )
+        })
+        .collect();
+    let data = json!(hours.iter().map(|h| json!({ "date": h.date, "from": h.from.format("%H:%M").to_string(), "to": h.to.format("%H:%M").to_string() })).collect::<Vec<_>>());
+    Ok(CommandResult::ok(
+        NAME,
+        format!("{} работает: {}.", master.name, days.join("; ")),
+        data,
+    ))
+}

@@ -1,0 +1,175 @@
+//! The read-only commands against a synced salon (real PostgreSQL, Temporal sync, the
+//! YClients simulator over HTTP): prices by category, free times for an inflected
+//! service name, a master's hours, and the questions asked when a name is unclear.
+
+use ai_admin_activities::assistant::catalog;
+use ai_admin_activities::assistant::lookup::{self, Salon, day_text};
+use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
+use ai_admin_tests::{TestApp, spawn_app};
+use chrono::{Days, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn yclients(app: &TestApp) -> HttpYClients {
+    HttpYClients::new(
+        YClientsConfig {
+            base_url: app.yclients.base_url(),
+            partner_token: app.config.yclients.partner_token.clone(),
+            user_token: None,
+            timeout: Duration::from_secs(5),
+        },
+        Arc::new(RateLimiter::per_second(0.0)),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn prices_free_times_and_hours_come_from_the_synced_salon() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Справка»");
+    app.register(salon_id).await;
+    app.sync(salon_id, Vec::new()).await;
+    let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let catalog = catalog::load(&app.db, company_id).await.unwrap();
+    assert_eq!((catalog.services.len(), catalog.staff.len()), (12, 4));
+    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
+    let yc = yclients(&app);
+    let today = Utc::now().date_naive();
+    let salon = Salon {
+        db: &app.db,
+        yclients: &yc,
+        salon_id,
+        company_id,
+        today,
+        catalog: &catalog,
+    };
+
+    // Prices of a category, by its inflected name.
+    let prices = lookup::show_prices(&catalog, Some("парикмахерских услуг"));
+    assert!(prices.ok, "{prices:?}");
+    assert!(
+        prices.summary.contains("Стрижка мужская — "),
+        "{}",
+        prices.summary
+    );
+    assert!(!prices.summary.contains("Маникюр"), "{}", prices.summary);
+    assert_eq!(
+        lookup::show_prices(&catalog, None)
+            .data
+            .as_array()
+            .unwrap()
+            .len(),
+        12
+    );
+
+    // Free times tomorrow with a named master, for an inflected service name.
+    let tomorrow = today + Days::new(1);
+    let working = simulated
+        .schedules
+        .iter()
+        .find(|d| d.date == tomorrow)
+        .unwrap();
+    let master = simulated
+        .staff
+        .iter()
+        .find(|s| s.id == working.staff_id)
+        .unwrap();
+    let slots = lookup::search_slots(
+        salon,
+        Some("мужскую стрижку"),
+        Some("завтра"),
+        None,
+        Some(&format!("к {}", master.name)),
+    )
+    .await
+    .unwrap();
+    assert!(slots.ok, "{slots:?}");
+    assert!(
+        slots.summary.contains("Стрижка мужская"),
+        "{}",
+        slots.summary
+    );
+    assert!(
+        slots.summary.contains(&day_text(tomorrow)),
+        "{}",
+        slots.summary
+    );
+    assert!(slots.summary.contains(&master.name), "{}", slots.summary);
+    let first_free = working.from.format("%H:%M").to_string();
+    let times = slots.data["times"].as_array().unwrap();
+    assert!(!times.is_empty());
+    assert!(
+        times
+            .iter()
+            .all(|t| t.as_str().unwrap() >= first_free.as_str()),
+        "{times:?}"
+    );
+
+    // Evening only.
+    let evening = lookup::search_slots(
+        salon,
+        Some("мужскую стрижку"),
+        Some("завтра"),
+        Some("вечером"),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(
+        evening.data["times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t.as_str().unwrap() >= "17:00"),
+        "{evening:?}"
+    );
+
+    // Unclear or unknown names are questions, not failures.
+    let which = lookup::search_slots(salon, Some("стрижку"), None, None, None)
+        .await
+        .unwrap();
+    assert!(
+        !which.ok && which.summary.contains("какую услугу"),
+        "{which:?}"
+    );
+    let unknown = lookup::search_slots(salon, Some("татуировку"), None, None, None)
+        .await
+        .unwrap();
+    assert!(
+        !unknown.ok && unknown.summary.contains("нет"),
+        "{unknown:?}"
+    );
+    let nobody = lookup::search_slots(
+        salon,
+        Some("педикюр"),
+        None,
+        None,
+        Some("к Светлане Ивановой"),
+    )
+    .await
+    .unwrap();
+    assert!(
+        !nobody.ok && nobody.summary.contains("Наши мастера"),
+        "{nobody:?}"
+    );
+
+    // A master's hours.
+    let hours = lookup::staff_schedule(salon, &master.name, Some("завтра"))
+        .await
+        .unwrap();
+    assert!(hours.ok, "{hours:?}");
+    assert!(
+        hours.summary.contains(&format!(
+            "{} с {} до {}",
+            day_text(tomorrow),
+            working.from.format("%H:%M"),
+            working.to.format("%H:%M")
+        )),
+        "{}",
+        hours.summary
+    );
+}
