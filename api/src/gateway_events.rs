@@ -1,10 +1,12 @@
 //! The one consumer of the WhatsApp gateway's events in a process. It turns them into
 //! durable facts and live events: a link updates `companies`, writes a
 //! `whatsapp_connected` event and signals `onboarding-<salon_id>`; an unlink updates
-//! the status; QR and pairing codes go to the owner's page through `live_events`.
+//! the status; QR and pairing codes go to the owner's page through `live_events`; a
+//! client's message is recorded once in the `inbound_messages` ledger.
 
 use ai_admin_activities::db::companies;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
+use ai_admin_activities::db::inbound::{self, Recorded};
 use ai_admin_activities::db::live_events::{self, LiveEventKind};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
 use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
@@ -108,8 +110,23 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
             Ok(())
         }
         GatewayEvent::IncomingMessage(message) => {
-            tracing::debug!(%salon_id, id = %message.id, "incoming message (not answered yet)");
-            Ok(())
+            // Recorded before anything acts on it; a redelivery after a reconnect repeats
+            // the id and is recognised here.
+            let recorded = persistently("record an incoming message", || async {
+                inbound::record(&sinks.db, salon_id, message).await
+            })
+            .await;
+            match recorded {
+                Ok(Recorded::New(id)) => {
+                    tracing::info!(%salon_id, inbound = id, client = %message.from.masked(), "client message recorded");
+                    Ok(())
+                }
+                Ok(Recorded::Duplicate) => {
+                    tracing::info!(%salon_id, client = %message.from.masked(), "client message redelivered, ignored");
+                    Ok(())
+                }
+                Err(error) => Err(error),
+            }
         }
     };
     if let Err(error) = result {

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod clients;
 pub mod companies;
 pub mod events;
+pub mod inbound;
 pub mod live_events;
 pub mod outbound;
 pub mod schedules;

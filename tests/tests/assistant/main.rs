@@ -3,5 +3,6 @@
 //! YClients simulator.
 
 mod gemini_client;
+mod inbound;
 mod lookup;
 mod yclients_booking;
