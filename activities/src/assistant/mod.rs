@@ -4,11 +4,13 @@
 //! # Layout
 //! - [`prompts`] — the prompt files under `activities/prompts/<version>/`, rendered.
 //! - [`commands`] — stage 1's JSON parsed into typed [`commands::Command`]s.
+//! - [`booking`] — `CREATE_BOOKING`: check, then book once (api_id), or alternatives.
 //! - [`catalog`] — the salon's services, masters and hours from the synced tables.
 //! - [`lookup`] — the read-only commands: prices, free times, a master's days.
 //! - [`dates`] — «завтра», «в пятницу», «в 3 часа дня» in the salon's time zone.
 //! - [`matching`] — services and masters found from inflected Russian names.
 
+pub mod booking;
 pub mod catalog;
 pub mod commands;
 pub mod dates;

@@ -2,6 +2,7 @@
 //! simulator over HTTP, with the real prompt files; the YClients booking calls against the
 //! YClients simulator.
 
+mod booking;
 mod gemini_client;
 mod inbound;
 mod lookup;

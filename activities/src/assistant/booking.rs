@@ -1,0 +1,298 @@
+//! `CREATE_BOOKING`: check, then book, with an `api_id` that makes a retry harmless.
+//! YClients does not deduplicate by `api_id`, so before booking the salon's records of
+//! that day are searched for it: a retried activity whose first attempt did book finds
+//! its record and reports it instead of booking again. A taken time offers the nearest
+//! free times instead of failing.
+
+use super::lookup::{CommandResult, Salon, day_text, find_day, find_service, find_staff};
+use crate::db::bookings;
+use crate::sync::convert;
+use crate::yclients::{Appointment, BookingRequest, Record, YClientsError};
+use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono_tz::Tz;
+use serde_json::json;
+
+const NAME: &str = "CREATE_BOOKING";
+/// Alternatives offered for a taken time.
+const ALTERNATIVES: usize = 4;
+
+/// Who is booking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Booker {
+    /// Digits.
+    pub phone: String,
+    /// As known (WhatsApp name or what they told us).
+    pub name: String,
+}
+
+/// What the client asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    /// Service as named.
+    pub service: &'a str,
+    /// Day as named.
+    pub date: &'a str,
+    /// Time as named.
+    pub time: &'a str,
+    /// Master as named; any when absent.
+    pub staff: Option<&'a str>,
+}
+
+fn local_rfc3339(day: NaiveDate, time: NaiveTime, zone: Tz) -> Option<String> {
+    day.and_time(time)
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|at| at.to_rfc3339())
+}
+
+fn unavailable(error: YClientsError) -> anyhow::Result<CommandResult> {
+    if error.is_retryable() {
+        return Err(anyhow::Error::new(error).context("YClients is unavailable"));
+    }
+    tracing::warn!(error = %error, "YClients refused a booking");
+    Ok(CommandResult {
+        command: NAME.to_owned(),
+        ok: false,
+        summary: "Не получилось записать — администратор салона свяжется с вами.".to_owned(),
+        data: serde_json::Value::Null,
+    })
+}
+
+/// Books the visit `wanted` for `booker`; `api_id` must be the same on every retry of
+/// the same step.
+pub async fn create_booking(
+    salon: Salon<'_>,
+    zone: Tz,
+    booker: &Booker,
+    wanted: Wanted<'_>,
+    api_id: &str,
+) -> anyhow::Result<CommandResult> {
+    let service = match find_service(salon.catalog, Some(wanted.service), NAME) {
+        Ok(service) => service,
+        Err(ask) => return Ok(ask),
+    };
+    let master = match find_staff(salon.catalog, wanted.staff, NAME) {
+        Ok(master) => master,
+        Err(ask) => return Ok(ask),
+    };
+    let day = match find_day(Some(wanted.date), salon.today, NAME) {
+        Ok(day) => day,
+        Err(ask) => return Ok(ask),
+    };
+    let Some(time) = super::dates::resolve_time(wanted.time) else {
+        return Ok(ask(format!(
+            "Не поняла время «{}» — напишите, например, 15:00.",
+            wanted.time
+        )));
+    };
+    let Some(datetime) = local_rfc3339(day, time, zone) else {
+        return Ok(ask(
+            "Такого времени в этот день нет — выберите другое.".to_owned()
+        ));
+    };
+
+    // A retry after a booking that went through finds its record.
+    if let Some(record) = booked_before(salon, day, api_id).await? {
+        return confirmed(
+            salon,
+            zone,
+            service.title.as_str(),
+            service.price_text(),
+            record,
+        )
+        .await;
+    }
+
+    let appointment = Appointment {
+        id: 1,
+        services: vec![service.yclients_id],
+        staff_id: master.map_or(0, |m| m.yclients_id),
+        datetime,
+    };
+    let taken = match salon
+        .yclients
+        .check_booking(salon.salon_id, std::slice::from_ref(&appointment))
+        .await
+    {
+        Ok(()) => false,
+        Err(YClientsError::SlotTaken) => true,
+        Err(error) => return unavailable(error),
+    };
+    if !taken {
+        let request = BookingRequest {
+            phone: booker.phone.clone(),
+            fullname: booker.name.clone(),
+            email: String::new(),
+            appointments: vec![appointment.clone()],
+            comment: "Записано через WhatsApp-администратора AI Admin".to_owned(),
+            api_id: api_id.to_owned(),
+        };
+        match salon.yclients.book(salon.salon_id, &request).await {
+            Ok(booked) => {
+                let Some(first) = booked.first() else {
+                    return unavailable(YClientsError::InvalidResponse(
+                        "no record in the answer".into(),
+                    ));
+                };
+                let record = match salon.yclients.record(salon.salon_id, first.record_id).await {
+                    Ok(record) => record,
+                    Err(error) => return unavailable(error),
+                };
+                return confirmed(
+                    salon,
+                    zone,
+                    service.title.as_str(),
+                    service.price_text(),
+                    record,
+                )
+                .await;
+            }
+            // Taken between the check and the booking.
+            Err(YClientsError::SlotTaken) => {}
+            Err(error) => return unavailable(error),
+        }
+    }
+    alternatives(
+        salon,
+        appointment.staff_id,
+        service.yclients_id,
+        &service.title,
+        day,
+        time,
+    )
+    .await
+}
+
+fn ask(summary: String) -> CommandResult {
+    CommandResult {
+        command: NAME.to_owned(),
+        ok: false,
+        summary,
+        data: serde_json::Value::Null,
+    }
+}
+
+/// The record an earlier attempt of this step booked, if any.
+async fn booked_before(
+    salon: Salon<'_>,
+    day: NaiveDate,
+    api_id: &str,
+) -> anyhow::Result<Option<Record>> {
+    let mut page = 1;
+    loop {
+        let records = salon
+            .yclients
+            .records_page(salon.salon_id, page, 200, day, day)
+            .await
+            .map_err(|e| anyhow::Error::new(e).context("Failed to look for an earlier booking"))?;
+        if let Some(record) = records
+            .items
+            .iter()
+            .find(|r| r.api_id.as_deref() == Some(api_id))
+        {
+            return Ok(Some(record.clone()));
+        }
+        if records.items.len() < 200 {
+            return Ok(None);
+        }
+        page += 1;
+    }
+}
+
+/// Saves the record and says what was booked.
+async fn confirmed(
+    salon: Salon<'_>,
+    zone: Tz,
+    service: &str,
+    price: String,
+    record: Record,
+) -> anyhow::Result<CommandResult> {
+    if let Some(row) = convert::booking(&record, zone) {
+        bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
+    }
+    let at = convert::instant(&record.datetime, zone).map(|at| at.with_timezone(&zone));
+    let master = salon
+        .catalog
+        .staff
+        .iter()
+        .find(|s| Some(s.yclients_id) == record.staff_id)
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    let when = at
+        .map(|at| {
+            format!(
+                "{} в {:02}:{:02}",
+                day_text(at.date_naive()),
+                at.hour(),
+                at.minute()
+            )
+        })
+        .unwrap_or_else(|| record.datetime.clone());
+    let summary = format!(
+        "Записала вас на «{service}» к мастеру {master} на {when}. Стоимость: {price}. Номер записи {}.",
+        record.id
+    );
+    let data = json!({ "record_id": record.id, "service": service, "staff": master, "datetime": record.datetime, "price": price });
+    Ok(CommandResult {
+        command: NAME.to_owned(),
+        ok: true,
+        summary,
+        data,
+    })
+}
+
+/// The nearest free times to the one asked for, that day or the next days.
+async fn alternatives(
+    salon: Salon<'_>,
+    staff_id: i64,
+    service_id: i64,
+    service: &str,
+    day: NaiveDate,
+    time: NaiveTime,
+) -> anyhow::Result<CommandResult> {
+    for offset in 0..7 {
+        let Some(date) = day.checked_add_days(chrono::Days::new(offset)) else {
+            break;
+        };
+        let free = match salon
+            .yclients
+            .free_times(salon.salon_id, staff_id, date, service_id)
+            .await
+        {
+            Ok(free) => free,
+            Err(error) => return unavailable(error),
+        };
+        let mut times: Vec<NaiveTime> = free
+            .iter()
+            .filter_map(|t| NaiveTime::parse_from_str(&t.time, "%H:%M").ok())
+            .collect();
+        if times.is_empty() {
+            continue;
+        }
+        times.sort_by_key(|t| (t.signed_duration_since(time).num_minutes().abs(), *t));
+        let mut nearest: Vec<NaiveTime> = times.into_iter().take(ALTERNATIVES).collect();
+        nearest.sort();
+        let list: Vec<String> = nearest
+            .iter()
+            .map(|t| t.format("%H:%M").to_string())
+            .collect();
+        let summary = format!(
+            "{} в {} на «{service}» уже занято. Свободно {}: {}. Какое время удобно?",
+            day_text(day),
+            time.format("%H:%M"),
+            day_text(date),
+            list.join(", ")
+        );
+        return Ok(CommandResult {
+            command: NAME.to_owned(),
+            ok: false,
+            summary,
+            data: json!({ "taken": true, "date": date, "alternatives": list }),
+        });
+    }
+    Ok(ask(format!(
+        "{} в {} на «{service}» занято, и в ближайшую неделю свободного времени нет.",
+        day_text(day),
+        time.format("%H:%M")
+    )))
+}

@@ -1,0 +1,144 @@
+//! `CREATE_BOOKING` against a synced salon and the YClients simulator: a free time is
+//! booked once and confirmed with day, time, master and price; a retry with the same
+//! api_id books nothing more; a taken time gets the nearest free times instead.
+
+use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
+use ai_admin_activities::assistant::catalog;
+use ai_admin_activities::assistant::lookup::{Salon, day_text};
+use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
+use ai_admin_tests::spawn_app;
+use chrono::{Days, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[tokio::test]
+async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Запись»");
+    app.register(salon_id).await;
+    app.sync(salon_id, Vec::new()).await;
+    let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let catalog = catalog::load(&app.db, company_id).await.unwrap();
+    let yc = HttpYClients::new(
+        YClientsConfig {
+            base_url: app.yclients.base_url(),
+            partner_token: app.config.yclients.partner_token.clone(),
+            user_token: None,
+            timeout: Duration::from_secs(5),
+        },
+        Arc::new(RateLimiter::per_second(0.0)),
+    )
+    .unwrap();
+    let today = Utc::now().date_naive();
+    let salon = Salon {
+        db: &app.db,
+        yclients: &yc,
+        salon_id,
+        company_id,
+        today,
+        catalog: &catalog,
+    };
+    let zone = chrono_tz::Europe::Moscow;
+    let tomorrow = today + Days::new(1);
+    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
+    let working = simulated
+        .schedules
+        .iter()
+        .find(|d| d.date == tomorrow)
+        .unwrap();
+    let master = simulated
+        .staff
+        .iter()
+        .find(|s| s.id == working.staff_id)
+        .unwrap();
+    let haircut = simulated
+        .services
+        .iter()
+        .find(|s| s.title == "Стрижка мужская")
+        .unwrap();
+    let free = yc
+        .free_times(salon_id, master.id, tomorrow, haircut.id)
+        .await
+        .unwrap();
+    let time = free[0].time.clone();
+    let staff = format!("к {}", master.name);
+    let wanted = Wanted {
+        service: "мужскую стрижку",
+        date: "завтра",
+        time: &time,
+        staff: Some(&staff),
+    };
+    let olga = Booker {
+        phone: "79005554433".into(),
+        name: "Ольга".into(),
+    };
+    let ours = |api_id: &'static str| {
+        let state = app.yclients.state.clone();
+        move || {
+            state
+                .salon(i64::from(salon_id.get()))
+                .unwrap()
+                .records
+                .iter()
+                .filter(|r| r.api_id.as_deref() == Some(api_id) && !r.deleted)
+                .count()
+        }
+    };
+
+    let booked = create_booking(salon, zone, &olga, wanted, "conv-test-1")
+        .await
+        .unwrap();
+
+    assert!(booked.ok, "{booked:?}");
+    for part in [
+        day_text(tomorrow),
+        time.clone(),
+        master.name.clone(),
+        "1200 ₽".to_owned(),
+    ] {
+        assert!(
+            booked.summary.contains(&part),
+            "{part} in {}",
+            booked.summary
+        );
+    }
+    assert_eq!(ours("conv-test-1")(), 1);
+    let saved: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bookings WHERE company_id = $1 AND api_id = 'conv-test-1'",
+    )
+    .bind(company_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(saved, 1);
+
+    // The activity is retried after its booking went through: nothing more is booked.
+    let again = create_booking(salon, zone, &olga, wanted, "conv-test-1")
+        .await
+        .unwrap();
+    assert!(again.ok);
+    assert_eq!(again.data["record_id"], booked.data["record_id"]);
+    assert_eq!(ours("conv-test-1")(), 1);
+
+    // Someone else wants the same time: alternatives, nothing booked.
+    let ivan = Booker {
+        phone: "79001112233".into(),
+        name: "Иван".into(),
+    };
+    let taken = create_booking(salon, zone, &ivan, wanted, "conv-test-2")
+        .await
+        .unwrap();
+    assert!(!taken.ok, "{taken:?}");
+    assert_eq!(taken.data["taken"], true);
+    let offered = taken.data["alternatives"].as_array().unwrap();
+    assert!(
+        !offered.is_empty() && !offered.iter().any(|t| t == time.as_str()),
+        "{offered:?}"
+    );
+    assert!(taken.summary.contains("занято"), "{}", taken.summary);
+    assert_eq!(ours("conv-test-2")(), 0);
+}
