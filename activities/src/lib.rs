@@ -15,6 +15,7 @@
 //! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
 //! - [`messaging`] — messages the bot sends first (welcome), sent once.
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
+//! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 //! - [`assistant`] — versioned prompts and stage 1's commands.
@@ -26,6 +27,7 @@ pub mod db;
 pub mod domain;
 pub mod failure;
 pub mod gemini;
+pub mod http_answer;
 pub mod marketplace;
 pub mod messaging;
 pub mod recurring_sync;

@@ -4,6 +4,7 @@
 //! its record and reports it instead of booking again. A taken time offers the nearest
 //! free times instead of failing.
 
+use super::catalog::ServiceInfo;
 use super::lookup::{CommandResult, Salon, day_text, find_day, find_service, find_staff};
 use crate::db::bookings;
 use crate::sync::convert;
@@ -93,14 +94,7 @@ pub async fn create_booking(
 
     // A retry after a booking that went through finds its record.
     if let Some(record) = booked_before(salon, day, api_id).await? {
-        return confirmed(
-            salon,
-            zone,
-            service.title.as_str(),
-            service.price_text(),
-            record,
-        )
-        .await;
+        return confirmed(salon, zone, service, record).await;
     }
 
     let appointment = Appointment {
@@ -138,14 +132,7 @@ pub async fn create_booking(
                     Ok(record) => record,
                     Err(error) => return unavailable(error),
                 };
-                return confirmed(
-                    salon,
-                    zone,
-                    service.title.as_str(),
-                    service.price_text(),
-                    record,
-                )
-                .await;
+                return confirmed(salon, zone, service, record).await;
             }
             // Taken between the check and the booking.
             Err(YClientsError::SlotTaken) => {}
@@ -203,10 +190,10 @@ async fn booked_before(
 async fn confirmed(
     salon: Salon<'_>,
     zone: Tz,
-    service: &str,
-    price: String,
+    service: &ServiceInfo,
     record: Record,
 ) -> anyhow::Result<CommandResult> {
+    let (price, service) = (service.price_text(), service.title.as_str());
     if let Some(row) = convert::booking(&record, zone) {
         bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
     }

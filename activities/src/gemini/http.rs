@@ -3,8 +3,9 @@
 
 use super::types::{Generated, Prompt, parse_response};
 use super::{Gemini, GeminiError};
+use crate::http_answer::{retry_after, snippet};
 use crate::secret::Secret;
-use reqwest::{StatusCode, header};
+use reqwest::StatusCode;
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Duration;
@@ -121,22 +122,6 @@ fn interpret(
             message,
         },
     })
-}
-
-fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-/// The start of a body, for error messages.
-pub(crate) fn snippet(body: &str) -> String {
-    body.chars().take(120).collect()
 }
 
 #[cfg(test)]

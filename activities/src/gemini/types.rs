@@ -157,7 +157,7 @@ struct PromptFeedback {
 /// Reads a 2xx `generateContent` answer.
 pub fn parse_response(body: &str) -> Result<Generated, GeminiError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        GeminiError::InvalidResponse(format!("{e} in {:?}", super::http::snippet(body)))
+        GeminiError::InvalidResponse(format!("{e} in {:?}", crate::http_answer::snippet(body)))
     })?;
     let usage = response
         .usage_metadata

@@ -9,6 +9,7 @@ use super::types::{
 };
 use super::{YClients, YClientsError};
 use crate::domain::SalonId;
+use crate::http_answer::{retry_after, snippet};
 use crate::secret::Secret;
 use chrono::NaiveDate;
 use reqwest::{Method, StatusCode, header};
@@ -186,21 +187,6 @@ fn slot_taken(body: &str) -> bool {
         .as_array()
         .is_some_and(|errors| errors.iter().any(is_433));
     in_meta || is_433(&value["errors"])
-}
-
-fn retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
-}
-
-fn snippet(body: &str) -> String {
-    body.chars().take(120).collect()
 }
 
 /// The activation callback's answer: 200 with `{"success": true}` or a 301 redirect
@@ -476,12 +462,5 @@ mod tests {
             interpret_callback(StatusCode::SERVICE_UNAVAILABLE, ""),
             Err(YClientsError::Server { status: 503, .. })
         ));
-    }
-
-    #[test]
-    fn retry_after_reads_seconds() {
-        let mut headers = header::HeaderMap::new();
-        headers.insert(header::RETRY_AFTER, "7".parse().unwrap());
-        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
     }
 }

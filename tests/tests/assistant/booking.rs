@@ -2,37 +2,18 @@
 //! booked once and confirmed with day, time, master and price; a retry with the same
 //! api_id books nothing more; a taken time gets the nearest free times instead.
 
+use crate::support::{app_yclients, synced_salon};
 use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
-use ai_admin_activities::assistant::catalog;
 use ai_admin_activities::assistant::lookup::{Salon, day_text};
-use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
+use ai_admin_activities::yclients::YClients;
 use ai_admin_tests::spawn_app;
 use chrono::{Days, Utc};
-use std::sync::Arc;
-use std::time::Duration;
 
 #[tokio::test]
 async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
     let app = spawn_app().await;
-    let salon_id = app.add_salon("Салон «Запись»");
-    app.register(salon_id).await;
-    app.sync(salon_id, Vec::new()).await;
-    let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
-        .bind(salon_id.get())
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let catalog = catalog::load(&app.db, company_id).await.unwrap();
-    let yc = HttpYClients::new(
-        YClientsConfig {
-            base_url: app.yclients.base_url(),
-            partner_token: app.config.yclients.partner_token.clone(),
-            user_token: None,
-            timeout: Duration::from_secs(5),
-        },
-        Arc::new(RateLimiter::per_second(0.0)),
-    )
-    .unwrap();
+    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Запись»").await;
+    let yc = app_yclients(&app);
     let today = Utc::now().date_naive();
     let salon = Salon {
         db: &app.db,

@@ -2,42 +2,18 @@
 //! YClients simulator over HTTP): prices by category, free times for an inflected
 //! service name, a master's hours, and the questions asked when a name is unclear.
 
-use ai_admin_activities::assistant::catalog;
+use crate::support::{app_yclients, synced_salon};
 use ai_admin_activities::assistant::lookup::{self, Salon, day_text};
-use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
-use ai_admin_tests::{TestApp, spawn_app};
+use ai_admin_tests::spawn_app;
 use chrono::{Days, Utc};
-use std::sync::Arc;
-use std::time::Duration;
-
-fn yclients(app: &TestApp) -> HttpYClients {
-    HttpYClients::new(
-        YClientsConfig {
-            base_url: app.yclients.base_url(),
-            partner_token: app.config.yclients.partner_token.clone(),
-            user_token: None,
-            timeout: Duration::from_secs(5),
-        },
-        Arc::new(RateLimiter::per_second(0.0)),
-    )
-    .unwrap()
-}
 
 #[tokio::test]
 async fn prices_free_times_and_hours_come_from_the_synced_salon() {
     let app = spawn_app().await;
-    let salon_id = app.add_salon("Салон «Справка»");
-    app.register(salon_id).await;
-    app.sync(salon_id, Vec::new()).await;
-    let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
-        .bind(salon_id.get())
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let catalog = catalog::load(&app.db, company_id).await.unwrap();
+    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Справка»").await;
     assert_eq!((catalog.services.len(), catalog.staff.len()), (12, 4));
     let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
-    let yc = yclients(&app);
+    let yc = app_yclients(&app);
     let today = Utc::now().date_naive();
     let salon = Salon {
         db: &app.db,

@@ -6,4 +6,5 @@ mod booking;
 mod gemini_client;
 mod inbound;
 mod lookup;
+mod support;
 mod yclients_booking;

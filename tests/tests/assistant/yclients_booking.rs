@@ -1,15 +1,12 @@
 //! The real YClients client's booking calls against the YClients simulator over HTTP:
 //! free times, check, book, a taken time (433), a client's visits, move, cancel.
 
+use crate::support::yclients_client;
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
-use ai_admin_activities::yclients::{
-    Appointment, BookingRequest, HttpYClients, RateLimiter, YClients, YClientsConfig, YClientsError,
-};
+use ai_admin_activities::yclients::{Appointment, BookingRequest, YClients, YClientsError};
 use ai_admin_simulators::yclients::{self, RunningSimulator, Salon, SalonSize, SimState};
 use chrono::{Duration as Days, Utc};
-use std::sync::Arc;
-use std::time::Duration;
 
 const TOKEN: &str = "booking-test-token";
 const SALON: i64 = 7_100_001;
@@ -28,23 +25,10 @@ async fn simulator() -> RunningSimulator {
     yclients::spawn(listener, SimState::new(TOKEN, vec![salon])).unwrap()
 }
 
-fn client(sim: &RunningSimulator) -> HttpYClients {
-    HttpYClients::new(
-        YClientsConfig {
-            base_url: sim.base_url(),
-            partner_token: Secret::new(TOKEN),
-            user_token: None,
-            timeout: Duration::from_secs(5),
-        },
-        Arc::new(RateLimiter::per_second(0.0)),
-    )
-    .unwrap()
-}
-
 #[tokio::test]
 async fn a_free_time_is_booked_once_then_taken_moved_and_cancelled() {
     let sim = simulator().await;
-    let yc = client(&sim);
+    let yc = yclients_client(sim.base_url(), Secret::new(TOKEN));
     let salon_id = SalonId::new(SALON).unwrap();
     let salon = sim.state.salon(SALON).unwrap();
     let day = salon
