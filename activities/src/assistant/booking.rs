@@ -46,13 +46,13 @@ fn local_rfc3339(day: NaiveDate, time: NaiveTime, zone: Tz) -> Option<String> {
         .map(|at| at.to_rfc3339())
 }
 
-fn unavailable(error: YClientsError) -> anyhow::Result<CommandResult> {
+pub(super) fn unavailable(error: YClientsError, command: &str) -> anyhow::Result<CommandResult> {
     if error.is_retryable() {
         return Err(anyhow::Error::new(error).context("YClients is unavailable"));
     }
-    tracing::warn!(error = %error, "YClients refused a booking");
+    tracing::warn!(command, error = %error, "YClients refused a booking change");
     Ok(CommandResult {
-        command: NAME.to_owned(),
+        command: command.to_owned(),
         ok: false,
         summary: "Не получилось записать — администратор салона свяжется с вами.".to_owned(),
         data: serde_json::Value::Null,
@@ -110,7 +110,7 @@ pub async fn create_booking(
     {
         Ok(()) => false,
         Err(YClientsError::SlotTaken) => true,
-        Err(error) => return unavailable(error),
+        Err(error) => return unavailable(error, NAME),
     };
     if !taken {
         let request = BookingRequest {
@@ -124,23 +124,25 @@ pub async fn create_booking(
         match salon.yclients.book(salon.salon_id, &request).await {
             Ok(booked) => {
                 let Some(first) = booked.first() else {
-                    return unavailable(YClientsError::InvalidResponse(
-                        "no record in the answer".into(),
-                    ));
+                    return unavailable(
+                        YClientsError::InvalidResponse("no record in the answer".into()),
+                        NAME,
+                    );
                 };
                 let record = match salon.yclients.record(salon.salon_id, first.record_id).await {
                     Ok(record) => record,
-                    Err(error) => return unavailable(error),
+                    Err(error) => return unavailable(error, NAME),
                 };
                 return confirmed(salon, zone, service, record).await;
             }
             // Taken between the check and the booking.
             Err(YClientsError::SlotTaken) => {}
-            Err(error) => return unavailable(error),
+            Err(error) => return unavailable(error, NAME),
         }
     }
     alternatives(
         salon,
+        NAME,
         appointment.staff_id,
         service.yclients_id,
         &service.title,
@@ -151,8 +153,12 @@ pub async fn create_booking(
 }
 
 fn ask(summary: String) -> CommandResult {
+    ask_as(NAME, summary)
+}
+
+fn ask_as(command: &str, summary: String) -> CommandResult {
     CommandResult {
-        command: NAME.to_owned(),
+        command: command.to_owned(),
         ok: false,
         summary,
         data: serde_json::Value::Null,
@@ -194,6 +200,21 @@ async fn confirmed(
     record: Record,
 ) -> anyhow::Result<CommandResult> {
     let (price, service) = (service.price_text(), service.title.as_str());
+    // The client is known at once (a new one is created by the booking), so their own
+    // bookings can be found for a cancel or a move before the next client sync.
+    if let Some(client) = &record.client
+        && let Ok(yclients_id) = i32::try_from(client.id)
+    {
+        let row = crate::db::clients::ClientRow {
+            yclients_id,
+            name: client.name.clone(),
+            phone: client.phone.as_deref().map(convert::phone),
+            email: None,
+            visit_count: 0,
+            last_visit_date: None,
+        };
+        crate::db::clients::ensure_exists(salon.db, salon.company_id, &row).await?;
+    }
     if let Some(row) = convert::booking(&record, zone) {
         bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
     }
@@ -229,8 +250,9 @@ async fn confirmed(
 }
 
 /// The nearest free times to the one asked for, that day or the next days.
-async fn alternatives(
+pub(super) async fn alternatives(
     salon: Salon<'_>,
+    command: &str,
     staff_id: i64,
     service_id: i64,
     service: &str,
@@ -247,7 +269,7 @@ async fn alternatives(
             .await
         {
             Ok(free) => free,
-            Err(error) => return unavailable(error),
+            Err(error) => return unavailable(error, command),
         };
         let mut times: Vec<NaiveTime> = free
             .iter()
@@ -271,15 +293,18 @@ async fn alternatives(
             list.join(", ")
         );
         return Ok(CommandResult {
-            command: NAME.to_owned(),
+            command: command.to_owned(),
             ok: false,
             summary,
             data: json!({ "taken": true, "date": date, "alternatives": list }),
         });
     }
-    Ok(ask(format!(
-        "{} в {} на «{service}» занято, и в ближайшую неделю свободного времени нет.",
-        day_text(day),
-        time.format("%H:%M")
-    )))
+    Ok(ask_as(
+        command,
+        format!(
+            "{} в {} на «{service}» занято, и в ближайшую неделю свободного времени нет.",
+            day_text(day),
+            time.format("%H:%M")
+        ),
+    ))
 }

@@ -4,6 +4,7 @@
 
 use crate::support::{app_yclients, synced_salon};
 use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
+use ai_admin_activities::assistant::changes::{cancel_booking, reschedule_booking};
 use ai_admin_activities::assistant::lookup::{Salon, day_text};
 use ai_admin_activities::yclients::YClients;
 use ai_admin_tests::spawn_app;
@@ -122,4 +123,117 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
     );
     assert!(taken.summary.contains("занято"), "{}", taken.summary);
     assert_eq!(ours("conv-test-2")(), 0);
+}
+
+#[tokio::test]
+async fn only_the_clients_own_visit_is_moved_or_cancelled() {
+    let app = spawn_app().await;
+    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Перенос»").await;
+    let yc = app_yclients(&app);
+    let today = Utc::now().date_naive();
+    let salon = Salon {
+        db: &app.db,
+        yclients: &yc,
+        salon_id,
+        company_id,
+        today,
+        catalog: &catalog,
+    };
+    let zone = chrono_tz::Europe::Moscow;
+    let tomorrow = today + Days::new(1);
+    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
+    let working = simulated
+        .schedules
+        .iter()
+        .find(|d| d.date == tomorrow)
+        .unwrap();
+    let master = simulated
+        .staff
+        .iter()
+        .find(|s| s.id == working.staff_id)
+        .unwrap();
+    let haircut = simulated
+        .services
+        .iter()
+        .find(|s| s.title == "Стрижка мужская")
+        .unwrap();
+    let free = yc
+        .free_times(salon_id, master.id, tomorrow, haircut.id)
+        .await
+        .unwrap();
+    let staff = format!("к {}", master.name);
+    let book = |phone: &'static str, time: String, api_id: &'static str| {
+        let staff = staff.clone();
+        async move {
+            let booker = Booker {
+                phone: phone.into(),
+                name: "Клиент".into(),
+            };
+            let wanted = Wanted {
+                service: "мужскую стрижку",
+                date: "завтра",
+                time: &time,
+                staff: Some(&staff),
+            };
+            create_booking(salon, zone, &booker, wanted, api_id)
+                .await
+                .unwrap()
+        }
+    };
+    let olga = book("79005554433", free[0].time.clone(), "move-test-olga").await;
+    let ivan = book("79001112233", free[2].time.clone(), "move-test-ivan").await;
+    assert!(olga.ok && ivan.ok, "{olga:?} {ivan:?}");
+    let olga_record = olga.data["record_id"].as_i64().unwrap();
+
+    // Ivan names Olga's visit: refused, nothing changes.
+    let refused = cancel_booking(salon, zone, "79001112233", Some(&olga_record.to_string()))
+        .await
+        .unwrap();
+    assert!(
+        !refused.ok && refused.summary.contains("среди ваших нет"),
+        "{refused:?}"
+    );
+    // Someone with no visits.
+    let stranger = cancel_booking(salon, zone, "79009999999", None)
+        .await
+        .unwrap();
+    assert!(
+        !stranger.ok && stranger.summary.contains("нет предстоящих"),
+        "{stranger:?}"
+    );
+
+    // Olga moves hers to a later free time, then cancels it.
+    // Far from both visits booked above (each takes an hour).
+    assert!(free.len() >= 6, "{free:?}");
+    let later = free.last().unwrap().time.clone();
+    let moved = reschedule_booking(salon, zone, "79005554433", None, "завтра", &later)
+        .await
+        .unwrap();
+    assert!(moved.ok, "{moved:?}");
+    assert!(moved.summary.contains(&later), "{}", moved.summary);
+    let record = |id: i64| {
+        app.yclients
+            .state
+            .salon(i64::from(salon_id.get()))
+            .unwrap()
+            .records
+            .into_iter()
+            .find(|r| r.id == id)
+            .unwrap()
+    };
+    assert_eq!(record(olga_record).time.format("%H:%M").to_string(), later);
+
+    let cancelled = cancel_booking(salon, zone, "79005554433", None)
+        .await
+        .unwrap();
+    assert!(cancelled.ok, "{cancelled:?}");
+    assert!(record(olga_record).deleted);
+    let status: String = sqlx::query_scalar("SELECT status FROM bookings WHERE yclients_id = $1")
+        .bind(olga_record as i32)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "deleted");
+    // Ivan's visit is untouched.
+    assert!(!record(ivan.data["record_id"].as_i64().unwrap()).deleted);
 }

@@ -1,0 +1,231 @@
+//! `CANCEL_BOOKING` and `RESCHEDULE_BOOKING`: only the client's own upcoming visits (found
+//! in YClients by the client's id, known from their phone) can be cancelled or moved; a
+//! client with several and no number given is asked which.
+
+use super::booking::{alternatives, unavailable};
+use super::lookup::{CommandResult, Salon, day_text, find_day};
+use crate::db::bookings;
+use crate::sync::convert;
+use crate::yclients::{Appointment, Record, YClientsError};
+use chrono::{Days, Timelike};
+use chrono_tz::Tz;
+use serde_json::json;
+
+/// How far ahead a client's visits are looked for.
+const HORIZON_DAYS: u64 = 90;
+
+fn ask(command: &str, summary: String) -> CommandResult {
+    CommandResult {
+        command: command.to_owned(),
+        ok: false,
+        summary,
+        data: serde_json::Value::Null,
+    }
+}
+
+/// The client's YClients id from their phone (digits), if the salon knows them.
+async fn client_id(salon: Salon<'_>, phone: &str) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT yclients_id::int8 FROM clients WHERE company_id = $1 AND phone = $2
+         ORDER BY active DESC, id DESC LIMIT 1",
+    )
+    .bind(salon.company_id)
+    .bind(phone)
+    .fetch_optional(salon.db)
+    .await?)
+}
+
+/// «Стрижка мужская 25.12 (пятница) в 15:00 (№ 123)».
+fn describe(record: &Record, zone: Tz) -> String {
+    let service = record
+        .services
+        .first()
+        .and_then(|s| s.title.clone())
+        .unwrap_or_else(|| "визит".to_owned());
+    let when = convert::instant(&record.datetime, zone)
+        .map(|at| at.with_timezone(&zone))
+        .map(|at| {
+            format!(
+                "{} в {:02}:{:02}",
+                day_text(at.date_naive()),
+                at.hour(),
+                at.minute()
+            )
+        })
+        .unwrap_or_else(|| record.datetime.clone());
+    format!("«{service}» {when} (№ {})", record.id)
+}
+
+/// The one own upcoming visit the client means, or the answer to give instead.
+async fn own_visit(
+    salon: Salon<'_>,
+    zone: Tz,
+    command: &str,
+    phone: &str,
+    booking: Option<&str>,
+) -> anyhow::Result<Result<Record, CommandResult>> {
+    let Some(client) = client_id(salon, phone).await? else {
+        return Ok(Err(ask(
+            command,
+            "У вас нет предстоящих записей в салоне.".to_owned(),
+        )));
+    };
+    let visits = match salon
+        .yclients
+        .client_records(
+            salon.salon_id,
+            client,
+            salon.today,
+            salon.today + Days::new(HORIZON_DAYS),
+        )
+        .await
+    {
+        Ok(visits) => visits,
+        Err(error) => return unavailable(error, command).map(Err),
+    };
+    let now = chrono::Utc::now();
+    let upcoming: Vec<Record> = visits
+        .into_iter()
+        .filter(|r| !r.deleted && convert::instant(&r.datetime, zone).is_some_and(|at| at > now))
+        .collect();
+    let wanted: Option<i64> = booking.and_then(|b| {
+        b.chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .ok()
+    });
+    match (wanted, upcoming.as_slice()) {
+        (_, []) => Ok(Err(ask(
+            command,
+            "У вас нет предстоящих записей в салоне.".to_owned(),
+        ))),
+        (Some(id), visits) => match visits.iter().find(|r| r.id == id) {
+            Some(record) => Ok(Ok(record.clone())),
+            None => Ok(Err(ask(
+                command,
+                format!(
+                    "Записи № {id} среди ваших нет. Ваши записи: {}.",
+                    list(visits, zone)
+                ),
+            ))),
+        },
+        (None, [only]) => Ok(Ok(only.clone())),
+        (None, visits) => Ok(Err(ask(
+            command,
+            format!(
+                "У вас несколько записей: {}. Какую именно?",
+                list(visits, zone)
+            ),
+        ))),
+    }
+}
+
+fn list(visits: &[Record], zone: Tz) -> String {
+    visits
+        .iter()
+        .map(|r| describe(r, zone))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `CANCEL_BOOKING {booking}`.
+pub async fn cancel_booking(
+    salon: Salon<'_>,
+    zone: Tz,
+    phone: &str,
+    booking: Option<&str>,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "CANCEL_BOOKING";
+    let record = match own_visit(salon, zone, NAME, phone, booking).await? {
+        Ok(record) => record,
+        Err(answer) => return Ok(answer),
+    };
+    match salon
+        .yclients
+        .cancel_record(salon.salon_id, record.id)
+        .await
+    {
+        // Already gone (a retry after the first attempt cancelled it) is what was wanted.
+        Ok(()) | Err(YClientsError::NotFound) => {}
+        Err(error) => return unavailable(error, NAME),
+    }
+    bookings::mark_deleted(salon.db, salon.company_id, record.id).await?;
+    Ok(CommandResult {
+        command: NAME.to_owned(),
+        ok: true,
+        summary: format!("Отменила вашу запись {}.", describe(&record, zone)),
+        data: json!({ "record_id": record.id }),
+    })
+}
+
+/// `RESCHEDULE_BOOKING {booking, date, time}`.
+pub async fn reschedule_booking(
+    salon: Salon<'_>,
+    zone: Tz,
+    phone: &str,
+    booking: Option<&str>,
+    date: &str,
+    time: &str,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "RESCHEDULE_BOOKING";
+    let record = match own_visit(salon, zone, NAME, phone, booking).await? {
+        Ok(record) => record,
+        Err(answer) => return Ok(answer),
+    };
+    let day = match find_day(Some(date), salon.today, NAME) {
+        Ok(day) => day,
+        Err(answer) => return Ok(answer),
+    };
+    let Some(new_time) = super::dates::resolve_time(time) else {
+        return Ok(ask(
+            NAME,
+            format!("Не поняла время «{time}» — напишите, например, 15:00."),
+        ));
+    };
+    let Some(datetime) = day
+        .and_time(new_time)
+        .and_local_timezone(zone)
+        .earliest()
+        .map(|at| at.to_rfc3339())
+    else {
+        return Ok(ask(
+            NAME,
+            "Такого времени в этот день нет — выберите другое.".to_owned(),
+        ));
+    };
+    let service_id = record.services.first().map(|s| s.id).unwrap_or_default();
+    let staff_id = record.staff_id.unwrap_or_default();
+    let to = Appointment {
+        id: 1,
+        services: vec![service_id],
+        staff_id,
+        datetime,
+    };
+    match salon
+        .yclients
+        .move_record(salon.salon_id, record.id, &to)
+        .await
+    {
+        Ok(moved) => {
+            if let Some(row) = convert::booking(&moved, zone) {
+                bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
+            }
+            Ok(CommandResult {
+                command: NAME.to_owned(),
+                ok: true,
+                summary: format!("Перенесла вашу запись: теперь {}.", describe(&moved, zone)),
+                data: json!({ "record_id": moved.id, "datetime": moved.datetime }),
+            })
+        }
+        Err(YClientsError::SlotTaken) => {
+            let service = record
+                .services
+                .first()
+                .and_then(|s| s.title.clone())
+                .unwrap_or_default();
+            alternatives(salon, NAME, staff_id, service_id, &service, day, new_time).await
+        }
+        Err(error) => unavailable(error, NAME),
+    }
+}
