@@ -5,11 +5,13 @@
 //! free times instead of failing.
 
 use super::catalog::ServiceInfo;
-use super::lookup::{CommandResult, Salon, day_text, find_day, find_service, find_staff};
+use super::lookup::{
+    CommandResult, Salon, day_text, find_day, find_service, find_staff, when_text,
+};
 use crate::db::bookings;
 use crate::sync::convert;
 use crate::yclients::{Appointment, BookingRequest, Record, YClientsError};
-use chrono::{NaiveDate, NaiveTime, Timelike};
+use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -218,7 +220,6 @@ async fn confirmed(
     if let Some(row) = convert::booking(&record, zone) {
         bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
     }
-    let at = convert::instant(&record.datetime, zone).map(|at| at.with_timezone(&zone));
     let master = salon
         .catalog
         .staff
@@ -226,16 +227,7 @@ async fn confirmed(
         .find(|s| Some(s.yclients_id) == record.staff_id)
         .map(|s| s.name.clone())
         .unwrap_or_default();
-    let when = at
-        .map(|at| {
-            format!(
-                "{} в {:02}:{:02}",
-                day_text(at.date_naive()),
-                at.hour(),
-                at.minute()
-            )
-        })
-        .unwrap_or_else(|| record.datetime.clone());
+    let when = when_text(&record.datetime, zone);
     let summary = format!(
         "Записала вас на «{service}» к мастеру {master} на {when}. Стоимость: {price}. Номер записи {}.",
         record.id

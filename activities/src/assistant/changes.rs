@@ -3,11 +3,11 @@
 //! client with several and no number given is asked which.
 
 use super::booking::{alternatives, unavailable};
-use super::lookup::{CommandResult, Salon, day_text, find_day};
+use super::lookup::{CommandResult, Salon, find_day, when_text};
 use crate::db::bookings;
 use crate::sync::convert;
 use crate::yclients::{Appointment, Record, YClientsError};
-use chrono::{Days, Timelike};
+use chrono::Days;
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -42,17 +42,7 @@ fn describe(record: &Record, zone: Tz) -> String {
         .first()
         .and_then(|s| s.title.clone())
         .unwrap_or_else(|| "визит".to_owned());
-    let when = convert::instant(&record.datetime, zone)
-        .map(|at| at.with_timezone(&zone))
-        .map(|at| {
-            format!(
-                "{} в {:02}:{:02}",
-                day_text(at.date_naive()),
-                at.hour(),
-                at.minute()
-            )
-        })
-        .unwrap_or_else(|| record.datetime.clone());
+    let when = when_text(&record.datetime, zone);
     format!("«{service}» {when} (№ {})", record.id)
 }
 

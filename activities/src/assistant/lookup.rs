@@ -80,6 +80,22 @@ pub fn day_text(day: NaiveDate) -> String {
     )
 }
 
+/// A record's start as «25.12 (пятница) в 15:00» in the salon's zone (the raw text when
+/// it does not parse).
+pub fn when_text(datetime: &str, zone: chrono_tz::Tz) -> String {
+    crate::sync::convert::instant(datetime, zone)
+        .map(|at| at.with_timezone(&zone))
+        .map(|at| {
+            format!(
+                "{} в {:02}:{:02}",
+                day_text(at.date_naive()),
+                at.hour(),
+                at.minute()
+            )
+        })
+        .unwrap_or_else(|| datetime.to_owned())
+}
+
 /// The service a phrase names, or the question to ask.
 pub fn find_service<'c>(
     catalog: &'c Catalog,

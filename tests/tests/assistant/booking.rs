@@ -2,46 +2,22 @@
 //! booked once and confirmed with day, time, master and price; a retry with the same
 //! api_id books nothing more; a taken time gets the nearest free times instead.
 
-use crate::support::{app_yclients, synced_salon};
+use crate::support::Fixture;
 use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
 use ai_admin_activities::assistant::changes::{cancel_booking, reschedule_booking};
-use ai_admin_activities::assistant::lookup::{Salon, day_text};
+use ai_admin_activities::assistant::lookup::day_text;
 use ai_admin_activities::yclients::YClients;
-use ai_admin_tests::spawn_app;
-use chrono::{Days, Utc};
+use chrono::Days;
 
 #[tokio::test]
 async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
-    let app = spawn_app().await;
-    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Запись»").await;
-    let yc = app_yclients(&app);
-    let today = Utc::now().date_naive();
-    let salon = Salon {
-        db: &app.db,
-        yclients: &yc,
-        salon_id,
-        company_id,
-        today,
-        catalog: &catalog,
-    };
+    let fx = Fixture::new("Салон «Запись»").await;
+    let (app, yc, salon_id, company_id) = (&fx.app, &fx.yc, fx.salon_id, fx.company_id);
+    let salon = fx.salon();
     let zone = chrono_tz::Europe::Moscow;
-    let tomorrow = today + Days::new(1);
-    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
-    let working = simulated
-        .schedules
-        .iter()
-        .find(|d| d.date == tomorrow)
-        .unwrap();
-    let master = simulated
-        .staff
-        .iter()
-        .find(|s| s.id == working.staff_id)
-        .unwrap();
-    let haircut = simulated
-        .services
-        .iter()
-        .find(|s| s.title == "Стрижка мужская")
-        .unwrap();
+    let tomorrow = fx.today + Days::new(1);
+    let (_, master) = fx.tomorrows_master();
+    let haircut = fx.service("Стрижка мужская");
     let free = yc
         .free_times(salon_id, master.id, tomorrow, haircut.id)
         .await
@@ -127,36 +103,13 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
 
 #[tokio::test]
 async fn only_the_clients_own_visit_is_moved_or_cancelled() {
-    let app = spawn_app().await;
-    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Перенос»").await;
-    let yc = app_yclients(&app);
-    let today = Utc::now().date_naive();
-    let salon = Salon {
-        db: &app.db,
-        yclients: &yc,
-        salon_id,
-        company_id,
-        today,
-        catalog: &catalog,
-    };
+    let fx = Fixture::new("Салон «Перенос»").await;
+    let (app, yc, salon_id) = (&fx.app, &fx.yc, fx.salon_id);
+    let salon = fx.salon();
     let zone = chrono_tz::Europe::Moscow;
-    let tomorrow = today + Days::new(1);
-    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
-    let working = simulated
-        .schedules
-        .iter()
-        .find(|d| d.date == tomorrow)
-        .unwrap();
-    let master = simulated
-        .staff
-        .iter()
-        .find(|s| s.id == working.staff_id)
-        .unwrap();
-    let haircut = simulated
-        .services
-        .iter()
-        .find(|s| s.title == "Стрижка мужская")
-        .unwrap();
+    let tomorrow = fx.today + Days::new(1);
+    let (_, master) = fx.tomorrows_master();
+    let haircut = fx.service("Стрижка мужская");
     let free = yc
         .free_times(salon_id, master.id, tomorrow, haircut.id)
         .await

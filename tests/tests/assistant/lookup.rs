@@ -2,30 +2,19 @@
 //! YClients simulator over HTTP): prices by category, free times for an inflected
 //! service name, a master's hours, and the questions asked when a name is unclear.
 
-use crate::support::{app_yclients, synced_salon};
-use ai_admin_activities::assistant::lookup::{self, Salon, day_text};
-use ai_admin_tests::spawn_app;
-use chrono::{Days, Utc};
+use crate::support::Fixture;
+use ai_admin_activities::assistant::lookup::{self, day_text};
+use chrono::Days;
 
 #[tokio::test]
 async fn prices_free_times_and_hours_come_from_the_synced_salon() {
-    let app = spawn_app().await;
-    let (salon_id, company_id, catalog) = synced_salon(&app, "Салон «Справка»").await;
+    let fx = Fixture::new("Салон «Справка»").await;
+    let catalog = &fx.catalog;
     assert_eq!((catalog.services.len(), catalog.staff.len()), (12, 4));
-    let simulated = app.yclients.state.salon(i64::from(salon_id.get())).unwrap();
-    let yc = app_yclients(&app);
-    let today = Utc::now().date_naive();
-    let salon = Salon {
-        db: &app.db,
-        yclients: &yc,
-        salon_id,
-        company_id,
-        today,
-        catalog: &catalog,
-    };
+    let salon = fx.salon();
 
     // Prices of a category, by its inflected name.
-    let prices = lookup::show_prices(&catalog, Some("парикмахерских услуг"));
+    let prices = lookup::show_prices(catalog, Some("парикмахерских услуг"));
     assert!(prices.ok, "{prices:?}");
     assert!(
         prices.summary.contains("Стрижка мужская — "),
@@ -34,7 +23,7 @@ async fn prices_free_times_and_hours_come_from_the_synced_salon() {
     );
     assert!(!prices.summary.contains("Маникюр"), "{}", prices.summary);
     assert_eq!(
-        lookup::show_prices(&catalog, None)
+        lookup::show_prices(catalog, None)
             .data
             .as_array()
             .unwrap()
@@ -43,17 +32,8 @@ async fn prices_free_times_and_hours_come_from_the_synced_salon() {
     );
 
     // Free times tomorrow with a named master, for an inflected service name.
-    let tomorrow = today + Days::new(1);
-    let working = simulated
-        .schedules
-        .iter()
-        .find(|d| d.date == tomorrow)
-        .unwrap();
-    let master = simulated
-        .staff
-        .iter()
-        .find(|s| s.id == working.staff_id)
-        .unwrap();
+    let tomorrow = fx.today + Days::new(1);
+    let (working, master) = fx.tomorrows_master();
     let slots = lookup::search_slots(
         salon,
         Some("мужскую стрижку"),

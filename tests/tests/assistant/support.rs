@@ -1,11 +1,15 @@
-//! What the assistant tests share: a YClients client without a rate limit, and a
-//! registered, fully synced salon with its catalog.
+//! What the assistant tests share: a YClients client without a rate limit, a
+//! registered, fully synced salon with its catalog, and a fixture around both.
 
 use ai_admin_activities::assistant::catalog::{self, Catalog};
+use ai_admin_activities::assistant::lookup::Salon;
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
-use ai_admin_tests::TestApp;
+use ai_admin_simulators::yclients::Salon as SimSalon;
+use ai_admin_simulators::yclients::seed::{Service, Staff, WorkingDay};
+use ai_admin_tests::{TestApp, spawn_app};
+use chrono::{Days, NaiveDate, Utc};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,4 +47,86 @@ pub async fn synced_salon(app: &TestApp, title: &str) -> (SalonId, i64, Catalog)
         .unwrap();
     let catalog = catalog::load(&app.db, company_id).await.unwrap();
     (salon_id, company_id, catalog)
+}
+
+/// An app with one synced demo salon, and what the command tests need around it.
+pub struct Fixture {
+    /// The app.
+    pub app: TestApp,
+    /// The real YClients client, at the app's simulator.
+    pub yc: HttpYClients,
+    /// The salon.
+    pub salon_id: SalonId,
+    /// Its company row.
+    pub company_id: i64,
+    /// Its synced catalog.
+    pub catalog: Catalog,
+    /// Today (the demo salons' schedules start today).
+    pub today: NaiveDate,
+}
+
+impl Fixture {
+    /// Starts an app with a synced salon called `title`.
+    pub async fn new(title: &str) -> Self {
+        let app = spawn_app().await;
+        let (salon_id, company_id, catalog) = synced_salon(&app, title).await;
+        let yc = app_yclients(&app);
+        Self {
+            app,
+            yc,
+            salon_id,
+            company_id,
+            catalog,
+            today: Utc::now().date_naive(),
+        }
+    }
+
+    /// Where commands run.
+    pub fn salon(&self) -> Salon<'_> {
+        Salon {
+            db: &self.app.db,
+            yclients: &self.yc,
+            salon_id: self.salon_id,
+            company_id: self.company_id,
+            today: self.today,
+            catalog: &self.catalog,
+        }
+    }
+
+    /// The salon as the simulator holds it now.
+    pub fn simulated(&self) -> SimSalon {
+        self.app
+            .yclients
+            .state
+            .salon(i64::from(self.salon_id.get()))
+            .unwrap()
+    }
+
+    /// A master who works tomorrow, with those hours.
+    pub fn tomorrows_master(&self) -> (WorkingDay, Staff) {
+        let simulated = self.simulated();
+        let tomorrow = self.today + Days::new(1);
+        let working = simulated
+            .schedules
+            .iter()
+            .find(|d| d.date == tomorrow)
+            .unwrap()
+            .clone();
+        let master = simulated
+            .staff
+            .iter()
+            .find(|s| s.id == working.staff_id)
+            .unwrap()
+            .clone();
+        (working, master)
+    }
+
+    /// The simulator's service called `title`.
+    pub fn service(&self, title: &str) -> Service {
+        self.simulated()
+            .services
+            .into_iter()
+            .find(|s| s.title == title)
+            .unwrap()
+    }
 }
