@@ -1,6 +1,7 @@
-//! `CANCEL_BOOKING` and `RESCHEDULE_BOOKING`: only the client's own upcoming visits (found
-//! in YClients by the client's id, known from their phone) can be cancelled or moved; a
-//! client with several and no number given is asked which.
+//! `CANCEL_BOOKING`, `RESCHEDULE_BOOKING` and `CONFIRM_BOOKING`: only the client's own
+//! upcoming visits (found in YClients by the client's id, known from their phone) can be
+//! cancelled, moved or confirmed; a client with several and no number given is asked
+//! which.
 
 use super::booking::{alternatives, unavailable};
 use super::lookup::{CommandResult, Salon, find_day, when_text};
@@ -218,4 +219,45 @@ pub async fn reschedule_booking(
         }
         Err(error) => unavailable(error, NAME),
     }
+}
+
+/// `CONFIRM_BOOKING {booking}`: the client confirms their upcoming visit (YClients
+/// attendance 2), e.g. answering a reminder with «подтверждаю».
+pub async fn confirm_booking(
+    salon: Salon<'_>,
+    zone: Tz,
+    phone: &str,
+    booking: Option<&str>,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "CONFIRM_BOOKING";
+    let record = match own_visit(salon, zone, NAME, phone, booking).await? {
+        Ok(record) => record,
+        Err(answer) => return Ok(answer),
+    };
+    let at = Appointment {
+        id: 1,
+        services: record.services.iter().map(|s| s.id).collect(),
+        staff_id: record.staff_id.unwrap_or_default(),
+        datetime: record.datetime.clone(),
+    };
+    let confirmed = match salon
+        .yclients
+        .confirm_record(salon.salon_id, record.id, &at)
+        .await
+    {
+        Ok(confirmed) => confirmed,
+        Err(error) => return unavailable(error, NAME),
+    };
+    if let Some(row) = convert::booking(&confirmed, zone) {
+        bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
+    }
+    Ok(CommandResult {
+        command: NAME.to_owned(),
+        ok: true,
+        summary: format!(
+            "Спасибо! Подтвердила вашу запись {}. Ждём вас!",
+            describe(&confirmed, zone)
+        ),
+        data: json!({ "record_id": confirmed.id }),
+    })
 }

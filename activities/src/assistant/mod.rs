@@ -5,7 +5,7 @@
 //! - [`prompts`] — the prompt files under `activities/prompts/<version>/`, rendered.
 //! - [`commands`] — stage 1's JSON parsed into typed [`commands::Command`]s.
 //! - [`booking`] — `CREATE_BOOKING`: check, then book once (api_id), or alternatives.
-//! - [`changes`] — `CANCEL_BOOKING`, `RESCHEDULE_BOOKING` of the client's own visits.
+//! - [`changes`] — cancel, move or confirm the client's own visits.
 //! - [`catalog`] — the salon's services, masters and hours from the synced tables.
 //! - [`lookup`] — the read-only commands: prices, free times, a master's days.
 //! - [`dates`] — «завтра», «в пятницу», «в 3 часа дня» in the salon's time zone.

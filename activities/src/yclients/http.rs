@@ -368,6 +368,19 @@ impl YClients for HttpYClients {
         Ok(self.call(Method::PUT, &path, &[], Some(&body)).await?.0)
     }
 
+    async fn confirm_record(
+        &self,
+        salon_id: SalonId,
+        record_id: i64,
+        at: &Appointment,
+    ) -> Result<Record, YClientsError> {
+        let path = format!("/api/v1/record/{salon_id}/{record_id}");
+        let mut body =
+            serde_json::to_value(at).map_err(|e| YClientsError::InvalidResponse(e.to_string()))?;
+        body["attendance"] = serde_json::json!(2);
+        Ok(self.call(Method::PUT, &path, &[], Some(&body)).await?.0)
+    }
+
     async fn cancel_record(&self, salon_id: SalonId, record_id: i64) -> Result<(), YClientsError> {
         let path = format!("/api/v1/record/{salon_id}/{record_id}");
         let (status, text) = self.send(Method::DELETE, &path, &[], None).await?;

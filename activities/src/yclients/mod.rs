@@ -118,6 +118,15 @@ pub trait YClients: Send + Sync + std::fmt::Debug {
         to: &Appointment,
     ) -> Result<Record, YClientsError>;
 
+    /// `PUT /api/v1/record/{id}/{record_id}` with `attendance: 2`: the client confirmed
+    /// the visit (`at` is the visit as it stands).
+    async fn confirm_record(
+        &self,
+        salon_id: SalonId,
+        record_id: i64,
+        at: &Appointment,
+    ) -> Result<Record, YClientsError>;
+
     /// `DELETE /api/v1/record/{id}/{record_id}`: cancels a visit.
     async fn cancel_record(&self, salon_id: SalonId, record_id: i64) -> Result<(), YClientsError>;
 

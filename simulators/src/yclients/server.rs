@@ -470,6 +470,9 @@ struct AppointmentBody {
     #[serde(default)]
     staff_id: i64,
     datetime: String,
+    /// Set on a record update: 2 = the client confirmed.
+    #[serde(default)]
+    attendance: Option<i32>,
 }
 
 impl AppointmentBody {
@@ -576,10 +579,10 @@ async fn move_record(
     Path((id, record_id)): Path<(String, i64)>,
     body: axum::body::Bytes,
 ) -> Response {
-    let Some(to) = serde_json::from_slice::<AppointmentBody>(&body)
-        .ok()
-        .and_then(|b| b.appointment())
-    else {
+    let Ok(body) = serde_json::from_slice::<AppointmentBody>(&body) else {
+        return bad_request("staff_id, services and datetime are required");
+    };
+    let Some(to) = body.appointment() else {
         return bad_request("staff_id, services and datetime are required");
     };
     let Ok(salon_id) = id.parse::<i64>() else {
@@ -587,6 +590,12 @@ async fn move_record(
     };
     let moved = state.write_salon(salon_id, |salon| {
         salon.move_record(record_id, &to).map(|()| {
+            if let (Some(attendance), Some(record)) = (
+                body.attendance,
+                salon.records.iter_mut().find(|r| r.id == record_id),
+            ) {
+                record.attendance = attendance;
+            }
             let record = salon.records.iter().find(|r| r.id == record_id).cloned();
             record.map(|r| salon.record_json(&r, &salon.lookup()))
         })

@@ -4,7 +4,9 @@
 
 use crate::support::Fixture;
 use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
-use ai_admin_activities::assistant::changes::{cancel_booking, reschedule_booking};
+use ai_admin_activities::assistant::changes::{
+    cancel_booking, confirm_booking, reschedule_booking,
+};
 use ai_admin_activities::assistant::lookup::day_text;
 use ai_admin_activities::yclients::YClients;
 use chrono::Days;
@@ -102,7 +104,7 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
 }
 
 #[tokio::test]
-async fn only_the_clients_own_visit_is_moved_or_cancelled() {
+async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
     let fx = Fixture::new("Салон «Перенос»").await;
     let (app, yc, salon_id) = (&fx.app, &fx.yc, fx.salon_id);
     let salon = fx.salon();
@@ -175,6 +177,19 @@ async fn only_the_clients_own_visit_is_moved_or_cancelled() {
             .unwrap()
     };
     assert_eq!(record(olga_record).time.format("%H:%M").to_string(), later);
+
+    // She confirms it (as she would answer a reminder).
+    let confirmed = confirm_booking(salon, zone, "79005554433", None)
+        .await
+        .unwrap();
+    assert!(confirmed.ok, "{confirmed:?}");
+    assert_eq!(record(olga_record).attendance, 2);
+    let status: String = sqlx::query_scalar("SELECT status FROM bookings WHERE yclients_id = $1")
+        .bind(olga_record as i32)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "confirmed");
 
     let cancelled = cancel_booking(salon, zone, "79005554433", None)
         .await
