@@ -480,6 +480,22 @@ impl TestApp {
             .expect("the sync succeeds")
     }
 
+    /// Waits for the onboarding to report `ready` (activated, synced, welcomed).
+    pub async fn wait_until_ready(&self, salon_id: SalonId, timeout: Duration) {
+        eventually(timeout, "onboarding to be ready", || async {
+            let ready: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM live_events WHERE salon_id = $1 AND event = 'progress'
+                   AND data->>'workflow' = 'onboarding' AND data->>'step' = 'ready'",
+            )
+            .bind(salon_id.get())
+            .fetch_one(&self.db)
+            .await
+            .ok()?;
+            (ready > 0).then_some(())
+        })
+        .await;
+    }
+
     /// The salon's `integration_status`, once it is one of `wanted`.
     pub async fn wait_for_status(
         &self,

@@ -6,9 +6,10 @@
 
 use super::catalog::ServiceInfo;
 use super::lookup::{
-    CommandResult, Salon, day_text, find_day, find_service, find_staff, when_text,
+    CommandResult, Salon, day_text, find_day, find_service, find_staff, refused_by_yclients,
+    when_text,
 };
-use crate::db::bookings;
+use crate::db::{bookings, clients};
 use crate::sync::convert;
 use crate::yclients::{Appointment, BookingRequest, Record, YClientsError};
 use chrono::{NaiveDate, NaiveTime};
@@ -49,16 +50,7 @@ fn local_rfc3339(day: NaiveDate, time: NaiveTime, zone: Tz) -> Option<String> {
 }
 
 pub(super) fn unavailable(error: YClientsError, command: &str) -> anyhow::Result<CommandResult> {
-    if error.is_retryable() {
-        return Err(anyhow::Error::new(error).context("YClients is unavailable"));
-    }
-    tracing::warn!(command, error = %error, "YClients refused a booking change");
-    Ok(CommandResult {
-        command: command.to_owned(),
-        ok: false,
-        summary: "Не получилось записать — администратор салона свяжется с вами.".to_owned(),
-        data: serde_json::Value::Null,
-    })
+    refused_by_yclients(error, command, "Не получилось записать")
 }
 
 /// Books the visit `wanted` for `booker`; `api_id` must be the same on every retry of
@@ -155,16 +147,7 @@ pub async fn create_booking(
 }
 
 fn ask(summary: String) -> CommandResult {
-    ask_as(NAME, summary)
-}
-
-fn ask_as(command: &str, summary: String) -> CommandResult {
-    CommandResult {
-        command: command.to_owned(),
-        ok: false,
-        summary,
-        data: serde_json::Value::Null,
-    }
+    CommandResult::ask(NAME, summary)
 }
 
 /// The record an earlier attempt of this step booked, if any.
@@ -207,7 +190,7 @@ async fn confirmed(
     if let Some(client) = &record.client
         && let Ok(yclients_id) = i32::try_from(client.id)
     {
-        let row = crate::db::clients::ClientRow {
+        let row = clients::ClientRow {
             yclients_id,
             name: client.name.clone(),
             phone: client.phone.as_deref().map(convert::phone),
@@ -215,7 +198,7 @@ async fn confirmed(
             visit_count: 0,
             last_visit_date: None,
         };
-        crate::db::clients::ensure_exists(salon.db, salon.company_id, &row).await?;
+        clients::ensure_exists(salon.db, salon.company_id, &row).await?;
     }
     if let Some(row) = convert::booking(&record, zone) {
         bookings::upsert(salon.db, salon.company_id, &[row], chrono::Utc::now()).await?;
@@ -291,7 +274,7 @@ pub(super) async fn alternatives(
             data: json!({ "taken": true, "date": date, "alternatives": list }),
         });
     }
-    Ok(ask_as(
+    Ok(CommandResult::ask(
         command,
         format!(
             "{} в {} на «{service}» занято, и в ближайшую неделю свободного времени нет.",

@@ -5,7 +5,7 @@
 
 use super::booking::{alternatives, unavailable};
 use super::lookup::{CommandResult, Salon, find_day, when_text};
-use crate::db::bookings;
+use crate::db::{bookings, clients};
 use crate::sync::convert;
 use crate::yclients::{Appointment, Record, YClientsError};
 use chrono::Days;
@@ -14,27 +14,6 @@ use serde_json::json;
 
 /// How far ahead a client's visits are looked for.
 const HORIZON_DAYS: u64 = 90;
-
-fn ask(command: &str, summary: String) -> CommandResult {
-    CommandResult {
-        command: command.to_owned(),
-        ok: false,
-        summary,
-        data: serde_json::Value::Null,
-    }
-}
-
-/// The client's YClients id from their phone (digits), if the salon knows them.
-async fn client_id(salon: Salon<'_>, phone: &str) -> anyhow::Result<Option<i64>> {
-    Ok(sqlx::query_scalar(
-        "SELECT yclients_id::int8 FROM clients WHERE company_id = $1 AND phone = $2
-         ORDER BY active DESC, id DESC LIMIT 1",
-    )
-    .bind(salon.company_id)
-    .bind(phone)
-    .fetch_optional(salon.db)
-    .await?)
-}
 
 /// «Стрижка мужская 25.12 (пятница) в 15:00 (№ 123)».
 fn describe(record: &Record, zone: Tz) -> String {
@@ -55,8 +34,9 @@ async fn own_visit(
     phone: &str,
     booking: Option<&str>,
 ) -> anyhow::Result<Result<Record, CommandResult>> {
-    let Some(client) = client_id(salon, phone).await? else {
-        return Ok(Err(ask(
+    let Some(client) = clients::yclients_id_by_phone(salon.db, salon.company_id, phone).await?
+    else {
+        return Ok(Err(CommandResult::ask(
             command,
             "У вас нет предстоящих записей в салоне.".to_owned(),
         )));
@@ -87,13 +67,13 @@ async fn own_visit(
             .ok()
     });
     match (wanted, upcoming.as_slice()) {
-        (_, []) => Ok(Err(ask(
+        (_, []) => Ok(Err(CommandResult::ask(
             command,
             "У вас нет предстоящих записей в салоне.".to_owned(),
         ))),
         (Some(id), visits) => match visits.iter().find(|r| r.id == id) {
             Some(record) => Ok(Ok(record.clone())),
-            None => Ok(Err(ask(
+            None => Ok(Err(CommandResult::ask(
                 command,
                 format!(
                     "Записи № {id} среди ваших нет. Ваши записи: {}.",
@@ -102,7 +82,7 @@ async fn own_visit(
             ))),
         },
         (None, [only]) => Ok(Ok(only.clone())),
-        (None, visits) => Ok(Err(ask(
+        (None, visits) => Ok(Err(CommandResult::ask(
             command,
             format!(
                 "У вас несколько записей: {}. Какую именно?",
@@ -169,7 +149,7 @@ pub async fn reschedule_booking(
         Err(answer) => return Ok(answer),
     };
     let Some(new_time) = super::dates::resolve_time(time) else {
-        return Ok(ask(
+        return Ok(CommandResult::ask(
             NAME,
             format!("Не поняла время «{time}» — напишите, например, 15:00."),
         ));
@@ -180,7 +160,7 @@ pub async fn reschedule_booking(
         .earliest()
         .map(|at| at.to_rfc3339())
     else {
-        return Ok(ask(
+        return Ok(CommandResult::ask(
             NAME,
             "Такого времени в этот день нет — выберите другое.".to_owned(),
         ));

@@ -43,7 +43,8 @@ impl CommandResult {
         }
     }
 
-    fn ask(command: &str, summary: String) -> Self {
+    /// Not done: `summary` says why, or what to ask the client.
+    pub fn ask(command: &str, summary: String) -> Self {
         Self {
             command: command.to_owned(),
             ok: false,
@@ -243,14 +244,20 @@ pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
     CommandResult::ok(NAME, summary, data)
 }
 
-fn retryable_or_apology(error: YClientsError, command: &str) -> anyhow::Result<CommandResult> {
+/// A YClients failure as a command's outcome: a transient one is an error (the activity
+/// retries), a refusal is an apology to the client (the salon takes it from there).
+pub(super) fn refused_by_yclients(
+    error: YClientsError,
+    command: &str,
+    apology: &str,
+) -> anyhow::Result<CommandResult> {
     if error.is_retryable() {
         return Err(anyhow::Error::new(error).context("YClients is unavailable"));
     }
-    tracing::warn!(command, error = %error, "YClients refused a lookup");
+    tracing::warn!(command, error = %error, "YClients refused a command");
     Ok(CommandResult::ask(
         command,
-        "Не получилось проверить расписание — администратор салона свяжется с вами.".to_owned(),
+        format!("{apology} — администратор салона свяжется с вами."),
     ))
 }
 
@@ -297,7 +304,9 @@ pub async fn search_slots(
             .await
         {
             Ok(free) => free,
-            Err(error) => return retryable_or_apology(error, NAME),
+            Err(error) => {
+                return refused_by_yclients(error, NAME, "Не получилось проверить расписание");
+            }
         };
         let times: Vec<String> = free
             .iter()

@@ -93,3 +93,19 @@ pub async fn deactivate_one(
     .await?;
     Ok(())
 }
+
+/// The YClients id of the salon's client with this phone (digits), if known.
+pub async fn yclients_id_by_phone(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    phone: &str,
+) -> anyhow::Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT yclients_id::int8 FROM clients WHERE company_id = $1 AND phone = $2
+         ORDER BY active DESC, id DESC LIMIT 1",
+    )
+    .bind(company_id)
+    .bind(phone)
+    .fetch_optional(db)
+    .await?)
+}

@@ -8,22 +8,16 @@ use ai_admin_activities::assistant::changes::{
     cancel_booking, confirm_booking, reschedule_booking,
 };
 use ai_admin_activities::assistant::lookup::day_text;
-use ai_admin_activities::yclients::YClients;
 use chrono::Days;
 
 #[tokio::test]
 async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
     let fx = Fixture::new("Салон «Запись»").await;
-    let (app, yc, salon_id, company_id) = (&fx.app, &fx.yc, fx.salon_id, fx.company_id);
+    let (app, salon_id, company_id) = (&fx.app, fx.salon_id, fx.company_id);
     let salon = fx.salon();
     let zone = chrono_tz::Europe::Moscow;
     let tomorrow = fx.today + Days::new(1);
-    let (_, master) = fx.tomorrows_master();
-    let haircut = fx.service("Стрижка мужская");
-    let free = yc
-        .free_times(salon_id, master.id, tomorrow, haircut.id)
-        .await
-        .unwrap();
+    let (master, free) = fx.free_haircuts_tomorrow().await;
     let time = free[0].time.clone();
     let staff = format!("к {}", master.name);
     let wanted = Wanted {
@@ -106,16 +100,10 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
 #[tokio::test]
 async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
     let fx = Fixture::new("Салон «Перенос»").await;
-    let (app, yc, salon_id) = (&fx.app, &fx.yc, fx.salon_id);
+    let (app, salon_id) = (&fx.app, fx.salon_id);
     let salon = fx.salon();
     let zone = chrono_tz::Europe::Moscow;
-    let tomorrow = fx.today + Days::new(1);
-    let (_, master) = fx.tomorrows_master();
-    let haircut = fx.service("Стрижка мужская");
-    let free = yc
-        .free_times(salon_id, master.id, tomorrow, haircut.id)
-        .await
-        .unwrap();
+    let (master, free) = fx.free_haircuts_tomorrow().await;
     let staff = format!("к {}", master.name);
     let book = |phone: &'static str, time: String, api_id: &'static str| {
         let staff = staff.clone();

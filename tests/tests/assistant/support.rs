@@ -5,9 +5,11 @@ use ai_admin_activities::assistant::catalog::{self, Catalog};
 use ai_admin_activities::assistant::lookup::Salon;
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
-use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
+use ai_admin_activities::yclients::{
+    FreeTime, HttpYClients, RateLimiter, YClients, YClientsConfig,
+};
 use ai_admin_simulators::yclients::Salon as SimSalon;
-use ai_admin_simulators::yclients::seed::{Service, Staff, WorkingDay};
+use ai_admin_simulators::yclients::seed::{Staff, WorkingDay};
 use ai_admin_tests::{TestApp, spawn_app};
 use chrono::{Days, NaiveDate, Utc};
 use std::sync::Arc;
@@ -121,12 +123,21 @@ impl Fixture {
         (working, master)
     }
 
-    /// The simulator's service called `title`.
-    pub fn service(&self, title: &str) -> Service {
-        self.simulated()
+    /// Tomorrow's master and their free times for «Стрижка мужская» (an hour long).
+    pub async fn free_haircuts_tomorrow(&self) -> (Staff, Vec<FreeTime>) {
+        let (_, master) = self.tomorrows_master();
+        let haircut = self
+            .simulated()
             .services
             .into_iter()
-            .find(|s| s.title == title)
-            .unwrap()
+            .find(|s| s.title == "Стрижка мужская")
+            .unwrap();
+        let tomorrow = self.today + Days::new(1);
+        let free = self
+            .yc
+            .free_times(self.salon_id, master.id, tomorrow, haircut.id)
+            .await
+            .unwrap();
+        (master, free)
     }
 }

@@ -33,22 +33,6 @@ async fn events(app: &TestApp, salon_id: SalonId, event_type: &str) -> Vec<serde
     .unwrap()
 }
 
-/// Waits for the onboarding to report `ready` (the `sync_completed` and welcome are in).
-async fn wait_until_ready(app: &TestApp, salon_id: SalonId) {
-    eventually(PATIENCE, "onboarding to be ready", || async {
-        let ready: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM live_events WHERE salon_id = $1 AND event = 'progress'
-               AND data->>'workflow' = 'onboarding' AND data->>'step' = 'ready'",
-        )
-        .bind(salon_id.get())
-        .fetch_one(&app.db)
-        .await
-        .ok()?;
-        (ready > 0).then_some(())
-    })
-    .await;
-}
-
 /// The simulator's rows of the salon that the sync should have written.
 fn expected_counts(app: &TestApp, salon_id: SalonId) -> (usize, usize, usize, usize, usize, usize) {
     let salon = app.yclients.state.salon(salon_id.into()).unwrap();
@@ -308,7 +292,7 @@ async fn a_refused_callback_fails_activation_and_a_retry_after_fixing_activates(
     app.wait_for_status(salon_id, &["active"], PATIENCE).await;
     let statuses: Vec<u16> = app.requests_to(CALLBACK).iter().map(|r| r.status).collect();
     assert_eq!(statuses, [403, 200]);
-    wait_until_ready(&app, salon_id).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
 }
 
 #[tokio::test]
@@ -375,7 +359,7 @@ async fn an_activated_salon_gets_the_spec_cron_table_in_its_own_time_zone() {
     let app = spawn_app().await;
     let salon_id = app.add_salon_with("Салон «Урал»", "Asia/Yekaterinburg", SalonSize::DEMO);
     app.onboard(salon_id, OWNER_PHONE).await;
-    wait_until_ready(&app, salon_id).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
 
     let zone: chrono_tz::Tz = "Asia/Yekaterinburg".parse().unwrap();
     for (part, cron) in CRON_TABLE {
@@ -431,7 +415,7 @@ async fn a_resync_marks_what_yclients_deleted_as_inactive() {
     let app = spawn_app().await;
     let salon_id = app.add_salon("Салон «Перемены»");
     app.onboard(salon_id, OWNER_PHONE).await;
-    wait_until_ready(&app, salon_id).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
     let removed = app.yclients.state.salon(salon_id.into()).unwrap().services[0].id;
     app.yclients.state.update_salon(salon_id.into(), |salon| {
         salon.services.retain(|s| s.id != removed)
@@ -507,7 +491,7 @@ async fn a_worker_killed_mid_sync_resumes_and_writes_every_row_once() {
     app.kill();
     let at_kill = app.count_rows(clients_sql, salon_id).await;
     app.restart().await;
-    wait_until_ready(&app, salon_id).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
 
     assert!(at_kill < 3_000, "killed in the middle ({at_kill} clients)");
     assert_synced(&app, salon_id).await;
@@ -529,7 +513,7 @@ async fn an_owner_coming_back_with_whatsapp_linked_is_onboarded_again_without_a_
     let app = spawn_app().await;
     let salon_id = app.add_salon("Салон «Снова»");
     app.onboard(salon_id, OWNER_PHONE).await;
-    wait_until_ready(&app, salon_id).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
     let first = app
         .temporal
         .get_workflow_handle::<OnboardingWorkflow>(format!("onboarding-{salon_id}"));

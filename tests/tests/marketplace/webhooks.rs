@@ -3,7 +3,7 @@
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
-use ai_admin_tests::{AppOptions, TestApp, eventually, spawn_app, spawn_app_with};
+use ai_admin_tests::{AppOptions, TestApp, spawn_app, spawn_app_with};
 use ai_admin_workflows::company::CompanyWorkflow;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -31,18 +31,7 @@ async fn status(app: &TestApp, salon_id: SalonId) -> String {
 async fn ready_salon(app: &TestApp, title: &str) -> SalonId {
     let salon_id = app.add_salon(title);
     app.onboard(salon_id, OWNER_PHONE).await;
-    eventually(PATIENCE, "onboarding to be ready", || async {
-        let ready: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM live_events WHERE salon_id = $1
-               AND data->>'workflow' = 'onboarding' AND data->>'step' = 'ready'",
-        )
-        .bind(salon_id.get())
-        .fetch_one(&app.db)
-        .await
-        .ok()?;
-        (ready > 0).then_some(())
-    })
-    .await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
     salon_id
 }
 
