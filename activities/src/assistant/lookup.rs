@@ -134,6 +134,18 @@ pub fn find_service<'c>(
     }
 }
 
+/// How to name a master among `options` so the client can pick: namesakes are told
+/// apart by what they do.
+fn telling_apart(master: &StaffInfo, options: &[StaffInfo]) -> String {
+    let namesakes = options.iter().filter(|o| o.name == master.name).count();
+    match &master.specialization {
+        Some(what) if namesakes > 1 && !what.is_empty() => {
+            format!("{} ({})", master.name, what.to_lowercase())
+        }
+        _ => master.name.clone(),
+    }
+}
+
 /// The master a phrase names (`None` = any master), or the question to ask.
 pub fn find_staff<'c>(
     catalog: &'c Catalog,
@@ -154,7 +166,7 @@ pub fn find_staff<'c>(
                 "Уточните, пожалуйста, к какому мастеру: {}?",
                 options
                     .iter()
-                    .map(|s| s.name.as_str())
+                    .map(|s| telling_apart(s, &options))
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
@@ -408,4 +420,41 @@ pub async fn staff_schedule(
         format!("{} работает: {}.", master.name, days.join("; ")),
         data,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn master(id: i64, name: &str, what: &str) -> StaffInfo {
+        StaffInfo {
+            yclients_id: id,
+            name: name.to_owned(),
+            specialization: Some(what.to_owned()),
+        }
+    }
+
+    #[test]
+    fn namesakes_are_told_apart_by_what_they_do() {
+        let catalog = Catalog {
+            services: Vec::new(),
+            staff: vec![
+                master(1, "Ирина Волкова", "Парикмахер-стилист"),
+                master(2, "Ирина Волкова", "Мастер маникюра"),
+                master(3, "Анна Смирнова", "Косметолог"),
+            ],
+        };
+
+        let asked = find_staff(&catalog, Some("к Ирине Волковой"), "SEARCH_SLOTS").unwrap_err();
+
+        assert!(!asked.ok);
+        assert!(
+            asked.summary.contains("Ирина Волкова (парикмахер-стилист)")
+                && asked.summary.contains("Ирина Волкова (мастер маникюра)"),
+            "{}",
+            asked.summary
+        );
+        let anna = find_staff(&catalog, Some("к Анне"), "SEARCH_SLOTS").unwrap();
+        assert_eq!(anna.map(|m| m.yclients_id), Some(3));
+    }
 }

@@ -179,34 +179,51 @@ const SERVICES: [(usize, &str, u32, u32); 12] = [
     (3, "Окрашивание бровей", 700, 30),
     (3, "Наращивание ресниц", 3000, 120),
 ];
-const FIRST_NAMES: [&str; 12] = [
-    "Анна",
-    "Мария",
-    "Елена",
-    "Ольга",
-    "Наталья",
-    "Ирина",
-    "Светлана",
-    "Татьяна",
-    "Дмитрий",
-    "Алексей",
-    "Сергей",
-    "Андрей",
-];
-const LAST_NAMES: [&str; 12] = [
-    "Иванова",
-    "Смирнова",
-    "Кузнецова",
-    "Попова",
-    "Васильева",
-    "Петрова",
-    "Соколова",
-    "Михайлова",
-    "Новиков",
-    "Фёдоров",
-    "Морозов",
-    "Волков",
-];
+/// First and last names by gender, so a generated «Ирина» is never «Ирина Волков».
+const WOMEN: ([&str; 8], [&str; 8]) = (
+    [
+        "Анна",
+        "Мария",
+        "Елена",
+        "Ольга",
+        "Наталья",
+        "Ирина",
+        "Светлана",
+        "Татьяна",
+    ],
+    [
+        "Иванова",
+        "Смирнова",
+        "Кузнецова",
+        "Попова",
+        "Васильева",
+        "Петрова",
+        "Соколова",
+        "Михайлова",
+    ],
+);
+const MEN: ([&str; 8], [&str; 8]) = (
+    [
+        "Дмитрий",
+        "Алексей",
+        "Сергей",
+        "Андрей",
+        "Павел",
+        "Игорь",
+        "Максим",
+        "Олег",
+    ],
+    [
+        "Новиков",
+        "Фёдоров",
+        "Морозов",
+        "Волков",
+        "Лебедев",
+        "Козлов",
+        "Егоров",
+        "Орлов",
+    ],
+);
 const SPECIALIZATIONS: [&str; 4] = [
     "Парикмахер-стилист",
     "Мастер маникюра",
@@ -265,6 +282,36 @@ impl Sequence {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n.max(1) as u64) as usize
     }
+
+    /// A random full name whose first and last names agree in gender.
+    fn person_name(&mut self) -> String {
+        let (first, last) = if self.below(3) == 0 { MEN } else { WOMEN };
+        format!(
+            "{} {}",
+            first[self.below(first.len())],
+            last[self.below(last.len())]
+        )
+    }
+}
+
+/// How many distinct staff names there are before they repeat.
+const STAFF_NAMES: usize = 2 * 8 * 8;
+
+/// The name of the `i`-th master counted from `first`: distinct within a salon for up
+/// to [`STAFF_NAMES`] masters, since a client asks for a master by name.
+fn staff_name(first: usize, i: usize) -> String {
+    let n = (first + i * 9) % STAFF_NAMES;
+    let (names, k) = if n.is_multiple_of(2) {
+        (WOMEN, n / 2)
+    } else {
+        (MEN, n / 2)
+    };
+    let name = format!("{} {}", names.0[k % 8], names.1[k / 8]);
+    if i < STAFF_NAMES {
+        name
+    } else {
+        format!("{name} {}", i / STAFF_NAMES + 1)
+    }
 }
 
 impl Salon {
@@ -304,14 +351,11 @@ impl Salon {
                 }
             })
             .collect::<Vec<_>>();
+        let first_staff = seq.below(STAFF_NAMES);
         let staff = (0..size.staff)
             .map(|i| Staff {
                 id: ids.staff(i),
-                name: format!(
-                    "{} {}",
-                    FIRST_NAMES[seq.below(FIRST_NAMES.len())],
-                    LAST_NAMES[seq.below(LAST_NAMES.len())]
-                ),
+                name: staff_name(first_staff, i),
                 specialization: SPECIALIZATIONS[i % SPECIALIZATIONS.len()].to_owned(),
                 rating: 4.0 + (seq.below(11) as f32) / 10.0,
             })
@@ -319,11 +363,7 @@ impl Salon {
         let clients = (0..size.clients)
             .map(|i| Client {
                 id: ids.client(i),
-                name: format!(
-                    "{} {}",
-                    FIRST_NAMES[seq.below(FIRST_NAMES.len())],
-                    LAST_NAMES[seq.below(LAST_NAMES.len())]
-                ),
+                name: seq.person_name(),
                 phone: format!("79{:09}", (id as u64 * 7919 + i as u64) % 1_000_000_000),
                 visits: seq.below(20) as u32,
             })
@@ -531,6 +571,10 @@ mod tests {
         let mut ids: Vec<_> = a.services.iter().map(|s| s.title.clone()).collect();
         ids.dedup();
         assert_eq!(ids.len(), 30, "service names are distinct");
+        let mut names: Vec<_> = a.staff.iter().map(|s| s.name.clone()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 5, "staff names are distinct");
         assert!(
             a.records
                 .iter()
