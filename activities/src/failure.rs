@@ -39,3 +39,23 @@ pub fn permanent(type_name: &str, message: impl Into<String>) -> ActivityError {
             .build(),
     )
 }
+
+/// The activity error for a failed Gemini call: 429, 5xx, timeouts and broken answers
+/// are retried (after `Retry-After` when Gemini sent one); a rejected request or a
+/// blocked answer is not.
+pub fn gemini(error: crate::gemini::GeminiError) -> ActivityError {
+    use crate::gemini::GeminiError;
+    let retryable = error.is_retryable() || matches!(error, GeminiError::InvalidResponse(_));
+    let delay = match &error {
+        GeminiError::RateLimited { retry_after, .. } => *retry_after,
+        _ => None,
+    };
+    let kind = format!("Gemini:{}", error.kind());
+    ActivityError::application(
+        ApplicationFailure::builder(error)
+            .type_name(kind)
+            .non_retryable(!retryable)
+            .maybe_next_retry_delay(delay)
+            .build(),
+    )
+}

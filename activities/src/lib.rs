@@ -19,10 +19,13 @@
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 //! - [`assistant`] — versioned prompts and stage 1's commands.
+//! - [`conversation`] — the activities of one conversation turn (stage 1, commands,
+//!   stage 2, send).
 //! - [`gemini`] — the Gemini trait and its HTTP client (the assistant's language model).
 
 pub mod activation;
 pub mod assistant;
+pub mod conversation;
 pub mod db;
 pub mod domain;
 pub mod failure;

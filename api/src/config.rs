@@ -49,6 +49,15 @@ pub struct GeminiSettings {
     pub model: String,
 }
 
+/// How the assistant behaves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssistantSettings {
+    /// Debounce and quiet period of conversations.
+    pub conversation: ai_admin_workflows::conversation::ConversationSettings,
+    /// How long before a visit reminders go out, e.g. 24 h and 2 h.
+    pub reminder_offsets: Vec<std::time::Duration>,
+}
+
 /// Everything the process is configured with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -70,6 +79,8 @@ pub struct Config {
     pub webhook_secret: Option<Secret>,
     /// Gemini access.
     pub gemini: GeminiSettings,
+    /// The assistant's timing.
+    pub assistant: AssistantSettings,
     /// Simulated or live WhatsApp.
     pub whatsapp_mode: WhatsAppMode,
     /// How simulated phones behave (QR lifetimes; tests shorten them). Not read from
@@ -142,6 +153,51 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             (None, AppEnv::Development) => Ok(Secret::new(dev_default)),
             (None, AppEnv::Production) => Err(ConfigError::Missing { name, meaning }),
         }
+    }
+
+    fn number(&self, name: &'static str, default: u64, meaning: &str) -> Result<u64, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(value) => value.parse().map_err(|_| ConfigError::Invalid {
+                name,
+                reason: format!("{value:?} is not {meaning}"),
+            }),
+        }
+    }
+
+    /// A list of durations like `24h,2h,30m,90s`.
+    fn durations(
+        &self,
+        name: &'static str,
+        default: &str,
+    ) -> Result<Vec<std::time::Duration>, ConfigError> {
+        let value = self.or(name, default);
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| {
+                let split = part.len() - 1;
+                let (number, unit) = part.split_at(split);
+                let seconds = match unit {
+                    "h" => 3600,
+                    "m" => 60,
+                    "s" => 1,
+                    _ => 0,
+                };
+                number
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0 && seconds > 0)
+                    .map(|n| std::time::Duration::from_secs(n * seconds))
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name,
+                        reason: format!(
+                            "{part:?} is not a duration like 24h, 30m or 90s (comma-separated)"
+                        ),
+                    })
+            })
+            .collect()
     }
 
     fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -280,6 +336,19 @@ impl Config {
                 api_key: env.get("GEMINI_API_KEY").map(Secret::new),
                 model: env.or("GEMINI_MODEL", "gemini-2.5-flash"),
             },
+            assistant: AssistantSettings {
+                conversation: ai_admin_workflows::conversation::ConversationSettings {
+                    debounce_ms: env.number(
+                        "CONVERSATION_DEBOUNCE_MS",
+                        1_500,
+                        "a number of milliseconds",
+                    )?,
+                    quiet_secs: env
+                        .number("CONVERSATION_QUIET_SECS", 6 * 3600, "a number of seconds")?
+                        .max(1),
+                },
+                reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
+            },
             whatsapp_mode,
             whatsapp_simulator: SimulatorSettings {
                 state_file: Some(data_dir.join("whatsapp-simulator.json")),
@@ -372,5 +441,53 @@ mod tests {
                 ..
             })
         ));
+    }
+}
+
+#[cfg(test)]
+mod assistant_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn reminders_and_debounce_are_configurable_and_checked() {
+        let defaults = config(&[]).unwrap().assistant;
+        assert_eq!(
+            defaults.reminder_offsets,
+            [
+                Duration::from_secs(24 * 3600),
+                Duration::from_secs(2 * 3600)
+            ]
+        );
+        assert_eq!(defaults.conversation.debounce_ms, 1_500);
+
+        let set = config(&[
+            ("REMINDER_OFFSETS", "90s, 30m"),
+            ("CONVERSATION_DEBOUNCE_MS", "0"),
+        ])
+        .unwrap()
+        .assistant;
+        assert_eq!(
+            set.reminder_offsets,
+            [Duration::from_secs(90), Duration::from_secs(1800)]
+        );
+        assert_eq!(set.conversation.debounce_ms, 0);
+
+        let error = config(&[("REMINDER_OFFSETS", "tomorrow")]).unwrap_err();
+        assert!(error.to_string().contains("REMINDER_OFFSETS"), "{error}");
+        let error = config(&[("CONVERSATION_DEBOUNCE_MS", "soon")]).unwrap_err();
+        assert!(
+            error.to_string().contains("CONVERSATION_DEBOUNCE_MS"),
+            "{error}"
+        );
     }
 }

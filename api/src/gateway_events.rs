@@ -2,7 +2,8 @@
 //! durable facts and live events: a link updates `companies`, writes a
 //! `whatsapp_connected` event and signals `onboarding-<salon_id>`; an unlink updates
 //! the status; QR and pairing codes go to the owner's page through `live_events`; a
-//! client's message is recorded once in the `inbound_messages` ledger.
+//! client's message is recorded once in the `inbound_messages` ledger, then the
+//! conversation relay is woken to hand it to the client's conversation.
 
 use ai_admin_activities::db::companies;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
@@ -11,6 +12,7 @@ use ai_admin_activities::db::live_events::{self, LiveEventKind};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
 use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
 use ai_admin_temporal::Client;
+use ai_admin_temporal::conversation_relay::ConversationRelay;
 use serde_json::json;
 use sqlx::PgPool;
 use std::future::Future;
@@ -29,6 +31,8 @@ pub struct EventSinks {
     pub db: PgPool,
     /// To signal workflows.
     pub temporal: Client,
+    /// Hands recorded client messages to their conversations.
+    pub conversations: ConversationRelay,
 }
 
 /// Consumes events until the gateway's channel closes or the task is aborted.
@@ -119,6 +123,7 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
             match recorded {
                 Ok(Recorded::New(id)) => {
                     tracing::info!(%salon_id, inbound = id, client = %message.from.masked(), "client message recorded");
+                    sinks.conversations.wake(salon_id, message.from.as_str());
                     Ok(())
                 }
                 Ok(Recorded::Duplicate) => {

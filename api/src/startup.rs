@@ -11,8 +11,10 @@ use crate::routes;
 use crate::state::AppState;
 use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
+use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
+use ai_admin_activities::whatsapp::pacing::{Pace, SendPacer};
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
@@ -30,6 +32,9 @@ use tokio::task::JoinHandle;
 
 /// How long start-up waits for Temporal to answer (the demo starts both at once).
 const TEMPORAL_PATIENCE: Duration = Duration::from_secs(60);
+
+/// Limit for one Gemini request (the original system saw ~9 s answers).
+const GEMINI_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Limit for one YClients request.
 const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -95,7 +100,8 @@ impl Application {
         // The relay holds a connection per salon while it signals Temporal: its own too.
         let relay_db = db::connect_lazy(
             config.database_url.expose(),
-            ai_admin_temporal::webhook_relay::CONNECTIONS,
+            ai_admin_temporal::webhook_relay::CONNECTIONS
+                + ai_admin_temporal::conversation_relay::CONNECTIONS,
         )?;
         let limiter = Arc::new(RateLimiter::per_second(config.yclients.rate_limit_rps));
         let yclients = HttpYClients::new(
@@ -108,6 +114,22 @@ impl Application {
             limiter,
         )
         .context("Failed to build the YClients client")?;
+
+        let gemini: Arc<dyn Gemini> = match &config.gemini.api_key {
+            Some(api_key) => Arc::new(
+                HttpGemini::new(GeminiConfig {
+                    base_url: config.gemini.base_url.clone(),
+                    api_key: api_key.clone(),
+                    model: config.gemini.model.clone(),
+                    timeout: GEMINI_TIMEOUT,
+                })
+                .context("Failed to build the Gemini client")?,
+            ),
+            None => {
+                tracing::warn!("GEMINI_API_KEY is not set: clients will get the fixed apology");
+                Arc::new(NoGemini)
+            }
+        };
 
         let Gateways {
             gateway,
@@ -128,6 +150,8 @@ impl Application {
                     application_id: config.yclients.app_id.clone(),
                     webhook_url: config.webhook_url(),
                 },
+                gemini,
+                pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
             },
         )
         .await?;
@@ -138,8 +162,15 @@ impl Application {
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(1024);
         let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone());
+        let (conversations, conversation_relay) = ai_admin_temporal::conversation_relay::spawn(
+            relay_db.clone(),
+            temporal.clone(),
+            config.temporal.task_queue.clone(),
+            config.assistant.conversation,
+        );
         let background = vec![
             wakeup_task,
+            conversation_relay,
             live::listener::spawn(db.clone(), hub.clone()),
             ai_admin_temporal::webhook_relay::spawn(
                 relay_db.clone(),
@@ -151,6 +182,7 @@ impl Application {
                 EventSinks {
                     db: db.clone(),
                     temporal: temporal.clone(),
+                    conversations,
                 },
             ),
         ];

@@ -7,11 +7,13 @@
 //! - [`worker`] — registration of every workflow and activity; the worker runner.
 //! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
+//! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
 //!
 //! The scripts that fetch and start the Temporal dev server for the demo and the tests
 //! live beside this crate in `temporal/scripts/`.
 
 pub mod connection;
+pub mod conversation_relay;
 pub mod onboarding;
 pub mod search_attributes;
 pub mod webhook_relay;

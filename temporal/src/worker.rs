@@ -7,15 +7,19 @@
 //! process; activities are still spawned onto the runtime's worker threads by the SDK.
 
 use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
+use ai_admin_activities::conversation::ConversationActivities;
+use ai_admin_activities::gemini::Gemini;
 use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
 use ai_admin_activities::sync::SyncActivities;
 use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
+use ai_admin_activities::whatsapp::pacing::SendPacer;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::company::CompanyWorkflow;
+use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
 use anyhow::Context as _;
@@ -38,6 +42,10 @@ pub struct ActivityDeps {
     pub gateway: Arc<dyn WhatsAppGateway>,
     /// Our application id and webhook URL, for the activation callback.
     pub activation: ActivationSettings,
+    /// The assistant's language model.
+    pub gemini: Arc<dyn Gemini>,
+    /// Send pacing per WhatsApp session (one for the process).
+    pub pacer: Arc<SendPacer>,
 }
 
 /// Every workflow and activity of AI Admin, on `task_queue`.
@@ -51,6 +59,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the sync workflow")?
         .register_workflow::<CompanyWorkflow>()
         .context("Failed to register the company workflow")?
+        .register_workflow::<ConversationWorkflow>()
+        .context("Failed to register the conversation workflow")?
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(
             deps.db.clone(),
@@ -60,8 +70,15 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .register_activities(SyncActivities::new(deps.db.clone(), deps.yclients.clone()))
         .register_activities(WebhookActivities::new(
             deps.db.clone(),
-            deps.yclients,
+            deps.yclients.clone(),
             deps.gateway.clone(),
+        ))
+        .register_activities(ConversationActivities::new(
+            deps.db.clone(),
+            deps.yclients,
+            deps.gemini,
+            deps.gateway.clone(),
+            deps.pacer,
         ))
         .register_activities(RecurringSyncActivities)
         .register_activities(MessagingActivities::new(deps.db, deps.gateway))

@@ -20,6 +20,7 @@ use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_api::auth::{OnboardingClaims, TokenKeys};
 use ai_admin_api::config::Config;
 use ai_admin_api::startup::Application;
+use ai_admin_simulators::gemini::{self, GeminiSimState, RunningGemini};
 use ai_admin_simulators::yclients::{self, RunningSimulator, Salon, SalonSize, SimState};
 use ai_admin_temporal::{Client, TemporalConfig};
 use anyhow::Context as _;
@@ -58,7 +59,17 @@ pub struct AppOptions {
     pub temporal_through_proxy: bool,
     /// Set `WEBHOOK_SECRET`: webhooks must then be signed.
     pub webhook_secret: Option<String>,
+    /// `CONVERSATION_DEBOUNCE_MS`; the tests' default is [`TEST_DEBOUNCE_MS`].
+    pub debounce_ms: Option<u64>,
+    /// `REMINDER_OFFSETS`, e.g. `"20s,8s"`.
+    pub reminder_offsets: Option<String>,
 }
+
+/// The debounce the tests run with: long enough for "three quick messages" sent back to
+/// back, short enough not to slow every conversation down.
+pub const TEST_DEBOUNCE_MS: u64 = 400;
+/// The Gemini key the tests' simulator accepts.
+pub const GEMINI_API_KEY: &str = "test-gemini-key";
 
 /// How the app under test runs.
 enum Runner {
@@ -80,6 +91,8 @@ pub struct TestApp {
     pub db: PgPool,
     /// The YClients simulator the app talks to.
     pub yclients: RunningSimulator,
+    /// The Gemini simulator the app talks to.
+    pub gemini: RunningGemini,
     /// A Temporal client for the test's own checks.
     pub temporal: Client,
     /// The configuration the app runs with.
@@ -237,6 +250,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         SimState::new(PARTNER_TOKEN, Salon::demo_salons(start)),
     )
     .expect("start the YClients simulator");
+    let gemini_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind the Gemini simulator");
+    let gemini = gemini::spawn(gemini_listener, GeminiSimState::new(GEMINI_API_KEY))
+        .expect("start the Gemini simulator");
 
     let port = if options.separate_process {
         free_port()
@@ -258,6 +276,12 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("YCLIENTS_PARTNER_TOKEN", PARTNER_TOKEN.to_owned()),
         ("YCLIENTS_APP_ID", "test-app".to_owned()),
         ("YCLIENTS_RATE_LIMIT_RPS", "0".to_owned()),
+        ("GEMINI_BASE_URL", gemini.base_url()),
+        ("GEMINI_API_KEY", GEMINI_API_KEY.to_owned()),
+        (
+            "CONVERSATION_DEBOUNCE_MS",
+            options.debounce_ms.unwrap_or(TEST_DEBOUNCE_MS).to_string(),
+        ),
         (
             "DATA_DIR",
             std::env::temp_dir().join(&db_name).display().to_string(),
@@ -275,6 +299,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let mut vars = vars;
     if let Some(secret) = &options.webhook_secret {
         vars.insert("WEBHOOK_SECRET", secret.clone());
+    }
+    if let Some(offsets) = &options.reminder_offsets {
+        vars.insert("REMINDER_OFFSETS", offsets.clone());
     }
     let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     if let Some(simulator) = options.whatsapp_simulator {
@@ -317,6 +344,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,
         yclients,
+        gemini,
         temporal,
         config,
         http: reqwest::Client::builder()
@@ -624,6 +652,60 @@ impl TestApp {
         self.post_json(
             &format!("/dev/whatsapp/{session}/link"),
             serde_json::json!({ "phone": phone }),
+        )
+        .await
+    }
+
+    /// A client of the salon writes to its WhatsApp (the simulator's control API), with
+    /// WhatsApp's message id `id` (a redelivery repeats it).
+    pub async fn client_says_with_id(&self, salon_id: SalonId, from: &str, text: &str, id: &str) {
+        let session = SessionId::for_salon(salon_id);
+        let response = self
+            .post_json(
+                &format!("/dev/whatsapp/{session}/incoming"),
+                serde_json::json!({ "from": from, "text": text, "id": id, "name": "Ольга" }),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "the simulator takes the message");
+    }
+
+    /// A client of the salon writes a new message.
+    pub async fn client_says(&self, salon_id: SalonId, from: &str, text: &str) {
+        let id = format!("msg-{:016x}", rand::rng().random::<u64>());
+        self.client_says_with_id(salon_id, from, text, &id).await;
+    }
+
+    /// The texts the bot sent to `to` so far, in order.
+    pub async fn replies_to(&self, salon_id: SalonId, to: &str) -> Vec<String> {
+        let session = SessionId::for_salon(salon_id);
+        let outbox: Vec<serde_json::Value> = self
+            .get(&format!("/dev/whatsapp/{session}/outbox"))
+            .await
+            .json()
+            .await
+            .expect("the outbox is JSON");
+        outbox
+            .iter()
+            .filter(|entry| entry["kind"] == "text" && entry["to"] == to)
+            .filter_map(|entry| entry["text"].as_str().map(str::to_owned))
+            .collect()
+    }
+
+    /// Waits until the bot has sent `count` texts to `to`; returns them all.
+    pub async fn wait_for_replies(
+        &self,
+        salon_id: SalonId,
+        to: &str,
+        count: usize,
+        timeout: Duration,
+    ) -> Vec<String> {
+        eventually(
+            timeout,
+            &format!("{count} replies to the client"),
+            || async {
+                let replies = self.replies_to(salon_id, to).await;
+                (replies.len() >= count).then_some(replies)
+            },
         )
         .await
     }

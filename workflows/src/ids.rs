@@ -24,6 +24,16 @@ pub fn company(salon_id: SalonId) -> String {
     format!("company-{salon_id}")
 }
 
+/// `conversation-<salon_id>-<client_phone>`: one client of one salon (phone as digits).
+pub fn conversation(salon_id: SalonId, phone: &str) -> String {
+    format!("conversation-{salon_id}-{phone}")
+}
+
+/// `reminder-<record_id>`: the reminders of one visit.
+pub fn reminder(record_id: i64) -> String {
+    format!("reminder-{record_id}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -34,5 +44,9 @@ mod tests {
         assert_eq!(onboarding(salon), "onboarding-962302");
         assert_eq!(activation(salon), "activation-962302");
         assert_eq!(sync(salon), "sync-962302");
+        assert_eq!(
+            conversation(salon, "79005554433"),
+            "conversation-962302-79005554433"
+        );
     }
 }

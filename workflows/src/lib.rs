@@ -9,10 +9,12 @@
 //! - [`activation`] — `activation-<salon_id>`: API key and the YClients callback.
 //! - [`sync`] — `sync-<salon_id>`: a salon's data, part by part.
 //! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
+//! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`options`] — activity options shared by workflows.
 
 pub mod activation;
 pub mod company;
+pub mod conversation;
 pub mod ids;
 pub mod onboarding;
 pub mod options;

@@ -131,3 +131,53 @@ pub async fn mark_deleted(
     .await?;
     Ok(())
 }
+
+/// One of a client's upcoming visits, as the assistant lists them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UpcomingVisit {
+    /// YClients record id.
+    pub yclients_id: i64,
+    /// Start.
+    pub datetime: DateTime<Utc>,
+    /// The service's name.
+    pub service: Option<String>,
+    /// The master's name.
+    pub staff: Option<String>,
+}
+
+/// The client's next visits (by phone, digits only), soonest first.
+pub async fn upcoming_for_phone(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    phone: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<UpcomingVisit>> {
+    use sqlx::Row as _;
+    let rows = sqlx::query(
+        "SELECT b.yclients_id::int8 AS id, b.datetime, s.title AS service, st.name AS staff
+         FROM bookings b
+         JOIN clients c ON c.id = b.client_id
+         LEFT JOIN services s ON s.id = b.service_id
+         LEFT JOIN staff st ON st.id = b.staff_id
+         WHERE b.company_id = $1 AND c.phone = $2 AND b.datetime > NOW()
+           AND COALESCE(b.status, '') <> 'deleted'
+         ORDER BY b.datetime
+         LIMIT $3",
+    )
+    .bind(company_id)
+    .bind(phone)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(UpcomingVisit {
+                yclients_id: row.try_get("id")?,
+                datetime: row.try_get("datetime")?,
+                service: row.try_get("service")?,
+                staff: row.try_get("staff")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

@@ -28,6 +28,14 @@ pub enum EventType {
     Frozen,
     /// YClients reported a payment.
     PaymentReceived,
+    /// Gemini stayed unavailable: a client got the fixed apology instead of an answer.
+    AssistantUnavailable,
+    /// A client was handed over to a person; the bot is silent for them.
+    HandoffRequested,
+    /// The salon gave the client back to the bot.
+    HandoffReleased,
+    /// A visit reminder went out.
+    ReminderSent,
 }
 
 impl EventType {
@@ -44,6 +52,10 @@ impl EventType {
             Self::Uninstalled => "uninstalled",
             Self::Frozen => "frozen",
             Self::PaymentReceived => "payment_received",
+            Self::AssistantUnavailable => "assistant_unavailable",
+            Self::HandoffRequested => "handoff_requested",
+            Self::HandoffReleased => "handoff_released",
+            Self::ReminderSent => "reminder_sent",
         }
     }
 }

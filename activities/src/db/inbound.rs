@@ -51,26 +51,114 @@ pub struct Pending {
     pub client_phone: String,
     /// The text.
     pub text: String,
+    /// The name the client set in WhatsApp.
+    pub push_name: Option<String>,
+}
+
+fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
+    Ok(Pending {
+        id: row.try_get("id")?,
+        message_id: row.try_get("message_id")?,
+        client_phone: row.try_get("client_phone")?,
+        text: row.try_get("text")?,
+        push_name: row.try_get("push_name")?,
+    })
 }
 
 /// The salon's pending messages, oldest first.
 pub async fn pending(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Vec<Pending>> {
     let rows = sqlx::query(
-        "SELECT id, message_id, client_phone, text FROM inbound_messages
+        "SELECT id, message_id, client_phone, text, push_name FROM inbound_messages
          WHERE salon_id = $1 AND status = 'pending' ORDER BY id",
     )
     .bind(salon_id.get())
     .fetch_all(db)
     .await?;
     rows.iter()
-        .map(|row| {
-            Ok(Pending {
-                id: row.try_get("id")?,
-                message_id: row.try_get("message_id")?,
-                client_phone: row.try_get("client_phone")?,
-                text: row.try_get("text")?,
-            })
-        })
+        .map(pending_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// One client's pending messages that were never handed to their conversation, or were
+/// handed over more than `stale_secs` ago and are still unhandled; oldest first.
+pub async fn to_relay(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    stale_secs: i64,
+) -> anyhow::Result<Vec<Pending>> {
+    let rows = sqlx::query(
+        "SELECT id, message_id, client_phone, text, push_name FROM inbound_messages
+         WHERE salon_id = $1 AND client_phone = $2 AND status = 'pending'
+           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $3))
+         ORDER BY id",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(stale_secs as f64)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(pending_row)
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Conversations with messages to relay (see [`to_relay`]).
+pub async fn conversations_to_relay(
+    db: impl PgExecutor<'_>,
+    stale_secs: i64,
+) -> anyhow::Result<Vec<(SalonId, String)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT salon_id, client_phone FROM inbound_messages
+         WHERE status = 'pending'
+           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $1))",
+    )
+    .bind(stale_secs as f64)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                SalonId::new(row.try_get::<i32, _>("salon_id")?.into())?,
+                row.try_get("client_phone")?,
+            ))
+        })
+        .collect()
+}
+
+/// Records that the messages were handed to their conversation.
+pub async fn mark_relayed(db: impl PgExecutor<'_>, ids: &[i64]) -> anyhow::Result<()> {
+    sqlx::query("UPDATE inbound_messages SET relayed_at = NOW() WHERE id = ANY($1)")
+        .bind(ids)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How a message's journey ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered.
+    Handled,
+    /// Deliberately not answered (salon frozen or uninstalled, client handed off).
+    Ignored,
+}
+
+/// Closes the messages with `outcome` (pending ones only: a late retry changes nothing).
+pub async fn finish(db: impl PgExecutor<'_>, ids: &[i64], outcome: Outcome) -> anyhow::Result<()> {
+    let status = match outcome {
+        Outcome::Handled => "handled",
+        Outcome::Ignored => "ignored",
+    };
+    sqlx::query(
+        "UPDATE inbound_messages SET status = $2, handled_at = NOW()
+         WHERE id = ANY($1) AND status = 'pending'",
+    )
+    .bind(ids)
+    .bind(status)
+    .execute(db)
+    .await?;
+    Ok(())
 }

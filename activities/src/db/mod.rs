@@ -5,6 +5,7 @@ pub mod bookings;
 pub mod catalog;
 pub mod clients;
 pub mod companies;
+pub mod conversations;
 pub mod events;
 pub mod inbound;
 pub mod live_events;

@@ -22,3 +22,19 @@ pub trait Gemini: Send + Sync + std::fmt::Debug {
     /// `POST {base}/v1beta/models/{model}:generateContent`.
     async fn generate(&self, prompt: &Prompt) -> Result<Generated, GeminiError>;
 }
+
+/// Stands in when no `GEMINI_API_KEY` is configured: every call is rejected, so clients
+/// get the apology and the salon an `assistant_unavailable` event naming the cause,
+/// instead of the process refusing to start for a feature it can live without.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoGemini;
+
+#[async_trait::async_trait]
+impl Gemini for NoGemini {
+    async fn generate(&self, _prompt: &Prompt) -> Result<Generated, GeminiError> {
+        Err(GeminiError::Rejected {
+            status: 401,
+            message: "GEMINI_API_KEY is not set".to_owned(),
+        })
+    }
+}

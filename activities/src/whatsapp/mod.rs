@@ -7,10 +7,12 @@
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
 //! - [`simulator`] — in-process simulated phones with a control API.
+//! - [`pacing`] — per-session send pacing, so a number is never flagged as a spammer.
 //! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
 //!   per salon, keys in one SQLite file per session.
 
 pub mod live;
+pub mod pacing;
 pub mod simulator;
 pub mod types;
 

@@ -118,6 +118,10 @@ async fn sync_once(
                 application_id: "bench".to_owned(),
                 webhook_url: "http://localhost/webhook/yclients".to_owned(),
             },
+            gemini: Arc::new(ai_admin_activities::gemini::NoGemini),
+            pacer: Arc::new(ai_admin_activities::whatsapp::pacing::SendPacer::new(
+                ai_admin_activities::whatsapp::pacing::Pace::DEFAULT,
+            )),
         },
     )
     .await?;

@@ -6,6 +6,7 @@
 //! - [`activation`] — `POST /marketplace/activate`.
 //! - [`webhooks`] — `POST /webhook/yclients`.
 //! - [`health`] — `GET /marketplace/health`.
+//! - [`handoff`] — clients handed over to a person: list, release.
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
 //! - [`assets`] — the pages' CSS and JS, embedded from `web/`.
@@ -15,6 +16,7 @@
 pub mod activation;
 pub mod assets;
 pub mod dev_whatsapp;
+pub mod handoff;
 pub mod health;
 pub mod onboarding;
 pub mod registration;
@@ -35,6 +37,7 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .merge(activation::router())
         .merge(webhooks::router())
         .merge(whatsapp_link::router())
+        .merge(handoff::router())
         .merge(crate::ws::router())
         .merge(health::router())
         .merge(assets::router());

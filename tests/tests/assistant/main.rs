@@ -3,6 +3,7 @@
 //! YClients simulator.
 
 mod booking;
+mod conversation;
 mod gemini_client;
 mod inbound;
 mod lookup;

@@ -10,10 +10,13 @@ use ai_admin_activities::yclients::{
 };
 use ai_admin_simulators::yclients::Salon as SimSalon;
 use ai_admin_simulators::yclients::seed::{Staff, WorkingDay};
-use ai_admin_tests::{TestApp, spawn_app};
+use ai_admin_tests::{AppOptions, TestApp, spawn_app, spawn_app_with};
 use chrono::{Days, NaiveDate, Utc};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The salon's own WhatsApp number in the tests.
+pub const OWNER_PHONE: &str = "79001110000";
 
 /// The real YClients client, pointed at `base_url`, with no rate limit.
 pub fn yclients_client(base_url: String, partner_token: Secret) -> HttpYClients {
@@ -72,6 +75,28 @@ impl Fixture {
     pub async fn new(title: &str) -> Self {
         let app = spawn_app().await;
         let (salon_id, company_id, catalog) = synced_salon(&app, title).await;
+        Self::around(app, salon_id, company_id, catalog)
+    }
+
+    /// Starts an app with a salon called `title` onboarded the owner's way (WhatsApp
+    /// linked to [`OWNER_PHONE`], activated, synced, welcomed): the bot answers its
+    /// clients.
+    pub async fn active(title: &str, options: AppOptions) -> Self {
+        let app = spawn_app_with(options).await;
+        let salon_id = app.add_salon(title);
+        app.onboard(salon_id, OWNER_PHONE).await;
+        app.wait_until_ready(salon_id, Duration::from_secs(90))
+            .await;
+        let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
+            .bind(salon_id.get())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        let catalog = catalog::load(&app.db, company_id).await.unwrap();
+        Self::around(app, salon_id, company_id, catalog)
+    }
+
+    fn around(app: TestApp, salon_id: SalonId, company_id: i64, catalog: Catalog) -> Self {
         let yc = app_yclients(&app);
         Self {
             app,

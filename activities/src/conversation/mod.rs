@@ -1,0 +1,464 @@
+//! The activities of one conversation turn, run by `conversation-<salon_id>-<phone>` as
+//! local activities (see the workflow for why):
+//!
+//! 1. [`ConversationActivities::open_turn`] — answer at all? (salon active, client not
+//!    handed off); blue ticks and "typing…" when so, the messages closed as ignored when not.
+//! 2. [`ConversationActivities::understand`] — Gemini stage 1: commands as JSON.
+//! 3. [`ConversationActivities::execute`] — the commands against YClients and the database.
+//! 4. [`ConversationActivities::compose`] — Gemini stage 2: the reply from the results.
+//! 5. [`ConversationActivities::send_reply`] — sent once under the step's key, paced per
+//!    session; the messages closed as handled.
+//!
+//! [`ConversationActivities::report_assistant_down`] records that Gemini stayed away and
+//! a client got the fixed apology instead.
+//!
+//! # Layout
+//! - [`context`] — the salon and client as a turn sees them; both prompts.
+//! - [`execute`] — one command run.
+
+// `#[activities]` generates one undocumented constant per activity.
+#![allow(missing_docs)]
+
+pub mod context;
+pub mod execute;
+
+use crate::assistant::commands::{self, Command, Parsed, Problem};
+use crate::assistant::lookup::CommandResult;
+use crate::db::events::{self, EventType, NewEvent};
+use crate::db::inbound::{self, Outcome};
+use crate::db::outbound::{self, Claim};
+use crate::db::{companies, conversations};
+use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
+use crate::failure;
+use crate::gemini::{Gemini, Turn};
+use crate::whatsapp::pacing::SendPacer;
+use crate::whatsapp::{GatewayError, MessageId, WhatsAppGateway};
+use crate::yclients::YClients;
+use context::SalonContext;
+use execute::TurnOf;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgPool;
+use std::sync::Arc;
+use temporalio_macros::activities;
+use temporalio_sdk::activities::{ActivityContext, ActivityError};
+
+/// What the client gets when the assistant cannot answer (Gemini down past its retries).
+pub const APOLOGY: &str = "Извините, я сейчас не могу ответить. Администратор салона \
+     увидит ваше сообщение и ответит вам здесь же в ближайшее время.";
+
+/// A client's message as the conversation holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientMessage {
+    /// Its `inbound_messages` row (increasing in arrival order).
+    pub inbound_id: i64,
+    /// WhatsApp's id.
+    pub message_id: String,
+    /// The text.
+    pub text: String,
+    /// The name the client set in WhatsApp.
+    pub push_name: Option<String>,
+}
+
+/// Input of [`ConversationActivities::open_turn`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenTurn {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// The messages answered together.
+    pub messages: Vec<ClientMessage>,
+}
+
+/// Whether to answer, and the client's name as the salon knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Opening {
+    /// Why the bot stays silent, when it does.
+    pub silent: Option<String>,
+    /// The name the client gave, from an earlier conversation.
+    pub client_name: Option<String>,
+}
+
+/// Input of [`ConversationActivities::understand`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Understand {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// The name as known.
+    pub client_name: Option<String>,
+    /// Earlier turns, oldest first.
+    pub history: Vec<Turn>,
+    /// The client's new messages.
+    pub messages: Vec<String>,
+}
+
+/// Stage 1's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Understood {
+    /// Commands to run, in order.
+    pub commands: Vec<Command>,
+    /// Commands named without what they need.
+    pub problems: Vec<Problem>,
+}
+
+/// Input of [`ConversationActivities::execute`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Execute {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// The name as known.
+    pub client_name: Option<String>,
+    /// What stage 1 asked for.
+    pub understood: Understood,
+    /// Unique per turn, the same on every retry (the bookings' `api_id`).
+    pub step: String,
+}
+
+/// Input of [`ConversationActivities::compose`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compose {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The name as known.
+    pub client_name: Option<String>,
+    /// Earlier turns, oldest first.
+    pub history: Vec<Turn>,
+    /// The client's new messages.
+    pub messages: Vec<String>,
+    /// What the commands gave.
+    pub results: Vec<CommandResult>,
+}
+
+/// Input of [`ConversationActivities::send_reply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendReply {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// Sent once under this key.
+    pub key: String,
+    /// The reply.
+    pub text: String,
+    /// The messages it answers, closed as handled once it is sent.
+    pub inbound_ids: Vec<i64>,
+}
+
+/// Input of [`ConversationActivities::report_assistant_down`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantDown {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// What failed.
+    pub reason: String,
+    /// The turn (one event per turn).
+    pub step: String,
+}
+
+/// Owns what a conversation turn needs.
+#[derive(Debug, Clone)]
+pub struct ConversationActivities {
+    db: PgPool,
+    yclients: Arc<dyn YClients>,
+    gemini: Arc<dyn Gemini>,
+    gateway: Arc<dyn WhatsAppGateway>,
+    pacer: Arc<SendPacer>,
+}
+
+impl ConversationActivities {
+    /// Activities over these dependencies.
+    pub fn new(
+        db: PgPool,
+        yclients: Arc<dyn YClients>,
+        gemini: Arc<dyn Gemini>,
+        gateway: Arc<dyn WhatsAppGateway>,
+        pacer: Arc<SendPacer>,
+    ) -> Self {
+        Self {
+            db,
+            yclients,
+            gemini,
+            gateway,
+            pacer,
+        }
+    }
+}
+
+fn phone_of(digits: &str) -> Result<PhoneNumber, ActivityError> {
+    PhoneNumber::parse(digits)
+        .map_err(|e| failure::permanent("InvalidPhone", format!("client number: {e}")))
+}
+
+/// Why the bot must not answer the salon's clients now, if it must not.
+fn silence_for(status: Option<IntegrationStatus>, handed_off: bool) -> Option<String> {
+    match status {
+        None => Some("salon not registered".to_owned()),
+        Some(IntegrationStatus::Active) if handed_off => {
+            Some("client handed over to the salon".to_owned())
+        }
+        Some(IntegrationStatus::Active) => None,
+        Some(other) => Some(format!("salon is {}", other.as_str())),
+    }
+}
+
+#[activities]
+impl ConversationActivities {
+    /// Decides whether the bot answers; shows the client their messages were read and
+    /// the bot is typing. Silent turns close their messages as ignored.
+    #[activity(name = "open_turn")]
+    pub async fn open_turn(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: OpenTurn,
+    ) -> Result<Opening, ActivityError> {
+        let company = companies::find_by_salon(&self.db, input.salon_id).await?;
+        let conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
+        let silent = silence_for(
+            company.map(|c| c.integration_status),
+            conversation.handed_off,
+        );
+        let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
+        if let Some(reason) = &silent {
+            inbound::finish(&self.db, &ids, Outcome::Ignored).await?;
+            tracing::info!(salon_id = %input.salon_id, reason, messages = ids.len(), "client messages not answered");
+        } else {
+            let phone = phone_of(&input.phone)?;
+            let session = SessionId::for_salon(input.salon_id);
+            let read: Vec<MessageId> = input
+                .messages
+                .iter()
+                .map(|m| MessageId(m.message_id.clone()))
+                .collect();
+            // Ticks and "typing…" are courtesy: a failure must not hold the answer up.
+            if let Err(error) = self.gateway.mark_read(session, &phone, &read).await {
+                tracing::warn!(%session, %error, "could not mark messages read");
+            }
+            if let Err(error) = self.gateway.set_typing(session, &phone, true).await {
+                tracing::warn!(%session, %error, "could not show typing");
+            }
+        }
+        Ok(Opening {
+            silent,
+            client_name: conversation.client_name,
+        })
+    }
+
+    /// Gemini stage 1: the client's words as commands.
+    #[activity(name = "understand")]
+    pub async fn understand(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: Understand,
+    ) -> Result<Understood, ActivityError> {
+        let salon = SalonContext::load(&self.db, input.salon_id).await?;
+        let prompt = context::stage1_prompt(
+            &self.db,
+            &salon,
+            &input.phone,
+            input.client_name.as_deref(),
+            &input.history,
+            &input.messages,
+        )
+        .await?;
+        let generated = self
+            .gemini
+            .generate(&prompt)
+            .await
+            .map_err(failure::gemini)?;
+        tracing::info!(
+            salon_id = %input.salon_id,
+            stage = 1,
+            prompt_tokens = generated.usage.prompt,
+            output_tokens = generated.usage.output,
+            prompts = crate::assistant::prompts::VERSION,
+            "Gemini answered"
+        );
+        // A model that breaks its schema is retried like a failed call.
+        let parsed = commands::parse(&generated.text).map_err(|e| {
+            failure::gemini(crate::gemini::GeminiError::InvalidResponse(e.to_string()))
+        })?;
+        let mut understood = Understood {
+            commands: Vec::new(),
+            problems: Vec::new(),
+        };
+        for entry in parsed {
+            match entry {
+                Parsed::Command(command) => understood.commands.push(command),
+                Parsed::Problem(problem) => understood.problems.push(problem),
+            }
+        }
+        Ok(understood)
+    }
+
+    /// Runs stage 1's commands in order; each gives a result for stage 2, failures
+    /// included (a taken time, a master not found, YClients unavailable).
+    #[activity(name = "execute")]
+    pub async fn execute(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: Execute,
+    ) -> Result<Vec<CommandResult>, ActivityError> {
+        let salon = SalonContext::load(&self.db, input.salon_id).await?;
+        let name = input
+            .client_name
+            .clone()
+            .unwrap_or_else(|| "Клиент WhatsApp".to_owned());
+        let turn = TurnOf {
+            salon_id: input.salon_id,
+            phone: &input.phone,
+            client_name: &name,
+            step: &input.step,
+        };
+        let mut results = Vec::new();
+        let mut bookings = 0;
+        for command in &input.understood.commands {
+            let index = if matches!(command, Command::CreateBooking { .. }) {
+                bookings += 1;
+                bookings - 1
+            } else {
+                0
+            };
+            let result =
+                execute::run(&self.db, &*self.yclients, &salon, turn, index, command).await?;
+            tracing::info!(salon_id = %input.salon_id, command = command.name(), ok = result.ok, "command ran");
+            results.push(result);
+        }
+        results.extend(
+            input
+                .understood
+                .problems
+                .iter()
+                .map(execute::problem_result),
+        );
+        Ok(results)
+    }
+
+    /// Gemini stage 2: the reply.
+    #[activity(name = "compose")]
+    pub async fn compose(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: Compose,
+    ) -> Result<String, ActivityError> {
+        let title = companies::find_by_salon(&self.db, input.salon_id)
+            .await?
+            .map(|c| c.title)
+            .unwrap_or_default();
+        let prompt = context::stage2_prompt(
+            &title,
+            input.client_name.as_deref(),
+            &input.history,
+            &input.messages,
+            &input.results,
+        )?;
+        let generated = self
+            .gemini
+            .generate(&prompt)
+            .await
+            .map_err(failure::gemini)?;
+        tracing::info!(
+            salon_id = %input.salon_id,
+            stage = 2,
+            prompt_tokens = generated.usage.prompt,
+            output_tokens = generated.usage.output,
+            prompts = crate::assistant::prompts::VERSION,
+            "Gemini answered"
+        );
+        let text = generated.text.trim().to_owned();
+        if text.is_empty() {
+            return Err(failure::gemini(crate::gemini::GeminiError::NoText(
+                "empty".to_owned(),
+            )));
+        }
+        Ok(text)
+    }
+
+    /// Sends the reply once under its key (paced per session) and closes the messages
+    /// it answers. Returns WhatsApp's message id.
+    #[activity(name = "send_reply")]
+    pub async fn send_reply(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: SendReply,
+    ) -> Result<String, ActivityError> {
+        let phone = phone_of(&input.phone)?;
+        let session = SessionId::for_salon(input.salon_id);
+        let message_id =
+            match outbound::claim(&self.db, &input.key, input.salon_id, &phone, &input.text).await?
+            {
+                Claim::AlreadySent(id) => id,
+                Claim::Send => {
+                    self.pacer.wait(session).await;
+                    let sent = self
+                        .gateway
+                        .send_text(session, &phone, &input.text)
+                        .await
+                        .map_err(|error| match error {
+                            GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
+                                failure::permanent("NotLinked", error.to_string())
+                            }
+                            other => anyhow::Error::new(other).into(),
+                        })?;
+                    outbound::mark_sent(&self.db, &input.key, &sent.0).await?;
+                    sent.0
+                }
+            };
+        if let Err(error) = self.gateway.set_typing(session, &phone, false).await {
+            tracing::debug!(%session, %error, "could not stop typing");
+        }
+        inbound::finish(&self.db, &input.inbound_ids, Outcome::Handled).await?;
+        tracing::info!(salon_id = %input.salon_id, client = %phone.masked(), "reply sent");
+        Ok(message_id)
+    }
+
+    /// Records (once per turn) that a client got the apology because Gemini was away.
+    #[activity(name = "report_assistant_down")]
+    pub async fn report_assistant_down(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: AssistantDown,
+    ) -> Result<(), ActivityError> {
+        let client = PhoneNumber::parse(&input.phone)
+            .map(|p| p.masked())
+            .unwrap_or_default();
+        events::record(
+            &self.db,
+            &NewEvent {
+                salon_id: input.salon_id,
+                event_type: EventType::AssistantUnavailable,
+                data: json!({ "client": client, "phone": input.phone, "reason": input.reason }),
+                dedup_key: Some(format!("assistant-down/{}", input.step)),
+            },
+        )
+        .await?;
+        tracing::error!(salon_id = %input.salon_id, client, reason = input.reason, "assistant unavailable, client got the apology");
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_active_salon_answers_and_never_a_handed_off_client() {
+        assert_eq!(silence_for(Some(IntegrationStatus::Active), false), None);
+        assert!(silence_for(Some(IntegrationStatus::Active), true).is_some());
+        for status in [
+            IntegrationStatus::Frozen,
+            IntegrationStatus::Uninstalled,
+            IntegrationStatus::PendingWhatsapp,
+            IntegrationStatus::Activating,
+        ] {
+            assert!(silence_for(Some(status), false).is_some(), "{status:?}");
+        }
+        assert!(silence_for(None, false).is_some());
+    }
+}

@@ -1,0 +1,138 @@
+//! The `conversations` table: per client of a salon, whether the bot answers or a person
+//! has taken over (handoff), and the name the client gave.
+
+use crate::domain::SalonId;
+use sqlx::{PgExecutor, Row};
+
+/// What the table says about one client.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationRow {
+    /// A person from the salon answers; the bot stays silent.
+    pub handed_off: bool,
+    /// The name the client gave, if any.
+    pub client_name: Option<String>,
+}
+
+/// The client's row, or the default (bot answers, no name) when they never wrote.
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<ConversationRow> {
+    let row = sqlx::query(
+        "SELECT status, client_name FROM conversations WHERE salon_id = $1 AND client_phone = $2",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some(row) => ConversationRow {
+            handed_off: row.try_get::<String, _>("status")? == "handoff",
+            client_name: row.try_get("client_name")?,
+        },
+        None => ConversationRow::default(),
+    })
+}
+
+/// Remembers the name the client gave.
+pub async fn save_name(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    name: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO conversations (salon_id, client_phone, client_name) VALUES ($1, $2, $3)
+         ON CONFLICT (salon_id, client_phone)
+         DO UPDATE SET client_name = EXCLUDED.client_name, updated_at = NOW()",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Hands the client over to a person; false when they already were.
+pub async fn hand_off(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    reason: &str,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "INSERT INTO conversations (salon_id, client_phone, status, handoff_reason, handoff_at)
+         VALUES ($1, $2, 'handoff', $3, NOW())
+         ON CONFLICT (salon_id, client_phone) DO UPDATE
+             SET status = 'handoff', handoff_reason = EXCLUDED.handoff_reason,
+                 handoff_at = NOW(), updated_at = NOW()
+             WHERE conversations.status <> 'handoff'",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// Gives the client back to the bot; false when they were not handed off.
+pub async fn release(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE conversations SET status = 'bot', released_at = NOW(), updated_at = NOW()
+         WHERE salon_id = $1 AND client_phone = $2 AND status = 'handoff'",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .execute(db)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// A client waiting for a person.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HandedOff {
+    /// Digits.
+    pub phone: String,
+    /// The name the client gave.
+    pub client_name: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// When (RFC 3339).
+    pub since: String,
+}
+
+/// The salon's clients waiting for a person, longest waiting first.
+pub async fn handed_off(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Vec<HandedOff>> {
+    let rows = sqlx::query(
+        "SELECT client_phone, client_name, handoff_reason,
+                to_char(handoff_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS since
+         FROM conversations WHERE salon_id = $1 AND status = 'handoff'
+         ORDER BY handoff_at",
+    )
+    .bind(salon_id.get())
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(HandedOff {
+                phone: row.try_get("client_phone")?,
+                client_name: row.try_get("client_name")?,
+                reason: row.try_get("handoff_reason")?,
+                since: row
+                    .try_get::<Option<String>, _>("since")?
+                    .unwrap_or_default(),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}

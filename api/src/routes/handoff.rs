@@ -1,0 +1,62 @@
+//! Clients handed over to a person: the salon lists them and gives each back to the bot
+//! when done. Only the token's own salon.
+//!
+//! - `GET  /marketplace/api/conversations/handoff` → `{success, clients: [{phone,
+//!   client_name, reason, since}]}`.
+//! - `POST /marketplace/api/conversations/{phone}/release` → `{success, released}`
+//!   (`released` false when the client was not handed off); event `handoff_released`.
+
+use crate::auth::OnboardingAuth;
+use crate::error::ApiError;
+use crate::state::AppState;
+use ai_admin_activities::db::conversations;
+use ai_admin_activities::db::events::{self, EventType, NewEvent};
+use ai_admin_activities::domain::PhoneNumber;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+/// The two routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/marketplace/api/conversations/handoff", get(list))
+        .route(
+            "/marketplace/api/conversations/{phone}/release",
+            post(release),
+        )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    OnboardingAuth(claims): OnboardingAuth,
+) -> Result<Json<Value>, ApiError> {
+    let clients = conversations::handed_off(&state.db, claims.salon_id).await?;
+    Ok(Json(json!({ "success": true, "clients": clients })))
+}
+
+async fn release(
+    State(state): State<AppState>,
+    OnboardingAuth(claims): OnboardingAuth,
+    Path(phone): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = PhoneNumber::parse(&phone)
+        .map_err(|error| ApiError::BadRequest(format!("phone: {error}")))?;
+    let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
+    let released = conversations::release(&mut *tx, claims.salon_id, phone.as_str()).await?;
+    if released {
+        events::record(
+            &mut *tx,
+            &NewEvent {
+                salon_id: claims.salon_id,
+                event_type: EventType::HandoffReleased,
+                data: json!({ "client": phone.masked() }),
+                dedup_key: None,
+            },
+        )
+        .await?;
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    tracing::info!(salon_id = %claims.salon_id, client = %phone.masked(), released, "handoff released");
+    Ok(Json(json!({ "success": true, "released": released })))
+}

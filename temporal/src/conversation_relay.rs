@@ -1,0 +1,176 @@
+//! The conversation relay: hands each client's recorded messages (the `inbound_messages`
+//! ledger) to `conversation-<salon_id>-<phone>` with signal-with-start. The gateway's
+//! event consumer wakes it for each new message, so a message reaches its conversation
+//! at once; a sweep on start-up and every [`SWEEP_EVERY`] hands over whatever a crash or
+//! a Temporal outage left behind, and re-hands messages that stayed unanswered for
+//! [`STALE_AFTER_SECS`] (the workflow ignores ids it already answered).
+//!
+//! Messages of a salon that is not active (frozen, uninstalled, not yet activated) or of
+//! a client handed over to a person are closed as ignored here: nothing is started for
+//! them.
+//!
+//! A transaction-scoped advisory lock per conversation keeps concurrent hand-overs (two
+//! quick messages, two processes) in arrival order.
+
+use ai_admin_activities::conversation::ClientMessage;
+use ai_admin_activities::db::inbound::{self, Outcome};
+use ai_admin_activities::db::{companies, conversations};
+use ai_admin_activities::domain::{IntegrationStatus, SalonId};
+use ai_admin_workflows::conversation::{
+    ConversationInput, ConversationSettings, ConversationWorkflow,
+};
+use ai_admin_workflows::ids;
+use anyhow::Context as _;
+use sqlx::PgPool;
+use std::sync::Arc;
+use std::time::Duration;
+use temporalio_client::{Client, WorkflowIdConflictPolicy, WorkflowStartOptions};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+/// Sweep for messages to hand over this often.
+pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
+/// Messages handed over but unanswered after this long are handed over again.
+const STALE_AFTER_SECS: i64 = 120;
+/// Conversations relayed at once.
+const PARALLEL: usize = 8;
+/// Connections the relay needs: one per conversation relayed at once, one for the sweep.
+pub const CONNECTIONS: u32 = PARALLEL as u32 + 1;
+
+/// Wakes the relay for a conversation with a new message.
+#[derive(Debug, Clone)]
+pub struct ConversationRelay {
+    wake: mpsc::UnboundedSender<(SalonId, String)>,
+}
+
+impl ConversationRelay {
+    /// The client has a new recorded message (never blocks; the sweep covers a lost wake).
+    pub fn wake(&self, salon_id: SalonId, phone: &str) {
+        let _ = self.wake.send((salon_id, phone.to_owned()));
+    }
+}
+
+/// What the relay needs.
+#[derive(Debug, Clone)]
+struct Relay {
+    db: PgPool,
+    client: Client,
+    task_queue: String,
+    settings: ConversationSettings,
+}
+
+/// Starts the relay; it runs until the task is aborted.
+pub fn spawn(
+    db: PgPool,
+    client: Client,
+    task_queue: String,
+    settings: ConversationSettings,
+) -> (ConversationRelay, JoinHandle<()>) {
+    let (wake, mut woken) = mpsc::unbounded_channel::<(SalonId, String)>();
+    let relay = Arc::new(Relay {
+        db,
+        client,
+        task_queue,
+        settings,
+    });
+    let slots = Arc::new(Semaphore::new(PARALLEL));
+    let task = tokio::spawn(async move {
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        loop {
+            let due: Vec<(SalonId, String)> = tokio::select! {
+                Some(conversation) = woken.recv() => vec![conversation],
+                _ = sweep.tick() => match inbound::conversations_to_relay(&relay.db, STALE_AFTER_SECS).await {
+                    Ok(due) => due,
+                    Err(error) => {
+                        tracing::warn!(error = %format!("{error:#}"), "conversation sweep failed");
+                        Vec::new()
+                    }
+                },
+            };
+            for (salon_id, phone) in due {
+                let Ok(slot) = slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let relay = relay.clone();
+                tokio::spawn(async move {
+                    if let Err(error) = relay.conversation(salon_id, &phone).await {
+                        // The sweep tries again.
+                        tracing::warn!(%salon_id, error = %format!("{error:#}"), "conversation relay attempt failed");
+                    }
+                    drop(slot);
+                });
+            }
+        }
+    });
+    (ConversationRelay { wake }, task)
+}
+
+impl Relay {
+    /// Hands the client's pending messages to their conversation.
+    async fn conversation(&self, salon_id: SalonId, phone: &str) -> anyhow::Result<()> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+            .bind(salon_id.get())
+            .bind(phone)
+            .execute(&mut *tx)
+            .await?;
+        let pending = inbound::to_relay(&mut *tx, salon_id, phone, STALE_AFTER_SECS).await?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = pending.iter().map(|m| m.id).collect();
+        let status = companies::find_by_salon(&mut *tx, salon_id)
+            .await?
+            .map(|c| c.integration_status);
+        let handed_off = conversations::find(&mut *tx, salon_id, phone)
+            .await?
+            .handed_off;
+        if status != Some(IntegrationStatus::Active) || handed_off {
+            inbound::finish(&mut *tx, &ids, Outcome::Ignored).await?;
+            tx.commit().await?;
+            tracing::info!(%salon_id, ?status, handed_off, messages = ids.len(), "client messages not answered");
+            return Ok(());
+        }
+        let messages: Vec<ClientMessage> = pending
+            .into_iter()
+            .map(|m| ClientMessage {
+                inbound_id: m.id,
+                message_id: m.message_id,
+                text: m.text,
+                push_name: m.push_name,
+            })
+            .collect();
+        let options =
+            WorkflowStartOptions::new(self.task_queue.clone(), ids::conversation(salon_id, phone))
+                .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+                .static_summary(format!("A client of salon {salon_id}"))
+                .rpc_options(
+                    temporalio_client::RpcOptions::builder()
+                        .timeout(Duration::from_secs(10))
+                        .build(),
+                )
+                .build();
+        self.client
+            .signal_with_start_workflow(
+                ConversationWorkflow::run,
+                ConversationInput {
+                    salon_id,
+                    phone: phone.to_owned(),
+                    settings: self.settings,
+                    client_name: None,
+                    history: Vec::new(),
+                    handled_up_to: 0,
+                    waiting: Vec::new(),
+                },
+                ConversationWorkflow::messages,
+                messages,
+                options,
+            )
+            .await
+            .with_context(|| format!("Failed to signal the conversation of salon {salon_id}"))?;
+        inbound::mark_relayed(&mut *tx, &ids).await?;
+        tx.commit().await?;
+        tracing::debug!(%salon_id, count = ids.len(), "client messages relayed");
+        Ok(())
+    }
+}

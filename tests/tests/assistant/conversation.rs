@@ -1,0 +1,397 @@
+//! Conversations end to end, written as what the client says and what the bot must say
+//! and do: the WhatsApp simulator delivers the client's messages to the real app, which
+//! runs `conversation-<salon_id>-<phone>` on the Temporal dev server, asks the Gemini
+//! simulator over HTTP, books in the YClients simulator and answers through the gateway.
+
+use crate::support::Fixture;
+use ai_admin_activities::assistant::lookup::day_text;
+use ai_admin_tests::{AppOptions, eventually};
+use chrono::Days;
+use std::time::Duration;
+
+const OLGA: &str = "79005554433";
+const IVAN: &str = "79001112233";
+/// A reply takes well under a second here; a slow CI machine gets room.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The master's first name, in the dative after «к» (the simulator copies what the
+/// client wrote; the product's matching must find the master from it).
+fn to_master(name: &str) -> String {
+    let first = name.split_whitespace().next().unwrap_or(name);
+    let dative = match first.strip_suffix('а').or_else(|| first.strip_suffix('я')) {
+        Some(stem) => format!("{stem}е"),
+        None => format!("{first}у"),
+    };
+    format!("к {dative}")
+}
+
+/// Records the bot made in the simulator (not deleted).
+fn bot_records(fx: &Fixture) -> Vec<ai_admin_simulators::yclients::seed::Record> {
+    fx.simulated()
+        .records
+        .into_iter()
+        .filter(|r| {
+            r.api_id
+                .as_deref()
+                .is_some_and(|id| id.starts_with("conversation-"))
+                && !r.deleted
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn prices_free_times_and_a_booking_in_one_conversation() {
+    let fx = Fixture::active("Салон «Беседа»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+
+    app.client_says(salon_id, OLGA, "Здравствуйте! Сколько стоит маникюр?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(
+        replies[0].contains("Маникюр") && replies[0].contains('₽'),
+        "{replies:?}"
+    );
+
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let time = free[0].time.clone();
+    let to = to_master(&master.name);
+    app.client_says(
+        salon_id,
+        OLGA,
+        &format!("Есть свободное время на мужскую стрижку завтра {to}?"),
+    )
+    .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
+    assert!(
+        replies[1].contains(&time) && replies[1].contains(&master.name),
+        "{time} with {} in {replies:?}",
+        master.name
+    );
+
+    app.client_says(
+        salon_id,
+        OLGA,
+        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
+    )
+    .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 3, PATIENCE).await;
+    let tomorrow = fx.today + Days::new(1);
+    for part in [
+        day_text(tomorrow),
+        time.clone(),
+        master.name.clone(),
+        "1200 ₽".to_owned(),
+    ] {
+        assert!(replies[2].contains(&part), "{part} in {}", replies[2]);
+    }
+    let booked = bot_records(&fx);
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert_eq!(booked[0].staff_id, master.id);
+    // Every message was answered once, and nothing else was sent.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 3);
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status <> 'handled'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(open, 0);
+}
+
+#[tokio::test]
+async fn a_taken_time_gets_alternatives_and_nothing_is_booked() {
+    let fx = Fixture::active("Салон «Занято»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let to = to_master(&master.name);
+    let time = free[0].time.clone();
+    // Ivan takes the time first.
+    app.client_says(
+        salon_id,
+        IVAN,
+        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
+    )
+    .await;
+    app.wait_for_replies(salon_id, IVAN, 1, PATIENCE).await;
+    assert_eq!(bot_records(&fx).len(), 1);
+
+    app.client_says(
+        salon_id,
+        OLGA,
+        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
+    )
+    .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(
+        replies[0].contains("занято") || replies[0].contains("Занято"),
+        "{replies:?}"
+    );
+    // The nearest time still free after Ivan's hour is offered.
+    let (_, free_now) = fx.free_haircuts_tomorrow().await;
+    assert!(replies[0].contains(&free_now[0].time), "{replies:?}");
+    assert_eq!(bot_records(&fx).len(), 1, "Olga's request booked nothing");
+}
+
+#[tokio::test]
+async fn the_client_is_remembered_by_name_and_a_redelivery_is_not_answered_twice() {
+    let fx = Fixture::active("Салон «Имя»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+
+    app.client_says_with_id(salon_id, OLGA, "Меня зовут Ольга", "wa-1")
+        .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(replies[0].contains("Ольга"), "{replies:?}");
+    // WhatsApp delivers the same message again after a reconnect.
+    app.client_says_with_id(salon_id, OLGA, "Меня зовут Ольга", "wa-1")
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
+
+    let name: Option<String> = sqlx::query_scalar(
+        "SELECT client_name FROM conversations WHERE salon_id = $1 AND client_phone = $2",
+    )
+    .bind(salon_id.get())
+    .bind(OLGA)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(name.as_deref(), Some("Ольга"));
+}
+
+#[tokio::test]
+async fn three_quick_messages_get_one_answer() {
+    let fx = Fixture::active("Салон «Быстро»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+
+    for text in ["Добрый день", "Подскажите цены", "на маникюр"] {
+        app.client_says(salon_id, OLGA, text).await;
+    }
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(
+        replies[0].contains("Маникюр") && replies[0].contains('₽'),
+        "{replies:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
+    eventually(PATIENCE, "all three handled", || async {
+        let handled: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status = 'handled'")
+                .fetch_one(&app.db)
+                .await
+                .ok()?;
+        (handled == 3).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn gemini_failing_four_times_is_retried_and_the_client_still_answered() {
+    let fx = Fixture::active("Салон «Терпение»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    app.gemini
+        .state
+        .inject(ai_admin_simulators::gemini::GeminiFault {
+            status: 503,
+            times: 4,
+            retry_after_secs: None,
+        });
+
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(
+        replies[0].contains("Маникюр") && replies[0].contains('₽'),
+        "{replies:?}"
+    );
+    let failed = app
+        .gemini
+        .state
+        .calls()
+        .iter()
+        .filter(|c| c.status == 503)
+        .count();
+    assert_eq!(failed, 4);
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'assistant_unavailable'",
+            salon_id
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn gemini_down_for_good_gets_the_apology_and_alerts_the_salon() {
+    let fx = Fixture::active("Салон «Тишина»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    app.gemini.state.set_down(true);
+
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert_eq!(
+        replies,
+        [ai_admin_activities::conversation::APOLOGY.to_owned()]
+    );
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'assistant_unavailable'",
+            salon_id
+        )
+        .await,
+        1
+    );
+
+    // Gemini is back: the next message gets a real answer.
+    app.gemini.state.set_down(false);
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
+    assert!(replies[1].contains('₽'), "{replies:?}");
+}
+
+#[tokio::test]
+async fn a_frozen_salon_does_not_answer() {
+    let fx = Fixture::active("Салон «Заморожен»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let freeze = app.marketplace_event(salon_id, "freeze");
+    assert_eq!(app.webhook(&freeze).await.status(), 200);
+    app.wait_until_applied(salon_id, PATIENCE).await;
+
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+
+    eventually(PATIENCE, "the message closed as ignored", || async {
+        let status: String = sqlx::query_scalar("SELECT status FROM inbound_messages")
+            .fetch_one(&app.db)
+            .await
+            .ok()?;
+        (status == "ignored").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(app.replies_to(salon_id, OLGA).await.is_empty());
+    assert!(app.gemini.state.calls().is_empty(), "Gemini was not asked");
+}
+
+#[tokio::test]
+async fn handoff_stops_the_bot_until_the_salon_releases_the_client() {
+    let fx = Fixture::active("Салон «Человек»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let token = app.register(salon_id).await;
+
+    app.client_says(salon_id, OLGA, "Позовите администратора, пожалуйста")
+        .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(replies[0].contains("администратор"), "{replies:?}");
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'handoff_requested'",
+            salon_id
+        )
+        .await,
+        1
+    );
+    let waiting: serde_json::Value = app
+        .get_with_token("/marketplace/api/conversations/handoff", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["clients"][0]["phone"], OLGA, "{waiting}");
+
+    // The bot stays silent while a person answers.
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+    eventually(PATIENCE, "the message closed as ignored", || async {
+        let ignored: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status = 'ignored'")
+                .fetch_one(&app.db)
+                .await
+                .ok()?;
+        (ignored == 1).then_some(())
+    })
+    .await;
+    assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
+
+    // The salon gives the client back; the bot answers again.
+    let released: serde_json::Value = app
+        .http
+        .post(format!(
+            "{}/marketplace/api/conversations/{OLGA}/release",
+            app.address
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(released["released"], true, "{released}");
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
+    assert!(replies[1].contains('₽'), "{replies:?}");
+    // Another salon's token cannot release anyone here.
+    let other = app.add_salon("Чужой салон");
+    let other_token = app.register(other).await;
+    let foreign: serde_json::Value = app
+        .http
+        .post(format!(
+            "{}/marketplace/api/conversations/{OLGA}/release",
+            app.address
+        ))
+        .bearer_auth(&other_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(foreign["released"], false);
+}
+
+#[tokio::test]
+async fn a_client_cancels_their_own_visit_and_cannot_touch_another() {
+    let fx = Fixture::active("Салон «Отмена»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let to = to_master(&master.name);
+    app.client_says(
+        salon_id,
+        OLGA,
+        &format!(
+            "Запишите меня на мужскую стрижку завтра в {} {to}",
+            free[0].time
+        ),
+    )
+    .await;
+    app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    let olga_record = bot_records(&fx)[0].id;
+
+    // Ivan names Olga's record: refused.
+    app.client_says(salon_id, IVAN, &format!("Отмените запись {olga_record}"))
+        .await;
+    let replies = app.wait_for_replies(salon_id, IVAN, 1, PATIENCE).await;
+    assert!(replies[0].contains("нет"), "{replies:?}");
+    assert_eq!(bot_records(&fx).len(), 1);
+
+    // Olga moves hers, then cancels it.
+    let later = free.last().unwrap().time.clone();
+    app.client_says(
+        salon_id,
+        OLGA,
+        &format!("Перенесите мою запись на завтра в {later}"),
+    )
+    .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
+    assert!(replies[1].contains(&later), "{replies:?}");
+    app.client_says(salon_id, OLGA, "Отмените мою запись").await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 3, PATIENCE).await;
+    assert!(replies[2].contains("Отменила"), "{replies:?}");
+    assert!(bot_records(&fx).is_empty());
+}

@@ -1,0 +1,469 @@
+//! `conversation-<salon_id>-<client_phone>`: one client of one salon. The conversation
+//! relay hands the client's recorded messages over as `messages` signals
+//! (signal-with-start); the workflow answers them one turn at a time, in order, and
+//! answers quick successive messages together (a short durable debounce timer).
+//!
+//! A turn is five local activities: open (answer at all? ticks, typing) → understand
+//! (Gemini stage 1) → execute (commands) → compose (Gemini stage 2) → send. Local
+//! activities run on the worker that holds the workflow and are recorded as markers in
+//! the workflow task that asked for them, so a turn costs one or two workflow tasks
+//! instead of a dozen: the Temporal dev server spends ~30 ms per workflow task, more than
+//! all the turn's own work with a fast model. A worker that dies mid-turn re-runs the
+//! turn's unrecorded steps on replay; every step with an effect is idempotent (the
+//! booking's `api_id`, the reply's send key), so nothing is booked or sent twice.
+//!
+//! Gemini is retried on 429/5xx/timeouts with backoff; when it stays away the client gets
+//! a fixed apology and the salon an `assistant_unavailable` event — never silence. The
+//! history (last [`HISTORY_TURNS`] turns) and the client's name are the workflow's state;
+//! it continues as new every [`TURNS_PER_RUN`] turns and ends after a quiet period.
+
+// `#[workflow_methods]` generates one undocumented constant per handler.
+#![allow(missing_docs)]
+
+use crate::search_attributes::SALON_ID;
+use ai_admin_activities::assistant::commands::Command;
+use ai_admin_activities::assistant::lookup::CommandResult;
+use ai_admin_activities::conversation::{
+    APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, OpenTurn,
+    SendReply, Understand, Understood,
+};
+use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::gemini::Turn;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use temporalio_common::RetryPolicy;
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::workflows::select;
+use temporalio_sdk::{
+    CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext,
+    WorkflowContextView, WorkflowResult,
+};
+
+/// Turns of history kept (a client message or a reply each).
+pub const HISTORY_TURNS: usize = 20;
+/// Turns answered by one run before it continues as new.
+pub const TURNS_PER_RUN: u64 = 50;
+/// Messages answered together at most.
+const MESSAGES_PER_TURN: usize = 10;
+
+/// How conversations behave (from the process configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSettings {
+    /// How long to wait after a message for more before answering (0 = answer at once).
+    pub debounce_ms: u64,
+    /// The workflow ends after this long without messages.
+    pub quiet_secs: u64,
+}
+
+impl Default for ConversationSettings {
+    fn default() -> Self {
+        Self {
+            debounce_ms: 1_500,
+            quiet_secs: 6 * 3600,
+        }
+    }
+}
+
+/// Where a run starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationInput {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// Behaviour.
+    pub settings: ConversationSettings,
+    /// The client's name, when known (carried over by continue-as-new).
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// Earlier turns (carried over).
+    #[serde(default)]
+    pub history: Vec<Turn>,
+    /// The last `inbound_messages` id answered; anything at or below it is a repeat.
+    #[serde(default)]
+    pub handled_up_to: i64,
+    /// Messages received but not answered yet (carried over).
+    #[serde(default)]
+    pub waiting: Vec<ClientMessage>,
+}
+
+/// The answer to the `status` query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationStatus {
+    /// The last message id answered.
+    pub handled_up_to: i64,
+    /// Messages waiting.
+    pub waiting: usize,
+    /// Turns taken by this run.
+    pub turns: u64,
+    /// The client's name, when known.
+    pub client_name: Option<String>,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationEnd {
+    /// Turns taken by the last run.
+    pub turns: u64,
+}
+
+/// State of one run.
+#[workflow]
+pub struct ConversationWorkflow {
+    salon_id: SalonId,
+    phone: String,
+    settings: ConversationSettings,
+    client_name: Option<String>,
+    history: Vec<Turn>,
+    handled_up_to: i64,
+    waiting: BTreeMap<i64, ClientMessage>,
+    turns: u64,
+}
+
+/// Reading the database: patient, the database coming back is a matter of time.
+fn database_step() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(15))
+        .timer_backoff_threshold(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(200))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(10))
+                .build(),
+        )
+        .build()
+}
+
+/// A Gemini call: 429/5xx/timeouts retried with backoff, five times (about 5 s in all),
+/// then the apology; a rejected request is not retried.
+fn gemini_step() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(40))
+        .timer_backoff_threshold(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(300))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(4))
+                .maximum_attempts(6)
+                .build(),
+        )
+        .build()
+}
+
+/// The commands: YClients failures are results already; what is retried here is the
+/// database.
+fn execute_step() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(90))
+        .timer_backoff_threshold(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(10))
+                .maximum_attempts(6)
+                .build(),
+        )
+        .build()
+}
+
+/// The send: the answer must go out, so it is retried until WhatsApp takes it (an
+/// unlinked number is final).
+fn send_step() -> LocalActivityOptions {
+    LocalActivityOptions::builder()
+        .start_to_close_timeout(Duration::from_secs(30))
+        .timer_backoff_threshold(Duration::from_secs(5))
+        .retry_policy(
+            RetryPolicy::builder()
+                .initial_interval(Duration::from_millis(500))
+                .backoff_coefficient(2.0)
+                .maximum_interval(Duration::from_secs(30))
+                .build(),
+        )
+        .build()
+}
+
+/// What a turn says back: stage 2's text; without it, the results' own words; without
+/// those, the apology.
+fn fallback_reply(results: &[CommandResult]) -> Option<String> {
+    let said: Vec<&str> = results
+        .iter()
+        .map(|r| r.summary.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (!said.is_empty()).then(|| said.join(" "))
+}
+
+#[workflow_methods]
+impl ConversationWorkflow {
+    /// Resumes a conversation.
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, input: ConversationInput) -> Self {
+        let handled_up_to = input.handled_up_to;
+        Self {
+            salon_id: input.salon_id,
+            phone: input.phone,
+            settings: input.settings,
+            client_name: input.client_name,
+            history: input.history,
+            handled_up_to,
+            waiting: input
+                .waiting
+                .into_iter()
+                .filter(|m| m.inbound_id > handled_up_to)
+                .map(|m| (m.inbound_id, m))
+                .collect(),
+            turns: 0,
+        }
+    }
+
+    /// See the module docs.
+    #[run(name = "conversation")]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ConversationEnd> {
+        let salon_id = ctx.state(|s| s.salon_id);
+        ctx.upsert_search_attributes([SALON_ID.value_set(salon_id.into())]);
+        let settings = ctx.state(|s| s.settings);
+        loop {
+            let quiet = Duration::from_secs(settings.quiet_secs.max(1));
+            if !Self::messages_within(ctx, quiet).await {
+                return Ok(ConversationEnd {
+                    turns: ctx.state(|s| s.turns),
+                });
+            }
+            if settings.debounce_ms > 0 {
+                ctx.timer(Duration::from_millis(settings.debounce_ms)).await;
+            }
+            let batch = ctx.state_mut(|s| {
+                let mut batch = Vec::new();
+                while batch.len() < MESSAGES_PER_TURN
+                    && let Some((_, message)) = s.waiting.pop_first()
+                {
+                    batch.push(message);
+                }
+                batch
+            });
+            Self::turn(ctx, batch).await?;
+            let done = ctx.state(|s| s.turns >= TURNS_PER_RUN);
+            if done || ctx.continue_as_new_suggested() {
+                let handlers = ctx.clone();
+                ctx.wait_condition(move |_| handlers.all_handlers_finished())
+                    .await?;
+                let input = ctx.state(|s| ConversationInput {
+                    salon_id: s.salon_id,
+                    phone: s.phone.clone(),
+                    settings: s.settings,
+                    client_name: s.client_name.clone(),
+                    history: s.history.clone(),
+                    handled_up_to: s.handled_up_to,
+                    waiting: s.waiting.values().cloned().collect(),
+                });
+                let Err(termination) = ctx.continue_as_new(input, Default::default());
+                return Err(termination);
+            }
+        }
+    }
+
+    /// Waits for a message at most `patience`; false when none came.
+    async fn messages_within(ctx: &WorkflowContext<Self>, patience: Duration) -> bool {
+        let mut deadline = ctx.timer(patience);
+        let woke = select! {
+            _ = ctx.wait_condition(|s: &Self| !s.waiting.is_empty()) => true,
+            _ = deadline => false,
+        };
+        if woke {
+            deadline.cancel();
+        }
+        woke
+    }
+
+    /// Answers `batch` (one or several quick messages) with one reply.
+    async fn turn(
+        ctx: &mut WorkflowContext<Self>,
+        batch: Vec<ClientMessage>,
+    ) -> WorkflowResult<()> {
+        let Some(last) = batch.last().map(|m| m.inbound_id) else {
+            return Ok(());
+        };
+        let (salon_id, phone, turn) = ctx.state_mut(|s| {
+            s.turns += 1;
+            (s.salon_id, s.phone.clone(), s.turns)
+        });
+        let step = format!("{}-{}-{turn}", ctx.workflow_id(), ctx.run_id());
+        let inbound_ids: Vec<i64> = batch.iter().map(|m| m.inbound_id).collect();
+        let messages: Vec<String> = batch.iter().map(|m| m.text.clone()).collect();
+        let push_name = batch.iter().rev().find_map(|m| m.push_name.clone());
+
+        let opening = ctx
+            .execute_local_activity(
+                ConversationActivities::open_turn,
+                OpenTurn {
+                    salon_id,
+                    phone: phone.clone(),
+                    messages: batch,
+                },
+                database_step(),
+            )
+            .await?;
+        if opening.silent.is_some() {
+            ctx.state_mut(|s| s.handled_up_to = s.handled_up_to.max(last));
+            return Ok(());
+        }
+        let (client_name, history) = ctx.state_mut(|s| {
+            if s.client_name.is_none() {
+                s.client_name = opening.client_name.clone();
+            }
+            (s.client_name.clone(), s.history.clone())
+        });
+
+        let understood = ctx
+            .execute_local_activity(
+                ConversationActivities::understand,
+                Understand {
+                    salon_id,
+                    phone: phone.clone(),
+                    client_name: client_name.clone(),
+                    history: history.clone(),
+                    messages: messages.clone(),
+                },
+                gemini_step(),
+            )
+            .await;
+        let reply = match understood {
+            Ok(understood) => {
+                Self::answer(
+                    ctx,
+                    &step,
+                    understood,
+                    client_name.or(push_name),
+                    history,
+                    &messages,
+                )
+                .await
+            }
+            Err(error) => Err(crate::failure_reason(&error)),
+        };
+        let text = match reply {
+            Ok(text) => text,
+            Err(reason) => {
+                ctx.execute_local_activity(
+                    ConversationActivities::report_assistant_down,
+                    AssistantDown {
+                        salon_id,
+                        phone: phone.clone(),
+                        reason,
+                        step: step.clone(),
+                    },
+                    database_step(),
+                )
+                .await?;
+                APOLOGY.to_owned()
+            }
+        };
+        let sent = ctx
+            .execute_local_activity(
+                ConversationActivities::send_reply,
+                SendReply {
+                    salon_id,
+                    phone,
+                    key: format!("reply/{step}"),
+                    text: text.clone(),
+                    inbound_ids,
+                },
+                send_step(),
+            )
+            .await;
+        if let Err(error) = &sent {
+            // Only an unlinked number ends here: nobody can be answered from it.
+            tracing::warn!(reason = %crate::failure_reason(error), "reply not sent");
+        }
+        ctx.state_mut(|s| {
+            s.handled_up_to = s.handled_up_to.max(last);
+            s.history.extend(
+                messages
+                    .into_iter()
+                    .map(Turn::user)
+                    .chain([Turn::model(text)]),
+            );
+            let excess = s.history.len().saturating_sub(HISTORY_TURNS);
+            s.history.drain(..excess);
+        });
+        Ok(())
+    }
+
+    /// Runs the commands and writes the reply; `Err` with the reason when Gemini is away
+    /// and there is nothing to say without it.
+    async fn answer(
+        ctx: &mut WorkflowContext<Self>,
+        step: &str,
+        understood: Understood,
+        client_name: Option<String>,
+        history: Vec<Turn>,
+        messages: &[String],
+    ) -> Result<String, String> {
+        let (salon_id, phone) = ctx.state(|s| (s.salon_id, s.phone.clone()));
+        let named = understood.commands.iter().find_map(|c| match c {
+            Command::SaveClientName { name } => Some(name.trim().to_owned()),
+            _ => None,
+        });
+        let client_name = named.clone().or(client_name);
+        if let Some(name) = named {
+            ctx.state_mut(|s| s.client_name = Some(name));
+        }
+        let results = ctx
+            .execute_local_activity(
+                ConversationActivities::execute,
+                Execute {
+                    salon_id,
+                    phone,
+                    client_name: client_name.clone(),
+                    understood,
+                    step: step.to_owned(),
+                },
+                execute_step(),
+            )
+            .await
+            .map_err(|error| crate::failure_reason(&error))?;
+        let composed = ctx
+            .execute_local_activity(
+                ConversationActivities::compose,
+                Compose {
+                    salon_id,
+                    client_name,
+                    history,
+                    messages: messages.to_vec(),
+                    results: results.clone(),
+                },
+                gemini_step(),
+            )
+            .await;
+        match composed {
+            Ok(text) => Ok(text),
+            // The commands ran (a booking may be made): say what they did in their own words.
+            Err(error) => fallback_reply(&results).ok_or_else(|| crate::failure_reason(&error)),
+        }
+    }
+
+    /// The relay hands over recorded messages (possibly again).
+    #[signal(name = "messages")]
+    pub fn messages(&mut self, _ctx: &mut SyncWorkflowContext<Self>, messages: Vec<ClientMessage>) {
+        for message in messages {
+            if message.inbound_id > self.handled_up_to {
+                self.waiting.insert(message.inbound_id, message);
+            }
+        }
+    }
+
+    /// Where the conversation stands.
+    #[query(name = "status")]
+    pub fn status(&self, _ctx: &WorkflowContextView) -> ConversationStatus {
+        ConversationStatus {
+            handled_up_to: self.handled_up_to,
+            waiting: self.waiting.len(),
+            turns: self.turns,
+            client_name: self.client_name.clone(),
+        }
+    }
+}
