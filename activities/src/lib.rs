@@ -14,6 +14,7 @@
 //! - [`activation`] — API key and the YClients activation callback.
 //! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
 //! - [`messaging`] — messages the bot sends first (welcome), sent once.
+//! - [`reminders`] — `reminder-<record_id>`: told about visits; sends each reminder once.
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
@@ -34,6 +35,7 @@ pub mod http_answer;
 pub mod marketplace;
 pub mod messaging;
 pub mod recurring_sync;
+pub mod reminders;
 pub mod secret;
 pub mod sync;
 pub mod webhooks;

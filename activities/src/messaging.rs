@@ -1,6 +1,6 @@
-//! Messages the bot sends on its own initiative (the welcome message; reminders later),
-//! each keyed in `outbound_messages` before it goes out so a retried activity never
-//! sends it twice.
+//! The welcome message, and [`send_once`], which every message the bot sends goes
+//! through (welcome, replies, reminders): keyed in `outbound_messages` before it goes
+//! out, so a retried activity never sends it twice.
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
@@ -9,6 +9,7 @@ use crate::db::companies;
 use crate::db::outbound::{self, Claim};
 use crate::domain::{PhoneNumber, SalonId, SessionId};
 use crate::failure;
+use crate::whatsapp::pacing::SendPacer;
 use crate::whatsapp::{GatewayError, WhatsAppGateway};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -39,6 +40,39 @@ pub fn welcome_text(salon_title: &str) -> String {
     )
 }
 
+/// Sends `text` to `to` from the salon's number once under `key`: a retry finds the key
+/// and returns the first send's message id instead of sending again. With a `pacer`,
+/// waits for the session's turn first. An unlinked number is a permanent failure.
+pub async fn send_once(
+    db: &PgPool,
+    gateway: &dyn WhatsAppGateway,
+    pacer: Option<&SendPacer>,
+    key: &str,
+    salon_id: SalonId,
+    to: &PhoneNumber,
+    text: &str,
+) -> Result<String, ActivityError> {
+    if let Claim::AlreadySent(message_id) = outbound::claim(db, key, salon_id, to, text).await? {
+        tracing::info!(%salon_id, key, "already sent, not sending again");
+        return Ok(message_id);
+    }
+    let session = SessionId::for_salon(salon_id);
+    if let Some(pacer) = pacer {
+        pacer.wait(session).await;
+    }
+    let sent = gateway
+        .send_text(session, to, text)
+        .await
+        .map_err(|error| match error {
+            GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
+                failure::permanent("NotLinked", error.to_string())
+            }
+            other => anyhow::Error::new(other).into(),
+        })?;
+    outbound::mark_sent(db, key, &sent.0).await?;
+    Ok(sent.0)
+}
+
 #[activities]
 impl MessagingActivities {
     /// Sends the welcome message to the salon's own WhatsApp number, once per onboarding
@@ -64,24 +98,17 @@ impl MessagingActivities {
             info.workflow_run_id.as_deref().unwrap_or("-")
         );
         let text = welcome_text(&company.title);
-        if let Claim::AlreadySent(message_id) =
-            outbound::claim(&self.db, &key, salon_id, &phone, &text).await?
-        {
-            tracing::info!(%salon_id, "welcome message was already sent");
-            return Ok(message_id);
-        }
-        let message = self
-            .gateway
-            .send_text(SessionId::for_salon(salon_id), &phone, &text)
-            .await
-            .map_err(|error| match error {
-                GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
-                    failure::permanent("NotLinked", error.to_string())
-                }
-                other => anyhow::Error::new(other).into(),
-            })?;
-        outbound::mark_sent(&self.db, &key, &message.0).await?;
+        let message = send_once(
+            &self.db,
+            &*self.gateway,
+            None,
+            &key,
+            salon_id,
+            &phone,
+            &text,
+        )
+        .await?;
         tracing::info!(%salon_id, to = %phone.masked(), "welcome message sent");
-        Ok(message.0)
+        Ok(message)
     }
 }

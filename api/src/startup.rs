@@ -152,6 +152,7 @@ impl Application {
                 },
                 gemini,
                 pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
+                reminder_offsets: config.assistant.reminder_offsets.clone(),
             },
         )
         .await?;

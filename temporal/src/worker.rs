@@ -12,6 +12,7 @@ use ai_admin_activities::gemini::Gemini;
 use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
+use ai_admin_activities::reminders::ReminderActivities;
 use ai_admin_activities::sync::SyncActivities;
 use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
@@ -21,6 +22,7 @@ use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
+use ai_admin_workflows::reminder::ReminderWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
 use anyhow::Context as _;
 use sqlx::PgPool;
@@ -46,6 +48,8 @@ pub struct ActivityDeps {
     pub gemini: Arc<dyn Gemini>,
     /// Send pacing per WhatsApp session (one for the process).
     pub pacer: Arc<SendPacer>,
+    /// How long before a visit reminders go out.
+    pub reminder_offsets: Vec<std::time::Duration>,
 }
 
 /// Every workflow and activity of AI Admin, on `task_queue`.
@@ -61,6 +65,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the company workflow")?
         .register_workflow::<ConversationWorkflow>()
         .context("Failed to register the conversation workflow")?
+        .register_workflow::<ReminderWorkflow>()
+        .context("Failed to register the reminder workflow")?
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(
             deps.db.clone(),
@@ -72,11 +78,18 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             deps.db.clone(),
             deps.yclients.clone(),
             deps.gateway.clone(),
+            deps.reminder_offsets.clone(),
         ))
         .register_activities(ConversationActivities::new(
             deps.db.clone(),
             deps.yclients,
             deps.gemini,
+            deps.gateway.clone(),
+            deps.pacer.clone(),
+            deps.reminder_offsets,
+        ))
+        .register_activities(ReminderActivities::new(
+            deps.db.clone(),
             deps.gateway.clone(),
             deps.pacer,
         ))

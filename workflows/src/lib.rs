@@ -10,6 +10,7 @@
 //! - [`sync`] — `sync-<salon_id>`: a salon's data, part by part.
 //! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
+//! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
 //! - [`options`] — activity options shared by workflows.
 
 pub mod activation;
@@ -18,6 +19,7 @@ pub mod conversation;
 pub mod ids;
 pub mod onboarding;
 pub mod options;
+pub mod reminder;
 pub mod search_attributes;
 pub mod sync;
 
@@ -41,6 +43,18 @@ pub fn failure_reason(error: &ActivityExecutionError) -> String {
 mod tests {
     use super::*;
     use temporalio_common::WorkflowDefinition;
+
+    #[test]
+    fn activities_start_the_reminder_workflow_by_its_real_name() {
+        assert_eq!(
+            reminder::ReminderWorkflow::run.name(),
+            ai_admin_activities::reminders::ReminderWorkflowRef.name()
+        );
+        assert_eq!(
+            temporalio_common::SignalDefinition::name(&reminder::ReminderWorkflow::visit),
+            ai_admin_activities::reminders::VISIT_SIGNAL
+        );
+    }
 
     #[test]
     fn schedules_start_the_sync_workflow_by_its_real_name() {

@@ -49,8 +49,15 @@ fn local_rfc3339(day: NaiveDate, time: NaiveTime, zone: Tz) -> Option<String> {
         .map(|at| at.to_rfc3339())
 }
 
+/// YClients refused (or is away): what to tell the client, in the words of the command.
 pub(super) fn unavailable(error: YClientsError, command: &str) -> anyhow::Result<CommandResult> {
-    refused_by_yclients(error, command, "Не получилось записать")
+    let apology = match command {
+        "CANCEL_BOOKING" => "Не получилось отменить запись",
+        "RESCHEDULE_BOOKING" => "Не получилось перенести запись",
+        "CONFIRM_BOOKING" => "Не получилось подтвердить запись",
+        _ => "Не получилось записать",
+    };
+    refused_by_yclients(error, command, apology)
 }
 
 /// Books the visit `wanted` for `booker`; `api_id` must be the same on every retry of

@@ -26,13 +26,14 @@ use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::inbound::{self, Outcome};
-use crate::db::outbound::{self, Claim};
 use crate::db::{companies, conversations};
 use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
 use crate::failure;
 use crate::gemini::{Gemini, Turn};
+use crate::messaging::send_once;
+use crate::reminders;
 use crate::whatsapp::pacing::SendPacer;
-use crate::whatsapp::{GatewayError, MessageId, WhatsAppGateway};
+use crate::whatsapp::{MessageId, WhatsAppGateway};
 use crate::yclients::YClients;
 use context::SalonContext;
 use execute::TurnOf;
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
 use std::sync::Arc;
+use std::time::Duration;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
@@ -170,6 +172,7 @@ pub struct ConversationActivities {
     gemini: Arc<dyn Gemini>,
     gateway: Arc<dyn WhatsAppGateway>,
     pacer: Arc<SendPacer>,
+    reminder_offsets: Vec<Duration>,
 }
 
 impl ConversationActivities {
@@ -180,6 +183,7 @@ impl ConversationActivities {
         gemini: Arc<dyn Gemini>,
         gateway: Arc<dyn WhatsAppGateway>,
         pacer: Arc<SendPacer>,
+        reminder_offsets: Vec<Duration>,
     ) -> Self {
         Self {
             db,
@@ -187,7 +191,39 @@ impl ConversationActivities {
             gemini,
             gateway,
             pacer,
+            reminder_offsets,
         }
+    }
+
+    /// Tells the reminders of a visit the command booked, moved or cancelled.
+    async fn tell_reminders(
+        &self,
+        ctx: &ActivityContext,
+        salon_id: SalonId,
+        result: &CommandResult,
+    ) -> anyhow::Result<()> {
+        let Some(record_id) = result.data.get("record_id").and_then(|v| v.as_i64()) else {
+            return Ok(());
+        };
+        let visit_at = match result.command.as_str() {
+            "CREATE_BOOKING" | "RESCHEDULE_BOOKING" => {
+                crate::db::bookings::visit_for_reminder(&self.db, record_id)
+                    .await?
+                    .filter(|v| !v.deleted)
+                    .map(|v| v.datetime)
+            }
+            "CANCEL_BOOKING" => None,
+            _ => return Ok(()),
+        };
+        reminders::tell(
+            &ctx.client(),
+            &ctx.info().task_queue,
+            salon_id,
+            record_id,
+            visit_at,
+            &self.reminder_offsets,
+        )
+        .await
     }
 }
 
@@ -302,7 +338,7 @@ impl ConversationActivities {
     #[activity(name = "execute")]
     pub async fn execute(
         self: Arc<Self>,
-        _ctx: ActivityContext,
+        ctx: ActivityContext,
         input: Execute,
     ) -> Result<Vec<CommandResult>, ActivityError> {
         let salon = SalonContext::load(&self.db, input.salon_id).await?;
@@ -328,6 +364,9 @@ impl ConversationActivities {
             let result =
                 execute::run(&self.db, &*self.yclients, &salon, turn, index, command).await?;
             tracing::info!(salon_id = %input.salon_id, command = command.name(), ok = result.ok, "command ran");
+            if result.ok {
+                self.tell_reminders(&ctx, input.salon_id, &result).await?;
+            }
             results.push(result);
         }
         results.extend(
@@ -390,26 +429,16 @@ impl ConversationActivities {
     ) -> Result<String, ActivityError> {
         let phone = phone_of(&input.phone)?;
         let session = SessionId::for_salon(input.salon_id);
-        let message_id =
-            match outbound::claim(&self.db, &input.key, input.salon_id, &phone, &input.text).await?
-            {
-                Claim::AlreadySent(id) => id,
-                Claim::Send => {
-                    self.pacer.wait(session).await;
-                    let sent = self
-                        .gateway
-                        .send_text(session, &phone, &input.text)
-                        .await
-                        .map_err(|error| match error {
-                            GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
-                                failure::permanent("NotLinked", error.to_string())
-                            }
-                            other => anyhow::Error::new(other).into(),
-                        })?;
-                    outbound::mark_sent(&self.db, &input.key, &sent.0).await?;
-                    sent.0
-                }
-            };
+        let message_id = send_once(
+            &self.db,
+            &*self.gateway,
+            Some(&self.pacer),
+            &input.key,
+            input.salon_id,
+            &phone,
+            &input.text,
+        )
+        .await?;
         if let Err(error) = self.gateway.set_typing(session, &phone, false).await {
             tracing::debug!(%session, %error, "could not stop typing");
         }

@@ -181,3 +181,56 @@ pub async fn upcoming_for_phone(
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
 }
+
+/// A visit as its reminder tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemindedVisit {
+    /// Start.
+    pub datetime: DateTime<Utc>,
+    /// Cancelled in YClients.
+    pub deleted: bool,
+    /// The client's number (digits), when known.
+    pub phone: Option<String>,
+    /// The service's name.
+    pub service: Option<String>,
+    /// The master's name.
+    pub staff: Option<String>,
+    /// The salon's name.
+    pub salon_title: String,
+    /// The salon's time zone.
+    pub timezone: String,
+}
+
+/// The visit of record `yclients_id`, if we have it.
+pub async fn visit_for_reminder(
+    db: impl PgExecutor<'_>,
+    yclients_id: i64,
+) -> anyhow::Result<Option<RemindedVisit>> {
+    use sqlx::Row as _;
+    let row = sqlx::query(
+        "SELECT b.datetime, COALESCE(b.status, '') = 'deleted' AS deleted, c.phone,
+                s.title AS service, st.name AS staff, co.title AS salon_title, co.timezone
+         FROM bookings b
+         JOIN companies co ON co.id = b.company_id
+         LEFT JOIN clients c ON c.id = b.client_id
+         LEFT JOIN services s ON s.id = b.service_id
+         LEFT JOIN staff st ON st.id = b.staff_id
+         WHERE b.yclients_id = $1",
+    )
+    .bind(yclients_id as i32)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(RemindedVisit {
+            datetime: row.try_get("datetime")?,
+            deleted: row.try_get("deleted")?,
+            phone: row.try_get("phone")?,
+            service: row.try_get("service")?,
+            staff: row.try_get("staff")?,
+            salon_title: row.try_get("salon_title")?,
+            timezone: row.try_get("timezone")?,
+        })
+    })
+    .transpose()
+    .map_err(|e: sqlx::Error| e.into())
+}

@@ -10,8 +10,8 @@
 //! - `payment`: schedules resumed; `active` (unless uninstalled), `last_payment_date`,
 //!   event `payment_received`.
 //! - records: upserted from the payload (fetched from YClients when the payload is
-//!   partial) or marked deleted. Reminders of a record (the assistant's feature) are to
-//!   be told here, from [`RecordChange`].
+//!   partial) or marked deleted; the record's reminders (`reminder-<record_id>`) are
+//!   told where the visit is now.
 //! - clients: upserted or marked inactive; services and masters: refreshed from YClients.
 
 // `#[activities]` generates one undocumented constant per activity.
@@ -24,6 +24,7 @@ use crate::db::{bookings, clients, companies, webhook_inbox};
 use crate::domain::{IntegrationStatus, SalonId, SessionId};
 use crate::failure;
 use crate::recurring_sync::{CRON_TABLE, schedule_id};
+use crate::reminders;
 use crate::sync::{SyncActivities, convert, parts};
 use crate::whatsapp::WhatsAppGateway;
 use crate::yclients::{Client, Record, YClients, YClientsError};
@@ -66,17 +67,50 @@ pub struct WebhookActivities {
     yclients: Arc<dyn YClients>,
     gateway: Arc<dyn WhatsAppGateway>,
     sync: SyncActivities,
+    reminder_offsets: Vec<std::time::Duration>,
 }
 
 impl WebhookActivities {
-    /// Activities over these dependencies.
-    pub fn new(db: PgPool, yclients: Arc<dyn YClients>, gateway: Arc<dyn WhatsAppGateway>) -> Self {
+    /// Activities over these dependencies; visits get reminders `reminder_offsets` before.
+    pub fn new(
+        db: PgPool,
+        yclients: Arc<dyn YClients>,
+        gateway: Arc<dyn WhatsAppGateway>,
+        reminder_offsets: Vec<std::time::Duration>,
+    ) -> Self {
         Self {
             sync: SyncActivities::new(db.clone(), yclients.clone()),
             db,
             yclients,
             gateway,
+            reminder_offsets,
         }
+    }
+
+    /// Tells each changed record's reminders where its visit is now (only visits of
+    /// clients we can write to get any).
+    async fn tell_reminders(
+        &self,
+        ctx: &ActivityContext,
+        salon_id: SalonId,
+        changes: &[RecordChange],
+    ) -> anyhow::Result<()> {
+        for change in changes {
+            let visit = bookings::visit_for_reminder(&self.db, change.record_id).await?;
+            let visit_at = visit
+                .filter(|v| !change.deleted && !v.deleted && v.phone.is_some())
+                .map(|v| v.datetime);
+            reminders::tell(
+                &ctx.client(),
+                &ctx.info().task_queue,
+                salon_id,
+                change.record_id,
+                visit_at,
+                &self.reminder_offsets,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 
@@ -128,6 +162,8 @@ impl WebhookActivities {
             }
             report.applied += 1;
         }
+        self.tell_reminders(&ctx, salon_id, &report.record_changes)
+            .await?;
         let ids: Vec<i64> = batch.events.iter().map(|e| e.id).collect();
         webhook_inbox::mark_applied(&self.db, &ids).await?;
         tracing::info!(%salon_id, applied = report.applied, "webhooks applied");

@@ -122,6 +122,7 @@ async fn sync_once(
             pacer: Arc::new(ai_admin_activities::whatsapp::pacing::SendPacer::new(
                 ai_admin_activities::whatsapp::pacing::Pace::DEFAULT,
             )),
+            reminder_offsets: Vec::new(),
         },
     )
     .await?;

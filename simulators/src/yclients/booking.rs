@@ -206,6 +206,16 @@ impl Salon {
             .iter()
             .position(|r| r.id == record_id && !r.deleted)
             .ok_or(Refusal::Unknown("record"))?;
+        let record = &self.records[index];
+        let unmoved = record.date == to.at.date()
+            && record.time == to.at.time()
+            && record.service_id == to.service_id
+            && (to.staff_id == 0 || to.staff_id == record.staff_id);
+        if unmoved {
+            // A PUT that keeps the visit where it is (e.g. a confirmation) only changes
+            // its details: YClients does not re-check the schedule.
+            return Ok(());
+        }
         let staff_id = self.check(to, Some(record_id))?;
         let record = &mut self.records[index];
         record.staff_id = staff_id;

@@ -395,3 +395,58 @@ async fn a_client_cancels_their_own_visit_and_cannot_touch_another() {
     assert!(replies[2].contains("Отменила"), "{replies:?}");
     assert!(bot_records(&fx).is_empty());
 }
+
+#[tokio::test]
+async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
+    let options = AppOptions {
+        separate_process: true,
+        ..AppOptions::default()
+    };
+    let mut fx = Fixture::active("Салон «Сбой»", options).await;
+    let salon_id = fx.salon_id;
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let to = to_master(&master.name);
+    // Gemini thinks for a while, so the turn is caught between its two calls.
+    fx.app.gemini.state.set_latency(Duration::from_secs(2));
+
+    fx.app
+        .client_says(
+            salon_id,
+            OLGA,
+            &format!(
+                "Запишите меня на мужскую стрижку завтра в {} {to}",
+                free[0].time
+            ),
+        )
+        .await;
+    // Stage 1 answered and the booking is made: stage 2 is thinking. Kill the worker.
+    eventually(PATIENCE, "the booking to be made", || async {
+        (bot_records(&fx).len() == 1).then_some(())
+    })
+    .await;
+    assert!(fx.app.replies_to(salon_id, OLGA).await.is_empty());
+    fx.app.kill();
+    fx.app.gemini.state.set_latency(Duration::ZERO);
+    fx.app.restart().await;
+
+    let sent_replies = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM outbound_messages WHERE to_phone = $1 AND status = 'sent'",
+        )
+        .bind(OLGA)
+        .fetch_one(&fx.app.db)
+        .await
+        .unwrap()
+    };
+    eventually(
+        Duration::from_secs(60),
+        "the reply after the restart",
+        || async { (sent_replies().await == 1).then_some(()) },
+    )
+    .await;
+    let replies = fx.app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(replies[0].contains(&free[0].time), "{replies:?}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(sent_replies().await, 1, "one reply");
+    assert_eq!(bot_records(&fx).len(), 1, "one booking");
+}

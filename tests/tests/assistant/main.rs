@@ -7,5 +7,6 @@ mod conversation;
 mod gemini_client;
 mod inbound;
 mod lookup;
+mod reminders;
 mod support;
 mod yclients_booking;

@@ -1,0 +1,150 @@
+//! Reminders end to end: a visit created in YClients (record webhook) gets a reminder at
+//! its offset (20 s here, instead of 24 h and 2 h); moving the visit moves the reminder;
+//! deleting it cancels it; the client's «подтверждаю» confirms the visit in YClients.
+
+use crate::support::Fixture;
+use ai_admin_simulators::yclients::seed::{Client, Record};
+use ai_admin_tests::AppOptions;
+use chrono::{Duration as Span, Timelike as _, Utc};
+use serde_json::json;
+use std::time::Duration;
+
+const ANNA: &str = "79112223344";
+const BORIS: &str = "79112223355";
+
+/// Adds a client and their visit at `at` to the simulated salon; returns the record id.
+fn add_visit(fx: &Fixture, phone: &str, name: &str, at: chrono::DateTime<Utc>) -> i64 {
+    let local = at
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .with_nanosecond(0)
+        .unwrap();
+    fx.app
+        .yclients
+        .state
+        .write_salon(i64::from(fx.salon_id.get()), |salon| {
+            let client_id = salon.clients.iter().map(|c| c.id).max().unwrap() + 1;
+            salon.clients.push(Client {
+                id: client_id,
+                name: name.to_owned(),
+                phone: phone.to_owned(),
+                visits: 0,
+            });
+            let record_id = salon.records.iter().map(|r| r.id).max().unwrap() + 1;
+            salon.records.push(Record {
+                id: record_id,
+                staff_id: salon.staff[0].id,
+                service_id: salon.services[0].id,
+                client_id,
+                date: local.date_naive(),
+                time: local.time(),
+                api_id: None,
+                attendance: 0,
+                deleted: false,
+            });
+            record_id
+        })
+        .unwrap()
+}
+
+fn move_visit(fx: &Fixture, record_id: i64, at: chrono::DateTime<Utc>) {
+    let local = at
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .with_nanosecond(0)
+        .unwrap();
+    fx.app
+        .yclients
+        .state
+        .write_salon(i64::from(fx.salon_id.get()), |salon| {
+            let record = salon
+                .records
+                .iter_mut()
+                .find(|r| r.id == record_id)
+                .unwrap();
+            record.date = local.date_naive();
+            record.time = local.time();
+        });
+}
+
+/// YClients' webhook for a record, without the data: the app fetches it.
+async fn record_webhook(fx: &Fixture, record_id: i64, status: &str) {
+    let event = json!({
+        "company_id": fx.salon_id.get(),
+        "resource": "record",
+        "resource_id": record_id,
+        "status": status,
+    });
+    assert_eq!(fx.app.webhook(&event).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_reminder_follows_its_visit_and_the_reply_confirms_it() {
+    let options = AppOptions {
+        reminder_offsets: Some("20s".to_owned()),
+        ..AppOptions::default()
+    };
+    let fx = Fixture::active("Салон «Напоминание»", options).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let start = Utc::now();
+
+    // Anna's visit in 30 s (reminder due at 10 s), moved at once to 50 s (due at 30 s).
+    let anna = add_visit(&fx, ANNA, "Анна Новая", start + Span::seconds(30));
+    record_webhook(&fx, anna, "create").await;
+    // Boris's visit in 40 s (reminder due at 20 s) is cancelled.
+    let boris = add_visit(&fx, BORIS, "Борис Новый", start + Span::seconds(40));
+    record_webhook(&fx, boris, "create").await;
+    app.wait_until_applied(salon_id, Duration::from_secs(10))
+        .await;
+    let moved_to = start + Span::seconds(50);
+    move_visit(&fx, anna, moved_to);
+    record_webhook(&fx, anna, "update").await;
+    record_webhook(&fx, boris, "delete").await;
+    app.wait_until_applied(salon_id, Duration::from_secs(10))
+        .await;
+
+    // Past the old time and Boris's time: nothing was sent.
+    let quiet_until = start + Span::seconds(25);
+    tokio::time::sleep((quiet_until - Utc::now()).to_std().unwrap_or_default()).await;
+    assert!(app.replies_to(salon_id, ANNA).await.is_empty());
+    assert!(app.replies_to(salon_id, BORIS).await.is_empty());
+
+    // The reminder comes at the new time, with the new time in it.
+    let reminders = app
+        .wait_for_replies(salon_id, ANNA, 1, Duration::from_secs(20))
+        .await;
+    let sent_at = Utc::now();
+    assert!(
+        sent_at >= start + Span::seconds(29),
+        "sent {}s after start",
+        (sent_at - start).num_seconds()
+    );
+    let local = moved_to.with_timezone(&chrono_tz::Europe::Moscow);
+    assert!(
+        reminders[0].contains(&local.format("%H:%M").to_string())
+            && reminders[0].contains("подтверждаю"),
+        "{reminders:?}"
+    );
+
+    // Anna confirms; the visit is confirmed in YClients.
+    app.client_says(salon_id, ANNA, "Подтверждаю").await;
+    let replies = app
+        .wait_for_replies(salon_id, ANNA, 2, Duration::from_secs(15))
+        .await;
+    assert!(replies[1].contains("одтвер"), "{replies:?}");
+    let attendance = fx
+        .simulated()
+        .records
+        .iter()
+        .find(|r| r.id == anna)
+        .unwrap()
+        .attendance;
+    assert_eq!(attendance, 2);
+    assert!(app.replies_to(salon_id, BORIS).await.is_empty());
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'reminder_sent'",
+            salon_id
+        )
+        .await,
+        1
+    );
+}
