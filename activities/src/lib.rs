@@ -20,12 +20,14 @@
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
 //! - [`assistant`] — versioned prompts and stage 1's commands.
+//! - [`baseline`] — a no-op activity, the yardstick of `bench messages`.
 //! - [`conversation`] — the activities of one conversation turn (stage 1, commands,
 //!   stage 2, send).
 //! - [`gemini`] — the Gemini trait and its HTTP client (the assistant's language model).
 
 pub mod activation;
 pub mod assistant;
+pub mod baseline;
 pub mod conversation;
 pub mod db;
 pub mod domain;

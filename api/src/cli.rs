@@ -57,6 +57,22 @@ enum Benchmark {
         #[arg(long, default_value_t = 50)]
         salons: usize,
     },
+    /// Client messages through the whole assistant pipeline (Gemini simulator with zero
+    /// delay), against a bare-workflow baseline at the same rate.
+    Messages {
+        /// Messages per second.
+        #[arg(long, default_value_t = 50)]
+        rate: u32,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Salons.
+        #[arg(long, default_value_t = 20)]
+        salons: usize,
+        /// Clients writing.
+        #[arg(long, default_value_t = 100)]
+        clients: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +149,25 @@ pub async fn run() -> anyhow::Result<()> {
                 salons,
             };
             crate::bench::webhooks::run(config, load).await
+        }
+        Command::Bench {
+            bench:
+                Benchmark::Messages {
+                    rate,
+                    seconds,
+                    salons,
+                    clients,
+                },
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init(config.app_env);
+            let load = crate::bench::messages::Load {
+                rate,
+                duration: std::time::Duration::from_secs(seconds),
+                salons,
+                clients,
+            };
+            crate::bench::messages::run(config, load).await
         }
     }
 }

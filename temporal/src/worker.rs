@@ -7,6 +7,7 @@
 //! process; activities are still spawned onto the runtime's worker threads by the SDK.
 
 use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
+use ai_admin_activities::baseline::BaselineActivities;
 use ai_admin_activities::conversation::ConversationActivities;
 use ai_admin_activities::gemini::Gemini;
 use ai_admin_activities::marketplace::MarketplaceActivities;
@@ -19,6 +20,7 @@ use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::pacing::SendPacer;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
+use ai_admin_workflows::baseline::BaselineWorkflow;
 use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
@@ -67,6 +69,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the conversation workflow")?
         .register_workflow::<ReminderWorkflow>()
         .context("Failed to register the reminder workflow")?
+        .register_workflow::<BaselineWorkflow>()
+        .context("Failed to register the baseline workflow")?
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(
             deps.db.clone(),
@@ -94,6 +98,7 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             deps.pacer,
         ))
         .register_activities(RecurringSyncActivities)
+        .register_activities(BaselineActivities)
         .register_activities(MessagingActivities::new(deps.db, deps.gateway))
         .build())
 }

@@ -11,9 +11,11 @@
 //! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
+//! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
 //! - [`options`] — activity options shared by workflows.
 
 pub mod activation;
+pub mod baseline;
 pub mod company;
 pub mod conversation;
 pub mod ids;

@@ -2,8 +2,11 @@
 //! services by `scripts/bench`, printing their figures.
 //!
 //! # Layout
+//! - [`messages`] — client messages through the whole assistant pipeline, and a bare
+//!   workflow baseline.
 //! - [`sync`] — a full sync of a large simulated salon, with and without the rate limit.
 //! - [`webhooks`] — a webhook load against the durable path and an insert-only baseline.
 
+pub mod messages;
 pub mod sync;
 pub mod webhooks;
