@@ -4,8 +4,9 @@
 //! wherever a visit changes: a booking the bot made, moved or cancelled, and YClients'
 //! record webhooks; a moved visit moves the timers, a deleted one ends the workflow.
 //!
-//! The workflow lives in `ai-admin-workflows`; the typed references here let activities
-//! start and signal it by name.
+//! [`reconcile`] finds the visits whose reminders are out of step (`bookings.reminder_for`
+//! against the visit's time) and tells them. The workflow lives in `ai-admin-workflows`;
+//! the typed references here let activities start and signal it by name.
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
@@ -147,6 +148,48 @@ pub async fn tell(
         }
     }
     Ok(())
+}
+
+/// Visits told per call of [`reconcile`] at most (the rest on the next call).
+const RECONCILE_BATCH: i64 = 500;
+/// How far ahead of its first reminder a visit's workflow is started.
+const WINDOW_MARGIN: Duration = Duration::from_secs(24 * 3600);
+
+/// Brings the company's reminder workflows in step with its visits: starts them for
+/// upcoming visits entering the reminder window (the largest offset plus a day), moves
+/// them for moved visits, stops them for deleted ones. Called after anything that
+/// changes visits — the bookings sync (every 15 minutes, which also brings far visits
+/// into the window in time), record webhooks, the bot's own bookings. Returns how many
+/// visits were told.
+pub async fn reconcile(
+    db: &PgPool,
+    client: &Client,
+    task_queue: &str,
+    salon_id: SalonId,
+    company_id: i64,
+    offsets: &[Duration],
+) -> anyhow::Result<usize> {
+    let Some(largest) = offsets.iter().max() else {
+        return Ok(0);
+    };
+    let due =
+        bookings::reminders_due(db, company_id, *largest + WINDOW_MARGIN, RECONCILE_BATCH).await?;
+    for visit in &due {
+        tell(
+            client,
+            task_queue,
+            salon_id,
+            visit.yclients_id,
+            visit.visit_at,
+            offsets,
+        )
+        .await?;
+        bookings::mark_reminder_told(db, visit.yclients_id, visit.visit_at).await?;
+    }
+    if !due.is_empty() {
+        tracing::info!(%salon_id, visits = due.len(), "reminders brought in step");
+    }
+    Ok(due.len())
 }
 
 /// Input of [`ReminderActivities::send_reminder`].

@@ -77,7 +77,10 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             deps.yclients.clone(),
             deps.activation,
         ))
-        .register_activities(SyncActivities::new(deps.db.clone(), deps.yclients.clone()))
+        .register_activities(
+            SyncActivities::new(deps.db.clone(), deps.yclients.clone())
+                .with_reminders(deps.reminder_offsets.clone()),
+        )
         .register_activities(WebhookActivities::new(
             deps.db.clone(),
             deps.yclients.clone(),

@@ -194,37 +194,6 @@ impl ConversationActivities {
             reminder_offsets,
         }
     }
-
-    /// Tells the reminders of a visit the command booked, moved or cancelled.
-    async fn tell_reminders(
-        &self,
-        ctx: &ActivityContext,
-        salon_id: SalonId,
-        result: &CommandResult,
-    ) -> anyhow::Result<()> {
-        let Some(record_id) = result.data.get("record_id").and_then(|v| v.as_i64()) else {
-            return Ok(());
-        };
-        let visit_at = match result.command.as_str() {
-            "CREATE_BOOKING" | "RESCHEDULE_BOOKING" => {
-                crate::db::bookings::visit_for_reminder(&self.db, record_id)
-                    .await?
-                    .filter(|v| !v.deleted)
-                    .map(|v| v.datetime)
-            }
-            "CANCEL_BOOKING" => None,
-            _ => return Ok(()),
-        };
-        reminders::tell(
-            &ctx.client(),
-            &ctx.info().task_queue,
-            salon_id,
-            record_id,
-            visit_at,
-            &self.reminder_offsets,
-        )
-        .await
-    }
 }
 
 fn phone_of(digits: &str) -> Result<PhoneNumber, ActivityError> {
@@ -364,10 +333,24 @@ impl ConversationActivities {
             let result =
                 execute::run(&self.db, &*self.yclients, &salon, turn, index, command).await?;
             tracing::info!(salon_id = %input.salon_id, command = command.name(), ok = result.ok, "command ran");
-            if result.ok {
-                self.tell_reminders(&ctx, input.salon_id, &result).await?;
-            }
             results.push(result);
+        }
+        let visits_changed = results.iter().any(|r| {
+            r.ok && matches!(
+                r.command.as_str(),
+                "CREATE_BOOKING" | "RESCHEDULE_BOOKING" | "CANCEL_BOOKING"
+            )
+        });
+        if visits_changed {
+            reminders::reconcile(
+                &self.db,
+                &ctx.client(),
+                &ctx.info().task_queue,
+                input.salon_id,
+                salon.company_id,
+                &self.reminder_offsets,
+            )
+            .await?;
         }
         results.extend(
             input

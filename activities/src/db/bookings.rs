@@ -234,3 +234,68 @@ pub async fn visit_for_reminder(
     .transpose()
     .map_err(|e: sqlx::Error| e.into())
 }
+
+/// A visit whose reminders are out of step with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReminderDue {
+    /// YClients record id.
+    pub yclients_id: i64,
+    /// What its reminders should know: the visit's start, or `None` (deleted, past, no
+    /// client number) to stop them.
+    pub visit_at: Option<DateTime<Utc>>,
+}
+
+/// The company's visits whose reminders must be told something: upcoming visits within
+/// `window` that were never told their current time, and told ones that moved or went.
+pub async fn reminders_due(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    window: std::time::Duration,
+    limit: i64,
+) -> anyhow::Result<Vec<ReminderDue>> {
+    use sqlx::Row as _;
+    let rows = sqlx::query(
+        "SELECT b.yclients_id::int8 AS id, b.datetime,
+                (COALESCE(b.status, '') <> 'deleted' AND c.phone IS NOT NULL
+                 AND b.datetime > NOW()) AS live
+         FROM bookings b
+         LEFT JOIN clients c ON c.id = b.client_id
+         WHERE b.company_id = $1
+           AND ((COALESCE(b.status, '') <> 'deleted' AND c.phone IS NOT NULL
+                 AND b.datetime > NOW() AND b.datetime < NOW() + make_interval(secs => $2)
+                 AND b.reminder_for IS DISTINCT FROM b.datetime)
+             OR (b.reminder_for IS NOT NULL
+                 AND (COALESCE(b.status, '') = 'deleted' OR b.reminder_for <> b.datetime)))
+         ORDER BY b.datetime
+         LIMIT $3",
+    )
+    .bind(company_id)
+    .bind(window.as_secs_f64())
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let live: bool = row.try_get("live")?;
+            Ok(ReminderDue {
+                yclients_id: row.try_get("id")?,
+                visit_at: live.then(|| row.try_get("datetime")).transpose()?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// Records what the record's reminders were told.
+pub async fn mark_reminder_told(
+    db: impl PgExecutor<'_>,
+    yclients_id: i64,
+    visit_at: Option<DateTime<Utc>>,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE bookings SET reminder_for = $2 WHERE yclients_id = $1")
+        .bind(yclients_id as i32)
+        .bind(visit_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}

@@ -191,12 +191,23 @@ pub struct PartInput {
 pub struct SyncActivities {
     db: PgPool,
     yclients: Arc<dyn YClients>,
+    reminder_offsets: Vec<std::time::Duration>,
 }
 
 impl SyncActivities {
     /// Activities over these dependencies.
     pub fn new(db: PgPool, yclients: Arc<dyn YClients>) -> Self {
-        Self { db, yclients }
+        Self {
+            db,
+            yclients,
+            reminder_offsets: Vec::new(),
+        }
+    }
+
+    /// After each bookings sync, visit reminders are brought in step (none without).
+    pub fn with_reminders(mut self, offsets: Vec<std::time::Duration>) -> Self {
+        self.reminder_offsets = offsets;
+        self
     }
 
     async fn run(
@@ -316,7 +327,20 @@ impl SyncActivities {
         ctx: ActivityContext,
         input: PartInput,
     ) -> Result<PartReport, ActivityError> {
-        self.run(&ctx, &input, SyncPart::Bookings).await
+        let report = self.run(&ctx, &input, SyncPart::Bookings).await?;
+        if let Some(company) = crate::db::companies::find_by_salon(&self.db, input.salon_id).await?
+        {
+            crate::reminders::reconcile(
+                &self.db,
+                &ctx.client(),
+                &ctx.info().task_queue,
+                input.salon_id,
+                company.id,
+                &self.reminder_offsets,
+            )
+            .await?;
+        }
+        Ok(report)
     }
 
     /// Writes the `sync_completed` event with counts and duration (once per sync run).

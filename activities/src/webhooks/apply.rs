@@ -86,32 +86,6 @@ impl WebhookActivities {
             reminder_offsets,
         }
     }
-
-    /// Tells each changed record's reminders where its visit is now (only visits of
-    /// clients we can write to get any).
-    async fn tell_reminders(
-        &self,
-        ctx: &ActivityContext,
-        salon_id: SalonId,
-        changes: &[RecordChange],
-    ) -> anyhow::Result<()> {
-        for change in changes {
-            let visit = bookings::visit_for_reminder(&self.db, change.record_id).await?;
-            let visit_at = visit
-                .filter(|v| !change.deleted && !v.deleted && v.phone.is_some())
-                .map(|v| v.datetime);
-            reminders::tell(
-                &ctx.client(),
-                &ctx.info().task_queue,
-                salon_id,
-                change.record_id,
-                visit_at,
-                &self.reminder_offsets,
-            )
-            .await?;
-        }
-        Ok(())
-    }
 }
 
 #[activities]
@@ -162,8 +136,17 @@ impl WebhookActivities {
             }
             report.applied += 1;
         }
-        self.tell_reminders(&ctx, salon_id, &report.record_changes)
+        if !report.record_changes.is_empty() {
+            reminders::reconcile(
+                &self.db,
+                &ctx.client(),
+                &ctx.info().task_queue,
+                salon_id,
+                company.id,
+                &self.reminder_offsets,
+            )
             .await?;
+        }
         let ids: Vec<i64> = batch.events.iter().map(|e| e.id).collect();
         webhook_inbox::mark_applied(&self.db, &ids).await?;
         tracing::info!(%salon_id, applied = report.applied, "webhooks applied");

@@ -352,8 +352,11 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     )
     .await?;
 
-    let rows: Vec<(f64,)> = sqlx::query_as(
-        "SELECT EXTRACT(EPOCH FROM (handled_at - received_at))::float8
+    // Each latency, and whether it was the client's first message (the one that starts
+    // the conversation workflow).
+    let rows: Vec<(f64, bool)> = sqlx::query_as(
+        "SELECT EXTRACT(EPOCH FROM (handled_at - received_at))::float8,
+                id = MIN(id) OVER (PARTITION BY salon_id, client_phone)
          FROM inbound_messages WHERE salon_id = ANY($1) AND status = 'handled'",
     )
     .bind(&ids)
@@ -375,13 +378,20 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     .bind(&ids)
     .fetch_one(&pool)
     .await?;
-    let pipeline = Latencies::new(
-        rows.iter()
-            .map(|(secs,)| Duration::from_secs_f64(secs.max(0.0)))
-            .collect(),
-        failed_posts,
-        Duration::from_secs_f64(span),
-    );
+    let wall = Duration::from_secs_f64(span);
+    let of = |keep: &dyn Fn(bool) -> bool| {
+        Latencies::new(
+            rows.iter()
+                .filter(|(_, first)| keep(*first))
+                .map(|(secs, _)| Duration::from_secs_f64(secs.max(0.0)))
+                .collect(),
+            failed_posts,
+            wall,
+        )
+    };
+    let pipeline = of(&|_| true);
+    let starts = of(&|first| first);
+    let later = of(&|first| !first);
     let gemini_calls = gemini.state.calls().len();
     let _ = stop.send(());
     server.await??;
@@ -391,7 +401,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
         load,
         onboarding,
         &baseline,
-        &pipeline,
+        [&pipeline, &starts, &later],
         sent,
         replies,
         unanswered,
@@ -405,7 +415,7 @@ fn print_report(
     load: Load,
     onboarding: Duration,
     baseline: &Latencies,
-    pipeline: &Latencies,
+    [pipeline, starts, later]: [&Latencies; 3],
     sent: i64,
     replies: i64,
     unanswered: i64,
@@ -419,16 +429,22 @@ fn print_report(
     for (name, l) in [
         ("baseline: bare workflow + no-op activity", baseline),
         ("incoming → reply sent (whole pipeline)", pipeline),
+        ("  a client's first message (starts it)", starts),
+        ("  later messages (running conversation)", later),
     ] {
         println!(
-            "  {name:<42} p50 {:>8.1?}  p99 {:>8.1?}  max {:>8.1?}  {:>5.1} /s  failed {}",
+            "  {name:<42} p50 {:>8.1?}  p99 {:>8.1?}  max {:>8.1?}  {:>5.1} /s  n {}",
             l.p50(),
             l.p99(),
             l.max(),
             l.throughput(),
-            l.failed
+            l.sorted.len()
         );
     }
+    println!(
+        "  failed: baseline workflows {}, message posts {}",
+        baseline.failed, pipeline.failed
+    );
     println!(
         "  pipeline in baseline round trips: p50 {:.2}x, p99 {:.2}x",
         pipeline.p50().as_secs_f64() / baseline.p50().as_secs_f64().max(1e-9),
