@@ -121,69 +121,70 @@ pub struct ConversationWorkflow {
     turns: u64,
 }
 
-/// Reading the database: patient, the database coming back is a matter of time.
-fn database_step() -> LocalActivityOptions {
+/// A step run as a local activity: `timeout` per attempt, retried with doubling
+/// backoff from `first_retry` up to `longest_wait`, `attempts` times at most (0 = until
+/// it succeeds); long back-offs become durable timers instead of sleeps in the worker.
+fn step(
+    timeout: Duration,
+    first_retry: Duration,
+    longest_wait: Duration,
+    attempts: u32,
+) -> LocalActivityOptions {
     LocalActivityOptions::builder()
-        .start_to_close_timeout(Duration::from_secs(15))
+        .start_to_close_timeout(timeout)
         .timer_backoff_threshold(Duration::from_secs(5))
         .retry_policy(
             RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(200))
+                .initial_interval(first_retry)
                 .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(10))
+                .maximum_interval(longest_wait)
+                .maximum_attempts(attempts)
                 .build(),
         )
         .build()
+}
+
+/// Reading the database: patient, the database coming back is a matter of time.
+fn database_step() -> LocalActivityOptions {
+    step(
+        Duration::from_secs(15),
+        Duration::from_millis(200),
+        Duration::from_secs(10),
+        0,
+    )
 }
 
 /// A Gemini call: 429/5xx/timeouts retried with backoff, five times (about 5 s in all),
 /// then the apology; a rejected request is not retried.
 fn gemini_step() -> LocalActivityOptions {
-    LocalActivityOptions::builder()
-        .start_to_close_timeout(Duration::from_secs(40))
-        .timer_backoff_threshold(Duration::from_secs(5))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(300))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(4))
-                .maximum_attempts(6)
-                .build(),
-        )
-        .build()
+    step(
+        Duration::from_secs(40),
+        Duration::from_millis(300),
+        Duration::from_secs(4),
+        6,
+    )
 }
 
 /// The commands: YClients failures are results already; what is retried here is the
 /// database.
 fn execute_step() -> LocalActivityOptions {
-    LocalActivityOptions::builder()
-        .start_to_close_timeout(Duration::from_secs(90))
-        .timer_backoff_threshold(Duration::from_secs(5))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(10))
-                .maximum_attempts(6)
-                .build(),
-        )
-        .build()
+    step(
+        Duration::from_secs(90),
+        Duration::from_millis(500),
+        Duration::from_secs(10),
+        6,
+    )
 }
 
 /// The send: the answer must go out, so it is retried until WhatsApp takes it (an
 /// unlinked number is final).
 fn send_step() -> LocalActivityOptions {
-    LocalActivityOptions::builder()
-        .start_to_close_timeout(Duration::from_secs(30))
-        .timer_backoff_threshold(Duration::from_secs(5))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_millis(500))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(30))
-                .build(),
-        )
-        .build()
+    step(
+        Duration::from_secs(30),
+        Duration::from_millis(500),
+        Duration::from_secs(30),
+        0,
+    )
 }
 
 /// What a turn says back: stage 2's text; without it, the results' own words; without

@@ -39,6 +39,36 @@ fn bot_records(fx: &Fixture) -> Vec<ai_admin_simulators::yclients::seed::Record>
         .collect()
 }
 
+/// Waits until `count` client messages are closed with `status` (handled, ignored).
+async fn messages_closed_as(app: &ai_admin_tests::TestApp, status: &str, count: i64) {
+    eventually(PATIENCE, &format!("{count} messages {status}"), || async {
+        let closed: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status = $1")
+                .bind(status)
+                .fetch_one(&app.db)
+                .await
+                .ok()?;
+        (closed == count).then_some(())
+    })
+    .await;
+}
+
+/// The salon (of `token`) gives the client back to the bot; the answer's JSON.
+async fn release(app: &ai_admin_tests::TestApp, token: &str, phone: &str) -> serde_json::Value {
+    app.http
+        .post(format!(
+            "{}/marketplace/api/conversations/{phone}/release",
+            app.address
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn prices_free_times_and_a_booking_in_one_conversation() {
     let fx = Fixture::active("Салон «Беседа»", AppOptions::default()).await;
@@ -173,15 +203,7 @@ async fn three_quick_messages_get_one_answer() {
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
-    eventually(PATIENCE, "all three handled", || async {
-        let handled: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status = 'handled'")
-                .fetch_one(&app.db)
-                .await
-                .ok()?;
-        (handled == 3).then_some(())
-    })
-    .await;
+    messages_closed_as(app, "handled", 3).await;
 }
 
 #[tokio::test]
@@ -264,14 +286,7 @@ async fn a_frozen_salon_does_not_answer() {
     app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
         .await;
 
-    eventually(PATIENCE, "the message closed as ignored", || async {
-        let status: String = sqlx::query_scalar("SELECT status FROM inbound_messages")
-            .fetch_one(&app.db)
-            .await
-            .ok()?;
-        (status == "ignored").then_some(())
-    })
-    .await;
+    messages_closed_as(app, "ignored", 1).await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert!(app.replies_to(salon_id, OLGA).await.is_empty());
     assert!(app.gemini.state.calls().is_empty(), "Gemini was not asked");
@@ -306,31 +321,11 @@ async fn handoff_stops_the_bot_until_the_salon_releases_the_client() {
     // The bot stays silent while a person answers.
     app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
         .await;
-    eventually(PATIENCE, "the message closed as ignored", || async {
-        let ignored: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status = 'ignored'")
-                .fetch_one(&app.db)
-                .await
-                .ok()?;
-        (ignored == 1).then_some(())
-    })
-    .await;
+    messages_closed_as(app, "ignored", 1).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
 
     // The salon gives the client back; the bot answers again.
-    let released: serde_json::Value = app
-        .http
-        .post(format!(
-            "{}/marketplace/api/conversations/{OLGA}/release",
-            app.address
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let released = release(app, &token, OLGA).await;
     assert_eq!(released["released"], true, "{released}");
     app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
         .await;
@@ -339,19 +334,7 @@ async fn handoff_stops_the_bot_until_the_salon_releases_the_client() {
     // Another salon's token cannot release anyone here.
     let other = app.add_salon("Чужой салон");
     let other_token = app.register(other).await;
-    let foreign: serde_json::Value = app
-        .http
-        .post(format!(
-            "{}/marketplace/api/conversations/{OLGA}/release",
-            app.address
-        ))
-        .bearer_auth(&other_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let foreign = release(app, &other_token, OLGA).await;
     assert_eq!(foreign["released"], false);
 }
 
@@ -420,10 +403,15 @@ async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
         )
         .await;
     // Stage 1 answered and the booking is made: stage 2 is thinking. Kill the worker.
-    eventually(PATIENCE, "the booking to be made", || async {
-        (bot_records(&fx).len() == 1).then_some(())
-    })
-    .await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while bot_records(&fx).is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no booking; the bot said {:?}",
+            fx.app.replies_to(salon_id, OLGA).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(fx.app.replies_to(salon_id, OLGA).await.is_empty());
     fx.app.kill();
     fx.app.gemini.state.set_latency(Duration::ZERO);

@@ -12,12 +12,16 @@ use std::time::Duration;
 const ANNA: &str = "79112223344";
 const BORIS: &str = "79112223355";
 
+/// `at` on the salon's clock, to the second.
+fn salon_time(at: chrono::DateTime<Utc>) -> chrono::DateTime<chrono_tz::Tz> {
+    at.with_timezone(&chrono_tz::Europe::Moscow)
+        .with_nanosecond(0)
+        .unwrap()
+}
+
 /// Adds a client and their visit at `at` to the simulated salon; returns the record id.
 fn add_visit(fx: &Fixture, phone: &str, name: &str, at: chrono::DateTime<Utc>) -> i64 {
-    let local = at
-        .with_timezone(&chrono_tz::Europe::Moscow)
-        .with_nanosecond(0)
-        .unwrap();
+    let local = salon_time(at);
     fx.app
         .yclients
         .state
@@ -47,10 +51,7 @@ fn add_visit(fx: &Fixture, phone: &str, name: &str, at: chrono::DateTime<Utc>) -
 }
 
 fn move_visit(fx: &Fixture, record_id: i64, at: chrono::DateTime<Utc>) {
-    let local = at
-        .with_timezone(&chrono_tz::Europe::Moscow)
-        .with_nanosecond(0)
-        .unwrap();
+    let local = salon_time(at);
     fx.app
         .yclients
         .state

@@ -45,13 +45,21 @@ pub async fn synced_salon(app: &TestApp, title: &str) -> (SalonId, i64, Catalog)
     let salon_id = app.add_salon(title);
     app.register(salon_id).await;
     app.sync(salon_id, Vec::new()).await;
+    let (company_id, catalog) = company_and_catalog(app, salon_id).await;
+    (salon_id, company_id, catalog)
+}
+
+/// The salon's company row id and its synced catalog.
+async fn company_and_catalog(app: &TestApp, salon_id: SalonId) -> (i64, Catalog) {
     let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
         .bind(salon_id.get())
         .fetch_one(&app.db)
         .await
         .unwrap();
-    let catalog = catalog::load(&app.db, company_id).await.unwrap();
-    (salon_id, company_id, catalog)
+    (
+        company_id,
+        catalog::load(&app.db, company_id).await.unwrap(),
+    )
 }
 
 /// An app with one synced demo salon, and what the command tests need around it.
@@ -66,7 +74,9 @@ pub struct Fixture {
     pub company_id: i64,
     /// Its synced catalog.
     pub catalog: Catalog,
-    /// Today (the demo salons' schedules start today).
+    /// Today in the salon's time zone (Moscow), as the assistant reads «завтра»: after
+    /// 21:00 UTC it is already tomorrow there. (The demo schedules start on the UTC day,
+    /// so they cover it.)
     pub today: NaiveDate,
 }
 
@@ -87,12 +97,7 @@ impl Fixture {
         app.onboard(salon_id, OWNER_PHONE).await;
         app.wait_until_ready(salon_id, Duration::from_secs(90))
             .await;
-        let company_id: i64 = sqlx::query_scalar("SELECT id FROM companies WHERE yclients_id = $1")
-            .bind(salon_id.get())
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-        let catalog = catalog::load(&app.db, company_id).await.unwrap();
+        let (company_id, catalog) = company_and_catalog(&app, salon_id).await;
         Self::around(app, salon_id, company_id, catalog)
     }
 
@@ -104,7 +109,9 @@ impl Fixture {
             salon_id,
             company_id,
             catalog,
-            today: Utc::now().date_naive(),
+            today: Utc::now()
+                .with_timezone(&chrono_tz::Europe::Moscow)
+                .date_naive(),
         }
     }
 

@@ -36,7 +36,11 @@ async fn events(app: &TestApp, salon_id: SalonId, event_type: &str) -> Vec<serde
 /// The simulator's rows of the salon that the sync should have written.
 fn expected_counts(app: &TestApp, salon_id: SalonId) -> (usize, usize, usize, usize, usize, usize) {
     let salon = app.yclients.state.salon(salon_id.into()).unwrap();
-    let today = Utc::now().date_naive();
+    // The sync's windows start on the salon's day (Moscow), which after 21:00 UTC is
+    // already tomorrow.
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .date_naive();
     let schedule_window = today..today + Days::new(30);
     let records_window = today - Days::new(30)..=today + Days::new(30);
     (
