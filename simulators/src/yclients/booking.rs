@@ -323,4 +323,40 @@ mod tests {
         assert!(!salon.cancel_record(id));
         assert_eq!(salon.move_record(id, &any), Err(Refusal::Unknown("record")));
     }
+
+    #[test]
+    fn a_put_that_keeps_the_visit_in_place_is_not_rechecked_but_a_move_is() {
+        let mut salon = salon();
+        let day = salon.schedules[0].clone();
+        let service = salon.services[0].id;
+        // A visit at 23:00, outside every master's hours (entered by hand in YClients).
+        let late = day
+            .date
+            .and_time(chrono::NaiveTime::from_hms_opt(23, 0, 0).unwrap());
+        let client_id = salon.clients[0].id;
+        salon.records.push(super::super::seed::Record {
+            id: 77,
+            staff_id: day.staff_id,
+            service_id: service,
+            client_id,
+            date: late.date(),
+            time: late.time(),
+            api_id: None,
+            attendance: 0,
+            deleted: false,
+        });
+        let same = Appointment {
+            service_id: service,
+            staff_id: day.staff_id,
+            at: late,
+        };
+
+        // Confirming it (same place) is fine; moving it to another closed hour is not.
+        assert_eq!(salon.move_record(77, &same), Ok(()));
+        let later = Appointment {
+            at: late + chrono::Duration::minutes(30),
+            ..same
+        };
+        assert!(salon.move_record(77, &later).is_err());
+    }
 }
