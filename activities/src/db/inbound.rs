@@ -65,21 +65,6 @@ fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
     })
 }
 
-/// The salon's pending messages, oldest first.
-pub async fn pending(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Vec<Pending>> {
-    let rows = sqlx::query(
-        "SELECT id, message_id, client_phone, text, push_name FROM inbound_messages
-         WHERE salon_id = $1 AND status = 'pending' ORDER BY id",
-    )
-    .bind(salon_id.get())
-    .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(pending_row)
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
-
 /// One client's pending messages that were never handed to their conversation, or were
 /// handed over more than `stale_secs` ago and are still unhandled; oldest first.
 pub async fn to_relay(

@@ -25,6 +25,11 @@ fn to_master(name: &str) -> String {
     format!("к {dative}")
 }
 
+/// The client asks to book «мужская стрижка» tomorrow at `time` with the master `to`.
+fn haircut_tomorrow(time: &str, to: &str) -> String {
+    format!("Запишите меня на мужскую стрижку завтра в {time} {to}")
+}
+
 /// Records the bot made in the simulator (not deleted).
 fn bot_records(fx: &Fixture) -> Vec<ai_admin_simulators::yclients::seed::Record> {
     fx.simulated()
@@ -98,12 +103,8 @@ async fn prices_free_times_and_a_booking_in_one_conversation() {
         master.name
     );
 
-    app.client_says(
-        salon_id,
-        OLGA,
-        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
-    )
-    .await;
+    app.client_says(salon_id, OLGA, &haircut_tomorrow(&time, &to))
+        .await;
     let replies = app.wait_for_replies(salon_id, OLGA, 3, PATIENCE).await;
     let tomorrow = fx.today + Days::new(1);
     for part in [
@@ -136,21 +137,13 @@ async fn a_taken_time_gets_alternatives_and_nothing_is_booked() {
     let to = to_master(&master.name);
     let time = free[0].time.clone();
     // Ivan takes the time first.
-    app.client_says(
-        salon_id,
-        IVAN,
-        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
-    )
-    .await;
+    app.client_says(salon_id, IVAN, &haircut_tomorrow(&time, &to))
+        .await;
     app.wait_for_replies(salon_id, IVAN, 1, PATIENCE).await;
     assert_eq!(bot_records(&fx).len(), 1);
 
-    app.client_says(
-        salon_id,
-        OLGA,
-        &format!("Запишите меня на мужскую стрижку завтра в {time} {to}"),
-    )
-    .await;
+    app.client_says(salon_id, OLGA, &haircut_tomorrow(&time, &to))
+        .await;
     let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     assert!(
         replies[0].contains("занято") || replies[0].contains("Занято"),
@@ -344,15 +337,8 @@ async fn a_client_cancels_their_own_visit_and_cannot_touch_another() {
     let (app, salon_id) = (&fx.app, fx.salon_id);
     let (master, free) = fx.free_haircuts_tomorrow().await;
     let to = to_master(&master.name);
-    app.client_says(
-        salon_id,
-        OLGA,
-        &format!(
-            "Запишите меня на мужскую стрижку завтра в {} {to}",
-            free[0].time
-        ),
-    )
-    .await;
+    app.client_says(salon_id, OLGA, &haircut_tomorrow(&free[0].time, &to))
+        .await;
     app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     let olga_record = bot_records(&fx)[0].id;
 
@@ -393,14 +379,7 @@ async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
     fx.app.gemini.state.set_latency(Duration::from_secs(2));
 
     fx.app
-        .client_says(
-            salon_id,
-            OLGA,
-            &format!(
-                "Запишите меня на мужскую стрижку завтра в {} {to}",
-                free[0].time
-            ),
-        )
+        .client_says(salon_id, OLGA, &haircut_tomorrow(&free[0].time, &to))
         .await;
     // Stage 1 answered and the booking is made: stage 2 is thinking. Kill the worker.
     let deadline = tokio::time::Instant::now() + PATIENCE;
