@@ -14,6 +14,26 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# free_ports N [taken...]: N distinct free ports on one line, none of `taken`. The sockets
+# are held open together while choosing, so two separate free_port calls cannot hand out
+# the same port (which once made the Temporal dev server's HTTP port collide with its
+# gRPC port).
+free_ports() {
+  python3 -c 'import socket, sys
+n, taken = int(sys.argv[1]), {int(p) for p in sys.argv[2:]}
+held, ports = [], []
+while len(ports) < n:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    held.append(s)
+    port = s.getsockname()[1]
+    if port not in taken:
+        ports.append(port)
+print(" ".join(map(str, ports)))
+for s in held:
+    s.close()' "$@"
+}
+
 # Whether a port can be bound on localhost.
 port_is_free() {
   python3 -c 'import socket, sys

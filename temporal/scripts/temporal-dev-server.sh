@@ -32,8 +32,10 @@ start_temporal() {
   local port="$1" ui_port="$2" log="$3" db_file="${4:-}"
   local cli
   cli="$(ensure_temporal_cli)" || exit 1
+  local http_port metrics_port
+  read -r http_port metrics_port < <(free_ports 2 "$port" "$ui_port")
   local args=(server start-dev --ip 127.0.0.1 --port "$port" --ui-port "$ui_port"
-    --http-port "$(free_port)" --metrics-port "$(free_port)" --log-level warn)
+    --http-port "$http_port" --metrics-port "$metrics_port" --log-level warn)
   if [ -n "$db_file" ]; then
     args+=(--db-filename "$db_file")
   fi
@@ -65,9 +67,9 @@ start_scratch_services() {
     start_private_postgres "$run_dir/postgres" "$(free_port)"
     SCRATCH_DATABASE_URL="$PG_URL/postgres"
   fi
-  local port
-  port="$(free_port)"
+  local port ui_port
+  read -r port ui_port < <(free_ports 2)
   say "Starting the Temporal dev server on 127.0.0.1:$port (in memory)"
-  start_temporal "$port" "$(free_port)" "$run_dir/temporal.log"
+  start_temporal "$port" "$ui_port" "$run_dir/temporal.log"
   SCRATCH_TEMPORAL_ADDRESS="http://127.0.0.1:$port"
 }
