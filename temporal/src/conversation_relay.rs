@@ -1,5 +1,5 @@
 //! The conversation relay: hands each client's recorded messages (the `inbound_messages`
-//! ledger) to `conversation-<salon_id>-<phone>` with signal-with-start. The gateway's
+//! ledger) to `conversation-<salon_id>-<phone>` (a signal, or a start when it is not running). The gateway's
 //! event consumer wakes it for each new message, so a message reaches its conversation
 //! at once; a sweep on start-up and every [`SWEEP_EVERY`] hands over whatever a crash or
 //! a Temporal outage left behind, and re-hands messages that stayed unanswered for
@@ -24,7 +24,10 @@ use anyhow::Context as _;
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
-use temporalio_client::{Client, WorkflowIdConflictPolicy, WorkflowStartOptions};
+use temporalio_client::errors::{WorkflowInteractionError, WorkflowStartError};
+use temporalio_client::{
+    Client, WorkflowIdConflictPolicy, WorkflowSignalOptions, WorkflowStartOptions,
+};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
 
@@ -140,37 +143,79 @@ impl Relay {
                 push_name: m.push_name,
             })
             .collect();
-        let options =
-            WorkflowStartOptions::new(self.task_queue.clone(), ids::conversation(salon_id, phone))
-                .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
-                .static_summary(format!("A client of salon {salon_id}"))
-                .rpc_options(
-                    temporalio_client::RpcOptions::builder()
-                        .timeout(Duration::from_secs(10))
-                        .build(),
-                )
-                .build();
-        self.client
-            .signal_with_start_workflow(
-                ConversationWorkflow::run,
-                ConversationInput {
-                    salon_id,
-                    phone: phone.to_owned(),
-                    settings: self.settings,
-                    client_name: None,
-                    history: Vec::new(),
-                    handled_up_to: 0,
-                    waiting: Vec::new(),
-                },
-                ConversationWorkflow::messages,
-                messages,
-                options,
-            )
-            .await
-            .with_context(|| format!("Failed to signal the conversation of salon {salon_id}"))?;
+        self.hand_over(salon_id, phone, messages).await?;
         inbound::mark_relayed(&mut *tx, &ids).await?;
         tx.commit().await?;
         tracing::debug!(%salon_id, count = ids.len(), "client messages relayed");
         Ok(())
     }
+
+    /// Signals the running conversation, or starts it with the messages as its input.
+    ///
+    /// Not signal-with-start: a plain start can be *eager* — the server hands the first
+    /// workflow task straight back to this process's worker instead of queueing it —
+    /// which saves a new conversation one server round trip; starts come in bursts
+    /// (a mailing answered by many clients at once). The per-conversation lock keeps
+    /// this process's hand-overs in order; the retry covers another process winning a
+    /// race to start, or a conversation that ended between signal and start.
+    async fn hand_over(
+        &self,
+        salon_id: SalonId,
+        phone: &str,
+        messages: Vec<ClientMessage>,
+    ) -> anyhow::Result<()> {
+        let id = ids::conversation(salon_id, phone);
+        for _ in 0..3 {
+            let signal = WorkflowSignalOptions::builder().rpc_options(rpc()).build();
+            match self
+                .client
+                .get_workflow_handle::<ConversationWorkflow>(id.clone())
+                .signal(ConversationWorkflow::messages, messages.clone(), signal)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(WorkflowInteractionError::NotFound(_)) => {}
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("Failed to signal the conversation of salon {salon_id}")
+                    });
+                }
+            }
+            let options = WorkflowStartOptions::new(self.task_queue.clone(), id.clone())
+                .id_conflict_policy(WorkflowIdConflictPolicy::Fail)
+                .enable_eager_workflow_start(true)
+                .static_summary(format!("A client of salon {salon_id}"))
+                .rpc_options(rpc())
+                .build();
+            let input = ConversationInput {
+                salon_id,
+                phone: phone.to_owned(),
+                settings: self.settings,
+                client_name: None,
+                history: Vec::new(),
+                handled_up_to: 0,
+                waiting: messages.clone(),
+            };
+            match self
+                .client
+                .start_workflow(ConversationWorkflow::run, input, options)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(WorkflowStartError::AlreadyStarted { .. }) => {}
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!("Failed to start the conversation of salon {salon_id}")
+                    });
+                }
+            }
+        }
+        anyhow::bail!("the conversation of salon {salon_id} kept starting and ending")
+    }
+}
+
+fn rpc() -> temporalio_client::RpcOptions {
+    temporalio_client::RpcOptions::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
 }

@@ -116,7 +116,7 @@ async fn prices_free_times_and_a_booking_in_one_conversation() {
         assert!(replies[2].contains(&part), "{part} in {}", replies[2]);
     }
     let booked = bot_records(&fx);
-    assert_eq!(booked.len(), 1, "{booked:?}");
+    assert_eq!(booked.len(), 1, "{booked:?} after {replies:?}");
     assert_eq!(booked[0].staff_id, master.id);
     // Every message was answered once, and nothing else was sent.
     tokio::time::sleep(Duration::from_millis(800)).await;
@@ -139,8 +139,8 @@ async fn a_taken_time_gets_alternatives_and_nothing_is_booked() {
     // Ivan takes the time first.
     app.client_says(salon_id, IVAN, &haircut_tomorrow(&time, &to))
         .await;
-    app.wait_for_replies(salon_id, IVAN, 1, PATIENCE).await;
-    assert_eq!(bot_records(&fx).len(), 1);
+    let to_ivan = app.wait_for_replies(salon_id, IVAN, 1, PATIENCE).await;
+    assert_eq!(bot_records(&fx).len(), 1, "Ivan is booked: {to_ivan:?}");
 
     app.client_says(salon_id, OLGA, &haircut_tomorrow(&time, &to))
         .await;
