@@ -61,14 +61,32 @@ pub fn stems(phrase: &str) -> Vec<String> {
         .collect()
 }
 
+/// A stem without its fleeting vowel: «Павел» → «Павлу», «Лев» → «Льву», «Пётр» →
+/// «Петра» lose the `е`/`о` before the last consonant when inflected.
+fn without_fleeting_vowel(stem: &str) -> Option<String> {
+    let chars: Vec<char> = stem.chars().collect();
+    let n = chars.len();
+    (n >= 3 && matches!(chars[n - 2], 'е' | 'о'))
+        .then(|| chars[..n - 2].iter().chain(&chars[n - 1..]).collect())
+}
+
 fn same_word(a: &str, b: &str) -> bool {
     // A stem may still be one letter off (стриж-к/стриж-ек); a shared start of four
     // letters, or equality for short words, counts as the same word.
     if a == b {
         return true;
     }
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
     let common = a.chars().zip(b.chars()).take_while(|(x, y)| x == y).count();
-    common >= 4 && common + 2 >= a.chars().count().min(b.chars().count())
+    if common >= 4 && common + 2 >= a_len.min(b_len) {
+        return true;
+    }
+    // A short stem cut one letter too far («Марие» → «мар», «Мария» → «мари»).
+    if common >= 3 && common == a_len.min(b_len) && a_len.abs_diff(b_len) == 1 {
+        return true;
+    }
+    without_fleeting_vowel(a).is_some_and(|a| a == b)
+        || without_fleeting_vowel(b).is_some_and(|b| b == a)
 }
 
 /// How well `query` names `candidate`: the share of the query's words found in the
@@ -156,6 +174,39 @@ mod tests {
         );
         assert_eq!(find("к Светлане", &STAFF), Match::None);
         assert_eq!(find("к Марии Смирновой", &STAFF), Match::None);
+        // A common misspelling of the dative.
+        assert_eq!(find("к Марие", &STAFF), Match::One("Мария Иванова"));
+    }
+
+    #[test]
+    fn every_first_name_is_found_in_the_dative_and_the_genitive() {
+        let masters = [
+            ("Анна Иванова", "к Анне", "у Анны"),
+            ("Мария Смирнова", "к Марии", "у Марии"),
+            ("Елена Кузнецова", "к Елене", "у Елены"),
+            ("Ольга Попова", "к Ольге", "у Ольги"),
+            ("Наталья Васильева", "к Наталье", "у Натальи"),
+            ("Ирина Петрова", "к Ирине", "у Ирины"),
+            ("Светлана Соколова", "к Светлане", "у Светланы"),
+            ("Татьяна Михайлова", "к Татьяне", "у Татьяны"),
+            ("Дмитрий Новиков", "к Дмитрию", "у Дмитрия"),
+            ("Алексей Фёдоров", "к Алексею", "у Алексея"),
+            ("Сергей Морозов", "к Сергею", "у Сергея"),
+            ("Андрей Волков", "к Андрею", "у Андрея"),
+            ("Павел Лебедев", "к Павлу", "у Павла"),
+            ("Игорь Козлов", "к Игорю", "у Игоря"),
+            ("Максим Егоров", "к Максиму", "у Максима"),
+            ("Олег Орлов", "к Олегу", "у Олега"),
+        ];
+        let names: Vec<&str> = masters.iter().map(|(name, _, _)| *name).collect();
+        for (name, dative, genitive) in masters {
+            assert_eq!(best(dative, &names, |n| n), Match::One(name), "{dative}");
+            assert_eq!(
+                best(genitive, &names, |n| n),
+                Match::One(name),
+                "{genitive}"
+            );
+        }
     }
 
     #[test]

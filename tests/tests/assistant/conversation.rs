@@ -18,9 +18,16 @@ const PATIENCE: Duration = Duration::from_secs(30);
 /// client wrote; the product's matching must find the master from it).
 fn to_master(name: &str) -> String {
     let first = name.split_whitespace().next().unwrap_or(name);
-    let dative = match first.strip_suffix('а').or_else(|| first.strip_suffix('я')) {
-        Some(stem) => format!("{stem}е"),
-        None => format!("{first}у"),
+    let dative = if first == "Павел" {
+        "Павлу".to_owned()
+    } else if let Some(stem) = first.strip_suffix("ия") {
+        format!("{stem}ии")
+    } else if let Some(stem) = first.strip_suffix(['а', 'я']) {
+        format!("{stem}е")
+    } else if let Some(stem) = first.strip_suffix(['й', 'ь']) {
+        format!("{stem}ю")
+    } else {
+        format!("{first}у")
     };
     format!("к {dative}")
 }

@@ -66,6 +66,22 @@ fn move_visit(fx: &Fixture, record_id: i64, at: chrono::DateTime<Utc>) {
         });
 }
 
+/// The visit is deleted in YClients (as the salon would): a bookings sync running at
+/// any moment (every 15 minutes on the clock) must not bring it back.
+fn delete_visit(fx: &Fixture, record_id: i64) {
+    fx.app
+        .yclients
+        .state
+        .write_salon(i64::from(fx.salon_id.get()), |salon| {
+            let record = salon
+                .records
+                .iter_mut()
+                .find(|r| r.id == record_id)
+                .unwrap();
+            record.deleted = true;
+        });
+}
+
 /// YClients' webhook for a record, without the data: the app fetches it.
 async fn record_webhook(fx: &Fixture, record_id: i64, status: &str) {
     let event = json!({
@@ -99,6 +115,7 @@ async fn a_reminder_follows_its_visit_and_the_reply_confirms_it() {
     let moved_to = start + Span::seconds(60);
     move_visit(&fx, anna, moved_to);
     record_webhook(&fx, anna, "update").await;
+    delete_visit(&fx, boris);
     record_webhook(&fx, boris, "delete").await;
     app.wait_until_applied(salon_id, Duration::from_secs(10))
         .await;
