@@ -14,6 +14,7 @@
 //! - [`activation`] — API key and the YClients activation callback.
 //! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
 //! - [`messaging`] — messages the bot sends first (welcome), sent once.
+//! - [`metrics`] — the app's Prometheus metrics (one registry per app).
 //! - [`reminders`] — `reminder-<record_id>`: told about visits; sends each reminder once.
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
@@ -36,6 +37,7 @@ pub mod gemini;
 pub mod http_answer;
 pub mod marketplace;
 pub mod messaging;
+pub mod metrics;
 pub mod recurring_sync;
 pub mod reminders;
 pub mod secret;

@@ -77,6 +77,8 @@ pub struct Config {
     pub yclients: YClientsSettings,
     /// When set, webhooks must carry `X-Signature: sha256=<hex HMAC>` of their body.
     pub webhook_secret: Option<Secret>,
+    /// Bearer token of the ops endpoints (`/ops/…`); unset, they are off.
+    pub ops_token: Option<Secret>,
     /// Gemini access.
     pub gemini: GeminiSettings,
     /// The assistant's timing.
@@ -328,6 +330,7 @@ impl Config {
                 rate_limit_rps,
             },
             webhook_secret: env.get("WEBHOOK_SECRET").map(Secret::new),
+            ops_token: env.get("OPS_TOKEN").map(Secret::new),
             gemini: GeminiSettings {
                 base_url: env.url(
                     "GEMINI_BASE_URL",

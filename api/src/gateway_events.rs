@@ -33,6 +33,8 @@ pub struct EventSinks {
     pub temporal: Client,
     /// Hands recorded client messages to their conversations.
     pub conversations: ConversationRelay,
+    /// Counts the client messages received.
+    pub metrics: ai_admin_activities::metrics::Metrics,
 }
 
 /// Consumes events until the gateway's channel closes or the task is aborted.
@@ -122,6 +124,7 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
             .await;
             match recorded {
                 Ok(Recorded::New(id)) => {
+                    sinks.metrics.messages.with_label_values(&["in"]).inc();
                     tracing::info!(%salon_id, inbound = id, client = %message.from.masked(), "client message recorded");
                     sinks.conversations.wake(salon_id, message.from.as_str());
                     Ok(())

@@ -12,12 +12,15 @@ use crate::state::AppState;
 use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
 use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
+use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
+use ai_admin_activities::whatsapp::metered::MeteredGateway;
 use ai_admin_activities::whatsapp::pacing::{Pace, SendPacer};
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
+use ai_admin_temporal::sdk_metrics::SdkMetrics;
 use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
 use ai_admin_temporal::{connection, search_attributes};
 use anyhow::Context as _;
@@ -103,6 +106,8 @@ impl Application {
             ai_admin_temporal::webhook_relay::CONNECTIONS
                 + ai_admin_temporal::conversation_relay::CONNECTIONS,
         )?;
+        let metrics = Metrics::new();
+        let sdk_metrics = SdkMetrics::start()?;
         let limiter = Arc::new(RateLimiter::per_second(config.yclients.rate_limit_rps));
         let yclients = HttpYClients::new(
             YClientsConfig {
@@ -113,7 +118,8 @@ impl Application {
             },
             limiter,
         )
-        .context("Failed to build the YClients client")?;
+        .context("Failed to build the YClients client")?
+        .with_metrics(metrics.clone());
 
         let gemini: Arc<dyn Gemini> = match &config.gemini.api_key {
             Some(api_key) => Arc::new(
@@ -123,7 +129,8 @@ impl Application {
                     model: config.gemini.model.clone(),
                     timeout: GEMINI_TIMEOUT,
                 })
-                .context("Failed to build the Gemini client")?,
+                .context("Failed to build the Gemini client")?
+                .with_metrics(metrics.clone()),
             ),
             None => {
                 tracing::warn!("GEMINI_API_KEY is not set: clients will get the fixed apology");
@@ -136,6 +143,9 @@ impl Application {
             simulator,
             live: live_whatsapp,
         } = Gateways::for_config(&config);
+        // Every send of the process goes through this one gateway: counted here.
+        let gateway: Arc<dyn WhatsAppGateway> =
+            Arc::new(MeteredGateway::new(gateway, metrics.clone()));
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
         let yclients: Arc<dyn YClients> = Arc::new(yclients);
@@ -154,6 +164,7 @@ impl Application {
                 pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
                 reminder_offsets: config.assistant.reminder_offsets.clone(),
             },
+            Some(sdk_metrics.meter.clone()),
         )
         .await?;
 
@@ -184,6 +195,7 @@ impl Application {
                     db: db.clone(),
                     temporal: temporal.clone(),
                     conversations,
+                    metrics: metrics.clone(),
                 },
             ),
         ];
@@ -210,6 +222,8 @@ impl Application {
             )),
             shutdown,
             webhook_wakeup,
+            metrics,
+            sdk_metrics,
         };
         Ok(Application {
             listener,

@@ -4,9 +4,11 @@ use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::live::LiveHub;
 use crate::live::rate_limit::ConnectionRateLimiter;
+use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_temporal::Client;
+use ai_admin_temporal::sdk_metrics::SdkMetrics;
 use sqlx::PgPool;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -34,4 +36,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// Wakes the webhook relay after a webhook is stored.
     pub webhook_wakeup: crate::webhook_wakeup::Wakeup,
+    /// The app's Prometheus metrics (every part of the process counts into these).
+    pub metrics: Metrics,
+    /// The Temporal SDK's metrics, served after ours by `GET /metrics`.
+    pub sdk_metrics: SdkMetrics,
 }

@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`connection`] — [`TemporalConfig`] and connecting with start-up retries.
 //! - [`search_attributes`] — `SalonId`/`IntegrationStatus` registered if missing.
+//! - [`sdk_metrics`] — the Temporal SDK's metrics, for `GET /metrics`.
 //! - [`worker`] — registration of every workflow and activity; the worker runner.
 //! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
@@ -15,6 +16,7 @@
 pub mod connection;
 pub mod conversation_relay;
 pub mod onboarding;
+pub mod sdk_metrics;
 pub mod search_attributes;
 pub mod webhook_relay;
 pub mod worker;

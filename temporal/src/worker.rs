@@ -30,6 +30,8 @@ use anyhow::Context as _;
 use sqlx::PgPool;
 use std::sync::Arc;
 use temporalio_client::Client;
+use temporalio_common::telemetry::TelemetryOptions;
+use temporalio_common::telemetry::metrics::CoreMeter;
 use temporalio_sdk::runtime::RuntimeOptions;
 use temporalio_sdk::{Runtime, Worker, WorkerOptions};
 use tokio::sync::oneshot;
@@ -128,17 +130,26 @@ impl RunningWorker {
     }
 }
 
-/// Starts a worker on `task_queue` and returns once it is polling.
+/// Starts a worker on `task_queue` and returns once it is polling; the SDK records its
+/// metrics into `meter` when one is given.
 pub async fn spawn_worker(
     client: Client,
     task_queue: String,
     deps: ActivityDeps,
+    meter: Option<Arc<dyn CoreMeter>>,
 ) -> anyhow::Result<RunningWorker> {
     let runtime_handle = tokio::runtime::Handle::current();
     let (ready_tx, ready_rx) = oneshot::channel::<Box<dyn Fn() + Send + Sync>>();
     let done = tokio::task::spawn_blocking(move || {
         runtime_handle.block_on(async move {
-            let runtime = Runtime::from_current_tokio(RuntimeOptions::default())
+            let telemetry = TelemetryOptions::builder().maybe_metrics(meter).build();
+            let options = RuntimeOptions::builder()
+                .telemetry_options(telemetry)
+                .build()
+                .map_err(|error| {
+                    anyhow::anyhow!("Failed to configure the Temporal SDK runtime: {error}")
+                })?;
+            let runtime = Runtime::from_current_tokio(options)
                 .context("Failed to create the Temporal SDK runtime")?;
             let options = worker_options(&task_queue, deps)?;
             let mut worker = Worker::new(&runtime, client, options)

@@ -70,6 +70,8 @@ pub struct AppOptions {
 pub const TEST_DEBOUNCE_MS: u64 = 400;
 /// The Gemini key the tests' simulator accepts.
 pub const GEMINI_API_KEY: &str = "test-gemini-key";
+/// The test apps' `OPS_TOKEN`.
+pub const OPS_TOKEN: &str = "test-ops-token";
 
 /// How the app under test runs.
 enum Runner {
@@ -278,6 +280,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("YCLIENTS_RATE_LIMIT_RPS", "0".to_owned()),
         ("GEMINI_BASE_URL", gemini.base_url()),
         ("GEMINI_API_KEY", GEMINI_API_KEY.to_owned()),
+        ("OPS_TOKEN", OPS_TOKEN.to_owned()),
         (
             "CONVERSATION_DEBOUNCE_MS",
             options.debounce_ms.unwrap_or(TEST_DEBOUNCE_MS).to_string(),

@@ -10,6 +10,7 @@ pub mod events;
 pub mod inbound;
 pub mod live_events;
 pub mod outbound;
+pub mod overview;
 pub mod schedules;
 pub mod staff;
 pub mod unseen;

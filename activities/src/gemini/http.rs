@@ -4,6 +4,7 @@
 use super::types::{Generated, Prompt, parse_response};
 use super::{Gemini, GeminiError};
 use crate::http_answer::{retry_after, snippet};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -28,6 +29,7 @@ pub struct GeminiConfig {
 pub struct HttpGemini {
     http: reqwest::Client,
     config: Arc<GeminiConfig>,
+    metrics: Metrics,
 }
 
 impl HttpGemini {
@@ -43,7 +45,14 @@ impl HttpGemini {
         Ok(Self {
             http,
             config: Arc::new(config),
+            metrics: Metrics::new(),
         })
+    }
+
+    /// Counts this client's calls, their latency and tokens into `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn url(&self) -> String {
@@ -65,6 +74,24 @@ impl HttpGemini {
 #[async_trait::async_trait]
 impl Gemini for HttpGemini {
     async fn generate(&self, prompt: &Prompt) -> Result<Generated, GeminiError> {
+        let started = std::time::Instant::now();
+        let answer = self.call(prompt).await;
+        let (outcome, prompt_tokens, output_tokens) = match &answer {
+            Ok(generated) => (
+                "ok",
+                u64::from(generated.usage.prompt),
+                u64::from(generated.usage.output),
+            ),
+            Err(error) => (error.kind(), 0, 0),
+        };
+        self.metrics
+            .gemini_call(outcome, started.elapsed(), prompt_tokens, output_tokens);
+        answer
+    }
+}
+
+impl HttpGemini {
+    async fn call(&self, prompt: &Prompt) -> Result<Generated, GeminiError> {
         let response = self
             .http
             .post(self.url())

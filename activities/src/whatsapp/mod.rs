@@ -7,11 +7,13 @@
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
 //! - [`simulator`] — in-process simulated phones with a control API.
+//! - [`metered`] — a wrapper counting the messages sent, for metrics.
 //! - [`pacing`] — per-session send pacing, so a number is never flagged as a spammer.
 //! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
 //!   per salon, keys in one SQLite file per session.
 
 pub mod live;
+pub mod metered;
 pub mod pacing;
 pub mod simulator;
 pub mod types;
@@ -48,6 +50,9 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
 
     /// Where the session stands.
     async fn status(&self, session: SessionId) -> SessionStatus;
+
+    /// The sessions this process holds (any state), for metrics and ops.
+    fn sessions(&self) -> Vec<SessionId>;
 
     /// Sends a text message; returns WhatsApp's message id.
     async fn send_text(

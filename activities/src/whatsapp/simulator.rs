@@ -572,6 +572,10 @@ impl WhatsAppGateway for SimulatedGateway {
         Ok(pairing)
     }
 
+    fn sessions(&self) -> Vec<SessionId> {
+        self.shared.lock().keys().copied().collect()
+    }
+
     async fn status(&self, session: SessionId) -> SessionStatus {
         self.shared
             .lock()

@@ -10,6 +10,7 @@ use super::types::{
 use super::{YClients, YClientsError};
 use crate::domain::SalonId;
 use crate::http_answer::{retry_after, snippet};
+use crate::metrics::Metrics;
 use crate::secret::Secret;
 use chrono::NaiveDate;
 use reqwest::{Method, StatusCode, header};
@@ -40,6 +41,7 @@ pub struct HttpYClients {
     http: reqwest::Client,
     config: Arc<YClientsConfig>,
     limiter: Arc<RateLimiter>,
+    metrics: Metrics,
 }
 
 impl HttpYClients {
@@ -57,7 +59,14 @@ impl HttpYClients {
             http,
             config: Arc::new(config),
             limiter,
+            metrics: Metrics::new(),
         })
+    }
+
+    /// Counts this client's calls into `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     fn authorization(&self) -> String {
@@ -92,10 +101,25 @@ impl HttpYClients {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| self.transport_error(e))?;
-        let status = response.status();
-        let retry_after = retry_after(response.headers());
-        let text = response.text().await.map_err(|e| self.transport_error(e))?;
+        let answer = async {
+            let response = request.send().await?;
+            let status = response.status();
+            let retry_after = retry_after(response.headers());
+            Ok::<_, reqwest::Error>((status, retry_after, response.text().await?))
+        }
+        .await;
+        let (status, retry_after, text) = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                let error = self.transport_error(error);
+                self.metrics.yclients_call(match error {
+                    YClientsError::Timeout(_) => "timeout",
+                    _ => "transport",
+                });
+                return Err(error);
+            }
+        };
+        self.metrics.yclients_call(status.as_str());
         tracing::debug!(%method, path, status = status.as_u16(), "YClients call");
         if status == StatusCode::TOO_MANY_REQUESTS {
             if let Some(delay) = retry_after {

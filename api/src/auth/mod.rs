@@ -5,5 +5,5 @@ pub mod bearer;
 pub mod token;
 pub mod user_data;
 
-pub use bearer::OnboardingAuth;
+pub use bearer::{OnboardingAuth, OpsAuth};
 pub use token::{OnboardingClaims, TOKEN_TTL, TokenError, TokenKeys, TokenUser};

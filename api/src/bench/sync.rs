@@ -124,6 +124,7 @@ async fn sync_once(
             )),
             reminder_offsets: Vec::new(),
         },
+        None,
     )
     .await?;
     let started = Instant::now();

@@ -7,6 +7,9 @@
 //! - [`webhooks`] — `POST /webhook/yclients`.
 //! - [`health`] — `GET /marketplace/health`.
 //! - [`handoff`] — clients handed over to a person: list, release.
+//! - [`metrics`] — `GET /metrics` (Prometheus); every request's latency is recorded by
+//!   [`record_latency`].
+//! - [`ops`] — `GET /ops/salons`, the on-call overview (Bearer `OPS_TOKEN`).
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
 //! - [`assets`] — the pages' CSS and JS, embedded from `web/`.
@@ -18,7 +21,9 @@ pub mod assets;
 pub mod dev_whatsapp;
 pub mod handoff;
 pub mod health;
+pub mod metrics;
 pub mod onboarding;
+pub mod ops;
 pub mod registration;
 pub mod webhooks;
 pub mod whatsapp_link;
@@ -26,7 +31,10 @@ pub mod whatsapp_link;
 use crate::state::AppState;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use axum::Router;
-use axum::http::Request;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use std::time::Instant;
 use tower_http::trace::TraceLayer;
 
 /// The whole application; the simulator's control routes only when one is given.
@@ -40,11 +48,14 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .merge(handoff::router())
         .merge(crate::ws::router())
         .merge(health::router())
+        .merge(metrics::router())
+        .merge(ops::router())
         .merge(assets::router());
     if let Some(simulator) = simulator {
         router = router.merge(dev_whatsapp::router(simulator));
     }
     router
+        .layer(middleware::from_fn_with_state(state.clone(), record_latency))
         .layer(
             // The span carries the path only: query strings hold onboarding tokens.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -52,4 +63,24 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// Records each request in `ai_admin_http_request_duration_seconds` under its route
+/// template (`/marketplace/api/status/{session_id}`, never the concrete path, so ids do
+/// not become labels); requests no route matched count as `unmatched`.
+async fn record_latency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_requests
+        .with_label_values(&[&route, &method, response.status().as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    response
 }

@@ -9,6 +9,7 @@
 //!   Comparisons are constant-time.
 //! - Stored → 200; a repeated delivery → 200 and nothing changes; a salon we do not
 //!   know → 202, kept as an orphan; an event we do not act on → 200, kept.
+//! - Each outcome is counted in `ai_admin_webhooks_total{outcome}`.
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -56,12 +57,30 @@ fn signature_valid(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     mac.verify_slice(&signature).is_ok()
 }
 
-#[tracing::instrument(skip_all, fields(salon_id, kind, event))]
 async fn receive(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let answer = accept(&state, &headers, body).await;
+    let outcome = match &answer {
+        Ok((Stored::Queued(_), _)) => "accepted",
+        Ok((Stored::Duplicate, _)) => "duplicate",
+        Ok((Stored::Orphan, _)) => "orphan",
+        Ok((Stored::Ignored, _)) => "ignored",
+        Err(ApiError::Internal(_)) => "failed",
+        Err(_) => "rejected",
+    };
+    state.metrics.webhooks.with_label_values(&[outcome]).inc();
+    answer.map(|(_, response)| response)
+}
+
+#[tracing::instrument(skip_all, fields(salon_id, kind, event))]
+async fn accept(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Stored, Response), ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(format!("webhook bodies are limited to {MAX_BODY} bytes"))
@@ -70,7 +89,7 @@ async fn receive(
         }
     })?;
     if let Some(secret) = &state.config.webhook_secret
-        && !signature_valid(secret.expose(), &headers, &body)
+        && !signature_valid(secret.expose(), headers, &body)
     {
         tracing::warn!("webhook with a missing or wrong signature");
         return Err(ApiError::Unauthorized("invalid X-Signature".into()));
@@ -106,7 +125,7 @@ async fn receive(
     if let (Stored::Queued(_), Some(salon_id)) = (stored, hook.salon_id) {
         state.webhook_wakeup.salon(salon_id);
     }
-    Ok(match stored {
+    let response = match stored {
         Stored::Queued(seq) => (
             StatusCode::OK,
             Json(json!({ "success": true, "received": true, "seq": seq })),
@@ -124,7 +143,8 @@ async fn receive(
             Json(json!({ "success": true, "received": true, "ignored": true })),
         ),
     }
-    .into_response())
+    .into_response();
+    Ok((stored, response))
 }
 
 #[cfg(test)]

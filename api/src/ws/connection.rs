@@ -54,6 +54,7 @@ pub async fn run(
     candidates: Candidates,
     mut events: broadcast::Receiver<Fanout>,
 ) {
+    let _counted = state.metrics.websocket_opened();
     let presented = auth::presented_token(&mut socket, candidates).await;
     let claims = match presented
         .token

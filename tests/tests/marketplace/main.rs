@@ -5,6 +5,7 @@ mod activation_and_sync;
 mod browser_onboarding;
 mod health;
 mod live_channel;
+mod observability;
 mod onboarding_page;
 mod onboarding_workflow;
 mod registration;

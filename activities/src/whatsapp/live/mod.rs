@@ -493,6 +493,10 @@ impl WhatsAppGateway for LiveGateway {
         })
     }
 
+    fn sessions(&self) -> Vec<SessionId> {
+        self.inner.lock_slots().keys().copied().collect()
+    }
+
     #[tracing::instrument(skip_all, fields(%session))]
     async fn status(&self, session: SessionId) -> SessionStatus {
         let Some(slot) = self.inner.existing_slot(session) else {
