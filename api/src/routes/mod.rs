@@ -9,6 +9,7 @@
 //! - [`handoff`] — clients handed over to a person: list, release.
 //! - [`metrics`] — `GET /metrics` (Prometheus); every request's latency is recorded by
 //!   [`record_latency`].
+//! - [`openapi`] — `GET /openapi.json`, the API's OpenAPI document, kept true by tests.
 //! - [`ops`] — `GET /ops/salons`, the on-call overview (Bearer `OPS_TOKEN`).
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
@@ -23,6 +24,7 @@ pub mod handoff;
 pub mod health;
 pub mod metrics;
 pub mod onboarding;
+pub mod openapi;
 pub mod ops;
 pub mod registration;
 pub mod webhooks;
@@ -50,6 +52,7 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(ops::router())
+        .merge(openapi::router())
         .merge(assets::router());
     if let Some(simulator) = simulator {
         router = router.merge(dev_whatsapp::router(simulator));

@@ -181,3 +181,56 @@ async fn the_ops_overview_lists_each_salon_with_links_for_the_ops_token_only() {
         "{company}"
     );
 }
+
+#[tokio::test]
+async fn every_operation_in_the_openapi_document_reaches_a_real_route() {
+    let app = spawn_app().await;
+    let response = app.get("/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let document: serde_json::Value = response.json().await.unwrap();
+
+    let mut operations = Vec::new();
+    for (path, methods) in document["paths"].as_object().unwrap() {
+        let concrete = path
+            .replace("{session_id}", "company_1")
+            .replace("{phone}", "79000000000")
+            .replace("{file}", "onboarding.css");
+        for method in methods.as_object().unwrap().keys() {
+            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let status = app
+                .http
+                .request(method.clone(), format!("{}{concrete}", app.address))
+                .json(&serde_json::json!({}))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_ne!(status, 405, "{method} {path}");
+            operations.push((method, path.clone()));
+        }
+    }
+    assert!(operations.len() > 15);
+
+    // The router names the route it matched: each documented template, never unmatched.
+    let text = scrape(&app).await;
+    assert_eq!(
+        sample(
+            &text,
+            "ai_admin_http_request_duration_seconds_count",
+            &[r#"route="unmatched""#]
+        ),
+        None,
+        "{text}"
+    );
+    for (method, path) in operations {
+        let seen = sample(
+            &text,
+            "ai_admin_http_request_duration_seconds_count",
+            &[
+                &format!(r#"route="{path}""#),
+                &format!(r#"method="{method}""#),
+            ],
+        );
+        assert!(seen >= Some(1.0), "{method} {path} matched no route");
+    }
+}
