@@ -1,0 +1,256 @@
+//! docker-compose.yml and the Dockerfile stay valid without a Docker engine: the files
+//! are parsed and checked against what the binary reads (its configuration variables,
+//! its port, its data directory, its health route).
+
+use ai_admin_api::config::Config;
+use serde_yaml::Value;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+fn repository_file(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn compose() -> Value {
+    serde_yaml::from_str(&repository_file("docker-compose.yml"))
+        .expect("docker-compose.yml is YAML")
+}
+
+fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
+    let service = &compose["services"][name];
+    assert!(service.is_mapping(), "service {name} is defined");
+    service
+}
+
+/// `${NAME:?message}`, `${NAME:-default}` and `${NAME}` as a value a user might give.
+fn interpolated(value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closed ${…}") + start;
+        let inner = &rest[start + 2..end];
+        let (name, default) = match inner.split_once(":-") {
+            Some((name, default)) => (name, Some(default)),
+            None => (inner.split(":?").next().unwrap_or(inner), None),
+        };
+        out.push_str(&match (name, default) {
+            ("BASE_URL", _) => "https://ai-admin.example.ru".to_owned(),
+            (_, Some(default)) if !default.is_empty() => default.to_owned(),
+            (name, _) => format!("a-value-the-operator-chose-for-{name}"),
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The ai-admin service's environment, interpolated as compose would.
+fn app_environment(compose: &Value) -> BTreeMap<String, String> {
+    service(compose, "ai-admin")["environment"]
+        .as_mapping()
+        .expect("ai-admin has an environment mapping")
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                other => panic!("unexpected value {other:?}"),
+            };
+            (k.as_str().unwrap().to_owned(), interpolated(&value))
+        })
+        .collect()
+}
+
+/// Every variable the binary reads, found by reading a configuration and recording
+/// the names looked up.
+fn variables_the_binary_reads(environment: &BTreeMap<String, String>) -> BTreeSet<String> {
+    let read = RefCell::new(BTreeSet::new());
+    let config = Config::from_lookup(|name| {
+        read.borrow_mut().insert(name.to_owned());
+        environment.get(name).cloned()
+    });
+    config.expect("the compose environment is a valid configuration");
+    read.into_inner()
+}
+
+fn host_and_port(url: &str) -> (String, u16) {
+    let after_scheme = url.split("://").nth(1).expect("a URL");
+    let authority = after_scheme.split('/').next().unwrap();
+    let host_port = authority.rsplit('@').next().unwrap();
+    let (host, port) = host_port.split_once(':').expect("an explicit port");
+    (host.to_owned(), port.parse().unwrap())
+}
+
+#[test]
+fn the_stack_has_its_services_with_the_right_images_and_dependencies() {
+    let compose = compose();
+    for name in ["postgres", "temporal", "temporal-ui", "ai-admin"] {
+        service(&compose, name);
+    }
+    assert!(
+        service(&compose, "temporal")["image"]
+            .as_str()
+            .unwrap()
+            .starts_with("temporalio/auto-setup:")
+    );
+    assert_eq!(
+        service(&compose, "temporal")["environment"]["DB"],
+        "postgres12"
+    );
+    assert_eq!(
+        service(&compose, "temporal")["environment"]["POSTGRES_SEEDS"],
+        "postgres"
+    );
+    assert_eq!(
+        service(&compose, "temporal-ui")["environment"]["TEMPORAL_ADDRESS"],
+        "temporal:7233"
+    );
+    let app = service(&compose, "ai-admin");
+    assert_eq!(app["build"], ".");
+    assert_eq!(
+        app["depends_on"]["postgres"]["condition"], "service_healthy",
+        "migrations need PostgreSQL up"
+    );
+    assert!(app["depends_on"]["temporal"].is_mapping());
+    assert!(
+        service(&compose, "postgres")["healthcheck"]["test"].is_sequence(),
+        "postgres reports its health"
+    );
+}
+
+#[test]
+fn the_apps_environment_is_what_the_binary_reads_and_points_at_the_stack() {
+    let compose = compose();
+    let environment = app_environment(&compose);
+    let read = variables_the_binary_reads(&environment);
+    let unknown: Vec<&String> = environment.keys().filter(|k| !read.contains(*k)).collect();
+    assert!(
+        unknown.is_empty(),
+        "variables the binary never reads: {unknown:?}"
+    );
+
+    // Production refuses to start without each secret: compose must pass each one.
+    assert_eq!(environment["APP_ENV"], "production");
+    for required in [
+        "JWT_SECRET",
+        "YCLIENTS_PARTNER_TOKEN",
+        "YCLIENTS_APP_ID",
+        "DATABASE_URL",
+    ] {
+        let mut without = environment.clone();
+        without.remove(required);
+        assert!(
+            Config::from_lookup(|name| without.get(name).cloned()).is_err(),
+            "{required} is required in production"
+        );
+    }
+
+    let (db_host, db_port) = host_and_port(&environment["DATABASE_URL"]);
+    assert_eq!((db_host.as_str(), db_port), ("postgres", 5432));
+    assert_eq!(
+        service(&compose, "postgres")["environment"]["POSTGRES_DB"],
+        environment["DATABASE_URL"].rsplit('/').next().unwrap()
+    );
+    let (temporal_host, temporal_port) = host_and_port(&environment["TEMPORAL_ADDRESS"]);
+    assert_eq!((temporal_host.as_str(), temporal_port), ("temporal", 7233));
+
+    // The UI link shown to ops goes to the published Temporal UI port.
+    let (_, ui_port) = host_and_port(&environment["TEMPORAL_UI_URL"]);
+    let ui_ports: Vec<String> = service(&compose, "temporal-ui")["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        ui_ports.contains(&format!("{ui_port}:8080")),
+        "{ui_ports:?}"
+    );
+
+    // The app listens where compose publishes it.
+    let port = &environment["PORT"];
+    let app_ports: Vec<String> = service(&compose, "ai-admin")["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        app_ports.iter().any(|p| p.ends_with(&format!(":{port}"))),
+        "{app_ports:?}"
+    );
+}
+
+#[test]
+fn state_lives_in_declared_volumes_mounted_where_it_is_written() {
+    let compose = compose();
+    let declared: BTreeSet<String> = compose["volumes"]
+        .as_mapping()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str().unwrap().to_owned())
+        .collect();
+    let mounts = |name: &str| -> Vec<(String, String)> {
+        service(&compose, name)["volumes"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|v| {
+                let (volume, path) = v.as_str().unwrap().split_once(':').unwrap();
+                (volume.to_owned(), path.to_owned())
+            })
+            .collect()
+    };
+    for (volume, _) in mounts("postgres").iter().chain(&mounts("ai-admin")) {
+        assert!(declared.contains(volume), "{volume} is declared");
+    }
+    assert!(
+        mounts("postgres")
+            .iter()
+            .any(|(_, path)| path == "/var/lib/postgresql/data")
+    );
+    // WhatsApp session stores are under DATA_DIR: they must survive a new container.
+    let data_dir = app_environment(&compose)["DATA_DIR"].clone();
+    assert!(
+        mounts("ai-admin").iter().any(|(_, path)| *path == data_dir),
+        "DATA_DIR {data_dir} is a volume"
+    );
+}
+
+#[test]
+fn the_image_is_multi_stage_runs_as_a_user_and_checks_a_real_health_route() {
+    let dockerfile = repository_file("Dockerfile");
+    let stages = dockerfile
+        .lines()
+        .filter(|l| l.starts_with("FROM "))
+        .count();
+    assert!(stages >= 2, "build and runtime stages");
+    let user = dockerfile
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
+        .expect("a USER line");
+    assert_ne!(user.trim(), "root");
+    assert!(dockerfile.contains("HEALTHCHECK"));
+    let document: serde_json::Value =
+        serde_json::from_str(ai_admin_api::routes::openapi::DOCUMENT).unwrap();
+    let health_path = dockerfile
+        .split("${PORT}")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the health check calls the app on ${PORT}");
+    assert!(
+        document["paths"][health_path]["get"].is_object(),
+        "{health_path} is a route"
+    );
+    let exposed = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("EXPOSE "))
+        .unwrap()
+        .trim();
+    assert_eq!(app_environment(&compose())["PORT"], exposed);
+}
