@@ -129,7 +129,7 @@ pub async fn run() -> anyhow::Result<()> {
             bench: Benchmark::Sync { rps },
         } => {
             let config = Config::from_env()?;
-            telemetry::init(config.app_env);
+            telemetry::init_for(&config);
             let rates: Vec<f64> = std::iter::once(0.0).chain(rps).collect();
             crate::bench::sync::run(config, &rates).await.map(|_| ())
         }
@@ -142,7 +142,7 @@ pub async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let config = Config::from_env()?;
-            telemetry::init(config.app_env);
+            telemetry::init_for(&config);
             let load = crate::bench::webhooks::Load {
                 rate,
                 duration: std::time::Duration::from_secs(seconds),
@@ -160,7 +160,7 @@ pub async fn run() -> anyhow::Result<()> {
                 },
         } => {
             let config = Config::from_env()?;
-            telemetry::init(config.app_env);
+            telemetry::init_for(&config);
             let load = crate::bench::messages::Load {
                 rate,
                 duration: std::time::Duration::from_secs(seconds),
@@ -174,14 +174,14 @@ pub async fn run() -> anyhow::Result<()> {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    telemetry::init(config.app_env);
+    telemetry::init_for(&config);
     let application = Application::build(config).await?;
     application.run_until_stopped(shutdown_signal()).await
 }
 
 async fn migrate() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    telemetry::init(config.app_env);
+    telemetry::init_for(&config);
     let pool = db::connect_lazy(config.database_url.expose(), 2)?;
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");

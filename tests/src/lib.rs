@@ -179,6 +179,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the application: fresh database, simulator with the demo salons, unique task
 /// queue; the app runs on its own thread and runtime, like a separate process would.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
+    capture_logs();
     let server_url: Url = required_env("TEST_DATABASE_URL")
         .parse()
         .expect("TEST_DATABASE_URL is a URL");
@@ -750,6 +751,38 @@ impl TestApp {
             .await
             .expect("count rows")
     }
+}
+
+/// Secrets the test apps hold; `scripts/check-logs` makes sure none was logged.
+pub const SECRETS: [&str; 5] = [
+    PARTNER_TOKEN,
+    JWT_SECRET,
+    GEMINI_API_KEY,
+    OPS_TOKEN,
+    "webhook-secret",
+];
+
+/// In-process apps log as the binary does in production — JSON lines through the same
+/// redaction — into `$TEST_OUTPUT_DIR/logs/<test binary>-<pid>.jsonl`, which
+/// `scripts/check-logs` audits after the run (with the separate processes' logs).
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "tests".to_owned());
+        let path = output_dir("logs").join(format!("{binary}-{}.jsonl", std::process::id()));
+        let file = std::fs::File::create(&path).expect("create the log file");
+        // What the audit looks for (test values only, never real ones).
+        std::fs::write(output_dir("logs").join("secrets.txt"), SECRETS.join("\n"))
+            .expect("write the secrets list");
+        ai_admin_api::telemetry::init_with(
+            true,
+            ai_admin_api::telemetry::Redactor::new(SECRETS.map(str::to_owned)),
+            std::sync::Mutex::new(file),
+        );
+    });
 }
 
 /// A folder for a test's artefacts (screenshots): `$TEST_OUTPUT_DIR/<name>`.

@@ -34,10 +34,15 @@ use crate::state::AppState;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderName;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use std::time::Instant;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+
+/// The header carrying each request's id.
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application; the simulator's control routes only when one is given.
 pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
@@ -62,9 +67,18 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .layer(
             // The span carries the path only: query strings hold onboarding tokens.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path())
+                let request_id = request
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|id| id.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
             }),
         )
+        // Every request gets an `x-request-id` (the caller's, or a new UUID), logged on
+        // each of its lines and returned, so a user's report finds its log lines.
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
 }
 
