@@ -77,6 +77,16 @@ fn variables_the_binary_reads(environment: &BTreeMap<String, String>) -> BTreeSe
     read.into_inner()
 }
 
+/// A service's `ports` entries (`"host:container"`).
+fn published_ports(compose: &Value, name: &str) -> Vec<String> {
+    service(compose, name)["ports"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn host_and_port(url: &str) -> (String, u16) {
     let after_scheme = url.split("://").nth(1).expect("a URL");
     let authority = after_scheme.split('/').next().unwrap();
@@ -160,12 +170,7 @@ fn the_apps_environment_is_what_the_binary_reads_and_points_at_the_stack() {
 
     // The UI link shown to ops goes to the published Temporal UI port.
     let (_, ui_port) = host_and_port(&environment["TEMPORAL_UI_URL"]);
-    let ui_ports: Vec<String> = service(&compose, "temporal-ui")["ports"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_owned())
-        .collect();
+    let ui_ports = published_ports(&compose, "temporal-ui");
     assert!(
         ui_ports.contains(&format!("{ui_port}:8080")),
         "{ui_ports:?}"
@@ -173,12 +178,7 @@ fn the_apps_environment_is_what_the_binary_reads_and_points_at_the_stack() {
 
     // The app listens where compose publishes it.
     let port = &environment["PORT"];
-    let app_ports: Vec<String> = service(&compose, "ai-admin")["ports"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .map(|p| p.as_str().unwrap().to_owned())
-        .collect();
+    let app_ports = published_ports(&compose, "ai-admin");
     assert!(
         app_ports.iter().any(|p| p.ends_with(&format!(":{port}"))),
         "{app_ports:?}"

@@ -442,6 +442,32 @@ impl TestApp {
         }
     }
 
+    /// Stops the app process with SIGTERM, as an orchestrator does, and waits for it to
+    /// exit (killing it after `patience`); returns how it exited.
+    pub async fn terminate(&mut self, patience: Duration) -> std::process::ExitStatus {
+        let Runner::Process { child, .. } = &mut self.runner else {
+            panic!("only an app in a separate process can be terminated");
+        };
+        let mut process = child.take().expect("the app is running");
+        let signalled = std::process::Command::new("kill")
+            .args(["-TERM", &process.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(signalled.success(), "SIGTERM sent");
+        let deadline = tokio::time::Instant::now() + patience;
+        loop {
+            if let Some(status) = process.try_wait().expect("poll the app") {
+                return status;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = process.kill();
+                let _ = process.wait();
+                panic!("the app did not stop within {patience:?} of SIGTERM");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Starts the app process again with the same environment and waits until it is
     /// healthy.
     pub async fn restart(&mut self) {

@@ -51,6 +51,16 @@ fn bot_records(fx: &Fixture) -> Vec<ai_admin_simulators::yclients::seed::Record>
         .collect()
 }
 
+/// What the bot sent to `phone`, as recorded in `outbound_messages` (the simulated
+/// outbox lives in the app's process and goes with it).
+async fn sent_to(app: &ai_admin_tests::TestApp, phone: &str) -> Vec<String> {
+    sqlx::query_scalar("SELECT text FROM outbound_messages WHERE to_phone = $1 AND status = 'sent'")
+        .bind(phone)
+        .fetch_all(&app.db)
+        .await
+        .unwrap()
+}
+
 /// Waits until `count` client messages are closed with `status` (handled, ignored).
 async fn messages_closed_as(app: &ai_admin_tests::TestApp, status: &str, count: i64) {
     eventually(PATIENCE, &format!("{count} messages {status}"), || async {
@@ -403,24 +413,71 @@ async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
     fx.app.gemini.state.set_latency(Duration::ZERO);
     fx.app.restart().await;
 
-    let sent_replies = || async {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM outbound_messages WHERE to_phone = $1 AND status = 'sent'",
-        )
-        .bind(OLGA)
-        .fetch_one(&fx.app.db)
-        .await
-        .unwrap()
-    };
     eventually(
         Duration::from_secs(60),
         "the reply after the restart",
-        || async { (sent_replies().await == 1).then_some(()) },
+        || async { (sent_to(&fx.app, OLGA).await.len() == 1).then_some(()) },
     )
     .await;
     let replies = fx.app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     assert!(replies[0].contains(&free[0].time), "{replies:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(sent_replies().await, 1, "one reply");
+    assert_eq!(sent_to(&fx.app, OLGA).await.len(), 1, "one reply");
     assert_eq!(bot_records(&fx).len(), 1, "one booking");
+}
+
+#[tokio::test]
+async fn sigterm_lets_the_turn_in_flight_finish_hints_pages_to_reconnect_and_exits_cleanly() {
+    let mut app = ai_admin_tests::spawn_app_with(AppOptions {
+        separate_process: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Салон «Смена»");
+    let token = app.onboard(salon_id, "79001110000").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+    let mut page = app
+        .ws(ai_admin_tests::ws_client::WsAuth::Header(token))
+        .await
+        .unwrap();
+    // Gemini thinks, so SIGTERM lands in the middle of the turn.
+    app.gemini.state.set_latency(Duration::from_secs(2));
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+    eventually(PATIENCE, "stage 1 under way", || async {
+        (!app.gemini.state.calls().is_empty()).then_some(())
+    })
+    .await;
+
+    let status = app.terminate(Duration::from_secs(30)).await;
+
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+    let closed = loop {
+        match page.receive(Duration::from_secs(5)).await {
+            Some(ai_admin_tests::ws_client::Received::Closed(code)) => break code,
+            Some(_) => continue,
+            None => panic!("the page's socket was not closed"),
+        }
+    };
+    assert_eq!(
+        closed,
+        Some(1012),
+        "close code: server restarting, reconnect"
+    );
+    // The turn in flight was finished before the process exited: the answer is out.
+    let answers = sent_to(&app, OLGA).await;
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert!(answers[0].contains("Маникюр"), "{answers:?}");
+    // A restart does not answer it again.
+    app.gemini.state.set_latency(Duration::ZERO);
+    app.restart().await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(sent_to(&app, OLGA).await.len(), 1, "one answer");
+    let open: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status <> 'handled'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(open, 0);
 }

@@ -50,36 +50,34 @@ fn add_visit(fx: &Fixture, phone: &str, name: &str, at: chrono::DateTime<Utc>) -
         .unwrap()
 }
 
-fn move_visit(fx: &Fixture, record_id: i64, at: chrono::DateTime<Utc>) {
-    let local = salon_time(at);
+/// Changes the record `record_id` in the simulated YClients.
+fn change_visit(fx: &Fixture, record_id: i64, change: impl FnOnce(&mut Record)) {
     fx.app
         .yclients
         .state
         .write_salon(i64::from(fx.salon_id.get()), |salon| {
-            let record = salon
-                .records
-                .iter_mut()
-                .find(|r| r.id == record_id)
-                .unwrap();
-            record.date = local.date_naive();
-            record.time = local.time();
+            change(
+                salon
+                    .records
+                    .iter_mut()
+                    .find(|r| r.id == record_id)
+                    .unwrap(),
+            );
         });
+}
+
+fn move_visit(fx: &Fixture, record_id: i64, at: chrono::DateTime<Utc>) {
+    let local = salon_time(at);
+    change_visit(fx, record_id, |record| {
+        record.date = local.date_naive();
+        record.time = local.time();
+    });
 }
 
 /// The visit is deleted in YClients (as the salon would): a bookings sync running at
 /// any moment (every 15 minutes on the clock) must not bring it back.
 fn delete_visit(fx: &Fixture, record_id: i64) {
-    fx.app
-        .yclients
-        .state
-        .write_salon(i64::from(fx.salon_id.get()), |salon| {
-            let record = salon
-                .records
-                .iter_mut()
-                .find(|r| r.id == record_id)
-                .unwrap();
-            record.deleted = true;
-        });
+    change_visit(fx, record_id, |record| record.deleted = true);
 }
 
 /// YClients' webhook for a record, without the data: the app fetches it.
