@@ -96,6 +96,10 @@
     el("progress-fill").style.width = highestPercent + "%";
     document.querySelector(".bar").setAttribute("aria-valuenow", String(highestPercent));
     el("progress-detail").textContent = progress.detail || "";
+    if (raw.run_url) {
+      el("progress-run").href = raw.run_url;
+      el("progress-run").hidden = false;
+    }
     if (progress.status === "expired") {
       stopForGood("Время подключения истекло. Откройте приложение из маркетплейса YClients ещё раз.");
     }

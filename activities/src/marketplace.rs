@@ -88,6 +88,8 @@ impl MarketplaceActivities {
     ) -> Result<(), ActivityError> {
         let data = serde_json::json!({
             "workflow": update.workflow,
+            // The run behind the step, so the page can link it in the Temporal UI.
+            "workflow_id": ctx.info().workflow_id,
             "step": update.step,
             "percent": update.percent,
             "status": update.status,

@@ -222,6 +222,7 @@ impl SyncActivities {
             let percent = ((slot.index + 1) * 100 / slot.of.max(1)) as u8;
             let data = serde_json::json!({
                 "workflow": "sync",
+                "workflow_id": ctx.info().workflow_id,
                 "step": "syncing",
                 "percent": percent,
                 "status": if last { "completed" } else { "in_progress" },

@@ -12,6 +12,7 @@ use crate::state::AppState;
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::domain::PhoneNumber;
+use ai_admin_workflows::ids;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -31,7 +32,22 @@ async fn list(
     State(state): State<AppState>,
     OnboardingAuth(claims): OnboardingAuth,
 ) -> Result<Json<Value>, ApiError> {
-    let clients = conversations::handed_off(&state.db, claims.salon_id).await?;
+    let temporal = &state.config.temporal;
+    let clients: Vec<Value> = conversations::handed_off(&state.db, claims.salon_id)
+        .await?
+        .into_iter()
+        .map(|client| {
+            // The conversation's run in the Temporal UI, for whoever takes over.
+            let run_url = temporal.workflow_url(&ids::conversation(claims.salon_id, &client.phone));
+            json!({
+                "phone": client.phone,
+                "client_name": client.client_name,
+                "reason": client.reason,
+                "since": client.since,
+                "run_url": run_url,
+            })
+        })
+        .collect();
     Ok(Json(json!({ "success": true, "clients": clients })))
 }
 

@@ -218,6 +218,21 @@ impl Connection {
                     .await
             }
             "pairing-code" if code.is_some() && code == self.last_code => Ok(()),
+            "progress" => {
+                // The step links its run in the Temporal UI.
+                let mut linked = event.clone();
+                if let Some(id) = event.data["workflow_id"].as_str() {
+                    linked.data["run_url"] =
+                        serde_json::Value::String(self.state.config.temporal.workflow_url(id));
+                }
+                match ServerFrame::from_event(&linked) {
+                    Ok(frame) => self.send(&frame).await,
+                    Err(error) => {
+                        tracing::error!(%error, "could not turn a live event into a frame");
+                        Ok(())
+                    }
+                }
+            }
             _ => match ServerFrame::from_event(event) {
                 Ok(frame) => {
                     if event.event == "pairing-code" {

@@ -100,6 +100,16 @@ async fn an_owner_links_whatsapp_on_the_page_and_sees_it_connected_without_a_rel
             .unwrap(),
         true
     );
+    // The step shown links its run in the Temporal UI.
+    browser
+        .wait_for(
+            &format!(
+                "!document.getElementById('progress-run').hidden && document.getElementById('progress-run').href.includes('/workflows/onboarding-{salon_id}')"
+            ),
+            WAIT,
+        )
+        .await
+        .expect("the progress links its run");
     assert_eq!(
         browser
             .eval("performance.getEntriesByType('navigation').length")
