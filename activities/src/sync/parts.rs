@@ -7,6 +7,7 @@ use super::{PartInput, PartReport, SyncActivities, SyncPart};
 use crate::db::unseen::{self, SyncedTable};
 use crate::db::{bookings, catalog, clients, companies, schedules, staff};
 use crate::failure;
+use crate::yclients::retry::{RetryPolicy, with_retries};
 use crate::yclients::{Page, YClientsError};
 use chrono::{Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
@@ -239,6 +240,11 @@ where
     W: Fn(Vec<T>) -> WFut,
     WFut: Future<Output = anyhow::Result<u64>>,
 {
+    // A page is a read: a failed one is tried again in place (briefly) rather than
+    // failing the attempt, so a flapping YClients cannot stall a long paged sync on the
+    // activity's growing backoff.
+    let read = &fetch;
+    let fetch = move |page: u32| with_retries(RetryPolicy::PAGE, move || read(page));
     let first_page = ctx
         .heartbeat_details()
         .deserialize::<u32>()

@@ -1,6 +1,6 @@
 //! Bounded retries for YClients calls made outside Temporal (the registration redirect,
-//! where an owner's browser is waiting). Inside workflows, activity retry policies do
-//! this job instead.
+//! where an owner's browser is waiting) and for single page reads inside a paged sync.
+//! Otherwise, inside workflows, activity retry policies do this job.
 
 use super::YClientsError;
 use std::future::Future;
@@ -23,6 +23,14 @@ impl RetryPolicy {
         attempts: 4,
         initial_backoff: Duration::from_millis(200),
         max_backoff: Duration::from_secs(1),
+    };
+
+    /// For one page of a paged sync (a read): four attempts within about four seconds;
+    /// past that the activity's own retry policy takes over.
+    pub const PAGE: RetryPolicy = RetryPolicy {
+        attempts: 4,
+        initial_backoff: Duration::from_millis(300),
+        max_backoff: Duration::from_secs(2),
     };
 }
 
