@@ -11,7 +11,9 @@
 //! - [`browser::Browser`] — real headless Chromium over the DevTools protocol.
 
 pub mod browser;
+pub mod faults;
 pub mod proxy;
+pub mod sync_checks;
 pub mod ws_client;
 
 use ai_admin_activities::db;

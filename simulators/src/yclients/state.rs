@@ -47,6 +47,13 @@ pub struct Fault {
     pub delay_ms: u64,
     /// How many requests it applies to.
     pub times: u32,
+    /// Applies to every `every`-th matching request only (a flapping YClients: 2 fails
+    /// every other request); 0 or 1 = each one.
+    #[serde(default)]
+    pub every: u32,
+    /// Matching requests seen so far (kept by the simulator, for `every`).
+    #[serde(skip)]
+    pub seen: u32,
 }
 
 impl Fault {
@@ -60,6 +67,8 @@ impl Fault {
             retry_after_secs: None,
             delay_ms: 0,
             times,
+            every: 0,
+            seen: 0,
         }
     }
 
@@ -69,6 +78,12 @@ impl Fault {
             delay_ms: delay.as_millis() as u64,
             ..Self::status(path_prefix, 0, times)
         }
+    }
+
+    /// Applies to every `n`-th matching request only.
+    pub fn every(mut self, n: u32) -> Self {
+        self.every = n;
+        self
     }
 
     /// How long to wait before answering.
@@ -82,6 +97,8 @@ struct Inner {
     salons: BTreeMap<i64, Salon>,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
+    /// Requests answered by a fault so far.
+    faults_served: u64,
 }
 
 /// Shared state of one simulator instance; cheap to clone.
@@ -171,6 +188,11 @@ impl SimState {
         }
     }
 
+    /// Requests answered by an injected fault so far.
+    pub fn faults_served(&self) -> u64 {
+        self.lock().faults_served
+    }
+
     /// Queues a fault; faults apply in the order they were added.
     pub fn inject(&self, fault: Fault) {
         self.lock().faults.push_back(fault);
@@ -187,11 +209,16 @@ impl SimState {
                     .is_none_or(|m| m.eq_ignore_ascii_case(method))
         })?;
         let fault = inner.faults.get_mut(index)?;
+        fault.seen += 1;
+        if fault.every > 1 && !fault.seen.is_multiple_of(fault.every) {
+            return None;
+        }
         fault.times = fault.times.saturating_sub(1);
         let taken = fault.clone();
         if fault.times == 0 {
             inner.faults.remove(index);
         }
+        inner.faults_served += 1;
         Some(taken)
     }
 }

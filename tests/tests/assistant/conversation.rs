@@ -252,6 +252,12 @@ async fn gemini_failing_four_times_is_retried_and_the_client_still_answered() {
         .await,
         0
     );
+    ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {
+        id: "conversation-gemini-503",
+        fault: "Gemini answers 503 four times in a row",
+        checked: "retried with backoff; the client answered once; no assistant_unavailable",
+        observed: format!("{failed} × 503, then answered"),
+    });
 }
 
 #[tokio::test]
@@ -429,6 +435,12 @@ async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(sent_to(&fx.app, OLGA).await.len(), 1, "one reply");
     assert_eq!(bot_records(&fx).len(), 1, "one booking");
+    ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {
+        id: "conversation-worker-killed",
+        fault: "the app process SIGKILLed mid-turn (booking made, stage 2 thinking), then restarted",
+        checked: "one booking in YClients; one reply",
+        observed: "1 booking, 1 reply after the restart".to_owned(),
+    });
 }
 
 #[tokio::test]
@@ -485,4 +497,10 @@ async fn sigterm_lets_the_turn_in_flight_finish_hints_pages_to_reconnect_and_exi
             .await
             .unwrap();
     assert_eq!(open, 0);
+    ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {
+        id: "conversation-sigterm",
+        fault: "SIGTERM to the app mid-turn (Gemini thinking 2 s), then a restart",
+        checked: "exit 0; the page's socket closed with 1012; the answer sent before exit, once",
+        observed: "exit 0, 1012, 1 answer".to_owned(),
+    });
 }
