@@ -781,6 +781,32 @@ impl TestApp {
     }
 }
 
+/// A YClients record webhook for `record_id` of the salon, with its data inline.
+pub fn record_event(
+    salon_id: SalonId,
+    record_id: i64,
+    status: &str,
+    comment: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "company_id": salon_id.get(),
+        "resource": "record",
+        "resource_id": record_id,
+        "status": status,
+        "data": {
+            "id": record_id,
+            "staff_id": null,
+            "services": [],
+            "client": { "id": 4242, "name": "Ольга Новая", "phone": "+79115550011" },
+            "datetime": "2026-12-24T12:00:00+03:00",
+            "seance_length": 3600,
+            "attendance": 0,
+            "deleted": false,
+            "comment": comment,
+        }
+    })
+}
+
 /// Secrets the test apps hold; `scripts/check-logs` makes sure none was logged.
 pub const SECRETS: [&str; 5] = [
     PARTNER_TOKEN,

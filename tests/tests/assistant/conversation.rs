@@ -61,6 +61,14 @@ async fn sent_to(app: &ai_admin_tests::TestApp, phone: &str) -> Vec<String> {
         .unwrap()
 }
 
+/// Client messages not (yet) answered.
+async fn unhandled(db: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status <> 'handled'")
+        .fetch_one(db)
+        .await
+        .unwrap()
+}
+
 /// Waits until `count` client messages are closed with `status` (handled, ignored).
 async fn messages_closed_as(app: &ai_admin_tests::TestApp, status: &str, count: i64) {
     eventually(PATIENCE, &format!("{count} messages {status}"), || async {
@@ -138,12 +146,7 @@ async fn prices_free_times_and_a_booking_in_one_conversation() {
     // Every message was answered once, and nothing else was sent.
     tokio::time::sleep(Duration::from_millis(800)).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 3);
-    let open: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status <> 'handled'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(open, 0);
+    assert_eq!(unhandled(&app.db).await, 0, "every message handled");
 }
 
 #[tokio::test]
@@ -491,12 +494,7 @@ async fn sigterm_lets_the_turn_in_flight_finish_hints_pages_to_reconnect_and_exi
     app.restart().await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(sent_to(&app, OLGA).await.len(), 1, "one answer");
-    let open: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM inbound_messages WHERE status <> 'handled'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert_eq!(open, 0);
+    assert_eq!(unhandled(&app.db).await, 0, "every message handled");
     ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {
         id: "conversation-sigterm",
         fault: "SIGTERM to the app mid-turn (Gemini thinking 2 s), then a restart",

@@ -3,7 +3,7 @@
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
-use ai_admin_tests::{AppOptions, TestApp, spawn_app, spawn_app_with};
+use ai_admin_tests::{AppOptions, TestApp, record_event, spawn_app, spawn_app_with};
 use ai_admin_workflows::company::CompanyWorkflow;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -33,26 +33,6 @@ async fn ready_salon(app: &TestApp, title: &str) -> SalonId {
     app.onboard(salon_id, OWNER_PHONE).await;
     app.wait_until_ready(salon_id, PATIENCE).await;
     salon_id
-}
-
-fn record_event(salon_id: SalonId, record_id: i64, status: &str, comment: &str) -> Value {
-    json!({
-        "company_id": salon_id.get(),
-        "resource": "record",
-        "resource_id": record_id,
-        "status": status,
-        "data": {
-            "id": record_id,
-            "staff_id": null,
-            "services": [],
-            "client": { "id": 4242, "name": "Ольга Новая", "phone": "+79115550011" },
-            "datetime": "2026-12-24T12:00:00+03:00",
-            "seance_length": 3600,
-            "attendance": 0,
-            "deleted": false,
-            "comment": comment,
-        }
-    })
 }
 
 async fn booking(app: &TestApp, record_id: i64) -> Option<(String, Option<String>)> {
@@ -368,43 +348,6 @@ async fn a_hundred_record_events_fired_at_once_are_applied_in_arrival_order() {
     .await
     .unwrap();
     assert_eq!(order, seqs, "applied in sequence order");
-}
-
-#[tokio::test]
-async fn webhooks_are_stored_while_temporal_is_down_and_applied_once_it_is_back() {
-    let app = spawn_app_with(AppOptions {
-        temporal_through_proxy: true,
-        ..AppOptions::default()
-    })
-    .await;
-    let salon_id = app.add_salon("Салон «Без Temporal»");
-    app.register(salon_id).await;
-    let proxy = app.temporal_proxy.as_ref().unwrap();
-
-    proxy.stop();
-    for n in 0..20 {
-        let response = app
-            .webhook(&record_event(salon_id, 1_900_000_100 + n, "create", "ждёт"))
-            .await;
-        assert_eq!(response.status(), 200, "answered while Temporal is away");
-    }
-    assert_eq!(inbox_rows(&app, salon_id).await, 20);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let pending = app
-        .count_rows(
-            "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND status = 'pending'",
-            salon_id,
-        )
-        .await;
-    assert_eq!(pending, 20, "nothing applied without Temporal");
-
-    proxy.resume().await.unwrap();
-    app.wait_until_applied(salon_id, Duration::from_secs(90))
-        .await;
-    let created = app
-        .count_rows("SELECT COUNT(*) FROM bookings b JOIN companies c ON c.id = b.company_id WHERE c.yclients_id = $1", salon_id)
-        .await;
-    assert_eq!(created, 20, "none lost");
 }
 
 #[tokio::test]
