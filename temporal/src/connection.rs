@@ -39,6 +39,13 @@ impl TemporalConfig {
     }
 }
 
+/// Options for one call to Temporal that gives up after `timeout`.
+pub fn rpc_within(timeout: std::time::Duration) -> temporalio_client::RpcOptions {
+    temporalio_client::RpcOptions::builder()
+        .timeout(timeout)
+        .build()
+}
+
 /// Connects once, failing fast (5 s) when nothing answers.
 pub async fn connect(config: &TemporalConfig) -> anyhow::Result<Client> {
     let url: temporalio_client::Url = config

@@ -35,6 +35,8 @@ use tokio::task::JoinHandle;
 pub const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// Messages handed over but unanswered after this long are handed over again.
 const STALE_AFTER_SECS: i64 = 120;
+/// How long one signal or start may take.
+const RPC_TIMEOUT: Duration = Duration::from_secs(10);
 /// Conversations relayed at once.
 const PARALLEL: usize = 8;
 /// Connections the relay needs: one per conversation relayed at once, one for the sweep.
@@ -215,7 +217,5 @@ impl Relay {
 }
 
 fn rpc() -> temporalio_client::RpcOptions {
-    temporalio_client::RpcOptions::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
+    crate::connection::rpc_within(RPC_TIMEOUT)
 }

@@ -113,11 +113,7 @@ pub async fn activate(
 ) -> anyhow::Result<ActivateAnswer> {
     let handle = client.get_workflow_handle::<OnboardingWorkflow>(ids::onboarding(salon_id));
     let options = WorkflowExecuteUpdateOptions::builder()
-        .rpc_options(
-            temporalio_client::RpcOptions::builder()
-                .timeout(wait)
-                .build(),
-        )
+        .rpc_options(crate::connection::rpc_within(wait))
         .build();
     match handle
         .execute_update(OnboardingWorkflow::activate, (), options)
@@ -145,7 +141,5 @@ pub async fn activate(
 }
 
 fn interactive_rpc() -> temporalio_client::RpcOptions {
-    temporalio_client::RpcOptions::builder()
-        .timeout(INTERACTIVE_RPC_TIMEOUT)
-        .build()
+    crate::connection::rpc_within(INTERACTIVE_RPC_TIMEOUT)
 }

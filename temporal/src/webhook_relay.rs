@@ -150,11 +150,7 @@ async fn relay_salon(
     let options = WorkflowStartOptions::new(task_queue.to_owned(), ids::company(salon_id))
         .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
         .static_summary(format!("Lifecycle of salon {salon_id}"))
-        .rpc_options(
-            temporalio_client::RpcOptions::builder()
-                .timeout(Duration::from_secs(10))
-                .build(),
-        )
+        .rpc_options(crate::connection::rpc_within(Duration::from_secs(10)))
         .build();
     client
         .signal_with_start_workflow(

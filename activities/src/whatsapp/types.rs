@@ -19,6 +19,18 @@ pub enum SessionStatus {
     LoggedOut,
 }
 
+impl SessionStatus {
+    /// The state's name, as serialized (`awaiting_link`), for labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::AwaitingLink => "awaiting_link",
+            Self::Connected => "connected",
+            Self::LoggedOut => "logged_out",
+        }
+    }
+}
+
 /// A QR code to show: the text a phone's camera reads, and how long it stays valid.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QrCode {

@@ -39,13 +39,9 @@ async fn list(
         .map(|client| {
             // The conversation's run in the Temporal UI, for whoever takes over.
             let run_url = temporal.workflow_url(&ids::conversation(claims.salon_id, &client.phone));
-            json!({
-                "phone": client.phone,
-                "client_name": client.client_name,
-                "reason": client.reason,
-                "since": client.since,
-                "run_url": run_url,
-            })
+            let mut listed = json!(client);
+            listed["run_url"] = Value::String(run_url);
+            listed
         })
         .collect();
     Ok(Json(json!({ "success": true, "clients": clients })))

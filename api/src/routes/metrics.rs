@@ -9,7 +9,6 @@
 use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::overview;
-use ai_admin_activities::whatsapp::SessionStatus;
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::State;
@@ -23,15 +22,6 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// `GET /metrics`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
-}
-
-fn state_label(status: SessionStatus) -> &'static str {
-    match status {
-        SessionStatus::Connecting => "connecting",
-        SessionStatus::AwaitingLink => "awaiting_link",
-        SessionStatus::Connected => "connected",
-        SessionStatus::LoggedOut => "logged_out",
-    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
@@ -55,7 +45,7 @@ async fn metrics(State(state): State<AppState>) -> Result<impl IntoResponse, Api
         let status = state.gateway.status(session).await;
         gauges
             .whatsapp_sessions
-            .with_label_values(&[state_label(status)])
+            .with_label_values(&[status.as_str()])
             .inc();
     }
 

@@ -204,6 +204,19 @@ impl Connection {
         }
     }
 
+    /// A progress step with `run_url`, its run in the Temporal UI; other events as they are.
+    fn with_run_link<'e>(&self, event: &'e LiveEvent) -> std::borrow::Cow<'e, LiveEvent> {
+        match event.data["workflow_id"].as_str() {
+            Some(id) if event.event == "progress" => {
+                let mut linked = event.clone();
+                linked.data["run_url"] =
+                    serde_json::Value::String(self.state.config.temporal.workflow_url(id));
+                std::borrow::Cow::Owned(linked)
+            }
+            _ => std::borrow::Cow::Borrowed(event),
+        }
+    }
+
     /// Sends a stored event of this salon that the page has not seen yet.
     async fn forward(&mut self, event: &LiveEvent) -> Result<(), Gone> {
         if event.salon_id != self.claims.salon_id.get() || event.id <= self.last_event_id {
@@ -218,22 +231,7 @@ impl Connection {
                     .await
             }
             "pairing-code" if code.is_some() && code == self.last_code => Ok(()),
-            "progress" => {
-                // The step links its run in the Temporal UI.
-                let mut linked = event.clone();
-                if let Some(id) = event.data["workflow_id"].as_str() {
-                    linked.data["run_url"] =
-                        serde_json::Value::String(self.state.config.temporal.workflow_url(id));
-                }
-                match ServerFrame::from_event(&linked) {
-                    Ok(frame) => self.send(&frame).await,
-                    Err(error) => {
-                        tracing::error!(%error, "could not turn a live event into a frame");
-                        Ok(())
-                    }
-                }
-            }
-            _ => match ServerFrame::from_event(event) {
+            _ => match ServerFrame::from_event(&self.with_run_link(event)) {
                 Ok(frame) => {
                     if event.event == "pairing-code" {
                         self.last_code = code;

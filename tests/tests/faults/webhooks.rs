@@ -1,16 +1,11 @@
 //! A burst of YClients webhooks while Temporal is away for 30 s: every webhook is
 //! acknowledged at once (stored first), and applied exactly once when Temporal is back.
 
-use ai_admin_activities::domain::SalonId;
 use ai_admin_tests::faults::{Row, record};
-use ai_admin_tests::{AppOptions, TestApp, record_event, spawn_app_with};
+use ai_admin_tests::{AppOptions, record_event, spawn_app_with};
 use std::time::{Duration, Instant};
 
 const BURST: i64 = 60;
-
-async fn count(app: &TestApp, sql: &'static str, salon_id: SalonId) -> i64 {
-    app.count_rows(sql, salon_id).await
-}
 
 #[tokio::test]
 async fn a_webhook_burst_while_temporal_is_away_for_30_s_is_applied_once_when_it_is_back() {
@@ -46,12 +41,12 @@ async fn a_webhook_burst_while_temporal_is_away_for_30_s_is_applied_once_when_it
         );
     }
     tokio::time::sleep(Duration::from_secs(30)).await;
-    let pending = count(
-        &app,
-        "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND status = 'pending'",
-        salon_id,
-    )
-    .await;
+    let pending = app
+        .count_rows(
+            "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND status = 'pending'",
+            salon_id,
+        )
+        .await;
     assert!(pending > 0, "the ones after the cut wait for Temporal");
     let resumed = Instant::now();
     proxy.resume().await.unwrap();
@@ -59,32 +54,30 @@ async fn a_webhook_burst_while_temporal_is_away_for_30_s_is_applied_once_when_it
         .await;
     let drained = resumed.elapsed();
 
-    let stored = count(
-        &app,
-        "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1",
-        salon_id,
-    )
-    .await;
-    let bookings = count(
-        &app,
-        "SELECT COUNT(*) FROM bookings b JOIN companies c ON c.id = b.company_id WHERE c.yclients_id = $1",
+    let stored = app
+        .count_rows(
+            "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1",
+            salon_id,
+        )
+        .await;
+    let bookings = app.count_rows("SELECT COUNT(*) FROM bookings b JOIN companies c ON c.id = b.company_id WHERE c.yclients_id = $1",
         salon_id,
     )
     .await;
     // An apply whose completion Temporal never heard of (it was away) runs again when
     // it is back; applying is an upsert, so the effect stays single. Counted, not hidden.
-    let repeated = count(
-        &app,
-        "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND apply_count > 1",
-        salon_id,
-    )
-    .await;
-    let unapplied = count(
-        &app,
-        "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND apply_count = 0",
-        salon_id,
-    )
-    .await;
+    let repeated = app
+        .count_rows(
+            "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND apply_count > 1",
+            salon_id,
+        )
+        .await;
+    let unapplied = app
+        .count_rows(
+            "SELECT COUNT(*) FROM webhook_inbox WHERE salon_id = $1 AND apply_count = 0",
+            salon_id,
+        )
+        .await;
     assert_eq!(stored, BURST, "every webhook stored once");
     assert_eq!(bookings, BURST, "none lost, none doubled");
     assert_eq!(unapplied, 0, "every webhook applied");
