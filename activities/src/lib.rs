@@ -20,6 +20,7 @@
 //! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
+//! - [`gateway_calls`] — `whatsapp_call`, run on the gateway node holding the session.
 //! - [`assistant`] — versioned prompts and stage 1's commands.
 //! - [`baseline`] — a no-op activity, the yardstick of `bench messages`.
 //! - [`conversation`] — the activities of one conversation turn (stage 1, commands,
@@ -33,6 +34,7 @@ pub mod conversation;
 pub mod db;
 pub mod domain;
 pub mod failure;
+pub mod gateway_calls;
 pub mod gemini;
 pub mod http_answer;
 pub mod marketplace;

@@ -1,5 +1,5 @@
-//! The command line: `serve` (API + worker), `migrate`, `simulate yclients|gemini` and
-//! `bench`.
+//! The command line: `serve` (API, worker and WhatsApp gateway, or some of them),
+//! `migrate`, `simulate yclients|gemini` and `bench`.
 
 use crate::config::{Config, dev_defaults};
 use crate::startup::Application;
@@ -20,8 +20,14 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the HTTP API and the Temporal worker (configured by environment variables).
-    Serve,
+    /// Run the HTTP API, the Temporal worker and the WhatsApp gateway (configured by
+    /// environment variables).
+    Serve {
+        /// The parts to run, comma-separated: api, worker, gateway (default: all, or
+        /// AI_ADMIN_ROLES).
+        #[arg(long)]
+        roles: Option<String>,
+    },
     /// Apply the database migrations and exit.
     Migrate,
     /// Run a simulator of an external API on its own.
@@ -107,7 +113,7 @@ enum Simulated {
 pub async fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Serve => serve().await,
+        Command::Serve { roles } => serve(roles.as_deref()).await,
         Command::Migrate => migrate().await,
         Command::Simulate {
             service:
@@ -172,8 +178,12 @@ pub async fn run() -> anyhow::Result<()> {
     }
 }
 
-async fn serve() -> anyhow::Result<()> {
-    let config = Config::from_env()?;
+async fn serve(roles: Option<&str>) -> anyhow::Result<()> {
+    let mut config = Config::from_env()?;
+    if let Some(roles) = roles {
+        config.roles = crate::config::Roles::parse(roles)
+            .map_err(|reason| anyhow::anyhow!("invalid --roles: {reason}"))?;
+    }
     telemetry::init_for(&config);
     let application = Application::build(config).await?;
     application.run_until_stopped(shutdown_signal()).await

@@ -25,6 +25,100 @@ pub enum WhatsAppMode {
     Live,
 }
 
+/// What this process does; a deployment scales each part on its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Roles {
+    /// The HTTP API, WebSockets and the webhook relay (stateless).
+    pub api: bool,
+    /// A Temporal worker on the main task queue.
+    pub worker: bool,
+    /// A WhatsApp gateway node: holds sessions and polls `wa-<node_id>`.
+    pub gateway: bool,
+}
+
+impl Roles {
+    /// Everything in one process (the default).
+    pub const ALL: Roles = Roles {
+        api: true,
+        worker: true,
+        gateway: true,
+    };
+
+    /// Parses `api,worker,gateway` (any non-empty subset; `all` for every role).
+    pub fn parse(text: &str) -> Result<Roles, String> {
+        let mut roles = Roles {
+            api: false,
+            worker: false,
+            gateway: false,
+        };
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "api" => roles.api = true,
+                "worker" => roles.worker = true,
+                "gateway" => roles.gateway = true,
+                "all" => roles = Roles::ALL,
+                other => {
+                    return Err(format!(
+                        "{other:?} is not a role (api, worker, gateway or all)"
+                    ));
+                }
+            }
+        }
+        if roles
+            == (Roles {
+                api: false,
+                worker: false,
+                gateway: false,
+            })
+        {
+            return Err("no role given (api, worker, gateway or all)".to_owned());
+        }
+        Ok(roles)
+    }
+
+    /// `api,worker,gateway` as given.
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.api, "api"),
+            (self.worker, "worker"),
+            (self.gateway, "gateway"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then_some(name))
+        .collect()
+    }
+}
+
+/// The name this process goes by among gateway nodes: `NODE_ID`, else the host name
+/// (unique per container), kept to what a task queue name may hold.
+fn node_id(given: Option<String>) -> Result<String, ConfigError> {
+    let raw = given
+        .or_else(|| {
+            std::env::var("HOSTNAME")
+                .ok()
+                .filter(|h| !h.trim().is_empty())
+        })
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "node-1".to_owned());
+    let valid = raw.len() <= 100
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if valid {
+        Ok(raw)
+    } else {
+        Err(ConfigError::Invalid {
+            name: "NODE_ID",
+            reason: format!("{raw:?} must be letters, digits, '-', '_' or '.' (at most 100)"),
+        })
+    }
+}
+
 /// YClients access.
 #[derive(Debug, Clone)]
 pub struct YClientsSettings {
@@ -90,6 +184,13 @@ pub struct Config {
     pub whatsapp_simulator: SimulatorSettings,
     /// WhatsApp session stores and other local state.
     pub data_dir: PathBuf,
+    /// What this process runs (`AI_ADMIN_ROLES`, or `serve --roles`).
+    pub roles: Roles,
+    /// This process's name among gateway nodes (`NODE_ID`).
+    pub node_id: String,
+    /// How long a gateway node's hold on a session lasts without renewal
+    /// (`WHATSAPP_LEASE_SECS`): the longest a dead node's sessions wait for a takeover.
+    pub whatsapp_lease: std::time::Duration,
 }
 
 /// Why the configuration cannot be used; the message names the variable.
@@ -306,6 +407,19 @@ impl Config {
             .to_owned();
 
         let data_dir = PathBuf::from(env.or("DATA_DIR", "./.data"));
+        let roles = Roles::parse(&env.or("AI_ADMIN_ROLES", "all")).map_err(|reason| {
+            ConfigError::Invalid {
+                name: "AI_ADMIN_ROLES",
+                reason,
+            }
+        })?;
+        let lease_secs = env.number("WHATSAPP_LEASE_SECS", 15, "a number of seconds")?;
+        if !(2..=600).contains(&lease_secs) {
+            return Err(ConfigError::Invalid {
+                name: "WHATSAPP_LEASE_SECS",
+                reason: format!("{lease_secs} is not between 2 and 600 seconds"),
+            });
+        }
         Ok(Config {
             app_env,
             port,
@@ -354,10 +468,13 @@ impl Config {
             },
             whatsapp_mode,
             whatsapp_simulator: SimulatorSettings {
-                state_file: Some(data_dir.join("whatsapp-simulator.json")),
+                store_dir: Some(data_dir.join("whatsapp-simulator")),
                 ..SimulatorSettings::default()
             },
             data_dir,
+            roles,
+            node_id: node_id(env.get("NODE_ID"))?,
+            whatsapp_lease: std::time::Duration::from_secs(lease_secs),
         })
     }
 
@@ -492,5 +609,59 @@ mod assistant_tests {
             error.to_string().contains("CONVERSATION_DEBOUNCE_MS"),
             "{error}"
         );
+    }
+}
+
+#[cfg(test)]
+mod scale_out_tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
+        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn roles_default_to_all_and_take_any_subset() {
+        assert_eq!(config(&[]).unwrap().roles, Roles::ALL);
+        let gateway = config(&[("AI_ADMIN_ROLES", "gateway")]).unwrap().roles;
+        assert_eq!(gateway.names(), ["gateway"]);
+        let two = Roles::parse(" api , worker ").unwrap();
+        assert_eq!(two.names(), ["api", "worker"]);
+        for bad in ["", "api,cron", "  ,  "] {
+            let error = config(&[("AI_ADMIN_ROLES", bad)]);
+            // An empty variable counts as unset (all roles); the others are refused.
+            if bad.trim().is_empty() {
+                assert_eq!(error.unwrap().roles, Roles::ALL);
+            } else {
+                let error = error.unwrap_err().to_string();
+                assert!(error.contains("AI_ADMIN_ROLES"), "{error}");
+            }
+        }
+        assert!(Roles::parse(" , ").is_err());
+    }
+
+    #[test]
+    fn the_node_id_must_fit_a_task_queue_name_and_the_lease_a_sane_range() {
+        let node = config(&[("NODE_ID", "gw-2.eu")]).unwrap();
+        assert_eq!(node.node_id, "gw-2.eu");
+        assert_eq!(node.whatsapp_lease, Duration::from_secs(15));
+        let error = config(&[("NODE_ID", "gw 2/eu")]).unwrap_err().to_string();
+        assert!(error.contains("NODE_ID"), "{error}");
+        assert_eq!(
+            config(&[("WHATSAPP_LEASE_SECS", "3")])
+                .unwrap()
+                .whatsapp_lease,
+            Duration::from_secs(3)
+        );
+        let error = config(&[("WHATSAPP_LEASE_SECS", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("WHATSAPP_LEASE_SECS"), "{error}");
     }
 }

@@ -1,6 +1,8 @@
 //! Building and running the application: [`Application::build`] connects to everything
-//! and binds the port (0 picks a free one, for tests); [`Application::run_until_stopped`]
-//! serves until the shutdown future resolves, then stops the worker cleanly.
+//! and starts the parts of the configured roles (API, worker, WhatsApp gateway node),
+//! then binds the port (0 picks a free one, for tests); [`Application::run_until_stopped`]
+//! serves until the shutdown future resolves, then stops each part cleanly. A process
+//! without the API role still serves `/health` and `/metrics` for its orchestrator.
 
 use crate::auth::TokenKeys;
 use crate::config::{Config, WhatsAppMode};
@@ -16,12 +18,15 @@ use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::metered::MeteredGateway;
+use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::pacing::{Pace, SendPacer};
+use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
+use ai_admin_temporal::gateway_calls::TemporalGateways;
 use ai_admin_temporal::sdk_metrics::SdkMetrics;
-use ai_admin_temporal::worker::{ActivityDeps, RunningWorker, spawn_worker};
+use ai_admin_temporal::worker::{ActivityDeps, Queue, RunningWorker, spawn_workers};
 use ai_admin_temporal::{connection, search_attributes};
 use anyhow::Context as _;
 use sqlx::PgPool;
@@ -51,17 +56,18 @@ pub struct Application {
     listener: TcpListener,
     port: u16,
     router: axum::Router,
-    worker: RunningWorker,
-    db: PgPool,
-    worker_db: PgPool,
-    relay_db: PgPool,
+    worker: Option<RunningWorker>,
+    node: Option<GatewayNode>,
+    /// Stops the node's lease keeper, right before the node hands its sessions back.
+    keeper_stop: watch::Sender<bool>,
+    pools: Vec<PgPool>,
     background: Vec<JoinHandle<()>>,
     stopping: watch::Sender<bool>,
     live_whatsapp: Option<LiveGateway>,
 }
 
 /// The WhatsApp gateway of the configured mode, with the concrete handle of its kind:
-/// the simulator's for its control routes, the live one to restore and stop its bots.
+/// the simulator's for its control side, the live one to stop its bots.
 struct Gateways {
     gateway: Arc<dyn WhatsAppGateway>,
     simulator: Option<SimulatedGateway>,
@@ -91,23 +97,14 @@ impl Gateways {
     }
 }
 
-impl Application {
-    /// Connects to PostgreSQL (lazily), YClients and Temporal, registers the search
-    /// attributes, starts the worker and binds the HTTP port.
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let config = Arc::new(config);
-        let db = db::connect_lazy(config.database_url.expose(), 20)?;
-        // The worker's activities get a pool of their own: a burst of applied webhooks
-        // or a sync must not make requests (webhook acks above all) queue for a connection.
-        let worker_db = db::connect_lazy(config.database_url.expose(), 10)?;
-        // The relay holds a connection per salon while it signals Temporal: its own too.
-        let relay_db = db::connect_lazy(
-            config.database_url.expose(),
-            ai_admin_temporal::webhook_relay::CONNECTIONS
-                + ai_admin_temporal::conversation_relay::CONNECTIONS,
-        )?;
-        let metrics = Metrics::new();
-        let sdk_metrics = SdkMetrics::start()?;
+/// The external clients the API and the worker share.
+struct Clients {
+    yclients: Arc<dyn YClients>,
+    gemini: Arc<dyn Gemini>,
+}
+
+impl Clients {
+    fn build(config: &Config, metrics: &Metrics) -> anyhow::Result<Self> {
         let limiter = Arc::new(RateLimiter::per_second(config.yclients.rate_limit_rps));
         let yclients = HttpYClients::new(
             YClientsConfig {
@@ -120,7 +117,6 @@ impl Application {
         )
         .context("Failed to build the YClients client")?
         .with_metrics(metrics.clone());
-
         let gemini: Arc<dyn Gemini> = match &config.gemini.api_key {
             Some(api_key) => Arc::new(
                 HttpGemini::new(GeminiConfig {
@@ -137,36 +133,91 @@ impl Application {
                 Arc::new(NoGemini)
             }
         };
+        Ok(Self {
+            yclients: Arc::new(yclients),
+            gemini,
+        })
+    }
+}
 
-        let Gateways {
-            gateway,
-            simulator,
-            live: live_whatsapp,
-        } = Gateways::for_config(&config);
-        // Every send of the process goes through this one gateway: counted here.
-        let gateway: Arc<dyn WhatsAppGateway> =
-            Arc::new(MeteredGateway::new(gateway, metrics.clone()));
+impl Application {
+    /// Connects to PostgreSQL (lazily), YClients and Temporal, registers the search
+    /// attributes, starts the parts of the configured roles and binds the HTTP port.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let config = Arc::new(config);
+        let roles = config.roles;
+        tracing::info!(roles = ?roles.names(), node_id = %config.node_id, "starting");
+        let db = db::connect_lazy(config.database_url.expose(), 20)?;
+        // The worker's activities get a pool of their own: a burst of applied webhooks
+        // or a sync must not make requests (webhook acks above all) queue for a connection.
+        let worker_db = db::connect_lazy(config.database_url.expose(), 10)?;
+        // The relays hold a connection per salon while they signal Temporal: their own too.
+        let relay_db = db::connect_lazy(
+            config.database_url.expose(),
+            ai_admin_temporal::webhook_relay::CONNECTIONS
+                + ai_admin_temporal::conversation_relay::CONNECTIONS,
+        )?;
+        let metrics = Metrics::new();
+        let sdk_metrics = SdkMetrics::start()?;
+        let clients = Clients::build(&config, &metrics)?;
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
-        let yclients: Arc<dyn YClients> = Arc::new(yclients);
-        let worker = spawn_worker(
-            temporal.clone(),
-            config.temporal.task_queue.clone(),
-            ActivityDeps {
-                db: worker_db.clone(),
-                yclients: yclients.clone(),
-                gateway: gateway.clone(),
-                activation: ActivationSettings {
-                    application_id: config.yclients.app_id.clone(),
-                    webhook_url: config.webhook_url(),
+
+        // The gateway node, when this process is one; every sent message is counted
+        // where it leaves.
+        let (node, live_whatsapp) = if roles.gateway {
+            let Gateways {
+                gateway,
+                simulator,
+                live,
+            } = Gateways::for_config(&config);
+            let gateway: Arc<dyn WhatsAppGateway> =
+                Arc::new(MeteredGateway::new(gateway, metrics.clone()));
+            let node = GatewayNode::new(
+                config.node_id.clone(),
+                db.clone(),
+                config.whatsapp_lease,
+                gateway,
+                simulator,
+            );
+            (Some(node), live)
+        } else {
+            (None, None)
+        };
+        let routed = RoutedGateway::new(
+            node.clone(),
+            db.clone(),
+            Arc::new(TemporalGateways::new(temporal.clone(), db.clone())),
+            config.whatsapp_lease,
+        );
+        let gateway: Arc<dyn WhatsAppGateway> = Arc::new(routed.clone());
+
+        let mut queues = Vec::new();
+        if roles.worker {
+            queues.push(Queue::Main {
+                task_queue: config.temporal.task_queue.clone(),
+                deps: ActivityDeps {
+                    db: worker_db.clone(),
+                    yclients: clients.yclients.clone(),
+                    gateway: gateway.clone(),
+                    activation: ActivationSettings {
+                        application_id: config.yclients.app_id.clone(),
+                        webhook_url: config.webhook_url(),
+                    },
+                    gemini: clients.gemini.clone(),
+                    pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
+                    reminder_offsets: config.assistant.reminder_offsets.clone(),
                 },
-                gemini,
-                pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
-                reminder_offsets: config.assistant.reminder_offsets.clone(),
-            },
-            Some(sdk_metrics.meter.clone()),
-        )
-        .await?;
+            });
+        }
+        if let Some(node) = &node {
+            queues.push(Queue::Gateway(node.clone()));
+        }
+        let worker = if queues.is_empty() {
+            None
+        } else {
+            Some(spawn_workers(temporal.clone(), queues, Some(sdk_metrics.meter.clone())).await?)
+        };
 
         let listener = TcpListener::bind(("0.0.0.0", config.port))
             .await
@@ -174,45 +225,46 @@ impl Application {
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(1024);
         let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone());
-        let (conversations, conversation_relay) = ai_admin_temporal::conversation_relay::spawn(
-            relay_db.clone(),
-            temporal.clone(),
-            config.temporal.task_queue.clone(),
-            config.assistant.conversation,
-        );
-        let background = vec![
-            wakeup_task,
-            conversation_relay,
-            live::listener::spawn(db.clone(), hub.clone()),
-            ai_admin_temporal::webhook_relay::spawn(
+        let mut background = vec![wakeup_task];
+        if roles.api {
+            background.push(live::listener::spawn(db.clone(), hub.clone()));
+            background.push(ai_admin_temporal::webhook_relay::spawn(
                 relay_db.clone(),
                 temporal.clone(),
                 config.temporal.task_queue.clone(),
-            ),
-            gateway_events::spawn(
-                gateway.clone(),
+            ));
+        }
+        let (keeper_stop, keeper_stopping) = watch::channel(false);
+        if let Some(node) = &node {
+            let (conversations, conversation_relay) = ai_admin_temporal::conversation_relay::spawn(
+                relay_db.clone(),
+                temporal.clone(),
+                config.temporal.task_queue.clone(),
+                config.assistant.conversation,
+            );
+            background.push(conversation_relay);
+            background.push(gateway_events::spawn(
+                node.gateway().clone(),
                 EventSinks {
                     db: db.clone(),
                     temporal: temporal.clone(),
                     conversations,
                     metrics: metrics.clone(),
                 },
-            ),
-        ];
-        // Restored sessions report `Connected`: only now is the consumer listening.
-        if let Some(live) = &live_whatsapp {
-            let restored = live
-                .restore_sessions()
+            ));
+            // Restored sessions report `Connected`: only now is the consumer listening,
+            // and the node's queue is polled before its leases tell anyone to call it.
+            node.start()
                 .await
-                .context("Failed to restore the WhatsApp sessions")?;
-            tracing::info!(sessions = restored.len(), "WhatsApp sessions restored");
+                .context("Failed to start the WhatsApp gateway node")?;
+            background.push(node.spawn_keeper(keeper_stopping));
         }
         let (stopping, shutdown) = watch::channel(false);
         let state = AppState {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
             db: db.clone(),
-            yclients,
+            yclients: clients.yclients,
             temporal,
             gateway,
             live: hub,
@@ -225,14 +277,21 @@ impl Application {
             metrics,
             sdk_metrics,
         };
+        let router = if roles.api {
+            // The phone's control side exists only where phones are simulated.
+            let phones = (state.config.whatsapp_mode == WhatsAppMode::Simulator).then_some(routed);
+            routes::router(state, phones)
+        } else {
+            routes::probes(state)
+        };
         Ok(Application {
             listener,
             port,
-            router: routes::router(state, simulator),
+            router,
             worker,
-            db,
-            worker_db,
-            relay_db,
+            node,
+            keeper_stop,
+            pools: vec![db, worker_db, relay_db],
             background,
             stopping,
             live_whatsapp,
@@ -245,8 +304,9 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; then closes WebSockets with a reconnect hint,
-    /// finishes in-flight requests, stops the worker (in-flight activities complete),
-    /// stops the background tasks and closes the pools.
+    /// finishes in-flight requests, stops the workers (in-flight activities complete),
+    /// hands the node's WhatsApp sessions back (stores flushed, leases lapsed so other
+    /// nodes take over at once), stops the background tasks and closes the pools.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -264,7 +324,14 @@ impl Application {
         })
         .await
         .context("The HTTP server failed");
-        let stopped = self.worker.shutdown().await;
+        let stopped = match self.worker {
+            Some(worker) => worker.shutdown().await,
+            None => Ok(()),
+        };
+        if let Some(node) = &self.node {
+            let _ = self.keeper_stop.send(true);
+            node.hand_back().await;
+        }
         if let Some(live) = &self.live_whatsapp {
             // Session stores are flushed by stopping their bots, not by dropping them.
             live.shutdown().await;
@@ -273,9 +340,9 @@ impl Application {
         for task in self.background {
             task.abort();
         }
-        self.db.close().await;
-        self.worker_db.close().await;
-        self.relay_db.close().await;
+        for pool in self.pools {
+            pool.close().await;
+        }
         served.and(stopped)
     }
 }

@@ -1,8 +1,8 @@
 //! docker-compose.yml and the Dockerfile stay valid without a Docker engine: the files
 //! are parsed and checked against what the binary reads (its configuration variables,
-//! its port, its data directory, its health route).
+//! its roles, its port, its data directory, its health route).
 
-use ai_admin_api::config::Config;
+use ai_admin_api::config::{Config, Roles};
 use serde_yaml::Value;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -49,9 +49,14 @@ fn interpolated(value: &str) -> String {
 
 /// The ai-admin service's environment, interpolated as compose would.
 fn app_environment(compose: &Value) -> BTreeMap<String, String> {
-    service(compose, "ai-admin")["environment"]
+    environment_of(compose, "ai-admin")
+}
+
+/// A service's environment, interpolated as compose would.
+fn environment_of(compose: &Value, name: &str) -> BTreeMap<String, String> {
+    service(compose, name)["environment"]
         .as_mapping()
-        .expect("ai-admin has an environment mapping")
+        .unwrap_or_else(|| panic!("{name} has an environment mapping"))
         .iter()
         .map(|(k, v)| {
             let value = match v {
@@ -98,7 +103,13 @@ fn host_and_port(url: &str) -> (String, u16) {
 #[test]
 fn the_stack_has_its_services_with_the_right_images_and_dependencies() {
     let compose = compose();
-    for name in ["postgres", "temporal", "temporal-ui", "ai-admin"] {
+    for name in [
+        "postgres",
+        "temporal",
+        "temporal-ui",
+        "ai-admin",
+        "whatsapp-gateway",
+    ] {
         service(&compose, name);
     }
     assert!(
@@ -185,6 +196,73 @@ fn the_apps_environment_is_what_the_binary_reads_and_points_at_the_stack() {
     );
 }
 
+/// The roles a service's command runs (`serve --roles …`; all without the flag).
+fn roles_of(compose: &Value, name: &str) -> Roles {
+    let command: Vec<String> = service(compose, name)["command"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{name} has a command"))
+        .iter()
+        .map(|part| part.as_str().unwrap().to_owned())
+        .collect();
+    let line = command.join(" ");
+    assert!(
+        line.contains("ai-admin serve"),
+        "{name} runs the server: {line}"
+    );
+    match line.split_once("--roles") {
+        Some((_, rest)) => {
+            let roles = rest
+                .split_whitespace()
+                .next()
+                .expect("a value after --roles");
+            Roles::parse(roles).unwrap_or_else(|e| panic!("{name}: {e}"))
+        }
+        None => Roles::ALL,
+    }
+}
+
+#[test]
+fn the_roles_are_split_with_two_gateway_replicas_configured_like_the_app() {
+    let compose = compose();
+    let api = roles_of(&compose, "ai-admin");
+    let gateway = roles_of(&compose, "whatsapp-gateway");
+    assert!(api.api && api.worker && !api.gateway, "{:?}", api.names());
+    assert_eq!(gateway.names(), ["gateway"]);
+    assert_eq!(
+        service(&compose, "whatsapp-gateway")["deploy"]["replicas"],
+        2
+    );
+    // Migrations run once, in the API service; gateways start after it is healthy.
+    assert!(
+        service(&compose, "ai-admin")["command"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .any(|part| part.as_str().unwrap().contains("ai-admin migrate"))
+    );
+    assert_eq!(
+        service(&compose, "whatsapp-gateway")["depends_on"]["ai-admin"]["condition"],
+        "service_healthy"
+    );
+    // The same image and the same configuration; replicas must not publish a fixed port
+    // (two containers cannot bind one host port) and get distinct NODE_IDs from their
+    // host names, so none is set.
+    assert_eq!(
+        service(&compose, "whatsapp-gateway")["image"],
+        service(&compose, "ai-admin")["image"]
+    );
+    let environment = environment_of(&compose, "whatsapp-gateway");
+    assert_eq!(environment, app_environment(&compose));
+    assert!(!environment.contains_key("NODE_ID"));
+    assert!(service(&compose, "whatsapp-gateway")["ports"].is_null());
+    let config = Config::from_lookup(|name| environment.get(name).cloned())
+        .expect("the gateway's environment is a valid configuration");
+    assert!(
+        config.whatsapp_lease.as_secs() >= 5,
+        "a lease long enough to ride out a short database hiccup"
+    );
+}
+
 #[test]
 fn state_lives_in_declared_volumes_mounted_where_it_is_written() {
     let compose = compose();
@@ -205,7 +283,7 @@ fn state_lives_in_declared_volumes_mounted_where_it_is_written() {
             })
             .collect()
     };
-    for (volume, _) in mounts("postgres").iter().chain(&mounts("ai-admin")) {
+    for (volume, _) in mounts("postgres").iter().chain(&mounts("whatsapp-gateway")) {
         assert!(declared.contains(volume), "{volume} is declared");
     }
     assert!(
@@ -213,10 +291,14 @@ fn state_lives_in_declared_volumes_mounted_where_it_is_written() {
             .iter()
             .any(|(_, path)| path == "/var/lib/postgresql/data")
     );
-    // WhatsApp session stores are under DATA_DIR: they must survive a new container.
-    let data_dir = app_environment(&compose)["DATA_DIR"].clone();
+    // WhatsApp session stores are under DATA_DIR: they must survive a new container,
+    // and every gateway replica mounts the same volume, so a node taking a session over
+    // finds its keys.
+    let data_dir = environment_of(&compose, "whatsapp-gateway")["DATA_DIR"].clone();
     assert!(
-        mounts("ai-admin").iter().any(|(_, path)| *path == data_dir),
+        mounts("whatsapp-gateway")
+            .iter()
+            .any(|(_, path)| *path == data_dir),
         "DATA_DIR {data_dir} is a volume"
     );
 }

@@ -1,5 +1,7 @@
-//! The Temporal worker: one function registers every workflow and activity, and
-//! [`spawn_worker`] runs it beside the API in the same tokio runtime.
+//! The Temporal workers: [`Queue::Main`] registers every workflow and activity of the
+//! main task queue, [`Queue::Gateway`] the WhatsApp calls of one gateway node on
+//! `wa-<node_id>`; [`spawn_workers`] runs the process's queues beside the API in the
+//! same tokio runtime.
 //!
 //! The SDK's `Worker::run` future is `!Send` (workflows live in a `LocalSet`), so it
 //! cannot be `tokio::spawn`ed. It is driven on a blocking-pool thread with
@@ -9,6 +11,7 @@
 use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
 use ai_admin_activities::baseline::BaselineActivities;
 use ai_admin_activities::conversation::ConversationActivities;
+use ai_admin_activities::gateway_calls::GatewayCallActivities;
 use ai_admin_activities::gemini::Gemini;
 use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
@@ -17,6 +20,7 @@ use ai_admin_activities::reminders::ReminderActivities;
 use ai_admin_activities::sync::SyncActivities;
 use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
+use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::pacing::SendPacer;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
@@ -26,6 +30,7 @@ use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::reminder::ReminderWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
+use ai_admin_workflows::whatsapp_call::WhatsAppCallWorkflow;
 use anyhow::Context as _;
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -54,6 +59,40 @@ pub struct ActivityDeps {
     pub pacer: Arc<SendPacer>,
     /// How long before a visit reminders go out.
     pub reminder_offsets: Vec<std::time::Duration>,
+}
+
+/// A task queue this process polls.
+#[derive(Debug)]
+pub enum Queue {
+    /// The main task queue: every workflow and activity of AI Admin.
+    Main {
+        /// `TEMPORAL_TASK_QUEUE`.
+        task_queue: String,
+        /// What the activities use.
+        deps: ActivityDeps,
+    },
+    /// A gateway node's own queue (`wa-<node_id>`): the WhatsApp calls on its sessions.
+    Gateway(GatewayNode),
+}
+
+impl Queue {
+    fn name(&self) -> String {
+        match self {
+            Self::Main { task_queue, .. } => task_queue.clone(),
+            Self::Gateway(node) => node.task_queue().to_owned(),
+        }
+    }
+
+    fn options(self) -> anyhow::Result<WorkerOptions> {
+        match self {
+            Self::Main { task_queue, deps } => worker_options(&task_queue, deps),
+            Self::Gateway(node) => Ok(WorkerOptions::new(node.task_queue())
+                .register_workflow::<WhatsAppCallWorkflow>()
+                .context("Failed to register the WhatsApp call workflow")?
+                .register_activities(GatewayCallActivities::new(node))
+                .build()),
+        }
+    }
 }
 
 /// Every workflow and activity of AI Admin, on `task_queue`.
@@ -138,6 +177,15 @@ pub async fn spawn_worker(
     deps: ActivityDeps,
     meter: Option<Arc<dyn CoreMeter>>,
 ) -> anyhow::Result<RunningWorker> {
+    spawn_workers(client, vec![Queue::Main { task_queue, deps }], meter).await
+}
+
+/// Starts one worker per queue (sharing one SDK runtime) and returns once all poll.
+pub async fn spawn_workers(
+    client: Client,
+    queues: Vec<Queue>,
+    meter: Option<Arc<dyn CoreMeter>>,
+) -> anyhow::Result<RunningWorker> {
     let runtime_handle = tokio::runtime::Handle::current();
     let (ready_tx, ready_rx) = oneshot::channel::<Box<dyn Fn() + Send + Sync>>();
     let done = tokio::task::spawn_blocking(move || {
@@ -151,14 +199,26 @@ pub async fn spawn_worker(
                 })?;
             let runtime = Runtime::from_current_tokio(options)
                 .context("Failed to create the Temporal SDK runtime")?;
-            let options = worker_options(&task_queue, deps)?;
-            let mut worker = Worker::new(&runtime, client, options)
-                .context("Failed to create the Temporal worker")?;
-            // The receiver only goes away when the caller gave up waiting; the worker
-            // then still runs until the process ends.
-            let _ = ready_tx.send(Box::new(worker.shutdown_handle()));
-            tracing::info!(task_queue, "Temporal worker polling");
-            worker.run().await.context("The Temporal worker failed")
+            let mut workers = Vec::with_capacity(queues.len());
+            let mut names = Vec::with_capacity(queues.len());
+            for queue in queues {
+                names.push(queue.name());
+                let worker = Worker::new(&runtime, client.clone(), queue.options()?)
+                    .context("Failed to create the Temporal worker")?;
+                workers.push(worker);
+            }
+            let handles: Vec<_> = workers.iter().map(Worker::shutdown_handle).collect();
+            // The receiver only goes away when the caller gave up waiting; the workers
+            // then still run until the process ends.
+            let _ = ready_tx.send(Box::new(move || handles.iter().for_each(|stop| stop())));
+            tracing::info!(task_queues = ?names, "Temporal workers polling");
+            let runs = workers.iter_mut().map(Worker::run);
+            futures::future::join_all(runs)
+                .await
+                .into_iter()
+                .collect::<Result<Vec<()>, _>>()
+                .context("The Temporal worker failed")?;
+            Ok(())
         })
     });
     match ready_rx.await {

@@ -12,6 +12,7 @@
 
 pub mod browser;
 pub mod faults;
+pub mod nodes;
 pub mod proxy;
 pub mod sync_checks;
 pub mod ws_client;
@@ -65,6 +66,10 @@ pub struct AppOptions {
     pub debounce_ms: Option<u64>,
     /// `REMINDER_OFFSETS`, e.g. `"20s,8s"` (default `1s`, see `spawn_app_with`).
     pub reminder_offsets: Option<String>,
+    /// `AI_ADMIN_ROLES` of the app (default: all roles).
+    pub roles: Option<String>,
+    /// `WHATSAPP_LEASE_SECS` (default: the app's 15 s).
+    pub whatsapp_lease_secs: Option<u64>,
 }
 
 /// The debounce the tests run with: long enough for "three quick messages" sent back to
@@ -164,6 +169,30 @@ fn spawn_process(env: &[(String, String)], log: &std::path::Path) -> std::proces
         .stderr(file)
         .spawn()
         .expect("start ai-admin serve")
+}
+
+/// Sends SIGTERM to `process` and waits for it to exit (killing it after `patience`).
+async fn terminate_child(
+    mut process: std::process::Child,
+    patience: Duration,
+) -> std::process::ExitStatus {
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &process.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(signalled.success(), "SIGTERM sent");
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        if let Some(status) = process.try_wait().expect("poll the process") {
+            return status;
+        }
+        if tokio::time::Instant::now() > deadline {
+            let _ = process.kill();
+            let _ = process.wait();
+            panic!("the process did not stop within {patience:?} of SIGTERM");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn free_port() -> u16 {
@@ -276,6 +305,8 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("DATABASE_URL", app_db_url.to_string()),
         ("TEMPORAL_ADDRESS", app_temporal_address),
         ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
+        // Gateway queues are `wa-<node_id>` on the shared server: unique per test too.
+        ("NODE_ID", format!("node-{suffix}")),
         ("JWT_SECRET", JWT_SECRET.to_owned()),
         ("YCLIENTS_BASE_URL", yclients.base_url()),
         ("YCLIENTS_PARTNER_TOKEN", PARTNER_TOKEN.to_owned()),
@@ -303,6 +334,12 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ),
     ]);
     let mut vars = vars;
+    if let Some(roles) = &options.roles {
+        vars.insert("AI_ADMIN_ROLES", roles.clone());
+    }
+    if let Some(secs) = options.whatsapp_lease_secs {
+        vars.insert("WHATSAPP_LEASE_SECS", secs.to_string());
+    }
     if let Some(secret) = &options.webhook_secret {
         vars.insert("WEBHOOK_SECRET", secret.clone());
     }
@@ -319,7 +356,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     if let Some(simulator) = options.whatsapp_simulator {
         config.whatsapp_simulator = SimulatorSettings {
-            state_file: config.whatsapp_simulator.state_file.take(),
+            store_dir: config.whatsapp_simulator.store_dir.take(),
             ..simulator
         };
     }
@@ -450,24 +487,25 @@ impl TestApp {
         let Runner::Process { child, .. } = &mut self.runner else {
             panic!("only an app in a separate process can be terminated");
         };
-        let mut process = child.take().expect("the app is running");
-        let signalled = std::process::Command::new("kill")
-            .args(["-TERM", &process.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(signalled.success(), "SIGTERM sent");
-        let deadline = tokio::time::Instant::now() + patience;
-        loop {
-            if let Some(status) = process.try_wait().expect("poll the app") {
-                return status;
-            }
-            if tokio::time::Instant::now() > deadline {
-                let _ = process.kill();
-                let _ = process.wait();
-                panic!("the app did not stop within {patience:?} of SIGTERM");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let process = child.take().expect("the app is running");
+        terminate_child(process, patience).await
+    }
+
+    /// The environment the app process runs with.
+    fn process_env(&self) -> Vec<(String, String)> {
+        let Runner::Process { env, .. } = &self.runner else {
+            panic!("only an app in a separate process has a process environment");
+        };
+        env.clone()
+    }
+
+    /// The test database's name (`test_<suffix>`).
+    fn db_name(&self) -> String {
+        self.db
+            .connect_options()
+            .get_database()
+            .unwrap_or("test")
+            .to_owned()
     }
 
     /// Starts the app process again with the same environment and waits until it is

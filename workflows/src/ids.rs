@@ -34,6 +34,11 @@ pub fn reminder(record_id: i64) -> String {
     format!("reminder-{record_id}")
 }
 
+/// `wa-call-<session>-<nonce>`: one WhatsApp operation on the session's gateway node.
+pub fn whatsapp_call(session: &str, nonce: u64) -> String {
+    format!("wa-call-{session}-{nonce:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

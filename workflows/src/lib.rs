@@ -11,6 +11,7 @@
 //! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
+//! - [`whatsapp_call`] — `wa-call-…`: one WhatsApp operation on the node holding the session.
 //! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
 //! - [`options`] — activity options shared by workflows.
 
@@ -24,6 +25,7 @@ pub mod options;
 pub mod reminder;
 pub mod search_attributes;
 pub mod sync;
+pub mod whatsapp_call;
 
 use temporalio_sdk::ActivityExecutionError;
 

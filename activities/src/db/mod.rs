@@ -8,6 +8,7 @@ pub mod companies;
 pub mod conversations;
 pub mod events;
 pub mod inbound;
+pub mod leases;
 pub mod live_events;
 pub mod outbound;
 pub mod overview;

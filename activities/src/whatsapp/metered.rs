@@ -101,6 +101,14 @@ impl WhatsAppGateway for MeteredGateway {
         self.inner.logout(session).await
     }
 
+    async fn stored_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
+        self.inner.stored_sessions().await
+    }
+
+    async fn release_session(&self, session: SessionId) {
+        self.inner.release_session(session).await;
+    }
+
     fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
         self.inner.subscribe()
     }

@@ -8,13 +8,19 @@
 //! - [`types`] — the values that cross the trait.
 //! - [`simulator`] — in-process simulated phones with a control API.
 //! - [`metered`] — a wrapper counting the messages sent, for metrics.
+//! - [`calls`] — one gateway operation as data, to run it on another process.
+//! - [`ownership`] — a gateway node: leases on its sessions, takeover, hand-back.
+//! - [`routed`] — the gateway a process uses: each call runs where its session lives.
 //! - [`pacing`] — per-session send pacing, so a number is never flagged as a spammer.
 //! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
 //!   per salon, keys in one SQLite file per session.
 
+pub mod calls;
 pub mod live;
 pub mod metered;
+pub mod ownership;
 pub mod pacing;
+pub mod routed;
 pub mod simulator;
 pub mod types;
 
@@ -89,6 +95,14 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
 
     /// Unlinks the device and wipes the session's keys; a new link starts from scratch.
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError>;
+
+    /// Sessions whose keys this gateway's store holds: linked before, restorable by
+    /// [`create_session`](Self::create_session).
+    async fn stored_sessions(&self) -> Result<Vec<SessionId>, GatewayError>;
+
+    /// Stops running the session here without unlinking it: its keys stay in the store
+    /// for the node that takes it over.
+    async fn release_session(&self, session: SessionId);
 
     /// Every event of every session, from now on.
     fn subscribe(&self) -> broadcast::Receiver<GatewayEvent>;

@@ -3,8 +3,9 @@
 //! pairing codes derived from phone and session, and records what the bot sends. A
 //! control side ([`SimulatedGateway::link`], [`SimulatedGateway::incoming`], …) plays
 //! the salon's phone and its clients; the API exposes it under `/dev/whatsapp` in
-//! simulator mode. Linked sessions are kept in a JSON file so they survive a restart,
-//! as a real linked device would.
+//! simulator mode. A linked session is kept in a JSON file of its own (like the live
+//! gateway's key store per session), so it survives a restart or moves to another
+//! gateway node sharing the directory, as a real linked device would.
 
 use super::WhatsAppGateway;
 use super::types::{
@@ -15,7 +16,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -34,8 +35,9 @@ pub struct SimulatorSettings {
     pub qr_codes_per_set: u32,
     /// Validity of a pairing code.
     pub pairing_ttl: Duration,
-    /// Where linked sessions are remembered across restarts (none: memory only).
-    pub state_file: Option<PathBuf>,
+    /// Where linked sessions are remembered, one `<session>.json` each (none: memory
+    /// only).
+    pub store_dir: Option<PathBuf>,
 }
 
 impl Default for SimulatorSettings {
@@ -45,7 +47,7 @@ impl Default for SimulatorSettings {
             next_qr_ttl: Duration::from_secs(20),
             qr_codes_per_set: 6,
             pairing_ttl: Duration::from_secs(60),
-            state_file: None,
+            store_dir: None,
         }
     }
 }
@@ -112,7 +114,7 @@ pub struct SessionView {
 }
 
 /// Why a control action was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum ControlError {
     /// No such session.
     #[error("no WhatsApp session {0}")]
@@ -201,10 +203,10 @@ pub struct SimulatedGateway {
     shared: Arc<Shared>,
 }
 
-/// Linked sessions as stored in the state file.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct StateFile {
-    linked: BTreeMap<String, PhoneNumber>,
+/// A linked session as stored in its file.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredSession {
+    phone: PhoneNumber,
 }
 
 fn now_ms() -> u64 {
@@ -250,55 +252,58 @@ fn pairing_text(session: SessionId, phone: &PhoneNumber) -> String {
 }
 
 impl SimulatedGateway {
-    /// A simulator; sessions linked before (per the state file) come back linked.
+    /// A simulator; a session linked before (per its stored file) comes back linked
+    /// when it is created again.
     pub fn new(settings: SimulatorSettings) -> Self {
         let (events, _) = broadcast::channel(1024);
-        let mut sessions = HashMap::new();
-        if let Some(path) = &settings.state_file
-            && let Ok(text) = std::fs::read_to_string(path)
-        {
-            match serde_json::from_str::<StateFile>(&text) {
-                Ok(state) => {
-                    for (id, phone) in state.linked {
-                        if let Ok(session) = id.parse::<SessionId>() {
-                            let mut restored = SimSession::new(0);
-                            restored.status = SessionStatus::Connected;
-                            restored.phone = Some(phone);
-                            sessions.insert(session, restored);
-                        }
-                    }
-                }
-                Err(error) => tracing::warn!(%error, "ignoring unreadable simulator state file"),
-            }
-        }
         Self {
             shared: Arc::new(Shared {
                 settings,
-                sessions: Mutex::new(sessions),
+                sessions: Mutex::new(HashMap::new()),
                 events,
             }),
         }
     }
 
-    fn persist(&self, sessions: &HashMap<SessionId, SimSession>) {
-        let Some(path) = &self.shared.settings.state_file else {
+    fn store_path(&self, session: SessionId) -> Option<PathBuf> {
+        let dir = self.shared.settings.store_dir.as_ref()?;
+        Some(dir.join(format!("{session}.json")))
+    }
+
+    /// The number a stored session was linked to.
+    fn stored_phone(&self, session: SessionId) -> Option<PhoneNumber> {
+        let text = std::fs::read_to_string(self.store_path(session)?).ok()?;
+        match serde_json::from_str::<StoredSession>(&text) {
+            Ok(stored) => Some(stored.phone),
+            Err(error) => {
+                tracing::warn!(%session, %error, "ignoring an unreadable simulator session file");
+                None
+            }
+        }
+    }
+
+    /// Writes the session's file while it is linked and removes it otherwise.
+    fn persist(&self, session: SessionId, state: &SimSession) {
+        let Some(path) = self.store_path(session) else {
             return;
         };
-        let state = StateFile {
-            linked: sessions
-                .iter()
-                .filter(|(_, s)| s.status == SessionStatus::Connected)
-                .filter_map(|(id, s)| s.phone.clone().map(|phone| (id.to_string(), phone)))
-                .collect(),
+        let written = match (&state.phone, state.status) {
+            (Some(phone), SessionStatus::Connected) => path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| {
+                    let stored = StoredSession {
+                        phone: phone.clone(),
+                    };
+                    std::fs::write(&path, serde_json::to_vec(&stored).unwrap_or_default())
+                }),
+            _ => match std::fs::remove_file(&path) {
+                Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+                _ => Ok(()),
+            },
         };
-        let written = path
-            .parent()
-            .map_or(Ok(()), std::fs::create_dir_all)
-            .and_then(|()| {
-                std::fs::write(path, serde_json::to_vec_pretty(&state).unwrap_or_default())
-            });
         if let Err(error) = written {
-            tracing::warn!(%error, "could not save the simulator state");
+            tracing::warn!(%session, %error, "could not save the simulator session");
         }
     }
 
@@ -404,7 +409,7 @@ impl SimulatedGateway {
         state.pairing = None;
         state.status = SessionStatus::Connected;
         state.phone = Some(phone.clone());
-        self.persist(&sessions);
+        self.persist(session, state);
         drop(sessions);
         tracing::info!(%session, phone = %phone.masked(), "simulated phone linked");
         self.shared.emit(GatewayEvent::Connected {
@@ -488,9 +493,14 @@ impl SimulatedGateway {
 impl WhatsAppGateway for SimulatedGateway {
     async fn create_session(&self, session: SessionId) -> Result<SessionStatus, GatewayError> {
         let mut sessions = self.shared.lock();
-        let state = sessions
-            .entry(session)
-            .or_insert_with(|| SimSession::new(0));
+        let state = sessions.entry(session).or_insert_with(|| {
+            let mut state = SimSession::new(0);
+            if let Some(phone) = self.stored_phone(session) {
+                state.status = SessionStatus::Connected;
+                state.phone = Some(phone);
+            }
+            state
+        });
         let needs_codes = match state.status {
             SessionStatus::LoggedOut => {
                 state.status = SessionStatus::AwaitingLink;
@@ -658,13 +668,38 @@ impl WhatsAppGateway for SimulatedGateway {
         state.pairing = None;
         state.phone = None;
         state.status = SessionStatus::LoggedOut;
-        self.persist(&sessions);
+        self.persist(session, state);
         drop(sessions);
         self.shared.emit(GatewayEvent::LoggedOut {
             session: session.to_string(),
             reason: "device unlinked".to_owned(),
         });
         Ok(())
+    }
+
+    async fn stored_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
+        let Some(dir) = &self.shared.settings.store_dir else {
+            return Ok(Vec::new());
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(GatewayError::Other(format!("cannot read {dir:?}: {error}"))),
+        };
+        let mut found: Vec<SessionId> = entries
+            .filter_map(|entry| {
+                let name = entry.ok()?.file_name();
+                name.to_str()?.strip_suffix(".json")?.parse().ok()
+            })
+            .collect();
+        found.sort_by_key(|session| session.salon_id());
+        Ok(found)
+    }
+
+    async fn release_session(&self, session: SessionId) {
+        if let Some(mut state) = self.shared.lock().remove(&session) {
+            state.stop_rotation();
+        }
     }
 
     fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {
@@ -778,22 +813,33 @@ mod tests {
 
     #[tokio::test]
     async fn linked_sessions_survive_a_restart_and_logout_forgets_them() {
-        let file = std::env::temp_dir().join(format!("sim-state-{}.json", now_ms()));
+        let dir = std::env::temp_dir().join(format!("sim-store-{}", now_ms()));
         let settings = SimulatorSettings {
-            state_file: Some(file.clone()),
+            store_dir: Some(dir.clone()),
             ..SimulatorSettings::default()
         };
         let gateway = SimulatedGateway::new(settings.clone());
         gateway.create_session(session()).await.unwrap();
         gateway.link(session(), phone()).unwrap();
+        // Released (handed to another node), the session's file stays.
+        gateway.release_session(session()).await;
+        assert!(gateway.sessions().is_empty());
 
         let restarted = SimulatedGateway::new(settings.clone());
-        assert_eq!(restarted.status(session()).await, SessionStatus::Connected);
+        assert_eq!(restarted.stored_sessions().await.unwrap(), vec![session()]);
+        assert_eq!(
+            restarted.create_session(session()).await.unwrap(),
+            SessionStatus::Connected
+        );
         restarted.logout(session()).await.unwrap();
         assert_eq!(restarted.status(session()).await, SessionStatus::LoggedOut);
 
         let again = SimulatedGateway::new(settings);
-        assert_eq!(again.status(session()).await, SessionStatus::LoggedOut);
-        let _ = std::fs::remove_file(file);
+        assert!(again.stored_sessions().await.unwrap().is_empty());
+        assert_eq!(
+            again.create_session(session()).await.unwrap(),
+            SessionStatus::AwaitingLink
+        );
+        let _ = std::fs::remove_dir_all(dir);
     }
 }

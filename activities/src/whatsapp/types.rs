@@ -155,7 +155,7 @@ impl GatewayEvent {
 }
 
 /// Why a gateway call failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum GatewayError {
     /// The session is not running on this gateway.
     #[error("WhatsApp session {0} is not running")]

@@ -240,7 +240,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     config.port = 0;
     config.temporal.task_queue = format!("bench-messages-{run_id:x}");
     config.whatsapp_mode = WhatsAppMode::Simulator;
-    config.whatsapp_simulator.state_file = None;
+    config.whatsapp_simulator.store_dir = None;
     config.yclients.base_url = yclients.base_url();
     config.yclients.partner_token = Secret::new(PARTNER_TOKEN);
     // The simulator is local; the pipeline, not YClients' quota, is what is measured.

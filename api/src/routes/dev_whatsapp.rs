@@ -7,24 +7,38 @@
 //! - `POST /dev/whatsapp/{session_id}/incoming {"from","text","id"?}` — a client writes.
 //! - `GET  /dev/whatsapp/{session_id}/outbox` — what the bot sent, in order.
 //! - `POST /dev/whatsapp/{session_id}/logout` — the phone unlinks the device.
+//!
+//! A simulated phone lives in the gateway node holding its session: each action is
+//! routed there like any other WhatsApp call.
 
 use super::assets::DEV_PHONE_HTML;
 use crate::error::ApiError;
 use crate::state::AppState;
+use ai_admin_activities::db::leases;
 use ai_admin_activities::domain::{PhoneNumber, SessionId};
-use ai_admin_activities::whatsapp::WhatsAppGateway;
-use ai_admin_activities::whatsapp::simulator::{
-    ControlError, OutboxEntry, SessionView, SimulatedGateway,
-};
+use ai_admin_activities::whatsapp::calls::{self, CallError, GatewayCall, GatewayReply};
+use ai_admin_activities::whatsapp::routed::RoutedGateway;
+use ai_admin_activities::whatsapp::simulator::{ControlError, OutboxEntry, SessionView};
+use ai_admin_activities::whatsapp::{GatewayError, MessageId};
+use anyhow::Context as _;
 use axum::extract::{Path, State};
 use axum::response::Html;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sqlx::PgPool;
 
-/// The control routes around `simulator`.
-pub fn router(simulator: SimulatedGateway) -> Router<AppState> {
+/// What the control routes reach: the phones, and the leases naming their sessions.
+#[derive(Debug, Clone)]
+struct Phones {
+    gateway: RoutedGateway,
+    db: PgPool,
+}
+
+/// The control routes, reaching the phones through `gateway`.
+pub fn router(gateway: RoutedGateway, db: PgPool) -> Router<AppState> {
+    let phones = Phones { gateway, db };
     Router::new()
         .route("/dev/phone", get(|| async { Html(DEV_PHONE_HTML) }))
         .route("/dev/whatsapp/sessions", get(sessions))
@@ -32,7 +46,7 @@ pub fn router(simulator: SimulatedGateway) -> Router<AppState> {
         .route("/dev/whatsapp/{session_id}/incoming", post(incoming))
         .route("/dev/whatsapp/{session_id}/outbox", get(outbox))
         .route("/dev/whatsapp/{session_id}/logout", post(logout))
-        .with_state(simulator)
+        .with_state(phones)
 }
 
 fn session(raw: &str) -> Result<SessionId, ApiError> {
@@ -46,15 +60,41 @@ fn phone(raw: &str) -> Result<PhoneNumber, ApiError> {
     PhoneNumber::parse(raw).map_err(|error| ApiError::BadRequest(error.to_string()))
 }
 
-fn control_error(error: ControlError) -> ApiError {
+fn call_error(error: CallError) -> ApiError {
     match error {
-        ControlError::NoSession(_) => ApiError::NotFound(error.to_string()),
-        other => ApiError::BadRequest(other.to_string()),
+        CallError::Control(ControlError::NoSession(_)) => ApiError::NotFound(error.to_string()),
+        CallError::Control(other) => ApiError::BadRequest(other.to_string()),
+        CallError::Gateway(GatewayError::NoSession(_)) => ApiError::NotFound(error.to_string()),
+        other => ApiError::Unavailable(other.to_string()),
     }
 }
 
-async fn sessions(State(simulator): State<SimulatedGateway>) -> Json<Vec<SessionView>> {
-    Json(simulator.sessions())
+/// Every session a phone may be playing: those some node holds or held.
+async fn known_sessions(db: &PgPool) -> anyhow::Result<Vec<SessionId>> {
+    let mut sessions: Vec<SessionId> = leases::all(db)
+        .await?
+        .into_keys()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    sessions.sort_by_key(|session| session.salon_id());
+    Ok(sessions)
+}
+
+async fn sessions(State(phones): State<Phones>) -> Result<Json<Vec<SessionView>>, ApiError> {
+    let known = known_sessions(&phones.db)
+        .await
+        .context("Failed to list the WhatsApp sessions")?;
+    let mut views = Vec::with_capacity(known.len());
+    for session in known {
+        let result = phones.gateway.call(session, GatewayCall::PhoneView).await;
+        if let Ok(Some(view)) = calls::expect(result, |reply| match reply {
+            GatewayReply::View(view) => Ok(view),
+            other => Err(other),
+        }) {
+            views.push(*view);
+        }
+    }
+    Ok(Json(views))
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,13 +103,18 @@ struct LinkBody {
 }
 
 async fn link(
-    State(simulator): State<SimulatedGateway>,
+    State(phones): State<Phones>,
     Path(session_id): Path<String>,
     Json(body): Json<LinkBody>,
 ) -> Result<Json<Value>, ApiError> {
-    simulator
-        .link(session(&session_id)?, phone(&body.phone)?)
-        .map_err(control_error)?;
+    let call = GatewayCall::PhoneLink {
+        phone: phone(&body.phone)?,
+    };
+    phones
+        .gateway
+        .call(session(&session_id)?, call)
+        .await
+        .map_err(call_error)?;
     Ok(Json(json!({ "success": true })))
 }
 
@@ -84,42 +129,50 @@ struct IncomingBody {
 }
 
 async fn incoming(
-    State(simulator): State<SimulatedGateway>,
+    State(phones): State<Phones>,
     Path(session_id): Path<String>,
     Json(body): Json<IncomingBody>,
 ) -> Result<Json<Value>, ApiError> {
     if body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is empty".into()));
     }
-    let id = simulator
-        .incoming(
-            session(&session_id)?,
-            phone(&body.from)?,
-            body.text,
-            body.id,
-            body.name,
-        )
-        .map_err(control_error)?;
+    let call = GatewayCall::PhoneIncoming {
+        from: phone(&body.from)?,
+        text: body.text,
+        id: body.id,
+        push_name: body.name,
+    };
+    let result = phones.gateway.call(session(&session_id)?, call).await;
+    let id: MessageId = calls::expect(result, |reply| match reply {
+        GatewayReply::Message(id) => Ok(id),
+        other => Err(other),
+    })
+    .map_err(call_error)?;
     Ok(Json(json!({ "success": true, "id": id })))
 }
 
 async fn outbox(
-    State(simulator): State<SimulatedGateway>,
+    State(phones): State<Phones>,
     Path(session_id): Path<String>,
 ) -> Result<Json<Vec<OutboxEntry>>, ApiError> {
-    simulator
-        .outbox(session(&session_id)?)
-        .map(Json)
-        .map_err(control_error)
+    let session = session(&session_id)?;
+    let result = phones.gateway.call(session, GatewayCall::PhoneOutbox).await;
+    calls::expect(result, |reply| match reply {
+        GatewayReply::Outbox(outbox) => Ok(outbox),
+        other => Err(other),
+    })
+    .map(Json)
+    .map_err(call_error)
 }
 
 async fn logout(
-    State(simulator): State<SimulatedGateway>,
+    State(phones): State<Phones>,
     Path(session_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    simulator
-        .logout(session(&session_id)?)
+    phones
+        .gateway
+        .call(session(&session_id)?, GatewayCall::Logout)
         .await
-        .map_err(|error| ApiError::Unavailable(error.to_string()))?;
+        .map_err(call_error)?;
     Ok(Json(json!({ "success": true })))
 }

@@ -31,7 +31,7 @@ pub mod webhooks;
 pub mod whatsapp_link;
 
 use crate::state::AppState;
-use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
+use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderName;
@@ -44,8 +44,9 @@ use tower_http::trace::TraceLayer;
 /// The header carrying each request's id.
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The whole application; the simulator's control routes only when one is given.
-pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
+/// The whole application; the simulated phones' control routes only when given the
+/// gateway to reach them through.
+pub fn router(state: AppState, phones: Option<RoutedGateway>) -> Router {
     let mut router = Router::new()
         .merge(registration::router())
         .merge(onboarding::router())
@@ -59,9 +60,24 @@ pub fn router(state: AppState, simulator: Option<SimulatedGateway>) -> Router {
         .merge(ops::router())
         .merge(openapi::router())
         .merge(assets::router());
-    if let Some(simulator) = simulator {
-        router = router.merge(dev_whatsapp::router(simulator));
+    if let Some(phones) = phones {
+        router = router.merge(dev_whatsapp::router(phones, state.db.clone()));
     }
+    layered(router, state)
+}
+
+/// What a process without the API role serves: health and metrics, for its orchestrator
+/// and Prometheus.
+pub fn probes(state: AppState) -> Router {
+    layered(
+        Router::new()
+            .merge(health::router())
+            .merge(metrics::router()),
+        state,
+    )
+}
+
+fn layered(router: Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(state.clone(), record_latency))
         .layer(

@@ -130,27 +130,7 @@ impl LiveGateway {
     /// restart reconnect without a new QR code. Returns the sessions started; one
     /// that fails to start is logged and skipped.
     pub async fn restore_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
-        let mut entries = match tokio::fs::read_dir(&self.inner.dir).await {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(store_error("read", &self.inner.dir, &error)),
-        };
-        let mut found = Vec::new();
-        while let Some(entry) = entries
-            .next_entry()
-            .await
-            .map_err(|error| store_error("read", &self.inner.dir, &error))?
-        {
-            let name = entry.file_name();
-            if let Some(session) = name
-                .to_str()
-                .and_then(|name| name.strip_suffix(".db"))
-                .and_then(|stem| stem.parse::<SessionId>().ok())
-            {
-                found.push(session);
-            }
-        }
-        found.sort_by_key(|session| session.salon_id());
+        let found = self.stored_sessions().await?;
         let mut restored = Vec::with_capacity(found.len());
         for session in found {
             match self.create_session(session).await {
@@ -598,6 +578,42 @@ impl WhatsAppGateway for LiveGateway {
             reason: "logged out by the salon".to_owned(),
         });
         Ok(())
+    }
+
+    async fn stored_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
+        let dir = &self.inner.dir;
+        let mut entries = match tokio::fs::read_dir(dir).await {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(store_error("read", dir, &error)),
+        };
+        let mut found = Vec::new();
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|error| store_error("read", dir, &error))?
+        {
+            let name = entry.file_name();
+            if let Some(session) = name
+                .to_str()
+                .and_then(|name| name.strip_suffix(".db"))
+                .and_then(|stem| stem.parse::<SessionId>().ok())
+            {
+                found.push(session);
+            }
+        }
+        found.sort_by_key(|session| session.salon_id());
+        Ok(found)
+    }
+
+    async fn release_session(&self, session: SessionId) {
+        if let Some(slot) = self.inner.existing_slot(session)
+            && let Some(bot) = slot.bot.lock().await.take()
+        {
+            // Stopping the bot flushes its key store for the next owner.
+            bot.stop().await;
+            tracing::info!(%session, "WhatsApp session released to another node");
+        }
     }
 
     fn subscribe(&self) -> broadcast::Receiver<GatewayEvent> {

@@ -1,0 +1,239 @@
+//! One WhatsApp gateway operation as data: what a process without the session sends to
+//! the gateway node that holds it (through that node's Temporal task queue), and what
+//! comes back. [`execute`] runs a call against the local gateway.
+
+use super::simulator::{ControlError, OutboxEntry, SessionView, SimulatedGateway};
+use super::{GatewayError, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway};
+use crate::domain::{PhoneNumber, SessionId};
+use serde::{Deserialize, Serialize};
+
+/// An operation on one session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum GatewayCall {
+    /// [`WhatsAppGateway::create_session`].
+    CreateSession,
+    /// [`WhatsAppGateway::current_qr`].
+    CurrentQr,
+    /// [`WhatsAppGateway::refresh_qr`].
+    RefreshQr,
+    /// [`WhatsAppGateway::request_pairing_code`].
+    PairingCode {
+        /// The salon's number.
+        phone: PhoneNumber,
+    },
+    /// [`WhatsAppGateway::status`].
+    Status,
+    /// [`WhatsAppGateway::send_text`].
+    SendText {
+        /// Recipient.
+        to: PhoneNumber,
+        /// Text.
+        text: String,
+    },
+    /// [`WhatsAppGateway::send_reaction`].
+    SendReaction {
+        /// Chat.
+        chat: PhoneNumber,
+        /// The message reacted to.
+        message: MessageId,
+        /// Emoji.
+        emoji: String,
+    },
+    /// [`WhatsAppGateway::mark_read`].
+    MarkRead {
+        /// Chat.
+        chat: PhoneNumber,
+        /// Messages read.
+        messages: Vec<MessageId>,
+    },
+    /// [`WhatsAppGateway::set_typing`].
+    SetTyping {
+        /// Chat.
+        chat: PhoneNumber,
+        /// Shown or hidden.
+        typing: bool,
+    },
+    /// [`WhatsAppGateway::logout`].
+    Logout,
+    /// Simulator only: the phone scans the QR code or enters the pairing code.
+    PhoneLink {
+        /// The salon's number.
+        phone: PhoneNumber,
+    },
+    /// Simulator only: a client writes.
+    PhoneIncoming {
+        /// The client.
+        from: PhoneNumber,
+        /// Text.
+        text: String,
+        /// Message id to use.
+        id: Option<String>,
+        /// The client's WhatsApp name.
+        push_name: Option<String>,
+    },
+    /// Simulator only: what the bot did in the session.
+    PhoneOutbox,
+    /// Simulator only: the session as `/dev/phone` shows it.
+    PhoneView,
+}
+
+impl GatewayCall {
+    /// Whether the call only reads: a session no node runs is not started for it.
+    pub fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Self::Status | Self::CurrentQr | Self::PhoneOutbox | Self::PhoneView
+        )
+    }
+
+    /// Short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CreateSession => "create_session",
+            Self::CurrentQr => "current_qr",
+            Self::RefreshQr => "refresh_qr",
+            Self::PairingCode { .. } => "pairing_code",
+            Self::Status => "status",
+            Self::SendText { .. } => "send_text",
+            Self::SendReaction { .. } => "send_reaction",
+            Self::MarkRead { .. } => "mark_read",
+            Self::SetTyping { .. } => "set_typing",
+            Self::Logout => "logout",
+            Self::PhoneLink { .. } => "phone_link",
+            Self::PhoneIncoming { .. } => "phone_incoming",
+            Self::PhoneOutbox => "phone_outbox",
+            Self::PhoneView => "phone_view",
+        }
+    }
+}
+
+/// What a call answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reply", content = "value", rename_all = "snake_case")]
+pub enum GatewayReply {
+    /// A session status.
+    Status(SessionStatus),
+    /// The current QR code, if one is showing.
+    Qr(Option<QrCode>),
+    /// A new QR code.
+    NewQr(QrCode),
+    /// A pairing code.
+    Pairing(PairingCode),
+    /// A message id (sent, or received by the simulated phone).
+    Message(MessageId),
+    /// Done, nothing to say.
+    Done,
+    /// The simulated phone's outbox.
+    Outbox(Vec<OutboxEntry>),
+    /// The simulated session (boxed: the other replies are small).
+    View(Option<Box<SessionView>>),
+}
+
+/// Why a call did not give its reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum CallError {
+    /// The gateway refused or failed.
+    #[error(transparent)]
+    Gateway(#[from] GatewayError),
+    /// The simulated phone refused.
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    /// The session belongs to another node (the caller looks the owner up again).
+    #[error("WhatsApp session is held by node {0}")]
+    NotOwner(String),
+    /// A simulator control call reached a gateway that is not simulated.
+    #[error("the WhatsApp simulator is not running (WHATSAPP_MODE=live)")]
+    NoSimulator,
+    /// The reply did not fit the call (a version mismatch between nodes).
+    #[error("unexpected reply from the WhatsApp gateway: {0}")]
+    Unexpected(String),
+}
+
+/// What a call ends with.
+pub type CallResult = Result<GatewayReply, CallError>;
+
+/// Runs `call` on the local `gateway` (and its `simulator` for the phone's side).
+pub async fn execute(
+    gateway: &dyn WhatsAppGateway,
+    simulator: Option<&SimulatedGateway>,
+    session: SessionId,
+    call: GatewayCall,
+) -> CallResult {
+    let simulator = || simulator.ok_or(CallError::NoSimulator);
+    Ok(match call {
+        GatewayCall::CreateSession => GatewayReply::Status(gateway.create_session(session).await?),
+        GatewayCall::CurrentQr => GatewayReply::Qr(gateway.current_qr(session).await?),
+        GatewayCall::RefreshQr => GatewayReply::NewQr(gateway.refresh_qr(session).await?),
+        GatewayCall::PairingCode { phone } => {
+            GatewayReply::Pairing(gateway.request_pairing_code(session, &phone).await?)
+        }
+        GatewayCall::Status => GatewayReply::Status(gateway.status(session).await),
+        GatewayCall::SendText { to, text } => {
+            GatewayReply::Message(gateway.send_text(session, &to, &text).await?)
+        }
+        GatewayCall::SendReaction {
+            chat,
+            message,
+            emoji,
+        } => {
+            gateway
+                .send_reaction(session, &chat, &message, &emoji)
+                .await?;
+            GatewayReply::Done
+        }
+        GatewayCall::MarkRead { chat, messages } => {
+            gateway.mark_read(session, &chat, &messages).await?;
+            GatewayReply::Done
+        }
+        GatewayCall::SetTyping { chat, typing } => {
+            gateway.set_typing(session, &chat, typing).await?;
+            GatewayReply::Done
+        }
+        GatewayCall::Logout => {
+            gateway.logout(session).await?;
+            GatewayReply::Done
+        }
+        GatewayCall::PhoneLink { phone } => {
+            simulator()?.link(session, phone)?;
+            GatewayReply::Done
+        }
+        GatewayCall::PhoneIncoming {
+            from,
+            text,
+            id,
+            push_name,
+        } => GatewayReply::Message(simulator()?.incoming(session, from, text, id, push_name)?),
+        GatewayCall::PhoneOutbox => GatewayReply::Outbox(simulator()?.outbox(session)?),
+        GatewayCall::PhoneView => {
+            let name = session.to_string();
+            GatewayReply::View(
+                simulator()?
+                    .sessions()
+                    .into_iter()
+                    .find(|view| view.session_id == name)
+                    .map(Box::new),
+            )
+        }
+    })
+}
+
+/// The reply's value when it is of the kind `pick` accepts.
+pub fn expect<T>(
+    result: CallResult,
+    pick: impl FnOnce(GatewayReply) -> Result<T, GatewayReply>,
+) -> Result<T, CallError> {
+    pick(result?).map_err(|other| CallError::Unexpected(format!("{other:?}")))
+}
+
+impl From<CallError> for GatewayError {
+    fn from(error: CallError) -> Self {
+        match error {
+            CallError::Gateway(error) => error,
+            CallError::NotOwner(node) => {
+                GatewayError::Unavailable(format!("the session moved to node {node}"))
+            }
+            other => GatewayError::Other(other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! Calls to another node's WhatsApp gateway through Temporal: a `wa-call-…` workflow
+//! started on the owner's task queue (`wa-<node_id>`), its answer awaited while the
+//! owner's lease is watched. An owner that dies before answering is given up on as soon
+//! as its lease lapses, so the caller can route the call to the node taking over.
+
+use ai_admin_activities::db::leases::{self, Owner};
+use ai_admin_activities::domain::SessionId;
+use ai_admin_activities::gateway_calls::RemoteCall;
+use ai_admin_activities::whatsapp::calls::{CallResult, GatewayCall};
+use ai_admin_activities::whatsapp::routed::{RemoteError, RemoteGateway};
+use ai_admin_workflows::ids;
+use ai_admin_workflows::whatsapp_call::{CALL_TIMEOUT, WhatsAppCallWorkflow};
+use sqlx::PgPool;
+use std::time::Duration;
+use temporalio_client::{
+    Client, WorkflowGetResultOptions, WorkflowStartOptions, WorkflowTerminateOptions,
+};
+
+/// How often the owner's lease is looked at while a call waits.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// How long an answer that is on its way is still awaited once the owner let go.
+const LAST_WORD: Duration = Duration::from_secs(2);
+
+/// Remote calls over Temporal.
+#[derive(Debug, Clone)]
+pub struct TemporalGateways {
+    client: Client,
+    db: PgPool,
+}
+
+impl TemporalGateways {
+    /// Calls through `client`, watching leases in `db`.
+    pub fn new(client: Client, db: PgPool) -> Self {
+        Self { client, db }
+    }
+
+    async fn owner_still(&self, session: SessionId, owner: &Owner) -> bool {
+        match leases::owner(&self.db, session).await {
+            Ok(Some(current)) => current.node_id == owner.node_id,
+            Ok(None) => false,
+            // Not knowing is no reason to give up on the call.
+            Err(_) => true,
+        }
+    }
+}
+
+fn failed(owner: &Owner, reason: impl std::fmt::Display) -> RemoteError {
+    RemoteError::Failed {
+        node: owner.node_id.clone(),
+        reason: reason.to_string(),
+    }
+}
+
+#[async_trait::async_trait]
+impl RemoteGateway for TemporalGateways {
+    async fn call(
+        &self,
+        owner: &Owner,
+        session: SessionId,
+        call: GatewayCall,
+    ) -> Result<CallResult, RemoteError> {
+        let name = call.name();
+        let workflow_id = ids::whatsapp_call(&session.to_string(), rand::random());
+        let options = WorkflowStartOptions::new(owner.task_queue.clone(), workflow_id.clone())
+            .execution_timeout(CALL_TIMEOUT * 2)
+            .build();
+        let input = RemoteCall {
+            session: session.to_string(),
+            call,
+        };
+        let handle = self
+            .client
+            .start_workflow(WhatsAppCallWorkflow::run, input, options)
+            .await
+            .map_err(|error| failed(owner, format!("cannot start {workflow_id}: {error}")))?;
+        let result = handle.get_result(WorkflowGetResultOptions::default());
+        tokio::pin!(result);
+        loop {
+            tokio::select! {
+                biased;
+                answer = &mut result => {
+                    return answer.map_err(|error| failed(owner, format!("{workflow_id}: {error}")));
+                }
+                () = tokio::time::sleep(WATCH_EVERY) => {
+                    if self.owner_still(session, owner).await {
+                        continue;
+                    }
+                }
+            }
+            // The owner let the session go. A call it finished is still answered; one it
+            // never picked up is stopped, so it cannot run later, and goes elsewhere.
+            if let Ok(answer) = tokio::time::timeout(LAST_WORD, &mut result).await {
+                return answer.map_err(|error| failed(owner, format!("{workflow_id}: {error}")));
+            }
+            let stopped = handle
+                .terminate(
+                    WorkflowTerminateOptions::builder()
+                        .reason("the gateway node let the session go")
+                        .rpc_options(crate::connection::rpc_within(Duration::from_secs(5)))
+                        .build(),
+                )
+                .await;
+            tracing::warn!(%session, call = name, node = %owner.node_id, stopped = stopped.is_ok(), "the session's node went away during a call");
+            return Err(RemoteError::OwnerGone(owner.node_id.clone()));
+        }
+    }
+}
