@@ -61,7 +61,7 @@ pub async fn send_once(
         pacer.wait(session).await;
     }
     let sent = gateway
-        .send_text(session, to, text)
+        .send_text_once(session, to, text, key)
         .await
         .map_err(|error| match error {
             GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {

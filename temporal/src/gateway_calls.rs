@@ -2,6 +2,10 @@
 //! started on the owner's task queue (`wa-<node_id>`), its answer awaited while the
 //! owner's lease is watched. An owner that dies before answering is given up on as soon
 //! as its lease lapses, so the caller can route the call to the node taking over.
+//!
+//! A keyed send (`send_text_once`) gets a workflow id derived from its node, session and
+//! key: when the caller died after the node sent but before it heard back, its retry
+//! finds that workflow and returns its message id instead of sending again.
 
 use ai_admin_activities::db::leases::{self, Owner};
 use ai_admin_activities::domain::SessionId;
@@ -10,11 +14,15 @@ use ai_admin_activities::whatsapp::calls::{CallResult, GatewayCall};
 use ai_admin_activities::whatsapp::routed::{RemoteError, RemoteGateway};
 use ai_admin_workflows::ids;
 use ai_admin_workflows::whatsapp_call::{CALL_TIMEOUT, WhatsAppCallWorkflow};
+use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::time::Duration;
+use temporalio_client::errors::WorkflowStartError;
 use temporalio_client::{
-    Client, WorkflowGetResultOptions, WorkflowStartOptions, WorkflowTerminateOptions,
+    Client, WorkflowGetResultOptions, WorkflowHandle, WorkflowIdConflictPolicy,
+    WorkflowIdReusePolicy, WorkflowStartOptions, WorkflowTerminateOptions,
 };
+use temporalio_common::HasWorkflowDefinition;
 
 /// How often the owner's lease is looked at while a call waits.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
@@ -45,6 +53,16 @@ impl TemporalGateways {
     }
 }
 
+/// A handle on the existing workflow `id` of the kind `_definition` names (the macro's
+/// definition types are not nameable from outside their crate).
+fn handle_of<W: HasWorkflowDefinition>(
+    client: &Client,
+    _definition: W,
+    id: String,
+) -> WorkflowHandle<Client, W> {
+    client.get_workflow_handle::<W>(id)
+}
+
 fn failed(owner: &Owner, reason: impl std::fmt::Display) -> RemoteError {
     RemoteError::Failed {
         node: owner.node_id.clone(),
@@ -61,19 +79,46 @@ impl RemoteGateway for TemporalGateways {
         call: GatewayCall,
     ) -> Result<CallResult, RemoteError> {
         let name = call.name();
-        let workflow_id = ids::whatsapp_call(&session.to_string(), rand::random());
+        let key = match &call {
+            GatewayCall::SendText { key: Some(key), .. } => Some(key.clone()),
+            _ => None,
+        };
+        let workflow_id = match &key {
+            Some(key) => {
+                let digest = Sha256::digest(key.as_bytes());
+                let digest: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+                ids::whatsapp_send(&owner.node_id, &session.to_string(), &digest)
+            }
+            None => ids::whatsapp_call(&session.to_string(), rand::random()),
+        };
+        // A keyed send runs once: a running one is joined, a finished one answered from
+        // its result; only one that failed or was stopped may run again.
         let options = WorkflowStartOptions::new(owner.task_queue.clone(), workflow_id.clone())
             .execution_timeout(CALL_TIMEOUT * 2)
+            .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
+            .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
             .build();
         let input = RemoteCall {
             session: session.to_string(),
             call,
         };
-        let handle = self
+        let handle = match self
             .client
             .start_workflow(WhatsAppCallWorkflow::run, input, options)
             .await
-            .map_err(|error| failed(owner, format!("cannot start {workflow_id}: {error}")))?;
+        {
+            Ok(handle) => handle,
+            Err(WorkflowStartError::AlreadyStarted { .. }) if key.is_some() => {
+                tracing::info!(%session, workflow_id, "this send ran already: answering from it");
+                handle_of(&self.client, WhatsAppCallWorkflow::run, workflow_id.clone())
+            }
+            Err(error) => {
+                return Err(failed(
+                    owner,
+                    format!("cannot start {workflow_id}: {error}"),
+                ));
+            }
+        };
         let result = handle.get_result(WorkflowGetResultOptions::default());
         tokio::pin!(result);
         loop {

@@ -24,12 +24,16 @@ pub enum GatewayCall {
     },
     /// [`WhatsAppGateway::status`].
     Status,
-    /// [`WhatsAppGateway::send_text`].
+    /// [`WhatsAppGateway::send_text`] (or `send_text_once` with its key).
     SendText {
         /// Recipient.
         to: PhoneNumber,
         /// Text.
         text: String,
+        /// The message's idempotency key: a repeated call with it gets the first call's
+        /// answer instead of a second message.
+        #[serde(default)]
+        key: Option<String>,
     },
     /// [`WhatsAppGateway::send_reaction`].
     SendReaction {
@@ -169,7 +173,7 @@ pub async fn execute(
             GatewayReply::Pairing(gateway.request_pairing_code(session, &phone).await?)
         }
         GatewayCall::Status => GatewayReply::Status(gateway.status(session).await),
-        GatewayCall::SendText { to, text } => {
+        GatewayCall::SendText { to, text, .. } => {
             GatewayReply::Message(gateway.send_text(session, &to, &text).await?)
         }
         GatewayCall::SendReaction {

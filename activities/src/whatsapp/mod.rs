@@ -68,6 +68,19 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
         text: &str,
     ) -> Result<MessageId, GatewayError>;
 
+    /// Sends a text message that must go out once under `key`, however often it is
+    /// asked for: a gateway that runs the send elsewhere uses the key to find a send
+    /// already made. Locally, the same as [`send_text`](Self::send_text).
+    async fn send_text_once(
+        &self,
+        session: SessionId,
+        to: &PhoneNumber,
+        text: &str,
+        _key: &str,
+    ) -> Result<MessageId, GatewayError> {
+        self.send_text(session, to, text).await
+    }
+
     /// Reacts to a message with an emoji.
     async fn send_reaction(
         &self,

@@ -142,6 +142,27 @@ impl RoutedGateway {
     }
 }
 
+impl RoutedGateway {
+    async fn send(
+        &self,
+        session: SessionId,
+        to: &PhoneNumber,
+        text: &str,
+        key: Option<String>,
+    ) -> Result<MessageId, GatewayError> {
+        let call = GatewayCall::SendText {
+            to: to.clone(),
+            text: text.to_owned(),
+            key,
+        };
+        let result = self.call(session, call).await;
+        Ok(calls::expect(result, |reply| match reply {
+            GatewayReply::Message(id) => Ok(id),
+            other => Err(other),
+        })?)
+    }
+}
+
 enum Route<'a> {
     Local(&'a GatewayNode),
     Remote(Owner),
@@ -230,15 +251,17 @@ impl WhatsAppGateway for RoutedGateway {
         to: &PhoneNumber,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
-        let call = GatewayCall::SendText {
-            to: to.clone(),
-            text: text.to_owned(),
-        };
-        let result = self.call(session, call).await;
-        Ok(calls::expect(result, |reply| match reply {
-            GatewayReply::Message(id) => Ok(id),
-            other => Err(other),
-        })?)
+        self.send(session, to, text, None).await
+    }
+
+    async fn send_text_once(
+        &self,
+        session: SessionId,
+        to: &PhoneNumber,
+        text: &str,
+        key: &str,
+    ) -> Result<MessageId, GatewayError> {
+        self.send(session, to, text, Some(key.to_owned())).await
     }
 
     async fn send_reaction(
