@@ -14,6 +14,7 @@ pub mod browser;
 pub mod faults;
 pub mod nodes;
 pub mod proxy;
+pub mod services;
 pub mod sync_checks;
 pub mod ws_client;
 
@@ -70,6 +71,10 @@ pub struct AppOptions {
     pub roles: Option<String>,
     /// `WHATSAPP_LEASE_SECS` (default: the app's 15 s).
     pub whatsapp_lease_secs: Option<u64>,
+    /// A PostgreSQL server of the test's own (see [`services`]) instead of the shared one.
+    pub database_server: Option<String>,
+    /// A Temporal server of the test's own instead of the shared one.
+    pub temporal_address: Option<String>,
 }
 
 /// The debounce the tests run with: long enough for "three quick messages" sent back to
@@ -211,10 +216,16 @@ pub async fn spawn_app() -> TestApp {
 /// queue; the app runs on its own thread and runtime, like a separate process would.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     capture_logs();
-    let server_url: Url = required_env("TEST_DATABASE_URL")
+    let server_url: Url = options
+        .database_server
+        .clone()
+        .unwrap_or_else(|| required_env("TEST_DATABASE_URL"))
         .parse()
-        .expect("TEST_DATABASE_URL is a URL");
-    let temporal_address = required_env("TEST_TEMPORAL_ADDRESS");
+        .expect("the test database server is a URL");
+    let temporal_address = options
+        .temporal_address
+        .clone()
+        .unwrap_or_else(|| required_env("TEST_TEMPORAL_ADDRESS"));
     let suffix: String = format!("{:016x}", rand::rng().random::<u64>());
 
     let db_name = format!("test_{suffix}");
