@@ -57,6 +57,7 @@ impl GatewayCallActivities {
         Ok(match self.node.acquire(session).await? {
             Acquired::Mine => self.node.execute(session, input.call).await,
             Acquired::HeldBy(owner) => Err(CallError::NotOwner(owner.node_id)),
+            Acquired::Leaving => Err(CallError::NotOwner(self.node.node_id().to_owned())),
         })
     }
 }

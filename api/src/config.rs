@@ -564,19 +564,21 @@ mod tests {
     }
 }
 
+/// A configuration from `vars` and a database URL, for the tests of this file.
+#[cfg(test)]
+fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let mut vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
+    Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
 #[cfg(test)]
 mod assistant_tests {
-    use super::*;
+    use super::config_with as config;
     use std::time::Duration;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
 
     #[test]
     fn reminders_and_debounce_are_configurable_and_checked() {
@@ -614,17 +616,9 @@ mod assistant_tests {
 
 #[cfg(test)]
 mod scale_out_tests {
+    use super::config_with as config;
     use super::*;
     use std::time::Duration;
-
-    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
-        Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-    }
 
     #[test]
     fn roles_default_to_all_and_take_any_subset() {

@@ -47,6 +47,13 @@ const GEMINI_TIMEOUT: Duration = Duration::from_secs(30);
 /// Limit for one YClients request.
 const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a stopping gateway node waits for its WhatsApp calls under way.
+const CALLS_PATIENCE: Duration = Duration::from_secs(20);
+
+/// How long a stopping gateway node keeps polling its queue after handing its sessions
+/// back, so the workflows of calls it finished complete.
+const LAST_TASKS: Duration = Duration::from_millis(500);
+
 /// WebSocket connections allowed per IP per window (the spec: 5 per 60 s).
 const WS_CONNECTIONS_PER_IP: usize = 5;
 const WS_RATE_WINDOW: Duration = Duration::from_secs(60);
@@ -57,9 +64,12 @@ pub struct Application {
     port: u16,
     router: axum::Router,
     worker: Option<RunningWorker>,
+    /// The gateway node's own queue, stopped last: calls it finished still report back.
+    gateway_worker: Option<RunningWorker>,
     node: Option<GatewayNode>,
     /// Stops the node's lease keeper, right before the node hands its sessions back.
     keeper_stop: watch::Sender<bool>,
+    keeper: Option<JoinHandle<()>>,
     pools: Vec<PgPool>,
     background: Vec<JoinHandle<()>>,
     stopping: watch::Sender<bool>,
@@ -192,9 +202,8 @@ impl Application {
         );
         let gateway: Arc<dyn WhatsAppGateway> = Arc::new(routed.clone());
 
-        let mut queues = Vec::new();
-        if roles.worker {
-            queues.push(Queue::Main {
+        let worker = if roles.worker {
+            let main = Queue::Main {
                 task_queue: config.temporal.task_queue.clone(),
                 deps: ActivityDeps {
                     db: worker_db.clone(),
@@ -208,15 +217,19 @@ impl Application {
                     pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
                 },
-            });
-        }
-        if let Some(node) = &node {
-            queues.push(Queue::Gateway(node.clone()));
-        }
-        let worker = if queues.is_empty() {
-            None
+            };
+            let meter = Some(sdk_metrics.meter.clone());
+            Some(spawn_workers(temporal.clone(), vec![main], meter).await?)
         } else {
-            Some(spawn_workers(temporal.clone(), queues, Some(sdk_metrics.meter.clone())).await?)
+            None
+        };
+        let gateway_worker = match &node {
+            Some(node) => {
+                let queue = Queue::Gateway(node.clone());
+                let meter = Some(sdk_metrics.meter.clone());
+                Some(spawn_workers(temporal.clone(), vec![queue], meter).await?)
+            }
+            None => None,
         };
 
         let listener = TcpListener::bind(("0.0.0.0", config.port))
@@ -235,6 +248,7 @@ impl Application {
             ));
         }
         let (keeper_stop, keeper_stopping) = watch::channel(false);
+        let mut keeper = None;
         if let Some(node) = &node {
             let (conversations, conversation_relay) = ai_admin_temporal::conversation_relay::spawn(
                 relay_db.clone(),
@@ -257,7 +271,7 @@ impl Application {
             node.start()
                 .await
                 .context("Failed to start the WhatsApp gateway node")?;
-            background.push(node.spawn_keeper(keeper_stopping));
+            keeper = Some(node.spawn_keeper(keeper_stopping));
         }
         let (stopping, shutdown) = watch::channel(false);
         let state = AppState {
@@ -289,8 +303,10 @@ impl Application {
             port,
             router,
             worker,
+            gateway_worker,
             node,
             keeper_stop,
+            keeper,
             pools: vec![db, worker_db, relay_db],
             background,
             stopping,
@@ -304,9 +320,10 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; then closes WebSockets with a reconnect hint,
-    /// finishes in-flight requests, stops the workers (in-flight activities complete),
-    /// hands the node's WhatsApp sessions back (stores flushed, leases lapsed so other
-    /// nodes take over at once), stops the background tasks and closes the pools.
+    /// finishes in-flight requests, stops the main worker (in-flight activities
+    /// complete), lets the node's WhatsApp calls under way finish while it takes no new
+    /// ones, hands its sessions back (stores flushed, leases lapsed so other nodes take
+    /// over at once), stops its queue last, then the background tasks and the pools.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -329,9 +346,20 @@ impl Application {
             None => Ok(()),
         };
         if let Some(node) = &self.node {
+            // The keeper renews the leases while the calls under way finish.
+            node.close(CALLS_PATIENCE).await;
             let _ = self.keeper_stop.send(true);
+            if let Some(keeper) = self.keeper {
+                let _ = keeper.await;
+            }
             node.hand_back().await;
+            // Calls that finished report back through their workflow's next task.
+            tokio::time::sleep(LAST_TASKS).await;
         }
+        let stopped = match self.gateway_worker {
+            Some(worker) => stopped.and(worker.shutdown().await),
+            None => stopped,
+        };
         if let Some(live) = &self.live_whatsapp {
             // Session stores are flushed by stopping their bots, not by dropping them.
             live.shutdown().await;

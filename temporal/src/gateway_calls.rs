@@ -3,21 +3,22 @@
 //! owner's lease is watched. An owner that dies before answering is given up on as soon
 //! as its lease lapses, so the caller can route the call to the node taking over.
 //!
-//! A keyed send (`send_text_once`) gets a workflow id derived from its node, session and
-//! key: when the caller died after the node sent but before it heard back, its retry
-//! finds that workflow and returns its message id instead of sending again.
+//! A keyed send (`send_text_once`) gets a workflow id derived from its session and key:
+//! when the caller died after the node sent but before it heard back, its retry finds
+//! that workflow and returns its message id instead of sending again (a failed call
+//! fails its run, so only a send that went out is answered from the past).
 
 use ai_admin_activities::db::leases::{self, Owner};
 use ai_admin_activities::domain::SessionId;
 use ai_admin_activities::gateway_calls::RemoteCall;
-use ai_admin_activities::whatsapp::calls::{CallResult, GatewayCall};
+use ai_admin_activities::whatsapp::calls::{CallError, CallResult, GatewayCall};
 use ai_admin_activities::whatsapp::routed::{RemoteError, RemoteGateway};
 use ai_admin_workflows::ids;
 use ai_admin_workflows::whatsapp_call::{CALL_TIMEOUT, WhatsAppCallWorkflow};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::time::Duration;
-use temporalio_client::errors::WorkflowStartError;
+use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
 use temporalio_client::{
     Client, WorkflowGetResultOptions, WorkflowHandle, WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy, WorkflowStartOptions, WorkflowTerminateOptions,
@@ -63,6 +64,24 @@ fn handle_of<W: HasWorkflowDefinition>(
     client.get_workflow_handle::<W>(id)
 }
 
+/// The call's result from its workflow's: a failed call comes back as the failure of
+/// its run, carrying the call's error.
+fn answered(
+    owner: &Owner,
+    workflow_id: &str,
+    answer: Result<CallResult, WorkflowGetResultError>,
+) -> Result<CallResult, RemoteError> {
+    match answer {
+        Ok(result) => Ok(result),
+        Err(WorkflowGetResultError::Failed(failure)) => {
+            CallError::from_failure_message(&failure.failure().message)
+                .map(Err)
+                .ok_or_else(|| failed(owner, format!("{workflow_id}: {failure}")))
+        }
+        Err(error) => Err(failed(owner, format!("{workflow_id}: {error}"))),
+    }
+}
+
 fn failed(owner: &Owner, reason: impl std::fmt::Display) -> RemoteError {
     RemoteError::Failed {
         node: owner.node_id.clone(),
@@ -87,7 +106,7 @@ impl RemoteGateway for TemporalGateways {
             Some(key) => {
                 let digest = Sha256::digest(key.as_bytes());
                 let digest: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-                ids::whatsapp_send(&owner.node_id, &session.to_string(), &digest)
+                ids::whatsapp_send(&session.to_string(), &digest)
             }
             None => ids::whatsapp_call(&session.to_string(), rand::random()),
         };
@@ -125,7 +144,7 @@ impl RemoteGateway for TemporalGateways {
             tokio::select! {
                 biased;
                 answer = &mut result => {
-                    return answer.map_err(|error| failed(owner, format!("{workflow_id}: {error}")));
+                    return answered(owner, &workflow_id, answer);
                 }
                 () = tokio::time::sleep(WATCH_EVERY) => {
                     if self.owner_still(session, owner).await {
@@ -136,7 +155,7 @@ impl RemoteGateway for TemporalGateways {
             // The owner let the session go. A call it finished is still answered; one it
             // never picked up is stopped, so it cannot run later, and goes elsewhere.
             if let Ok(answer) = tokio::time::timeout(LAST_WORD, &mut result).await {
-                return answer.map_err(|error| failed(owner, format!("{workflow_id}: {error}")));
+                return answered(owner, &workflow_id, answer);
             }
             let stopped = handle
                 .terminate(

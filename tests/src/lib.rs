@@ -59,8 +59,6 @@ pub struct AppOptions {
     /// Run `ai-admin serve` as a separate process (which a test can kill), instead of on
     /// a thread of the test process.
     pub separate_process: bool,
-    /// Route the app's Temporal connection through a [`TcpProxy`] the test can cut.
-    pub temporal_through_proxy: bool,
     /// Set `WEBHOOK_SECRET`: webhooks must then be signed.
     pub webhook_secret: Option<String>,
     /// `CONVERSATION_DEBOUNCE_MS`; the tests' default is [`TEST_DEBOUNCE_MS`].
@@ -115,8 +113,6 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database proxy, when asked for.
     pub db_proxy: Option<TcpProxy>,
-    /// The Temporal proxy, when asked for.
-    pub temporal_proxy: Option<TcpProxy>,
     runner: Runner,
 }
 
@@ -271,21 +267,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .expect("postgres URLs have ports");
     }
 
-    let temporal_proxy = if options.temporal_through_proxy {
-        let target = temporal_address.trim_start_matches("http://").to_owned();
-        Some(
-            TcpProxy::start(&target)
-                .await
-                .expect("start the Temporal proxy"),
-        )
-    } else {
-        None
-    };
-    let app_temporal_address = match &temporal_proxy {
-        Some(proxy) => format!("http://127.0.0.1:{}", proxy.port()),
-        None => temporal_address.clone(),
-    };
-
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind the simulator");
@@ -314,7 +295,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             format!("http://127.0.0.1:{}", if port == 0 { 3000 } else { port }),
         ),
         ("DATABASE_URL", app_db_url.to_string()),
-        ("TEMPORAL_ADDRESS", app_temporal_address),
+        ("TEMPORAL_ADDRESS", temporal_address.clone()),
         ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
         // Gateway queues are `wa-<node_id>` on the shared server: unique per test too.
         ("NODE_ID", format!("node-{suffix}")),
@@ -414,7 +395,6 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .build()
             .expect("build the HTTP client"),
         db_proxy,
-        temporal_proxy,
         runner,
     };
     if options.separate_process {

@@ -4,7 +4,7 @@
 //! binaries are (`TEST_TEMPORAL_CLI`, `TEST_PG_BIN`) and where they may live
 //! (`TEST_SERVICES_DIR`).
 
-use crate::{eventually, free_port, required_env};
+use crate::{eventually, required_env};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -14,6 +14,18 @@ fn scratch_dir(name: &str) -> PathBuf {
         .join(format!("{name}-{:08x}", rand::random::<u32>()));
     std::fs::create_dir_all(&dir).expect("create the service directory");
     dir
+}
+
+/// A free port below Linux's ephemeral range (32768–60999), where the `bind(0)` ports
+/// other tests take never land: the server can stop and start on it again without
+/// another test grabbing it in between.
+fn stable_port() -> u16 {
+    loop {
+        let port = rand::random_range(20_000..30_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 async fn wait_for_port(port: u16, what: &str) {
@@ -29,6 +41,8 @@ async fn wait_for_port(port: u16, what: &str) {
 /// A Temporal dev server of one scenario, with its state in a file.
 pub struct OwnTemporal {
     port: u16,
+    http_port: u16,
+    metrics_port: u16,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -37,7 +51,9 @@ impl OwnTemporal {
     /// Starts the server on a free port and waits until it answers.
     pub async fn start() -> Self {
         let mut server = Self {
-            port: free_port(),
+            port: stable_port(),
+            http_port: stable_port(),
+            metrics_port: stable_port(),
             dir: scratch_dir("temporal"),
             child: None,
         };
@@ -68,8 +84,8 @@ impl OwnTemporal {
         let child = Command::new(required_env("TEST_TEMPORAL_CLI"))
             .args(["server", "start-dev", "--ip", "127.0.0.1", "--headless"])
             .args(["--port", &self.port.to_string()])
-            .args(["--http-port", &free_port().to_string()])
-            .args(["--metrics-port", &free_port().to_string()])
+            .args(["--http-port", &self.http_port.to_string()])
+            .args(["--metrics-port", &self.metrics_port.to_string()])
             .args(["--log-level", "warn", "--db-filename"])
             .arg(self.dir.join("temporal.db"))
             .stdout(log.try_clone().expect("clone the log handle"))
@@ -156,7 +172,7 @@ impl OwnPostgres {
         ]);
         run(initdb, "initdb");
         let mut server = Self {
-            port: free_port(),
+            port: stable_port(),
             dir,
             running: false,
         };

@@ -39,10 +39,10 @@ pub fn whatsapp_call(session: &str, nonce: u64) -> String {
     format!("wa-call-{session}-{nonce:016x}")
 }
 
-/// `wa-send-<node>-<session>-<digest>`: the one send of a keyed message on a node
-/// (`digest` stands for the message's idempotency key), so asking again finds it.
-pub fn whatsapp_send(node_id: &str, session: &str, digest: &str) -> String {
-    format!("wa-send-{node_id}-{session}-{digest}")
+/// `wa-send-<session>-<digest>`: the one send of a keyed message (`digest` stands for
+/// its idempotency key), so asking again finds it.
+pub fn whatsapp_send(session: &str, digest: &str) -> String {
+    format!("wa-send-{session}-{digest}")
 }
 
 #[cfg(test)]

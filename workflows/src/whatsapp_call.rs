@@ -10,7 +10,9 @@ use ai_admin_activities::whatsapp::calls::CallResult;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};
+use temporalio_sdk::{
+    ActivityOptions, ApplicationFailure, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
 
 /// Longest a gateway operation may take (starting a live session connects to WhatsApp).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -30,11 +32,13 @@ impl WhatsAppCallWorkflow {
     }
 
     /// Runs the call once: a send is not repeated here, its caller decides (it keeps the
-    /// ledger that makes a retried send safe).
+    /// ledger that makes a retried send safe). A call that failed fails the run, so the
+    /// id of a keyed send may run again, while a send that went out answers every later
+    /// ask with its message id.
     #[run(name = "whatsapp_call")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<CallResult> {
         let input = ctx.state(|s| s.input.clone());
-        Ok(ctx
+        let result = ctx
             .execute_activity(
                 GatewayCallActivities::call,
                 input,
@@ -42,6 +46,10 @@ impl WhatsAppCallWorkflow {
                     .retry_policy(RetryPolicy::builder().maximum_attempts(1).build())
                     .build(),
             )
-            .await?)
+            .await?;
+        match result {
+            Ok(reply) => Ok(Ok(reply)),
+            Err(error) => Err(ApplicationFailure::new(error.to_failure_message()))?,
+        }
     }
 }

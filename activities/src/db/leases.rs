@@ -4,6 +4,7 @@
 //! atomically, so a session never has two owners at once.
 
 use crate::domain::SessionId;
+use sqlx::postgres::PgRow;
 use sqlx::{PgExecutor, Row};
 use std::time::Duration;
 
@@ -46,6 +47,20 @@ fn seconds(ttl: Duration) -> f64 {
     ttl.as_secs_f64()
 }
 
+/// The session ids in the first column (rows that do not parse are skipped).
+fn session_ids(rows: &[PgRow]) -> Vec<SessionId> {
+    rows.iter()
+        .filter_map(|row| row.try_get::<String, _>(0).ok()?.parse().ok())
+        .collect()
+}
+
+fn owner_from(row: &PgRow) -> anyhow::Result<Owner> {
+    Ok(Owner {
+        node_id: row.try_get("node_id")?,
+        task_queue: row.try_get("task_queue")?,
+    })
+}
+
 /// Registers the node (or marks it running again after a restart with the same id).
 pub async fn register_node(
     db: impl PgExecutor<'_>,
@@ -64,29 +79,51 @@ pub async fn register_node(
     Ok(())
 }
 
-/// Renews the node's heartbeat and every lease it holds for `ttl`; returns the sessions
-/// it still holds (a session missing from the answer was taken over by another node).
+/// Renews the node's heartbeat and its still-valid leases on `sessions` for `ttl`;
+/// returns the sessions it still holds (one missing from the answer lapsed or was taken
+/// over). A lease that lapsed is not revived here: it must be claimed again, which
+/// restores the session. A node marked stopped gets no heartbeat.
 pub async fn renew(
+    db: impl PgExecutor<'_>,
+    node_id: &str,
+    ttl: Duration,
+    sessions: &[SessionId],
+) -> anyhow::Result<Vec<SessionId>> {
+    let sessions: Vec<String> = sessions.iter().map(ToString::to_string).collect();
+    let rows = sqlx::query(
+        "WITH beat AS (
+             UPDATE gateway_nodes SET heartbeat_at = NOW()
+             WHERE node_id = $1 AND stopped_at IS NULL
+         )
+         UPDATE whatsapp_leases SET expires_at = NOW() + make_interval(secs => $2)
+         WHERE node_id = $1 AND session_id = ANY($3) AND expires_at > NOW()
+         RETURNING session_id",
+    )
+    .bind(node_id)
+    .bind(seconds(ttl))
+    .bind(&sessions)
+    .fetch_all(db)
+    .await?;
+    Ok(session_ids(&rows))
+}
+
+/// At a node's start: renews every still-valid lease its id holds (from before a
+/// restart) and returns those sessions.
+pub async fn renew_all(
     db: impl PgExecutor<'_>,
     node_id: &str,
     ttl: Duration,
 ) -> anyhow::Result<Vec<SessionId>> {
     let rows = sqlx::query(
-        "WITH beat AS (
-             UPDATE gateway_nodes SET heartbeat_at = NOW(), stopped_at = NULL WHERE node_id = $1
-         )
-         UPDATE whatsapp_leases SET expires_at = NOW() + make_interval(secs => $2)
-         WHERE node_id = $1
+        "UPDATE whatsapp_leases SET expires_at = NOW() + make_interval(secs => $2)
+         WHERE node_id = $1 AND expires_at > NOW()
          RETURNING session_id",
     )
     .bind(node_id)
     .bind(seconds(ttl))
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| row.try_get::<String, _>(0).ok()?.parse().ok())
-        .collect())
+    Ok(session_ids(&rows))
 }
 
 /// Claims `session` for the node: free, lapsed or already its own. Atomic: of two nodes
@@ -144,13 +181,7 @@ pub async fn owner(db: impl PgExecutor<'_>, session: SessionId) -> anyhow::Resul
     .bind(session.to_string())
     .fetch_optional(db)
     .await?;
-    row.map(|row| {
-        Ok(Owner {
-            node_id: row.try_get("node_id")?,
-            task_queue: row.try_get("task_queue")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(owner_from).transpose()
 }
 
 /// Sessions whose owner stopped renewing: candidates for a takeover.
@@ -162,10 +193,7 @@ pub async fn lapsed(db: impl PgExecutor<'_>, limit: i64) -> anyhow::Result<Vec<S
     .bind(limit)
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| row.try_get::<String, _>(0).ok()?.parse().ok())
-        .collect())
+    Ok(session_ids(&rows))
 }
 
 /// The live gateway node with the fewest sessions, to give a new session to.
@@ -185,13 +213,7 @@ pub async fn least_loaded_node(
     .bind(seconds(ttl))
     .fetch_optional(db)
     .await?;
-    row.map(|row| {
-        Ok(Owner {
-            node_id: row.try_get("node_id")?,
-            task_queue: row.try_get("task_queue")?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(owner_from).transpose()
 }
 
 /// Records the state the owner sees, for ops.

@@ -157,6 +157,23 @@ pub enum CallError {
 /// What a call ends with.
 pub type CallResult = Result<GatewayReply, CallError>;
 
+/// Marks a workflow failure that carries a [`CallError`].
+const ERROR_PREFIX: &str = "whatsapp-call-error:";
+
+impl CallError {
+    /// The error as a workflow failure message (a failed call fails its workflow run).
+    pub fn to_failure_message(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_else(|_| "null".to_owned());
+        format!("{ERROR_PREFIX}{json}")
+    }
+
+    /// The error a failure message made by [`to_failure_message`](Self::to_failure_message)
+    /// carries.
+    pub fn from_failure_message(message: &str) -> Option<Self> {
+        serde_json::from_str(message.strip_prefix(ERROR_PREFIX)?).ok()
+    }
+}
+
 /// Runs `call` on the local `gateway` (and its `simulator` for the phone's side).
 pub async fn execute(
     gateway: &dyn WhatsAppGateway,

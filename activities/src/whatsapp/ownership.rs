@@ -1,11 +1,12 @@
 //! A gateway node: the process that runs some salons' WhatsApp sessions. It holds a
-//! lease in PostgreSQL for each one ([`crate::db::leases`]), renews them with its
-//! heartbeat, takes over sessions whose owner stopped renewing, and hands its own back on
-//! a clean shutdown. Other processes reach its sessions through its task queue
-//! (`wa-<node_id>`).
+//! lease in PostgreSQL for each one ([`crate::db::leases`]), renews the leases it holds
+//! with its heartbeat, takes over sessions whose holder stopped renewing, and hands its
+//! own back on a clean shutdown. Other processes reach its sessions through its task
+//! queue (`wa-<node_id>`).
 //!
-//! A node that cannot renew for a whole lease time stops its sessions itself: by then
-//! another node may have taken them over, and a session must never run twice.
+//! A session must never run on two nodes. So the node trusts its leases only for two
+//! thirds of their length after the last renewal began: by the time another node may
+//! claim a lapsed lease, this one has stopped answering for it and stopped its bot.
 
 use super::calls::{self, CallError, CallResult, GatewayCall};
 use super::simulator::SimulatedGateway;
@@ -15,15 +16,16 @@ use crate::domain::SessionId;
 use anyhow::Context as _;
 use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-/// How many lapsed sessions one round takes over: the rest wait for the next round (or
-/// another node), so a dead node's sessions spread over the survivors.
-const TAKEOVERS_PER_ROUND: i64 = 20;
+/// How many lapsed sessions one round takes over at most: the rest wait for the next
+/// round (or another node), so a dead node's sessions spread over the survivors.
+const TAKEOVERS_PER_ROUND: i64 = 10;
 
 /// The task queue of a node's gateway.
 pub fn task_queue(node_id: &str) -> String {
@@ -37,6 +39,8 @@ pub enum Acquired {
     Mine,
     /// Another live node does.
     HeldBy(Owner),
+    /// This node is shutting down and takes nothing new.
+    Leaving,
 }
 
 /// This process as a gateway node; cheap to clone.
@@ -54,6 +58,11 @@ struct Inner {
     gateway: Arc<dyn WhatsAppGateway>,
     simulator: Option<SimulatedGateway>,
     owned: Mutex<Owned>,
+    /// Set by [`GatewayNode::close`]: no new call, no new session.
+    closing: AtomicBool,
+    /// Calls running on the local gateway, waited for by `close`.
+    in_flight: AtomicUsize,
+    idle: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -61,8 +70,19 @@ struct Owned {
     sessions: HashSet<SessionId>,
     /// The state last written to the lease row, to write only changes.
     reported: HashMap<SessionId, SessionStatus>,
-    /// When the leases were last renewed; None before the first renewal.
+    /// When the last successful renewal began; None before the first one.
     renewed_at: Option<Instant>,
+}
+
+/// Counts a call in flight for as long as it lives.
+struct InFlight<'a>(&'a Inner);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
 }
 
 impl GatewayNode {
@@ -85,6 +105,9 @@ impl GatewayNode {
                 gateway,
                 simulator,
                 owned: Mutex::default(),
+                closing: AtomicBool::new(false),
+                in_flight: AtomicUsize::new(0),
+                idle: Notify::new(),
             }),
         }
     }
@@ -104,9 +127,10 @@ impl GatewayNode {
         &self.inner.gateway
     }
 
-    /// The lease length.
-    pub fn lease(&self) -> Duration {
-        self.inner.lease
+    /// A third of the lease: how often leases are renewed, and the margin by which the
+    /// node stops trusting them before the database lets them lapse.
+    fn period(&self) -> Duration {
+        self.inner.lease / 3
     }
 
     fn owned(&self) -> MutexGuard<'_, Owned> {
@@ -116,13 +140,20 @@ impl GatewayNode {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn trusted(&self, owned: &Owned) -> bool {
+        owned
+            .renewed_at
+            .is_some_and(|at| at.elapsed() < self.inner.lease - self.period())
+    }
+
+    fn closing(&self) -> bool {
+        self.inner.closing.load(Ordering::Acquire)
+    }
+
     /// Whether this node holds `session` under a lease it renewed in time.
     pub fn owns(&self, session: SessionId) -> bool {
         let owned = self.owned();
-        owned.sessions.contains(&session)
-            && owned
-                .renewed_at
-                .is_some_and(|at| at.elapsed() < self.inner.lease)
+        !self.closing() && owned.sessions.contains(&session) && self.trusted(&owned)
     }
 
     /// The sessions this node holds.
@@ -132,28 +163,39 @@ impl GatewayNode {
         sessions
     }
 
-    /// Registers the node and brings back its sessions: those its id held before a
+    /// Registers the node and brings back its sessions: those its id still held before a
     /// restart, lapsed ones, and stored sessions no node holds (linked before leases).
     pub async fn start(&self) -> anyhow::Result<()> {
-        leases::register_node(&self.inner.db, &self.inner.node_id, &self.inner.task_queue)
+        let db = &self.inner.db;
+        leases::register_node(db, &self.inner.node_id, &self.inner.task_queue)
             .await
             .context("Failed to register the gateway node")?;
-        self.renew().await?;
-        for session in self.sessions() {
-            self.restore(session, None).await;
+        let started = Instant::now();
+        let held = leases::renew_all(db, &self.inner.node_id, self.inner.lease)
+            .await
+            .context("Failed to renew the gateway's leases")?;
+        {
+            let mut owned = self.owned();
+            owned.renewed_at = Some(started);
+            owned.sessions.extend(held.iter().copied());
         }
-        let stored = self
+        let stored: HashSet<SessionId> = self
             .inner
             .gateway
             .stored_sessions()
             .await
-            .context("Failed to list the stored WhatsApp sessions")?;
-        for session in stored {
-            if let Err(error) = self.acquire(session).await {
+            .context("Failed to list the stored WhatsApp sessions")?
+            .into_iter()
+            .collect();
+        for session in held {
+            self.restore(session, None, &stored).await;
+        }
+        for session in &stored {
+            if let Err(error) = self.acquire(*session).await {
                 tracing::warn!(%session, error = %format!("{error:#}"), "could not claim a stored session");
             }
         }
-        self.take_over_lapsed().await;
+        self.take_over_lapsed(started + self.period()).await;
         tracing::info!(
             node_id = %self.inner.node_id,
             sessions = self.owned().sessions.len(),
@@ -162,9 +204,13 @@ impl GatewayNode {
         Ok(())
     }
 
-    /// Makes this node the holder of `session` if nobody else holds it, starting it here
-    /// (a linked session is restored from its store).
+    /// Makes this node the holder of `session` if nobody else holds it; a session with
+    /// keys in the store is started here (restored), one without waits for its
+    /// `create_session`.
     pub async fn acquire(&self, session: SessionId) -> anyhow::Result<Acquired> {
+        if self.closing() {
+            return Ok(Acquired::Leaving);
+        }
         if self.owns(session) {
             return Ok(Acquired::Mine);
         }
@@ -184,29 +230,46 @@ impl GatewayNode {
                     owned.sessions.insert(session);
                     owned.renewed_at.get_or_insert_with(Instant::now);
                 }
-                self.restore(session, took_over_from).await;
+                let stored: HashSet<SessionId> = self
+                    .inner
+                    .gateway
+                    .stored_sessions()
+                    .await
+                    .map_err(anyhow::Error::new)
+                    .context("Failed to list the stored WhatsApp sessions")?
+                    .into_iter()
+                    .collect();
+                self.restore(session, took_over_from, &stored).await;
                 Ok(Acquired::Mine)
             }
             Claim::HeldBy(owner) => Ok(Acquired::HeldBy(owner)),
         }
     }
 
-    async fn restore(&self, session: SessionId, took_over_from: Option<String>) {
+    async fn restore(
+        &self,
+        session: SessionId,
+        took_over_from: Option<String>,
+        stored: &HashSet<SessionId>,
+    ) {
+        if let Some(previous) = &took_over_from {
+            tracing::warn!(%session, from = %previous, stored = stored.contains(&session), "took over a WhatsApp session");
+        }
+        if !stored.contains(&session) {
+            return;
+        }
         match self.inner.gateway.create_session(session).await {
-            Ok(status) => {
-                if let Some(previous) = took_over_from {
-                    tracing::warn!(%session, from = %previous, status = status.as_str(), "took over a WhatsApp session");
-                }
-                self.report(session, status).await;
-            }
-            Err(error) => tracing::error!(%session, %error, "could not start the session"),
+            Ok(status) => self.report(session, status).await,
+            Err(error) => tracing::error!(%session, %error, "could not restore the session"),
         }
     }
 
     /// Runs `call` on a session this node holds (the caller checked with `acquire`).
     pub async fn execute(&self, session: SessionId, call: GatewayCall) -> CallResult {
+        self.inner.in_flight.fetch_add(1, Ordering::AcqRel);
+        let _counted = InFlight(&self.inner);
         if !self.owns(session) {
-            return Err(CallError::NotOwner(String::new()));
+            return Err(CallError::NotOwner(self.inner.node_id.clone()));
         }
         calls::execute(
             &*self.inner.gateway,
@@ -217,37 +280,49 @@ impl GatewayNode {
         .await
     }
 
-    /// Renews every lease; sessions that moved to another node meanwhile stop here.
+    /// Renews the leases this node holds (within a period); sessions that moved to
+    /// another node meanwhile stop here.
     async fn renew(&self) -> anyhow::Result<()> {
-        let held = leases::renew(&self.inner.db, &self.inner.node_id, self.inner.lease)
+        let snapshot: Vec<SessionId> = self.owned().sessions.iter().copied().collect();
+        let started = Instant::now();
+        let renewal = leases::renew(
+            &self.inner.db,
+            &self.inner.node_id,
+            self.inner.lease,
+            &snapshot,
+        );
+        let held: HashSet<SessionId> = tokio::time::timeout(self.period(), renewal)
             .await
-            .context("Failed to renew the gateway leases")?;
-        let lost: Vec<SessionId> = {
+            .context("Renewing the gateway leases took too long")?
+            .context("Failed to renew the gateway leases")?
+            .into_iter()
+            .collect();
+        let lost: Vec<SessionId> = snapshot
+            .into_iter()
+            .filter(|session| !held.contains(session))
+            .collect();
+        {
             let mut owned = self.owned();
-            owned.renewed_at = Some(Instant::now());
-            let held: HashSet<SessionId> = held.into_iter().collect();
-            let lost = owned.sessions.difference(&held).copied().collect();
-            owned.sessions = held;
-            lost
-        };
+            owned.renewed_at = Some(started);
+            for session in &lost {
+                owned.sessions.remove(session);
+                owned.reported.remove(session);
+            }
+        }
         for session in lost {
-            tracing::warn!(%session, "WhatsApp session taken over by another node");
+            tracing::warn!(%session, "WhatsApp session lost to another node: stopped here");
             self.inner.gateway.release_session(session).await;
         }
         Ok(())
     }
 
-    /// Stops every session here when the leases could not be renewed for a lease time.
+    /// Stops every session here once the leases are no longer trusted.
     async fn fence(&self) {
-        let expired = self
-            .owned()
-            .renewed_at
-            .is_some_and(|at| at.elapsed() >= self.inner.lease);
-        if !expired {
-            return;
-        }
         let sessions: Vec<SessionId> = {
             let mut owned = self.owned();
+            if self.trusted(&owned) {
+                return;
+            }
             owned.reported.clear();
             owned.sessions.drain().collect()
         };
@@ -257,12 +332,21 @@ impl GatewayNode {
                 "leases not renewed in time: stopping the sessions here"
             );
         }
-        for session in sessions {
-            self.inner.gateway.release_session(session).await;
-        }
+        self.release_all(sessions).await;
     }
 
-    async fn take_over_lapsed(&self) {
+    async fn release_all(&self, sessions: Vec<SessionId>) {
+        let gateway = &self.inner.gateway;
+        futures::future::join_all(
+            sessions
+                .into_iter()
+                .map(|session| gateway.release_session(session)),
+        )
+        .await;
+    }
+
+    /// Takes over lapsed sessions until `deadline` (the next renewal must not wait).
+    async fn take_over_lapsed(&self, deadline: Instant) {
         let lapsed = match leases::lapsed(&self.inner.db, TAKEOVERS_PER_ROUND).await {
             Ok(lapsed) => lapsed,
             Err(error) => {
@@ -271,6 +355,9 @@ impl GatewayNode {
             }
         };
         for session in lapsed {
+            if Instant::now() >= deadline || self.closing() {
+                return;
+            }
             if let Err(error) = self.acquire(session).await {
                 tracing::warn!(%session, error = %format!("{error:#}"), "could not take the session over");
             }
@@ -301,12 +388,13 @@ impl GatewayNode {
 
     /// One round: renew, take over lapsed sessions, report states.
     async fn tick(&self) {
+        let started = Instant::now();
         if let Err(error) = self.renew().await {
             tracing::warn!(error = %format!("{error:#}"), "gateway heartbeat failed");
             self.fence().await;
             return;
         }
-        self.take_over_lapsed().await;
+        self.take_over_lapsed(started + self.period() / 2).await;
         for session in self.sessions() {
             let status = self.inner.gateway.status(session).await;
             self.report(session, status).await;
@@ -315,12 +403,13 @@ impl GatewayNode {
 
     /// Keeps the leases: a round every third of the lease time until `stopping` is set;
     /// in between, a session's state change (linked, unlinked, showing a code) is
-    /// written to its lease at once, so ops see it without waiting for the round.
+    /// written to its lease at once, so ops see it without waiting for the round. Await
+    /// the handle after setting `stopping`: a round under way finishes first.
     pub fn spawn_keeper(&self, mut stopping: watch::Receiver<bool>) -> JoinHandle<()> {
         let node = self.clone();
         let mut events = self.inner.gateway.subscribe();
         tokio::spawn(async move {
-            let period = node.inner.lease / 3;
+            let period = node.period();
             let mut next_round = Instant::now() + period;
             let mut listening = true;
             loop {
@@ -350,17 +439,34 @@ impl GatewayNode {
         })
     }
 
-    /// A clean shutdown: stops every session here (flushing its store) and lets the
-    /// leases lapse now, so the other nodes take the sessions over at once.
+    /// The start of a clean shutdown: takes no new call or session and waits (at most
+    /// `patience`) for the calls under way to finish.
+    pub async fn close(&self, patience: Duration) {
+        self.inner.closing.store(true, Ordering::Release);
+        let drained = async {
+            loop {
+                let idle = self.inner.idle.notified();
+                if self.inner.in_flight.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                idle.await;
+            }
+        };
+        if tokio::time::timeout(patience, drained).await.is_err() {
+            tracing::warn!("WhatsApp calls still running at shutdown");
+        }
+    }
+
+    /// The end of a clean shutdown (after [`close`](Self::close) and the keeper
+    /// stopped): stops every session here (flushing its store) and lets the leases lapse
+    /// now, so the other nodes take the sessions over at once.
     pub async fn hand_back(&self) {
         let sessions: Vec<SessionId> = {
             let mut owned = self.owned();
             owned.reported.clear();
             owned.sessions.drain().collect()
         };
-        for session in &sessions {
-            self.inner.gateway.release_session(*session).await;
-        }
+        self.release_all(sessions).await;
         match leases::hand_back(&self.inner.db, &self.inner.node_id).await {
             Ok(count) => tracing::info!(sessions = count, "WhatsApp sessions handed back"),
             Err(error) => {

@@ -130,6 +130,10 @@ impl RoutedGateway {
             {
                 Acquired::Mine => Ok(Route::Local(node)),
                 Acquired::HeldBy(owner) => Ok(Route::Remote(owner)),
+                Acquired::Leaving => Err(GatewayError::Unavailable(
+                    "this gateway node is shutting down".into(),
+                )
+                .into()),
             },
             (None, None) => leases::least_loaded_node(&self.db, self.lease)
                 .await

@@ -3,6 +3,7 @@
 
 mod activation_and_sync;
 mod browser_onboarding;
+mod gateway_leases;
 mod health;
 mod live_channel;
 mod observability;

@@ -529,3 +529,38 @@ fn pairing_codes_are_shown_in_two_halves() {
     assert_eq!(format_pairing_code("ABCD1234"), "ABCD-1234");
     assert_eq!(format_pairing_code("ABC"), "ABC");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_released_session_stops_here_keeps_its_keys_and_starts_on_another_node() {
+    let dir = TestDir::new();
+    let salon = session(105);
+    let first_node = offline_gateway(&dir);
+    within(first_node.create_session(salon)).await.unwrap();
+    assert_eq!(
+        within(first_node.stored_sessions()).await.unwrap(),
+        vec![salon]
+    );
+
+    within(first_node.release_session(salon)).await;
+    assert_eq!(
+        within(first_node.status(salon)).await,
+        SessionStatus::LoggedOut,
+        "no bot runs it here any more"
+    );
+    assert_eq!(
+        within(first_node.stored_sessions()).await.unwrap(),
+        vec![salon],
+        "the keys stay for the next holder"
+    );
+
+    // Another node sharing the store takes it over.
+    let second_node = offline_gateway(&dir);
+    within(second_node.create_session(salon)).await.unwrap();
+    assert_eq!(
+        within(second_node.status(salon)).await,
+        SessionStatus::Connecting
+    );
+    within(second_node.shutdown()).await;
+    // Releasing a session that never ran here is a no-op.
+    within(first_node.release_session(session(106))).await;
+}
