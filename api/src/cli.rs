@@ -44,6 +44,15 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum Benchmark {
+    /// WhatsApp sends through the routed gateway: local, to another gateway node, keyed.
+    Gateway {
+        /// Calls of each kind.
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        /// Milliseconds between two calls.
+        #[arg(long, default_value_t = 150)]
+        gap_ms: u64,
+    },
     /// A full sync of a 10 000-client salon, without a rate limit and at each given rate.
     Sync {
         /// Rates to measure besides "no limit", in requests per second.
@@ -131,6 +140,14 @@ pub async fn run() -> anyhow::Result<()> {
                     api_key,
                 },
         } => simulate_gemini(&host, port, &api_key).await,
+        Command::Bench {
+            bench: Benchmark::Gateway { calls, gap_ms },
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init_for(&config);
+            let gap = std::time::Duration::from_millis(gap_ms);
+            crate::bench::gateway::run(config, calls.max(1), gap).await
+        }
         Command::Bench {
             bench: Benchmark::Sync { rps },
         } => {
