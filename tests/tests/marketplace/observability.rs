@@ -166,6 +166,14 @@ async fn the_ops_overview_lists_each_salon_with_links_for_the_ops_token_only() {
     assert_eq!(salon["salon_id"], salon_id.get(), "{salon}");
     assert_eq!(salon["status"], "active");
     assert_eq!(salon["session"], "connected");
+    // The app is its own (only) gateway node: it holds the session, never moved.
+    assert_eq!(
+        salon["gateway_node"],
+        app.config.node_id.as_str(),
+        "{salon}"
+    );
+    assert_eq!(salon["gateway_lease_live"], true);
+    assert_eq!(salon["session_takeovers"], 0);
     assert_eq!(salon["whatsapp_connected"], true);
     assert!(salon["last_sync_at"].is_string(), "{salon}");
     assert_eq!(salon["client_messages_pending"], 0);
