@@ -445,13 +445,19 @@ impl TestApp {
             Runner::Process { log, .. } => log.display().to_string(),
             Runner::Thread(_) => String::new(),
         };
+        self.wait_for_health(&self.address, &format!("the app (log: {log})"))
+            .await;
+    }
+
+    /// Waits until the process at `address` answers its health check.
+    async fn wait_for_health(&self, address: &str, what: &str) {
         eventually(
             Duration::from_secs(90),
-            &format!("the app to be healthy (log: {log})"),
+            &format!("{what} to be healthy"),
             || async {
                 let response = self
                     .http
-                    .get(format!("{}/marketplace/health", self.address))
+                    .get(format!("{address}/marketplace/health"))
                     .send()
                     .await
                     .ok()?;

@@ -3,7 +3,7 @@
 //! scale-out deployment in miniature (e.g. API + worker in one process, two gateway
 //! nodes in others).
 
-use crate::{TestApp, eventually, free_port, output_dir, spawn_process};
+use crate::{TestApp, free_port, output_dir, spawn_process};
 use std::time::Duration;
 
 /// One extra process; killed when dropped.
@@ -62,20 +62,8 @@ impl TestApp {
             address: format!("http://127.0.0.1:{port}"),
             child: Some(child),
         };
-        eventually(
-            Duration::from_secs(90),
-            &format!("node {node_id} to be healthy (log: {})", log.display()),
-            || async {
-                let response = self
-                    .http
-                    .get(format!("{}/marketplace/health", node.address))
-                    .send()
-                    .await
-                    .ok()?;
-                (response.status() == 200).then_some(())
-            },
-        )
-        .await;
+        let what = format!("node {node_id} (log: {})", log.display());
+        self.wait_for_health(&node.address, &what).await;
         node
     }
 }

@@ -1,5 +1,5 @@
 //! What a finished sync must have written: the simulator's rows of the salon within the
-//! sync's windows, each once.
+//! sync's windows, each once; and what a finished onboarding must have done once.
 
 use crate::TestApp;
 use ai_admin_activities::domain::SalonId;
@@ -79,4 +79,48 @@ pub async fn assert_synced(app: &TestApp, salon_id: SalonId) {
             "{what}"
         );
     }
+}
+
+/// The activation callback's path on YClients.
+const CALLBACK: &str = "/marketplace/partner/callback/redirect";
+
+/// A finished onboarding did each of its effects once, however it was interrupted:
+/// YClients processed one callback for the salon, one activation event, every row once,
+/// one full sync, one welcome to `owner_phone`. `what` names the case in failures.
+pub async fn assert_onboarded_once(
+    app: &TestApp,
+    salon_id: SalonId,
+    owner_phone: &str,
+    what: &str,
+) {
+    let processed: Vec<u16> = app
+        .requests_to(CALLBACK)
+        .iter()
+        .filter(|request| {
+            request
+                .body
+                .as_ref()
+                .is_some_and(|body| body["salon_id"] == salon_id.get())
+        })
+        .map(|request| request.status)
+        .filter(|status| *status != 0)
+        .collect();
+    assert_eq!(processed, [200], "{what}: YClients processed one callback");
+    let activated = app
+        .count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'integration_activated'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(activated, 1, "{what}: activated once");
+    assert_synced(app, salon_id).await;
+    let full_syncs = app
+        .count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'sync_completed' AND event_data->'counts' ? 'clients'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(full_syncs, 1, "{what}: one full sync");
+    let welcomes = app.replies_to(salon_id, owner_phone).await;
+    assert_eq!(welcomes.len(), 1, "{what}: one welcome: {welcomes:?}");
 }

@@ -7,7 +7,7 @@
 use ai_admin_activities::domain::SalonId;
 use ai_admin_simulators::yclients::{Fault, SalonSize};
 use ai_admin_tests::faults::{Row, record};
-use ai_admin_tests::sync_checks::assert_synced;
+use ai_admin_tests::sync_checks::assert_onboarded_once;
 use ai_admin_tests::{AppOptions, TestApp, eventually, spawn_app_with};
 use rand::Rng as _;
 use std::time::{Duration, Instant};
@@ -25,18 +25,6 @@ enum Step {
     Syncing,
     /// As soon as the welcome step is announced.
     Welcome,
-}
-
-async fn event_count(app: &TestApp, salon_id: SalonId, event_type: &str, sql_filter: &str) -> i64 {
-    let sql = format!(
-        "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = $2 {sql_filter}"
-    );
-    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-        .bind(salon_id.get())
-        .bind(event_type)
-        .fetch_one(&app.db)
-        .await
-        .expect("count events")
 }
 
 async fn step_announced(app: &TestApp, salon_id: SalonId, step: &str) -> bool {
@@ -110,43 +98,8 @@ async fn kill_at(app: &TestApp, step: Step, tag: &str) -> String {
     app.wait_until_ready(salon_id, PATIENCE).await;
     let resumed = killed_at.elapsed();
 
-    let processed: Vec<u16> = app
-        .requests_to(CALLBACK)
-        .iter()
-        .filter(|request| {
-            request
-                .body
-                .as_ref()
-                .is_some_and(|body| body["salon_id"] == salon_id.get())
-        })
-        .map(|request| request.status)
-        .filter(|status| *status != 0)
-        .collect();
-    assert_eq!(
-        processed,
-        [200],
-        "{step:?}: YClients processed one callback"
-    );
-    assert_eq!(
-        event_count(app, salon_id, "integration_activated", "").await,
-        1,
-        "{step:?}: activated once"
-    );
-    assert_synced(app, salon_id).await;
+    assert_onboarded_once(app, salon_id, OWNER_PHONE, &format!("{step:?}")).await;
     assert_eq!(app.count_rows(CLIENTS_SQL, salon_id).await, 1_500);
-    assert_eq!(
-        event_count(
-            app,
-            salon_id,
-            "sync_completed",
-            "AND event_data->'counts' ? 'clients'"
-        )
-        .await,
-        1,
-        "{step:?}: one full sync"
-    );
-    let welcomes = app.replies_to(salon_id, OWNER_PHONE).await;
-    assert_eq!(welcomes.len(), 1, "{step:?}: one welcome: {welcomes:?}");
     format!(
         "{step:?}: {detail}, ready {:.1} s after the kill",
         resumed.as_secs_f64()

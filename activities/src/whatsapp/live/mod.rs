@@ -126,22 +126,6 @@ impl LiveGateway {
         }
     }
 
-    /// Starts a bot for every key store in the directory, so salons linked before a
-    /// restart reconnect without a new QR code. Returns the sessions started; one
-    /// that fails to start is logged and skipped.
-    pub async fn restore_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
-        let found = self.stored_sessions().await?;
-        let mut restored = Vec::with_capacity(found.len());
-        for session in found {
-            match self.create_session(session).await {
-                Ok(_) => restored.push(session),
-                Err(error) => tracing::error!(%session, %error, "could not restore the session"),
-            }
-        }
-        tracing::info!(count = restored.len(), "restored WhatsApp sessions");
-        Ok(restored)
-    }
-
     /// Stops every bot (each within a bounded time), keeping the key stores for the
     /// next start.
     pub async fn shutdown(&self) {
