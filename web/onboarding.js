@@ -28,7 +28,7 @@
     welcome: "ready",
     ready: "ready",
   };
-  const FATAL_ERRORS = ["invalid_token", "missing_token", "unknown_salon"];
+  const FATAL_ERRORS = ["invalid_token", "missing_token", "unknown_salon", "token_expired"];
 
   let socket = null;
   let failures = 0;
@@ -39,6 +39,9 @@
   let pairingTimer = null;
   let errorTimer = null;
   let highestPercent = 0; // parts of the sync finish in any order: the bar only grows
+  // An installed salon (active, frozen) is ready; linking its WhatsApp again (after a
+  // logout on the phone) does not activate anything again.
+  let installed = false;
 
   function showError(message, sticky) {
     const box = el("error");
@@ -96,10 +99,6 @@
     el("progress-fill").style.width = highestPercent + "%";
     document.querySelector(".bar").setAttribute("aria-valuenow", String(highestPercent));
     el("progress-detail").textContent = progress.detail || "";
-    if (raw.run_url) {
-      el("progress-run").href = raw.run_url;
-      el("progress-run").hidden = false;
-    }
     if (progress.status === "expired") {
       stopForGood("Время подключения истекло. Откройте приложение из маркетплейса YClients ещё раз.");
     }
@@ -108,11 +107,16 @@
     } else if (progress.step !== "activating" || progress.status === "in_progress") {
       el("activation-failed").hidden = true;
     }
-    if (done) {
-      root.dataset.state = "ready";
-      el("connected-panel").hidden = true;
-      el("ready-panel").hidden = false;
-    }
+    if (done) showReady();
+  }
+
+  // Ready, unless the salon's WhatsApp needs linking again first.
+  function showReady() {
+    el("connected-panel").hidden = true;
+    const relink = installed && !connected;
+    root.dataset.state = relink ? "relink" : "ready";
+    el("ready-panel").hidden = relink;
+    el("relink-panel").hidden = !relink;
   }
 
   async function retryActivation() {
@@ -184,14 +188,16 @@
     el("link-panel").hidden = true;
     el("connected-panel").hidden = false;
     el("connected-phone").textContent = phone ? "+" + phone : "";
-    renderProgress({ step: "whatsapp_connected", percent: 25, status: "in_progress" });
+    if (installed) renderProgress({ step: "ready", percent: 100, status: "completed" });
+    else renderProgress({ step: "whatsapp_connected", percent: 25, status: "in_progress" });
   }
 
   function showLinking() {
     connected = false;
-    root.dataset.state = "linking";
+    root.dataset.state = installed ? "relink" : "linking";
     el("link-panel").hidden = false;
     el("connected-panel").hidden = true;
+    if (installed) showReady();
   }
 
   function selectTab(which) {
@@ -271,11 +277,9 @@
   async function loadProgress() {
     try {
       const body = await api("/marketplace/api/progress");
-      if (body.workflow_url) {
-        el("workflow-link").href = body.workflow_url;
-        el("workflow-link").hidden = false;
-      }
+      installed = body.integration_status === "active" || body.integration_status === "frozen";
       if (body.whatsapp_connected) showConnected();
+      else if (installed) showLinking();
       renderProgress(body.progress);
     } catch (_) { /* shown by api() when it matters */ }
   }

@@ -1,6 +1,12 @@
 //! Activities of `activation-<salon_id>`: save the salon's API key, send YClients the
 //! activation callback, and record the outcome. The key is generated and saved BEFORE the
 //! callback; a retried step reuses the key its activation already saved.
+//!
+//! With the key, activation mints the secret of the salon's data-webhook URL
+//! (`{BASE_URL}/webhook/yclients/<salon_id>/<secret>`), the only URL YClients is given:
+//! a data webhook without it is refused. Only the secret's hash stays once the callback
+//! is over; nothing secret travels through Temporal (activities read it from the
+//! database).
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
@@ -21,8 +27,8 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 pub struct ActivationSettings {
     /// Our marketplace application id.
     pub application_id: String,
-    /// `{BASE_URL}/webhook/yclients`.
-    pub webhook_url: String,
+    /// `{BASE_URL}/webhook/yclients`: the salon's URL is this plus `/<salon_id>/<secret>`.
+    pub webhook_base_url: String,
 }
 
 /// Owns what activation needs.
@@ -75,8 +81,16 @@ pub struct FinishActivation {
     pub outcome: ActivationOutcome,
 }
 
-fn new_api_key() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
+fn new_keys() -> companies::ActivationKeys {
+    companies::ActivationKeys {
+        api_key: hex::encode(rand::random::<[u8; 32]>()),
+        webhook_secret: hex::encode(rand::random::<[u8; 32]>()),
+    }
+}
+
+/// The data-webhook URL of a salon.
+pub fn salon_webhook_url(base: &str, salon_id: SalonId, secret: &str) -> String {
+    format!("{base}/{salon_id}/{secret}")
 }
 
 #[activities]
@@ -93,7 +107,7 @@ impl ActivationActivities {
             &self.db,
             input.salon_id,
             &input.activation_id,
-            &new_api_key(),
+            &new_keys(),
         )
         .await?;
         if !saved {
@@ -117,11 +131,18 @@ impl ActivationActivities {
         let api_key = companies::api_key(&self.db, salon_id)
             .await?
             .ok_or_else(|| failure::permanent("NoApiKey", "no API key was saved"))?;
+        let secret = companies::pending_webhook_secret(&self.db, salon_id)
+            .await?
+            .ok_or_else(|| failure::permanent("NoWebhookSecret", "no webhook secret is pending"))?;
         let callback = ActivationCallback {
             salon_id: salon_id.into(),
             application_id: self.settings.application_id.clone(),
             api_key,
-            webhook_urls: vec![self.settings.webhook_url.clone()],
+            webhook_urls: vec![salon_webhook_url(
+                &self.settings.webhook_base_url,
+                salon_id,
+                &secret,
+            )],
         };
         tracing::info!(%salon_id, attempt = ctx.info().attempt, "sending the activation callback");
         self.yclients
@@ -159,6 +180,9 @@ impl ActivationActivities {
         };
         let mut tx = self.db.begin().await.map_err(anyhow::Error::from)?;
         companies::set_status(&mut *tx, input.salon_id, status).await?;
+        // Either way the callback is over: YClients has the secret, or a new activation
+        // mints a new one.
+        companies::forget_pending_webhook_secret(&mut *tx, input.salon_id).await?;
         events::record(
             &mut *tx,
             &NewEvent {

@@ -12,9 +12,11 @@
 //! - [`yclients`] — the YClients trait, HTTP client, rate limiter and retries.
 //! - [`marketplace`] — events and progress of the marketplace workflows.
 //! - [`activation`] — API key and the YClients activation callback.
+//! - [`supervisor`] — background tasks started again when they die, and reported.
 //! - [`sync`] — the per-part sync of a salon's data; [`recurring_sync`] — its schedules.
 //! - [`messaging`] — messages the bot sends first (welcome), sent once.
 //! - [`metrics`] — the app's Prometheus metrics (one registry per app).
+//! - [`retention`] — old rows pruned after their configured age.
 //! - [`reminders`] — `reminder-<record_id>`: told about visits; sends each reminder once.
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
@@ -42,7 +44,9 @@ pub mod messaging;
 pub mod metrics;
 pub mod recurring_sync;
 pub mod reminders;
+pub mod retention;
 pub mod secret;
+pub mod supervisor;
 pub mod sync;
 pub mod webhooks;
 pub mod whatsapp;

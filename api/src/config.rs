@@ -2,6 +2,9 @@
 //! at start-up into one typed struct. A missing or invalid value stops start-up with one
 //! line naming the variable; secret values are never echoed.
 
+use crate::client_ip::TrustedProxies;
+use ai_admin_activities::conversation::AssistantLimits;
+use ai_admin_activities::retention::RetentionPolicy;
 use ai_admin_activities::secret::Secret;
 use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_temporal::TemporalConfig;
@@ -150,6 +153,24 @@ pub struct AssistantSettings {
     pub conversation: ai_admin_workflows::conversation::ConversationSettings,
     /// How long before a visit reminders go out, e.g. 24 h and 2 h.
     pub reminder_offsets: Vec<std::time::Duration>,
+    /// What the assistant may do for one client.
+    pub limits: AssistantLimits,
+}
+
+/// Who gets in, and how often.
+#[derive(Debug, Clone)]
+pub struct AccessSettings {
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`); per-client
+    /// limits count the client, not the proxy.
+    pub trusted_proxies: TrustedProxies,
+    /// Marketplace redirects per client address per minute (`REDIRECT_RATE_LIMIT`,
+    /// 0 = no limit).
+    pub redirects_per_minute: u32,
+    /// WebSocket connections per client address per minute (`WS_RATE_LIMIT`).
+    pub sockets_per_minute: u32,
+    /// A webhook body without a delivery id that repeats the salon's latest one within
+    /// this window is a repeated delivery (`WEBHOOK_DEDUP_WINDOW`).
+    pub webhook_dedup_window: std::time::Duration,
 }
 
 /// Everything the process is configured with.
@@ -175,8 +196,12 @@ pub struct Config {
     pub ops_token: Option<Secret>,
     /// Gemini access.
     pub gemini: GeminiSettings,
-    /// The assistant's timing.
+    /// The assistant's timing and limits.
     pub assistant: AssistantSettings,
+    /// Trusted proxies and per-client limits.
+    pub access: AccessSettings,
+    /// How long old rows are kept.
+    pub retention: RetentionPolicy,
     /// Simulated or live WhatsApp.
     pub whatsapp_mode: WhatsAppMode,
     /// How simulated phones behave (QR lifetimes; tests shorten them). Not read from
@@ -280,27 +305,27 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
             .map(str::trim)
             .filter(|part| !part.is_empty())
             .map(|part| {
-                let split = part.len() - 1;
-                let (number, unit) = part.split_at(split);
-                let seconds = match unit {
-                    "h" => 3600,
-                    "m" => 60,
-                    "s" => 1,
-                    _ => 0,
-                };
-                number
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| *n > 0 && seconds > 0)
-                    .map(|n| std::time::Duration::from_secs(n * seconds))
-                    .ok_or_else(|| ConfigError::Invalid {
-                        name,
-                        reason: format!(
-                            "{part:?} is not a duration like 24h, 30m or 90s (comma-separated)"
-                        ),
-                    })
+                parse_duration(part).ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    reason: format!(
+                        "{part:?} is not a duration like 24h, 30m or 90s (comma-separated)"
+                    ),
+                })
             })
             .collect()
+    }
+
+    /// One duration like `7d`, `24h`, `30m` or `90s`.
+    fn duration(
+        &self,
+        name: &'static str,
+        default: &str,
+    ) -> Result<std::time::Duration, ConfigError> {
+        let value = self.or(name, default);
+        parse_duration(&value).ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!("{value:?} is not a duration like 7d, 24h, 30m or 90s"),
+        })
     }
 
     fn url(&self, name: &'static str, default: &str) -> Result<String, ConfigError> {
@@ -319,6 +344,107 @@ impl<F: Fn(&str) -> Option<String>> Env<F> {
     }
 }
 
+/// A positive duration written as a whole number and a unit: `d`, `h`, `m` or `s`
+/// (`7d`, `24h`, `30m`, `90s`). Anything else, including other scripts' letters
+/// (`24ч`), is `None`, never a panic.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let unit_at = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(unit_at);
+    let seconds_per_unit: u64 = match unit {
+        "d" => 86_400,
+        "h" => 3_600,
+        "m" => 60,
+        "s" => 1,
+        _ => return None,
+    };
+    let count = number.parse::<u64>().ok().filter(|n| *n > 0)?;
+    count
+        .checked_mul(seconds_per_unit)
+        .map(std::time::Duration::from_secs)
+}
+
+/// `APP_ENV`. Unset, it means development only while nothing production-like is
+/// configured: a deployment that sets a real partner token or JWT key must say which it
+/// is, so forgetting `APP_ENV=production` never runs real salons on development rules.
+fn app_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AppEnv, ConfigError> {
+    match env.get("APP_ENV").as_deref() {
+        Some("development" | "dev" | "test") => Ok(AppEnv::Development),
+        Some("production" | "prod") => Ok(AppEnv::Production),
+        Some(other) => Err(ConfigError::Invalid {
+            name: "APP_ENV",
+            reason: format!("{other:?} is neither development nor production"),
+        }),
+        None => match PRODUCTION_SECRETS
+            .iter()
+            .find(|name| env.get(name).is_some())
+        {
+            Some(secret) => Err(ConfigError::Invalid {
+                name: "APP_ENV",
+                reason: format!(
+                    "unset while {secret} is set: say APP_ENV=production for real salons (or APP_ENV=development)"
+                ),
+            }),
+            None => Ok(AppEnv::Development),
+        },
+    }
+}
+
+/// Variables whose presence says "this is a real deployment".
+const PRODUCTION_SECRETS: [&str; 2] = ["YCLIENTS_PARTNER_TOKEN", "JWT_SECRET"];
+
+fn access<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccessSettings, ConfigError> {
+    let per_minute = |name: &'static str, default: u64| -> Result<u32, ConfigError> {
+        let value = env.number(name, default, "a number per minute")?;
+        u32::try_from(value).map_err(|_| ConfigError::Invalid {
+            name,
+            reason: format!("{value} is too large"),
+        })
+    };
+    Ok(AccessSettings {
+        trusted_proxies: TrustedProxies::parse(&env.or("TRUSTED_PROXIES", "")).map_err(
+            |reason| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason,
+            },
+        )?,
+        redirects_per_minute: per_minute("REDIRECT_RATE_LIMIT", 30)?,
+        sockets_per_minute: per_minute("WS_RATE_LIMIT", 5)?,
+        webhook_dedup_window: env.duration("WEBHOOK_DEDUP_WINDOW", "5m")?,
+    })
+}
+
+fn retention<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<RetentionPolicy, ConfigError> {
+    Ok(RetentionPolicy {
+        live_events: env.duration("RETENTION_LIVE_EVENTS", "7d")?,
+        webhooks: env.duration("RETENTION_WEBHOOKS", "30d")?,
+        messages: env.duration("RETENTION_MESSAGES", "90d")?,
+        marketplace_events: env.duration("RETENTION_MARKETPLACE_EVENTS", "365d")?,
+    })
+}
+
+fn assistant_limits<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<AssistantLimits, ConfigError> {
+    let defaults = AssistantLimits::default();
+    let upcoming = env.number(
+        "ASSISTANT_MAX_UPCOMING_BOOKINGS",
+        u64::from(defaults.upcoming_bookings_per_client),
+        "a number of visits",
+    )?;
+    let upcoming = u32::try_from(upcoming)
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConfigError::Invalid {
+            name: "ASSISTANT_MAX_UPCOMING_BOOKINGS",
+            reason: format!("{upcoming} must be between 1 and {}", u32::MAX),
+        })?;
+    Ok(AssistantLimits {
+        upcoming_bookings_per_client: upcoming,
+        ..defaults
+    })
+}
+
 impl Config {
     /// Reads the process environment (after loading `.env` if there is one).
     pub fn from_env() -> Result<Config, ConfigError> {
@@ -334,16 +460,7 @@ impl Config {
     /// Reads variables through `lookup`.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = Env { lookup };
-        let app_env = match env.or("APP_ENV", "development").as_str() {
-            "development" | "dev" | "test" => AppEnv::Development,
-            "production" | "prod" => AppEnv::Production,
-            other => {
-                return Err(ConfigError::Invalid {
-                    name: "APP_ENV",
-                    reason: format!("{other:?} is neither development nor production"),
-                });
-            }
-        };
+        let app_env = app_env(&env)?;
         let port = env
             .or("PORT", "3000")
             .parse::<u16>()
@@ -375,6 +492,12 @@ impl Config {
             AppEnv::Production => "live",
         };
         let whatsapp_mode = match env.or("WHATSAPP_MODE", whatsapp_default).as_str() {
+            "simulator" if app_env == AppEnv::Production => {
+                return Err(ConfigError::Invalid {
+                    name: "WHATSAPP_MODE",
+                    reason: "simulator is for development only (it mounts /dev/*); production needs live".to_owned(),
+                });
+            }
             "simulator" => WhatsAppMode::Simulator,
             "live" => WhatsAppMode::Live,
             other => {
@@ -465,7 +588,10 @@ impl Config {
                         .max(1),
                 },
                 reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
+                limits: assistant_limits(&env)?,
             },
+            access: access(&env)?,
+            retention: retention(&env)?,
             whatsapp_mode,
             whatsapp_simulator: SimulatorSettings {
                 store_dir: Some(data_dir.join("whatsapp-simulator")),
@@ -478,7 +604,8 @@ impl Config {
         })
     }
 
-    /// The URL YClients posts webhooks to.
+    /// The URL YClients posts marketplace events to; each salon's data webhooks go to
+    /// this plus `/<salon_id>/<secret>` (given at activation).
     pub fn webhook_url(&self) -> String {
         format!("{}/webhook/yclients", self.base_url)
     }
@@ -657,5 +784,108 @@ mod scale_out_tests {
             .unwrap_err()
             .to_string();
         assert!(error.contains("WHATSAPP_LEASE_SECS"), "{error}");
+    }
+}
+
+#[cfg(test)]
+mod trust_tests {
+    use super::config_with as config;
+    use super::*;
+    use std::time::Duration;
+
+    const PRODUCTION: [(&str, &str); 4] = [
+        ("APP_ENV", "production"),
+        ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ("YCLIENTS_APP_ID", "42"),
+        ("YCLIENTS_PARTNER_TOKEN", "p"),
+    ];
+
+    #[test]
+    fn production_refuses_the_simulated_whatsapp() {
+        let mut vars = PRODUCTION.to_vec();
+        vars.push(("WHATSAPP_MODE", "simulator"));
+        let error = config(&vars).unwrap_err().to_string();
+        assert!(error.contains("WHATSAPP_MODE"), "{error}");
+        assert!(error.contains("development only"), "{error}");
+        assert!(!error.contains('\n'));
+    }
+
+    #[test]
+    fn an_unset_app_env_is_development_only_without_production_secrets() {
+        assert_eq!(config(&[]).unwrap().app_env, AppEnv::Development);
+        for secret in ["YCLIENTS_PARTNER_TOKEN", "JWT_SECRET"] {
+            let error = config(&[(secret, "real-value")]).unwrap_err().to_string();
+            assert!(
+                error.contains("APP_ENV") && error.contains(secret),
+                "{error}"
+            );
+            assert!(!error.contains("real-value"), "{error}");
+        }
+        let explicit = config(&[("APP_ENV", "development"), ("JWT_SECRET", "x")]).unwrap();
+        assert_eq!(explicit.app_env, AppEnv::Development);
+    }
+
+    #[test]
+    fn durations_in_other_scripts_or_out_of_range_are_one_line_errors_not_panics() {
+        for bad in [
+            "24ч",
+            "ч",
+            "2",
+            "h",
+            "0h",
+            "-1h",
+            "1.5h",
+            "99999999999999999999d",
+            "1hh",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+            let error = config(&[("REMINDER_OFFSETS", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(error.contains("REMINDER_OFFSETS"), "{bad}: {error}");
+        }
+        assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration(" 90s "), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("18446744073709551615d"), None);
+    }
+
+    #[test]
+    fn access_retention_and_assistant_limits_have_defaults_and_are_checked() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.access.redirects_per_minute, 30);
+        assert_eq!(defaults.access.sockets_per_minute, 5);
+        assert_eq!(
+            defaults.access.webhook_dedup_window,
+            Duration::from_secs(300)
+        );
+        assert_eq!(defaults.retention, RetentionPolicy::default());
+        assert_eq!(defaults.assistant.limits, AssistantLimits::default());
+
+        let set = config(&[
+            ("TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("RETENTION_LIVE_EVENTS", "2d"),
+            ("ASSISTANT_MAX_UPCOMING_BOOKINGS", "5"),
+            ("WEBHOOK_DEDUP_WINDOW", "90s"),
+        ])
+        .unwrap();
+        assert!(
+            set.access
+                .trusted_proxies
+                .trusts("10.3.2.1".parse().unwrap())
+        );
+        assert_eq!(set.retention.live_events, Duration::from_secs(2 * 86_400));
+        assert_eq!(set.assistant.limits.upcoming_bookings_per_client, 5);
+        assert_eq!(set.access.webhook_dedup_window, Duration::from_secs(90));
+
+        for (name, bad) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("RETENTION_WEBHOOKS", "месяц"),
+            ("ASSISTANT_MAX_UPCOMING_BOOKINGS", "0"),
+            ("REDIRECT_RATE_LIMIT", "many"),
+            ("WEBHOOK_DEDUP_WINDOW", "5"),
+        ] {
+            let error = config(&[(name, bad)]).unwrap_err().to_string();
+            assert!(error.contains(name), "{name}={bad}: {error}");
+        }
     }
 }

@@ -28,6 +28,9 @@ pub enum ApiError {
     /// The body is larger than the route accepts (413).
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// This client asked too often; try again later (429).
+    #[error("{0}")]
+    TooManyRequests(String),
     /// A service we depend on (YClients) failed (502).
     #[error("{0}")]
     Upstream(String),
@@ -49,6 +52,7 @@ impl ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -99,6 +103,7 @@ impl IntoResponse for PageError {
             StatusCode::UNAUTHORIZED => "Ссылка недействительна",
             StatusCode::FORBIDDEN => "Доступ запрещён",
             StatusCode::NOT_FOUND => "Салон не найден",
+            StatusCode::TOO_MANY_REQUESTS => "Слишком много попыток",
             StatusCode::BAD_GATEWAY => "YClients временно недоступен",
             StatusCode::SERVICE_UNAVAILABLE => "Сервис временно недоступен",
             _ => "Что-то пошло не так",
@@ -107,6 +112,7 @@ impl IntoResponse for PageError {
             StatusCode::UNAUTHORIZED => {
                 "Откройте приложение AI Admin в маркетплейсе YClients ещё раз, чтобы получить новую ссылку."
             }
+            StatusCode::TOO_MANY_REQUESTS => "Подождите минуту и откройте приложение ещё раз.",
             StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE => {
                 "Попробуйте ещё раз через минуту — повторное подключение безопасно."
             }

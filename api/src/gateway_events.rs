@@ -10,6 +10,7 @@ use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::db::inbound::{self, Recorded};
 use ai_admin_activities::db::live_events::{self, LiveEventKind};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
+use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
 use ai_admin_temporal::Client;
 use ai_admin_temporal::conversation_relay::ConversationRelay;
@@ -18,6 +19,7 @@ use sqlx::PgPool;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 
@@ -37,20 +39,35 @@ pub struct EventSinks {
     pub metrics: ai_admin_activities::metrics::Metrics,
 }
 
-/// Consumes events until the gateway's channel closes or the task is aborted.
-pub fn spawn(gateway: Arc<dyn WhatsAppGateway>, sinks: EventSinks) -> JoinHandle<()> {
-    let mut events = gateway.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match events.recv().await {
-                Ok(event) => handle(&sinks, event).await,
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::error!(missed, "WhatsApp events were dropped: consumer too slow");
-                }
-                Err(RecvError::Closed) => return,
-            }
-        }
+/// Consumes events until the gateway's channel closes or the task is aborted
+/// (supervised). The first run listens from the moment of this call, so nothing the
+/// gateway reports right after is missed; a restart listens anew.
+pub fn spawn(
+    gateway: Arc<dyn WhatsAppGateway>,
+    sinks: EventSinks,
+    supervisor: &Supervisor,
+) -> JoinHandle<()> {
+    let first = std::sync::Mutex::new(Some(gateway.subscribe()));
+    supervisor.spawn("whatsapp_events", move || {
+        let events = first
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+            .unwrap_or_else(|| gateway.subscribe());
+        consume(events, sinks.clone())
     })
+}
+
+async fn consume(mut events: broadcast::Receiver<GatewayEvent>, sinks: EventSinks) {
+    loop {
+        match events.recv().await {
+            Ok(event) => handle(&sinks, event).await,
+            Err(RecvError::Lagged(missed)) => {
+                tracing::error!(missed, "WhatsApp events were dropped: consumer too slow");
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 async fn handle(sinks: &EventSinks, event: GatewayEvent) {

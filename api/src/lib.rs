@@ -14,6 +14,7 @@
 //! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
 //! - [`error`] — the one error type, as JSON or as an HTML page.
+//! - [`client_ip`] — the client address behind trusted proxies, for per-client limits.
 //! - [`cli`] — `serve`, `migrate`, `simulate yclients`, `bench`.
 //! - [`bench`] — the benchmarks the project keeps.
 //! - [`telemetry`] — logging.
@@ -21,6 +22,7 @@
 pub mod auth;
 pub mod bench;
 pub mod cli;
+pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod gateway_events;

@@ -15,6 +15,7 @@ use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
 use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
 use ai_admin_activities::metrics::Metrics;
+use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::metered::MeteredGateway;
@@ -54,9 +55,9 @@ const CALLS_PATIENCE: Duration = Duration::from_secs(20);
 /// back, so the workflows of calls it finished complete.
 const LAST_TASKS: Duration = Duration::from_millis(500);
 
-/// WebSocket connections allowed per IP per window (the spec: 5 per 60 s).
-const WS_CONNECTIONS_PER_IP: usize = 5;
-const WS_RATE_WINDOW: Duration = Duration::from_secs(60);
+/// The window of the per-client limits (`WS_RATE_LIMIT`, `REDIRECT_RATE_LIMIT` are per
+/// minute).
+const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 /// A built application, listening but not yet serving.
 pub struct Application {
@@ -157,6 +158,12 @@ impl Application {
         let config = Arc::new(config);
         let roles = config.roles;
         tracing::info!(roles = ?roles.names(), node_id = %config.node_id, "starting");
+        if config.app_env == crate::config::AppEnv::Development {
+            tracing::warn!(
+                "APP_ENV=development: the marketplace redirect accepts an unsigned salon_id \
+                 (for the demo); production requires YClients' signed user_data"
+            );
+        }
         let db = db::connect_lazy(config.database_url.expose(), 20)?;
         // The worker's activities get a pool of their own: a burst of applied webhooks
         // or a sync must not make requests (webhook acks above all) queue for a connection.
@@ -205,21 +212,26 @@ impl Application {
         let worker = if roles.worker {
             let main = Queue::Main {
                 task_queue: config.temporal.task_queue.clone(),
-                deps: ActivityDeps {
+                deps: Box::new(ActivityDeps {
                     db: worker_db.clone(),
                     yclients: clients.yclients.clone(),
                     gateway: gateway.clone(),
                     activation: ActivationSettings {
                         application_id: config.yclients.app_id.clone(),
-                        webhook_url: config.webhook_url(),
+                        webhook_base_url: config.webhook_url(),
                     },
                     gemini: clients.gemini.clone(),
                     pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
-                },
+                    retention: config.retention,
+                    assistant_limits: config.assistant.limits,
+                }),
             };
             let meter = Some(sdk_metrics.meter.clone());
-            Some(spawn_workers(temporal.clone(), vec![main], meter).await?)
+            let worker = spawn_workers(temporal.clone(), vec![main], meter).await?;
+            ai_admin_temporal::retention::ensure_schedule(&temporal, &config.temporal.task_queue)
+                .await?;
+            Some(worker)
         } else {
             None
         };
@@ -237,14 +249,16 @@ impl Application {
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(1024);
-        let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone());
+        let supervisor = Supervisor::new();
+        let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone(), &supervisor);
         let mut background = vec![wakeup_task];
         if roles.api {
-            background.push(live::listener::spawn(db.clone(), hub.clone()));
+            background.push(live::listener::spawn(db.clone(), hub.clone(), &supervisor));
             background.push(ai_admin_temporal::webhook_relay::spawn(
                 relay_db.clone(),
                 temporal.clone(),
                 config.temporal.task_queue.clone(),
+                &supervisor,
             ));
         }
         let (keeper_stop, keeper_stopping) = watch::channel(false);
@@ -255,6 +269,7 @@ impl Application {
                 temporal.clone(),
                 config.temporal.task_queue.clone(),
                 config.assistant.conversation,
+                &supervisor,
             );
             background.push(conversation_relay);
             background.push(gateway_events::spawn(
@@ -265,15 +280,24 @@ impl Application {
                     conversations,
                     metrics: metrics.clone(),
                 },
+                &supervisor,
             ));
             // Restored sessions report `Connected`: only now is the consumer listening,
             // and the node's queue is polled before its leases tell anyone to call it.
             node.start()
                 .await
                 .context("Failed to start the WhatsApp gateway node")?;
-            keeper = Some(node.spawn_keeper(keeper_stopping));
+            keeper = Some(node.spawn_keeper(keeper_stopping, &supervisor));
         }
         let (stopping, shutdown) = watch::channel(false);
+        let ws_limiter = Arc::new(ConnectionRateLimiter::new(
+            config.access.sockets_per_minute as usize,
+            RATE_WINDOW,
+        ));
+        let redirect_limiter = Arc::new(ConnectionRateLimiter::new(
+            config.access.redirects_per_minute as usize,
+            RATE_WINDOW,
+        ));
         let state = AppState {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
@@ -282,10 +306,9 @@ impl Application {
             temporal,
             gateway,
             live: hub,
-            ws_limiter: Arc::new(ConnectionRateLimiter::new(
-                WS_CONNECTIONS_PER_IP,
-                WS_RATE_WINDOW,
-            )),
+            ws_limiter,
+            redirect_limiter,
+            supervisor,
             shutdown,
             webhook_wakeup,
             metrics,

@@ -30,8 +30,12 @@ pub struct AppState {
     pub gateway: Arc<dyn WhatsAppGateway>,
     /// Live events of every salon, for the WebSockets.
     pub live: LiveHub,
-    /// WebSocket connections per IP.
+    /// WebSocket connections per client address.
     pub ws_limiter: Arc<ConnectionRateLimiter>,
+    /// Marketplace redirects per client address.
+    pub redirect_limiter: Arc<ConnectionRateLimiter>,
+    /// The process's background tasks, for the health check.
+    pub supervisor: ai_admin_activities::supervisor::Supervisor,
     /// Turns true when the server is stopping, so WebSockets close with a reconnect hint.
     pub shutdown: watch::Receiver<bool>,
     /// Wakes the webhook relay after a webhook is stored.

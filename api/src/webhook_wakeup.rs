@@ -4,8 +4,10 @@
 
 use ai_admin_activities::db::webhook_inbox;
 use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::supervisor::Supervisor;
 use sqlx::PgPool;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -27,10 +29,19 @@ impl Wakeup {
     }
 }
 
-/// Starts the notifier task.
-pub fn spawn(db: PgPool) -> (Wakeup, JoinHandle<()>) {
-    let (tx, mut rx) = mpsc::unbounded_channel::<SalonId>();
-    let task = tokio::spawn(async move {
+/// Starts the notifier task (supervised: a restart picks up the same channel).
+pub fn spawn(db: PgPool, supervisor: &Supervisor) -> (Wakeup, JoinHandle<()>) {
+    let (tx, rx) = mpsc::unbounded_channel::<SalonId>();
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let task = supervisor.spawn("webhook_wakeup", move || {
+        notify_forever(db.clone(), rx.clone())
+    });
+    (Wakeup { salons: tx }, task)
+}
+
+async fn notify_forever(db: PgPool, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<SalonId>>>) {
+    let mut rx = rx.lock().await;
+    {
         while let Some(first) = rx.recv().await {
             let mut salons = BTreeSet::from([first]);
             let until = tokio::time::Instant::now() + COALESCE;
@@ -44,6 +55,5 @@ pub fn spawn(db: PgPool) -> (Wakeup, JoinHandle<()>) {
                 }
             }
         }
-    });
-    (Wakeup { salons: tx }, task)
+    }
 }

@@ -16,6 +16,7 @@ use ai_admin_activities::conversation::ClientMessage;
 use ai_admin_activities::db::inbound::{self, Outcome};
 use ai_admin_activities::db::{companies, conversations};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
+use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_workflows::conversation::{
     ConversationInput, ConversationSettings, ConversationWorkflow,
 };
@@ -64,14 +65,17 @@ struct Relay {
     settings: ConversationSettings,
 }
 
-/// Starts the relay; it runs until the task is aborted.
+/// Starts the relay; it runs until the task is aborted (supervised: a restart picks up
+/// the same wake-up channel).
 pub fn spawn(
     db: PgPool,
     client: Client,
     task_queue: String,
     settings: ConversationSettings,
+    supervisor: &Supervisor,
 ) -> (ConversationRelay, JoinHandle<()>) {
-    let (wake, mut woken) = mpsc::unbounded_channel::<(SalonId, String)>();
+    let (wake, woken) = mpsc::unbounded_channel::<(SalonId, String)>();
+    let woken = Arc::new(tokio::sync::Mutex::new(woken));
     let relay = Arc::new(Relay {
         db,
         client,
@@ -79,7 +83,17 @@ pub fn spawn(
         settings,
     });
     let slots = Arc::new(Semaphore::new(PARALLEL));
-    let task = tokio::spawn(async move {
+    let task = supervisor.spawn("conversation_relay", move || {
+        relay_forever(relay.clone(), slots.clone(), woken.clone())
+    });
+    (ConversationRelay { wake }, task)
+}
+
+type Woken = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(SalonId, String)>>>;
+
+async fn relay_forever(relay: Arc<Relay>, slots: Arc<Semaphore>, woken: Woken) {
+    let mut woken = woken.lock().await;
+    {
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         loop {
             let due: Vec<(SalonId, String)> = tokio::select! {
@@ -106,8 +120,7 @@ pub fn spawn(
                 });
             }
         }
-    });
-    (ConversationRelay { wake }, task)
+    }
 }
 
 impl Relay {
@@ -141,7 +154,7 @@ impl Relay {
             .map(|m| ClientMessage {
                 inbound_id: m.id,
                 message_id: m.message_id,
-                text: m.text,
+                text: ai_admin_activities::conversation::bounded_text(&m.text),
                 push_name: m.push_name,
             })
             .collect();

@@ -9,6 +9,7 @@
 //! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
+//! - [`retention`] — the hourly schedule that prunes old rows.
 //! - [`gateway_calls`] — WhatsApp calls run on the gateway node holding the session.
 //!
 //! The scripts that fetch and start the Temporal dev server for the demo and the tests
@@ -18,6 +19,7 @@ pub mod connection;
 pub mod conversation_relay;
 pub mod gateway_calls;
 pub mod onboarding;
+pub mod retention;
 pub mod sdk_metrics;
 pub mod search_attributes;
 pub mod webhook_relay;

@@ -10,6 +10,7 @@
 
 use ai_admin_activities::db::webhook_inbox::{self, CHANNEL};
 use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_workflows::company::{CompanyInput, CompanyWorkflow};
 use ai_admin_workflows::ids;
 use anyhow::Context as _;
@@ -35,13 +36,21 @@ const PARALLEL: usize = 8;
 /// Connections the relay needs: one per salon relayed at once, and one for the sweep.
 pub const CONNECTIONS: u32 = PARALLEL as u32 + 1;
 
-/// Relays until the task is aborted.
-pub fn spawn(db: PgPool, client: Client, task_queue: String) -> JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            if let Err(error) = relay_forever(&db, &client, &task_queue).await {
-                tracing::warn!(error = %format!("{error:#}"), "webhook relay failed, restarting");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+/// Relays until the task is aborted; supervised.
+pub fn spawn(
+    db: PgPool,
+    client: Client,
+    task_queue: String,
+    supervisor: &Supervisor,
+) -> JoinHandle<()> {
+    supervisor.spawn("webhook_relay", move || {
+        let (db, client, task_queue) = (db.clone(), client.clone(), task_queue.clone());
+        async move {
+            loop {
+                if let Err(error) = relay_forever(&db, &client, &task_queue).await {
+                    tracing::warn!(error = %format!("{error:#}"), "webhook relay failed, restarting");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
             }
         }
     })

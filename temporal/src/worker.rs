@@ -17,6 +17,7 @@ use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
 use ai_admin_activities::reminders::ReminderActivities;
+use ai_admin_activities::retention::{RetentionActivities, RetentionPolicy};
 use ai_admin_activities::sync::SyncActivities;
 use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
@@ -29,6 +30,7 @@ use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::reminder::ReminderWorkflow;
+use ai_admin_workflows::retention::RetentionWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
 use ai_admin_workflows::whatsapp_call::WhatsAppCallWorkflow;
 use anyhow::Context as _;
@@ -59,6 +61,10 @@ pub struct ActivityDeps {
     pub pacer: Arc<SendPacer>,
     /// How long before a visit reminders go out.
     pub reminder_offsets: Vec<std::time::Duration>,
+    /// How long old rows are kept.
+    pub retention: RetentionPolicy,
+    /// What the assistant may do in one conversation.
+    pub assistant_limits: ai_admin_activities::conversation::AssistantLimits,
 }
 
 /// A task queue this process polls.
@@ -68,8 +74,8 @@ pub enum Queue {
     Main {
         /// `TEMPORAL_TASK_QUEUE`.
         task_queue: String,
-        /// What the activities use.
-        deps: ActivityDeps,
+        /// What the activities use (boxed: it is far bigger than the other variant).
+        deps: Box<ActivityDeps>,
     },
     /// A gateway node's own queue (`wa-<node_id>`): the WhatsApp calls on its sessions.
     Gateway(GatewayNode),
@@ -85,7 +91,7 @@ impl Queue {
 
     fn options(self) -> anyhow::Result<WorkerOptions> {
         match self {
-            Self::Main { task_queue, deps } => worker_options(&task_queue, deps),
+            Self::Main { task_queue, deps } => worker_options(&task_queue, *deps),
             Self::Gateway(node) => Ok(WorkerOptions::new(node.task_queue())
                 .register_workflow::<WhatsAppCallWorkflow>()
                 .context("Failed to register the WhatsApp call workflow")?
@@ -112,6 +118,9 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the reminder workflow")?
         .register_workflow::<BaselineWorkflow>()
         .context("Failed to register the baseline workflow")?
+        .register_workflow::<RetentionWorkflow>()
+        .context("Failed to register the retention workflow")?
+        .register_activities(RetentionActivities::new(deps.db.clone(), deps.retention))
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(
             deps.db.clone(),
@@ -128,14 +137,17 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             deps.gateway.clone(),
             deps.reminder_offsets.clone(),
         ))
-        .register_activities(ConversationActivities::new(
-            deps.db.clone(),
-            deps.yclients,
-            deps.gemini,
-            deps.gateway.clone(),
-            deps.pacer.clone(),
-            deps.reminder_offsets,
-        ))
+        .register_activities(
+            ConversationActivities::new(
+                deps.db.clone(),
+                deps.yclients,
+                deps.gemini,
+                deps.gateway.clone(),
+                deps.pacer.clone(),
+                deps.reminder_offsets,
+            )
+            .with_limits(deps.assistant_limits),
+        )
         .register_activities(ReminderActivities::new(
             deps.db.clone(),
             deps.gateway.clone(),
@@ -177,6 +189,7 @@ pub async fn spawn_worker(
     deps: ActivityDeps,
     meter: Option<Arc<dyn CoreMeter>>,
 ) -> anyhow::Result<RunningWorker> {
+    let deps = Box::new(deps);
     spawn_workers(client, vec![Queue::Main { task_queue, deps }], meter).await
 }
 

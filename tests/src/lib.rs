@@ -73,6 +73,11 @@ pub struct AppOptions {
     pub database_server: Option<String>,
     /// A Temporal server of the test's own instead of the shared one.
     pub temporal_address: Option<String>,
+    /// Run as production (`APP_ENV=production`, live WhatsApp, which is unreachable
+    /// here: for what needs no phone).
+    pub production: bool,
+    /// Further variables, e.g. `("TRUSTED_PROXIES", "127.0.0.1")`.
+    pub env: Vec<(&'static str, String)>,
 }
 
 /// The debounce the tests run with: long enough for "three quick messages" sent back to
@@ -113,6 +118,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database proxy, when asked for.
     pub db_proxy: Option<TcpProxy>,
+    /// Webhook URLs minted by [`TestApp::salon_webhook_url`] for salons not activated.
+    minted_webhook_urls: std::sync::Mutex<HashMap<SalonId, String>>,
     runner: Runner,
 }
 
@@ -136,7 +143,7 @@ impl Drop for TestApp {
 }
 
 /// The `ai-admin` binary: `AI_ADMIN_BIN`, else beside the test binary's `deps/` folder.
-fn ai_admin_binary() -> std::path::PathBuf {
+pub fn ai_admin_binary() -> std::path::PathBuf {
     if let Ok(path) = std::env::var("AI_ADMIN_BIN") {
         return path.into();
     }
@@ -335,6 +342,13 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     if let Some(secret) = &options.webhook_secret {
         vars.insert("WEBHOOK_SECRET", secret.clone());
     }
+    if options.production {
+        vars.insert("APP_ENV", "production".to_owned());
+        vars.insert("WHATSAPP_MODE", "live".to_owned());
+    }
+    for (name, value) in &options.env {
+        vars.insert(name, value.clone());
+    }
     // The seeded salons have visits at every half hour: with the real offsets (24h,2h)
     // a test starting just after one of those moments would see a seeded client get a
     // reminder. One second before the visit practically never falls inside a test.
@@ -395,6 +409,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
             .build()
             .expect("build the HTTP client"),
         db_proxy,
+        minted_webhook_urls: Default::default(),
         runner,
     };
     if options.separate_process {
@@ -671,17 +686,39 @@ impl TestApp {
             .expect("request the app")
     }
 
-    /// `POST /webhook/yclients` with `body`, signed when the app has a `WEBHOOK_SECRET`.
+    /// `POST /webhook/yclients` (marketplace events) with `body`, signed when the app has
+    /// a `WEBHOOK_SECRET`.
     pub async fn webhook(&self, body: &serde_json::Value) -> reqwest::Response {
         self.webhook_raw(body.to_string().into_bytes()).await
     }
 
     /// `POST /webhook/yclients` with raw bytes, signed when the app has a secret.
     pub async fn webhook_raw(&self, body: Vec<u8>) -> reqwest::Response {
+        self.post_webhook(&format!("{}/webhook/yclients", self.address), body)
+            .await
+    }
+
+    /// The salon's data webhook at its own URL (see [`Self::salon_webhook_url`]).
+    pub async fn data_webhook(
+        &self,
+        salon_id: SalonId,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.data_webhook_raw(salon_id, body.to_string().into_bytes())
+            .await
+    }
+
+    /// Raw bytes to the salon's own webhook URL.
+    pub async fn data_webhook_raw(&self, salon_id: SalonId, body: Vec<u8>) -> reqwest::Response {
+        let url = self.salon_webhook_url(salon_id).await;
+        self.post_webhook(&url, body).await
+    }
+
+    async fn post_webhook(&self, url: &str, body: Vec<u8>) -> reqwest::Response {
         use hmac::Mac as _;
         let mut request = self
             .http
-            .post(format!("{}/webhook/yclients", self.address))
+            .post(url)
             .header("content-type", "application/json");
         if let Some(secret) = &self.config.webhook_secret {
             let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
@@ -693,6 +730,78 @@ impl TestApp {
             );
         }
         request.body(body).send().await.expect("post a webhook")
+    }
+
+    /// The salon's data-webhook URL on this app: the one its activation callback gave
+    /// YClients; for a salon not activated yet, a secret is minted and its hash stored
+    /// as activation would (the secret itself is only in the URL).
+    pub async fn salon_webhook_url(&self, salon_id: SalonId) -> String {
+        let given = self
+            .requests_to("/marketplace/partner/callback/redirect")
+            .into_iter()
+            .rev()
+            .filter_map(|request| request.body)
+            .filter(|body| body["salon_id"] == salon_id.get())
+            .find_map(|body| body["webhook_urls"][0].as_str().map(str::to_owned));
+        if let Some(url) = given {
+            let path = url
+                .find("/webhook/yclients/")
+                .map(|at| url[at..].to_owned())
+                .expect("the callback's URL is ours");
+            return format!("{}{path}", self.address);
+        }
+        if let Some(url) = self
+            .minted_webhook_urls
+            .lock()
+            .expect("not poisoned")
+            .get(&salon_id)
+        {
+            return url.clone();
+        }
+        let secret = format!("{:064x}", rand::rng().random::<u128>());
+        let hash = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+        };
+        let updated = sqlx::query(
+            "UPDATE companies SET webhook_secret_hash = $2 WHERE yclients_id = $1
+             RETURNING yclients_id",
+        )
+        .bind(salon_id.get())
+        .bind(&hash)
+        .fetch_optional(&self.db)
+        .await
+        .expect("store a webhook secret");
+        assert!(
+            updated.is_some(),
+            "salon {salon_id} is not registered: it has no webhook URL"
+        );
+        let url = format!("{}/webhook/yclients/{salon_id}/{secret}", self.address);
+        self.minted_webhook_urls
+            .lock()
+            .expect("not poisoned")
+            .insert(salon_id, url.clone());
+        url
+    }
+
+    /// Adds a visit to the salon in YClients (the simulator) under `record_id`, with the
+    /// salon's first master, service and client, tomorrow at noon.
+    pub fn add_yclients_record(&self, salon_id: SalonId, record_id: i64) {
+        let added = self.yclients.state.update_salon(salon_id.into(), |salon| {
+            let record = ai_admin_simulators::yclients::seed::Record {
+                id: record_id,
+                staff_id: salon.staff[0].id,
+                service_id: salon.services[0].id,
+                client_id: salon.clients[0].id,
+                date: chrono::Utc::now().date_naive() + chrono::Days::new(1),
+                time: chrono::NaiveTime::from_hms_opt(12, 0, 0).expect("noon"),
+                api_id: None,
+                attendance: 0,
+                deleted: false,
+            };
+            salon.records.push(record);
+        });
+        assert!(added, "salon {salon_id} is in the simulator");
     }
 
     /// A marketplace event for `salon_id`, with our partner token and app id.
@@ -792,6 +901,31 @@ impl TestApp {
         ws_client::WsClient::connect(&self.address, auth).await
     }
 
+    /// The redirect query YClients sends for `salon_id`: `user_data` (base64 JSON of the
+    /// installing user, with `salon_name` when given) and `user_data_sign`, hex
+    /// HMAC-SHA256 of the decoded JSON keyed with the partner token.
+    pub fn signed_entry(&self, salon_id: SalonId, salon_name: Option<&str>) -> String {
+        use base64::Engine as _;
+        use hmac::Mac as _;
+        let mut user = serde_json::json!({
+            "id": 555, "name": "Мария Иванова", "phone": "79001112233",
+            "email": "owner@salon.ru", "is_approved": true,
+        });
+        if let Some(name) = salon_name {
+            user["salon_name"] = serde_json::json!(name);
+        }
+        let json = user.to_string();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
+            self.config.yclients.partner_token.expose().as_bytes(),
+        )
+        .expect("any key length");
+        mac.update(json.as_bytes());
+        let sign = hex::encode(mac.finalize().into_bytes());
+        let data = base64::engine::general_purpose::STANDARD.encode(json);
+        let data: String = url_encode(&data);
+        format!("salon_id={salon_id}&user_data={data}&user_data_sign={sign}")
+    }
+
     /// Registers a salon through the redirect and returns its onboarding token.
     pub async fn register(&self, salon_id: SalonId) -> String {
         let response = self.redirect(&format!("salon_id={salon_id}")).await;
@@ -814,6 +948,18 @@ impl TestApp {
             .await
             .expect("count rows")
     }
+}
+
+/// `text` percent-encoded for a query string.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
 }
 
 /// A YClients record webhook for `record_id` of the salon, with its data inline.

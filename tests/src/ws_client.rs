@@ -53,12 +53,27 @@ pub enum Received {
 impl WsClient {
     /// Connects to `ws://<address>/marketplace/ws` the way `auth` says.
     pub async fn connect(http_address: &str, auth: WsAuth) -> Result<WsClient, ConnectError> {
+        Self::connect_with_headers(http_address, auth, &[]).await
+    }
+
+    /// [`Self::connect`] with further headers on the upgrade request (e.g.
+    /// `X-Forwarded-For`, as a proxy in front of the app would add).
+    pub async fn connect_with_headers(
+        http_address: &str,
+        auth: WsAuth,
+        headers: &[(&'static str, &str)],
+    ) -> Result<WsClient, ConnectError> {
         let base = http_address.replacen("http://", "ws://", 1);
         let url = match &auth {
             WsAuth::Query(token) => format!("{base}/marketplace/ws?token={token}"),
             _ => format!("{base}/marketplace/ws"),
         };
         let mut request = url.into_client_request().map_err(ConnectError::Other)?;
+        for (name, value) in headers {
+            request
+                .headers_mut()
+                .insert(*name, value.parse().expect("a valid header"));
+        }
         if let WsAuth::Header(token) = &auth {
             request.headers_mut().insert(
                 "Authorization",
@@ -85,6 +100,12 @@ impl WsClient {
             .send(Message::Text(text.into()))
             .await
             .expect("send a frame");
+    }
+
+    /// Sends a text frame of any content (an oversized one, for limits); false when the
+    /// socket refused it.
+    pub async fn send_text(&mut self, text: String) -> bool {
+        self.stream.send(Message::Text(text.into())).await.is_ok()
     }
 
     /// The next frame or the close, waiting at most `timeout`.

@@ -12,6 +12,7 @@
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
 //! - [`whatsapp_call`] — `wa-call-…`: one WhatsApp operation on the node holding the session.
+//! - [`retention`] — `retention`: old rows pruned (hourly, by a schedule).
 //! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
 //! - [`options`] — activity options shared by workflows.
 
@@ -23,6 +24,7 @@ pub mod ids;
 pub mod onboarding;
 pub mod options;
 pub mod reminder;
+pub mod retention;
 pub mod search_attributes;
 pub mod sync;
 pub mod whatsapp_call;
@@ -57,6 +59,14 @@ mod tests {
         assert_eq!(
             temporalio_common::SignalDefinition::name(&reminder::ReminderWorkflow::visit),
             ai_admin_activities::reminders::VISIT_SIGNAL
+        );
+    }
+
+    #[test]
+    fn the_retention_schedule_starts_the_workflow_by_its_real_name() {
+        assert_eq!(
+            retention::RetentionWorkflow::run.name(),
+            ai_admin_activities::retention::RETENTION_WORKFLOW_TYPE
         );
     }
 

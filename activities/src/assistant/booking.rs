@@ -7,7 +7,7 @@
 use super::catalog::ServiceInfo;
 use super::lookup::{
     CommandResult, Salon, day_text, find_day, find_service, find_staff, refused_by_yclients,
-    when_text,
+    when_text, within_horizon,
 };
 use crate::db::{bookings, clients};
 use crate::sync::convert;
@@ -27,6 +27,8 @@ pub struct Booker {
     pub phone: String,
     /// As known (WhatsApp name or what they told us).
     pub name: String,
+    /// Upcoming visits the bot may have booked for this client at once.
+    pub max_upcoming: u32,
 }
 
 /// What the client asked for.
@@ -87,6 +89,9 @@ pub async fn create_booking(
             wanted.time
         )));
     };
+    if let Err(answer) = within_horizon(&salon, day, NAME) {
+        return Ok(answer);
+    }
     let Some(datetime) = local_rfc3339(day, time, zone) else {
         return Ok(ask(
             "Такого времени в этот день нет — выберите другое.".to_owned()
@@ -96,6 +101,13 @@ pub async fn create_booking(
     // A retry after a booking that went through finds its record.
     if let Some(record) = booked_before(salon, day, api_id).await? {
         return confirmed(salon, zone, service, record).await;
+    }
+    let booked =
+        bookings::upcoming_booked_by_bot(salon.db, salon.company_id, &booker.phone).await?;
+    if booked >= i64::from(booker.max_upcoming) {
+        return Ok(ask(format!(
+            "У вас уже {booked} предстоящих записи через бота — это наибольшее число. Чтобы записаться ещё, напишите администратору или перенесите одну из записей."
+        )));
     }
 
     let appointment = Appointment {

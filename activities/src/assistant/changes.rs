@@ -4,7 +4,7 @@
 //! which.
 
 use super::booking::{alternatives, unavailable};
-use super::lookup::{CommandResult, Salon, find_day, when_text};
+use super::lookup::{CommandResult, Salon, find_day, when_text, within_horizon};
 use crate::db::{bookings, clients};
 use crate::sync::convert;
 use crate::yclients::{Appointment, Record, YClientsError};
@@ -148,6 +148,9 @@ pub async fn reschedule_booking(
         Ok(day) => day,
         Err(answer) => return Ok(answer),
     };
+    if let Err(answer) = within_horizon(&salon, day, NAME) {
+        return Ok(answer);
+    }
     let Some(new_time) = super::dates::resolve_time(time) else {
         return Ok(CommandResult::ask(
             NAME,

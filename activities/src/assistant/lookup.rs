@@ -69,6 +69,29 @@ pub struct Salon<'a> {
     pub today: NaiveDate,
     /// Its services and masters.
     pub catalog: &'a Catalog,
+    /// How far ahead, in days, the bot books or moves visits.
+    pub horizon_days: u32,
+}
+
+/// `Ok` when `day` is within the bot's booking horizon, else what to tell the client.
+pub fn within_horizon(
+    salon: &Salon<'_>,
+    day: NaiveDate,
+    command: &str,
+) -> Result<(), CommandResult> {
+    let last = salon.today + chrono::Days::new(u64::from(salon.horizon_days));
+    if day <= last {
+        Ok(())
+    } else {
+        Err(CommandResult::ask(
+            command,
+            format!(
+                "Записываю не дальше чем на {} дней вперёд (до {}) — выберите день пораньше или позвоните в салон.",
+                salon.horizon_days,
+                day_text(last)
+            ),
+        ))
+    }
 }
 
 /// «25.12 (пятница)».

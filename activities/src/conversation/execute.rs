@@ -26,6 +26,29 @@ pub struct TurnOf<'a> {
     /// Unique per workflow step and the same on every retry of it: bookings made by the
     /// turn carry it as their `api_id`.
     pub step: &'a str,
+    /// What the assistant may do.
+    pub limits: super::AssistantLimits,
+}
+
+/// Whether the command changes a visit (and counts against a turn's changes).
+pub fn changes_a_visit(command: &Command) -> bool {
+    matches!(
+        command,
+        Command::CreateBooking { .. }
+            | Command::CancelBooking { .. }
+            | Command::RescheduleBooking { .. }
+            | Command::ConfirmBooking { .. }
+    )
+}
+
+/// The answer for a change past the turn's limit.
+pub fn too_many_changes(command: &Command, limit: usize) -> CommandResult {
+    CommandResult::ask(
+        command.name(),
+        format!(
+            "За одно сообщение я делаю не больше {limit} изменений записей — остальное, пожалуйста, следующим сообщением."
+        ),
+    )
 }
 
 /// The answer for a command stage 1 could not fill in.
@@ -57,6 +80,7 @@ pub async fn run(
         company_id: salon.company_id,
         today: salon.today,
         catalog: &salon.catalog,
+        horizon_days: turn.limits.booking_horizon_days,
     };
     let zone = salon.zone;
     match command {
@@ -84,6 +108,7 @@ pub async fn run(
             let booker = Booker {
                 phone: turn.phone.to_owned(),
                 name: turn.client_name.to_owned(),
+                max_upcoming: turn.limits.upcoming_bookings_per_client,
             };
             let wanted = Wanted {
                 service,

@@ -49,6 +49,42 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 pub const APOLOGY: &str = "Извините, я сейчас не могу ответить. Администратор салона \
      увидит ваше сообщение и ответит вам здесь же в ближайшее время.";
 
+/// The longest message text the assistant reads (and keeps in history); longer ones are
+/// cut here, before anything reaches the language model or the workflow.
+pub const MAX_MESSAGE_CHARS: usize = 2_000;
+
+/// `text` cut to [`MAX_MESSAGE_CHARS`] characters.
+pub fn bounded_text(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => text[..cut].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+/// What the assistant may do for a client, so a client (or someone who writes as many
+/// clients) cannot fill a salon's book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssistantLimits {
+    /// Changes to visits (book, move, cancel, confirm) one turn may make; the rest are
+    /// answered with a request to go one at a time.
+    pub changes_per_turn: usize,
+    /// How far ahead, in days, the bot books or moves a visit.
+    pub booking_horizon_days: u32,
+    /// Upcoming visits the bot may have booked for one client at once
+    /// (`ASSISTANT_MAX_UPCOMING_BOOKINGS`).
+    pub upcoming_bookings_per_client: u32,
+}
+
+impl Default for AssistantLimits {
+    fn default() -> Self {
+        Self {
+            changes_per_turn: 3,
+            booking_horizon_days: 90,
+            upcoming_bookings_per_client: 3,
+        }
+    }
+}
+
 /// A client's message as the conversation holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientMessage {
@@ -173,6 +209,7 @@ pub struct ConversationActivities {
     gateway: Arc<dyn WhatsAppGateway>,
     pacer: Arc<SendPacer>,
     reminder_offsets: Vec<Duration>,
+    limits: AssistantLimits,
 }
 
 impl ConversationActivities {
@@ -192,7 +229,14 @@ impl ConversationActivities {
             gateway,
             pacer,
             reminder_offsets,
+            limits: AssistantLimits::default(),
         }
+    }
+
+    /// With these limits instead of the defaults.
+    pub fn with_limits(mut self, limits: AssistantLimits) -> Self {
+        self.limits = limits;
+        self
     }
 }
 
@@ -320,10 +364,22 @@ impl ConversationActivities {
             phone: &input.phone,
             client_name: &name,
             step: &input.step,
+            limits: self.limits,
         };
         let mut results = Vec::new();
         let mut bookings = 0;
+        let mut changes = 0;
         for command in &input.understood.commands {
+            if execute::changes_a_visit(command) {
+                changes += 1;
+                if changes > self.limits.changes_per_turn {
+                    results.push(execute::too_many_changes(
+                        command,
+                        self.limits.changes_per_turn,
+                    ));
+                    continue;
+                }
+            }
             let index = if matches!(command, Command::CreateBooking { .. }) {
                 bookings += 1;
                 bookings - 1
@@ -472,5 +528,29 @@ mod tests {
             assert!(silence_for(Some(status), false).is_some(), "{status:?}");
         }
         assert!(silence_for(None, false).is_some());
+    }
+}
+
+#[cfg(test)]
+mod limit_tests {
+    use super::*;
+    use crate::assistant::commands::Command;
+
+    #[test]
+    fn message_text_is_cut_at_the_bound_on_a_character_boundary() {
+        let long = "ж".repeat(MAX_MESSAGE_CHARS + 10);
+        let cut = bounded_text(&long);
+        assert_eq!(cut.chars().count(), MAX_MESSAGE_CHARS);
+        assert_eq!(bounded_text("коротко"), "коротко");
+    }
+
+    #[test]
+    fn only_changes_to_visits_count_against_a_turns_changes() {
+        let change = Command::CancelBooking { booking: None };
+        let question = Command::ShowPrices { category: None };
+        assert!(execute::changes_a_visit(&change));
+        assert!(!execute::changes_a_visit(&question));
+        let answer = execute::too_many_changes(&change, 3);
+        assert!(!answer.ok && answer.summary.contains('3'), "{answer:?}");
     }
 }

@@ -69,12 +69,15 @@ pub async fn upsert(
          LEFT JOIN staff s ON s.company_id = $1 AND s.yclients_id = r.staff_yid
          LEFT JOIN services v ON v.company_id = $1 AND v.yclients_id = r.service_yid
          ON CONFLICT (yclients_id) DO UPDATE SET
-             company_id = EXCLUDED.company_id, client_id = EXCLUDED.client_id,
+             client_id = EXCLUDED.client_id,
              staff_id = EXCLUDED.staff_id, service_id = EXCLUDED.service_id,
              datetime = EXCLUDED.datetime, status = EXCLUDED.status, comment = EXCLUDED.comment,
              duration_seconds = EXCLUDED.duration_seconds, attendance = EXCLUDED.attendance,
              api_id = EXCLUDED.api_id, last_synced_at = EXCLUDED.last_synced_at,
-             updated_at = NOW()",
+             updated_at = NOW()
+         -- Record ids are global in YClients: one already kept for another salon is never
+         -- taken over by this one, whatever a payload claims.
+         WHERE bookings.company_id = EXCLUDED.company_id",
     )
     .bind(company_id)
     .bind(&ids)
@@ -180,6 +183,25 @@ pub async fn upcoming_for_phone(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
+}
+
+/// How many upcoming visits of the client (by phone, digits only) the bot booked itself
+/// (their `api_id` names a conversation workflow).
+pub async fn upcoming_booked_by_bot(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    phone: &str,
+) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM bookings b
+         JOIN clients c ON c.id = b.client_id
+         WHERE b.company_id = $1 AND c.phone = $2 AND b.datetime > NOW()
+           AND COALESCE(b.status, '') <> 'deleted' AND b.api_id LIKE 'conversation-%'",
+    )
+    .bind(company_id)
+    .bind(phone)
+    .fetch_one(db)
+    .await?)
 }
 
 /// A visit as its reminder tells it.

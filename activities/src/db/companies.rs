@@ -149,29 +149,100 @@ pub async fn mark_whatsapp_disconnected(
     row.as_ref().map(row_to_company).transpose()
 }
 
-/// Marks the salon `activating` and saves `new_key` as its API key unless
-/// `activation_id` already saved one. False when the salon is not registered.
+/// What an activation mints for the salon: the API key YClients gets, and the secret
+/// of the salon's data-webhook URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationKeys {
+    /// The API key.
+    pub api_key: String,
+    /// The webhook URL's secret (only its hash is kept once the callback is over).
+    pub webhook_secret: String,
+}
+
+/// Marks the salon `activating` and saves `new` (the API key, and the webhook secret
+/// as its hash plus, until the callback is over, itself) unless `activation_id` already
+/// saved its own. False when the salon is not registered.
 pub async fn save_activation_key(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
     activation_id: &str,
-    new_key: &str,
+    new: &ActivationKeys,
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(
         "UPDATE companies SET
-             api_key = CASE WHEN api_key_activation = $2 AND api_key IS NOT NULL
-                            THEN api_key ELSE $3 END,
+             api_key = CASE WHEN same THEN api_key ELSE $3 END,
+             webhook_secret_pending = CASE WHEN same THEN webhook_secret_pending ELSE $4 END,
+             webhook_secret_hash = CASE WHEN same THEN webhook_secret_hash ELSE $5 END,
              api_key_activation = $2,
              integration_status = 'activating',
              updated_at = NOW()
+         FROM (SELECT api_key_activation = $2 AND api_key IS NOT NULL
+                      AND webhook_secret_pending IS NOT NULL AS same
+               FROM companies WHERE yclients_id = $1) earlier
          WHERE yclients_id = $1",
     )
     .bind(salon_id.get())
     .bind(activation_id)
-    .bind(new_key)
+    .bind(&new.api_key)
+    .bind(&new.webhook_secret)
+    .bind(secret_hash(&new.webhook_secret))
     .execute(db)
     .await?;
     Ok(result.rows_affected() == 1)
+}
+
+/// The stored form of a webhook secret: hex SHA-256 (the secret is 256 random bits, so
+/// a plain hash is enough).
+fn secret_hash(secret: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
+/// The webhook secret of the activation under way, for its callback.
+pub async fn pending_webhook_secret(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "SELECT webhook_secret_pending FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?
+    .flatten())
+}
+
+/// Forgets the webhook secret itself once the callback is over; its hash stays.
+pub async fn forget_pending_webhook_secret(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE companies SET webhook_secret_pending = NULL WHERE yclients_id = $1")
+        .bind(salon_id.get())
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether `presented` is the salon's webhook secret (constant-time; false for a salon
+/// that has none).
+pub async fn webhook_secret_matches(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    presented: &str,
+) -> anyhow::Result<bool> {
+    use subtle::ConstantTimeEq as _;
+    let stored: Option<String> = sqlx::query_scalar::<_, Option<String>>(
+        "SELECT webhook_secret_hash FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?
+    .flatten();
+    // Hash even when there is nothing to compare with, so both take the same time.
+    let presented = secret_hash(presented);
+    let stored = stored.unwrap_or_else(|| "-".repeat(presented.len()));
+    Ok(bool::from(presented.as_bytes().ct_eq(stored.as_bytes())))
 }
 
 /// The salon's API key, if one was saved.
@@ -224,11 +295,12 @@ pub async fn update_from_yclients(
     row.as_ref().map(row_to_company).transpose()
 }
 
-/// The salon removed the application: `uninstalled`, WhatsApp no longer linked.
+/// The salon removed the application: `uninstalled`, WhatsApp no longer linked, its
+/// webhook URL no longer accepted.
 pub async fn mark_uninstalled(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE companies SET integration_status = 'uninstalled', whatsapp_connected = false,
-                updated_at = NOW()
+                webhook_secret_hash = NULL, webhook_secret_pending = NULL, updated_at = NOW()
          WHERE yclients_id = $1",
     )
     .bind(salon_id.get())

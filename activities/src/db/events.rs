@@ -89,3 +89,15 @@ pub async fn record(db: impl PgExecutor<'_>, event: &NewEvent) -> anyhow::Result
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// Deletes events older than `older_than`.
+pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {
+    super::delete_in_batches(
+        db,
+        "DELETE FROM marketplace_events WHERE id IN (
+             SELECT id FROM marketplace_events
+             WHERE created_at < NOW() - make_interval(secs => $1) LIMIT $2)",
+        older_than,
+    )
+    .await
+}

@@ -147,3 +147,17 @@ pub async fn finish(db: impl PgExecutor<'_>, ids: &[i64], outcome: Outcome) -> a
     .await?;
     Ok(())
 }
+
+/// Deletes answered or ignored messages received more than `older_than` ago; a message
+/// still pending is kept whatever its age.
+pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {
+    super::delete_in_batches(
+        db,
+        "DELETE FROM inbound_messages WHERE id IN (
+             SELECT id FROM inbound_messages
+             WHERE status <> 'pending' AND received_at < NOW() - make_interval(secs => $1)
+             LIMIT $2)",
+        older_than,
+    )
+    .await
+}

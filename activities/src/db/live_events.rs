@@ -141,12 +141,17 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: i64) -> anyhow::Result<Option<Li
     row.as_ref().map(row_to_event).transpose()
 }
 
-/// Deletes events older than a day (they are only for live display).
-pub async fn prune(db: impl PgExecutor<'_>) -> anyhow::Result<u64> {
-    let result = sqlx::query("DELETE FROM live_events WHERE created_at < NOW() - INTERVAL '1 day'")
-        .execute(db)
-        .await?;
-    Ok(result.rows_affected())
+/// Deletes events older than `older_than` (they are for live display and a page's
+/// replay, which reads the last few).
+pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {
+    super::delete_in_batches(
+        db,
+        "DELETE FROM live_events WHERE id IN (
+             SELECT id FROM live_events
+             WHERE created_at < NOW() - make_interval(secs => $1) LIMIT $2)",
+        older_than,
+    )
+    .await
 }
 
 fn row_to_event(row: &sqlx::postgres::PgRow) -> anyhow::Result<LiveEvent> {

@@ -43,3 +43,28 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .await
         .context("Failed to apply database migrations")
 }
+
+/// Rows deleted by one statement of a prune, so a big backlog never holds long locks.
+const PRUNE_BATCH: i64 = 5_000;
+
+/// Runs a prune statement until it deletes fewer than a batch; returns the rows deleted.
+/// `sql` takes the age in seconds as `$1` and the batch size as `$2`.
+pub(crate) async fn delete_in_batches(
+    db: &PgPool,
+    sql: &'static str,
+    older_than: Duration,
+) -> anyhow::Result<u64> {
+    let mut deleted = 0;
+    loop {
+        let done = sqlx::query(sql)
+            .bind(older_than.as_secs_f64())
+            .bind(PRUNE_BATCH)
+            .execute(db)
+            .await?
+            .rows_affected();
+        deleted += done;
+        if done < PRUNE_BATCH as u64 {
+            return Ok(deleted);
+        }
+    }
+}

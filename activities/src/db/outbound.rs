@@ -59,3 +59,16 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, key: &str, message_id: &str) -> 
     .await?;
     Ok(())
 }
+
+/// Deletes sent messages older than `older_than` (a retry that old cannot come; the key
+/// has done its job).
+pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {
+    super::delete_in_batches(
+        db,
+        "DELETE FROM outbound_messages WHERE idempotency_key IN (
+             SELECT idempotency_key FROM outbound_messages
+             WHERE status = 'sent' AND created_at < NOW() - make_interval(secs => $1) LIMIT $2)",
+        older_than,
+    )
+    .await
+}

@@ -11,12 +11,17 @@
 use crate::domain::SalonId;
 use crate::webhooks::{InboxEvent, Webhook, WebhookKind};
 use sqlx::{PgPool, Row};
+use std::time::Duration;
 
 /// The `LISTEN` channel the relay wakes on; the payload is salon ids, comma-separated.
 pub const CHANNEL: &str = "ai_admin_webhooks";
 
-/// The unique constraint on `dedup_key` (PostgreSQL's default name for it).
-const DEDUP_CONSTRAINT: &str = "webhook_inbox_dedup_key_key";
+/// The unique index on YClients' delivery ids.
+const DELIVERY_ID_INDEX: &str = "webhook_inbox_delivery_id";
+
+/// The advisory-lock class of inbox writers (the salon id is the second key): one
+/// writer per salon at a time, so the check for a repeat and the insert see each other.
+const WRITER_LOCK: i32 = 8_275_002;
 
 /// What storing a webhook did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,12 +38,31 @@ pub enum Stored {
 
 /// Stores a webhook durably (commits before returning).
 ///
-/// One statement, so one round trip and the salon's sequence row is locked only for the
-/// statement and its commit: it checks the salon, takes the next sequence number when
-/// the event is to be applied, and inserts the row. A repeated delivery violates the
-/// unique dedup key, which undoes the whole statement, sequence number included.
-pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
+/// A repeated delivery is recognised by YClients' delivery id when the body has one.
+/// Without one, the body is a repeat only when it is the same as the salon's latest
+/// stored webhook, received within `repeat_window`, with no (re)registration or
+/// activation of the salon since: five deliveries of one freeze store one row, while
+/// freeze → payment → freeze stores three, and an uninstall after a reinstall is new.
+/// The salon's writers take turns (a transaction-scoped advisory lock), so concurrent
+/// deliveries cannot both miss each other.
+pub async fn store(db: &PgPool, hook: &Webhook, repeat_window: Duration) -> anyhow::Result<Stored> {
+    let mut tx = db.begin().await?;
+    if let Some(salon_id) = hook.salon_id {
+        sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+            .bind(WRITER_LOCK)
+            .bind(salon_id.get())
+            .execute(&mut *tx)
+            .await?;
+        if hook.delivery_id.is_none()
+            && repeats_latest(&mut tx, salon_id, hook, repeat_window).await?
+        {
+            return Ok(Stored::Duplicate);
+        }
+    }
     let acts = hook.kind != WebhookKind::Unknown;
+    // One statement: it checks the salon, takes the next sequence number when the event
+    // is to be applied, and inserts the row. A repeated delivery id violates the unique
+    // index, which undoes the whole statement, sequence number included.
     let stored = sqlx::query(
         "WITH company AS (
              SELECT EXISTS (SELECT 1 FROM companies WHERE yclients_id = $1) AS known
@@ -48,8 +72,8 @@ pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
              ON CONFLICT (salon_id) DO UPDATE SET last_seq = webhook_sequences.last_seq + 1
              RETURNING last_seq
          )
-         INSERT INTO webhook_inbox (salon_id, seq, kind, event, payload, dedup_key, status)
-         SELECT $1, next.last_seq, $2, $3, $4, $5,
+         INSERT INTO webhook_inbox (salon_id, seq, kind, event, payload, dedup_key, content_hash, status)
+         SELECT $1, next.last_seq, $2, $3, $4, $5, $7,
                 CASE WHEN next.last_seq IS NOT NULL THEN 'pending'
                      WHEN $1 IS NOT NULL AND NOT company.known THEN 'orphan'
                      ELSE 'ignored' END
@@ -60,17 +84,19 @@ pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
     .bind(hook.kind.as_str())
     .bind(&hook.event)
     .bind(&hook.payload)
-    .bind(&hook.dedup_key)
+    .bind(&hook.delivery_id)
     .bind(acts)
-    .fetch_one(db)
+    .bind(&hook.content_hash)
+    .fetch_one(&mut *tx)
     .await;
     let row = match stored {
         Ok(row) => row,
-        Err(sqlx::Error::Database(error)) if error.constraint() == Some(DEDUP_CONSTRAINT) => {
+        Err(sqlx::Error::Database(error)) if error.constraint() == Some(DELIVERY_ID_INDEX) => {
             return Ok(Stored::Duplicate);
         }
         Err(error) => return Err(error.into()),
     };
+    tx.commit().await?;
     let seq: Option<i64> = row.try_get("seq")?;
     let status: String = row.try_get("status")?;
     Ok(match (seq, status.as_str()) {
@@ -78,6 +104,48 @@ pub async fn store(db: &PgPool, hook: &Webhook) -> anyhow::Result<Stored> {
         (None, "orphan") => Stored::Orphan,
         _ => Stored::Ignored,
     })
+}
+
+/// Whether `hook` repeats the salon's latest stored webhook (see [`store`]).
+async fn repeats_latest(
+    tx: &mut sqlx::PgConnection,
+    salon_id: SalonId,
+    hook: &Webhook,
+    window: Duration,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (
+             SELECT 1 FROM (
+                 SELECT content_hash, received_at FROM webhook_inbox
+                 WHERE salon_id = $1 ORDER BY id DESC LIMIT 1
+             ) latest
+             WHERE latest.content_hash = $2
+               AND latest.received_at > clock_timestamp() - make_interval(secs => $3)
+               AND NOT EXISTS (
+                   SELECT 1 FROM marketplace_events e
+                   WHERE e.salon_id = $1
+                     AND e.event_type IN ('registration_started', 'integration_activated')
+                     AND e.created_at >= latest.received_at))",
+    )
+    .bind(salon_id.get())
+    .bind(&hook.content_hash)
+    .bind(window.as_secs_f64())
+    .fetch_one(tx)
+    .await?)
+}
+
+/// Deletes rows that are done with (applied, ignored, orphans) received more than
+/// `older_than` ago; a pending row is kept whatever its age.
+pub async fn prune(db: &PgPool, older_than: Duration) -> anyhow::Result<u64> {
+    super::delete_in_batches(
+        db,
+        "DELETE FROM webhook_inbox WHERE id IN (
+             SELECT id FROM webhook_inbox
+             WHERE status <> 'pending' AND received_at < NOW() - make_interval(secs => $1)
+             LIMIT $2)",
+        older_than,
+    )
+    .await
 }
 
 /// Wakes the relay for these salons (one `NOTIFY`, outside any webhook's transaction).

@@ -9,10 +9,13 @@
 //!   frozen salon (the salon stopped paying; writing from its number is not ours to do).
 //! - `payment`: schedules resumed; `active` (unless uninstalled), `last_payment_date`,
 //!   event `payment_received`.
-//! - records: upserted from the payload (fetched from YClients when the payload is
-//!   partial) or marked deleted; the record's reminders (`reminder-<record_id>`) are
-//!   told where the visit is now.
-//! - clients: upserted or marked inactive; services and masters: refreshed from YClients.
+//! - records and clients: a webhook is only a hint of which one changed. The resource is
+//!   fetched from YClients by id and what YClients says is applied (never the payload,
+//!   which anyone who learnt the URL could have written): upserted when YClients has it
+//!   for this salon, marked deleted (inactive) only when YClients confirms it is gone,
+//!   never created when YClients does not know it; the record's reminders
+//!   (`reminder-<record_id>`) are told where the visit is now.
+//! - services and masters: refreshed from YClients.
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
@@ -27,7 +30,7 @@ use crate::recurring_sync::{CRON_TABLE, schedule_id};
 use crate::reminders;
 use crate::sync::{SyncActivities, convert, parts};
 use crate::whatsapp::WhatsAppGateway;
-use crate::yclients::{Client, Record, YClients, YClientsError};
+use crate::yclients::{Client, YClients, YClientsError};
 use chrono::Utc;
 use chrono_tz::Tz;
 use futures::StreamExt as _;
@@ -240,30 +243,30 @@ impl WebhookActivities {
             tracing::warn!(%salon_id, id = event.id, "a record webhook without a record id");
             return Ok(None);
         };
-        let deleted = event.event.as_deref() == Some("delete")
-            || event.payload["data"]["deleted"].as_bool() == Some(true);
-        if deleted {
-            bookings::mark_deleted(&self.db, company_id, record_id).await?;
-            return Ok(Some(RecordChange {
-                record_id,
-                deleted: true,
-            }));
-        }
-        // A complete payload is applied as sent; a partial one is fetched.
-        let record = match serde_json::from_value::<Record>(event.payload["data"].clone()) {
+        let record = match self.yclients.record(salon_id, record_id).await {
+            Ok(record) if record.company_id.is_some_and(|c| c != i64::from(salon_id)) => {
+                tracing::warn!(%salon_id, record_id, "a record webhook names another salon's record, ignored");
+                return Ok(None);
+            }
             Ok(record) if record.id == record_id => record,
-            _ => match self.yclients.record(salon_id, record_id).await {
-                Ok(record) => record,
-                Err(YClientsError::NotFound) => {
-                    bookings::mark_deleted(&self.db, company_id, record_id).await?;
-                    return Ok(Some(RecordChange {
-                        record_id,
-                        deleted: true,
-                    }));
-                }
-                Err(error) => return Err(failure::yclients(error)),
-            },
+            Ok(_) => {
+                tracing::warn!(%salon_id, record_id, "YClients answered with another record, ignored");
+                return Ok(None);
+            }
+            // Gone in YClients: the deletion is confirmed (a row we never had stays
+            // absent, since marking only touches our own rows).
+            Err(YClientsError::NotFound) => {
+                bookings::mark_deleted(&self.db, company_id, record_id).await?;
+                return Ok(Some(RecordChange {
+                    record_id,
+                    deleted: true,
+                }));
+            }
+            Err(error) => return Err(failure::yclients(error)),
         };
+        if event.event.as_deref() == Some("delete") && !record.deleted {
+            tracing::warn!(%salon_id, record_id, "a delete webhook for a record YClients still has: kept as YClients says");
+        }
         if let Some(client) = record.client.as_ref().and_then(|c| {
             convert::client(
                 &Client {
@@ -298,20 +301,17 @@ impl WebhookActivities {
         let Some(client_id) = resource_id(&event.payload) else {
             return Ok(());
         };
-        if event.event.as_deref() == Some("delete") {
-            clients::deactivate_one(&self.db, company_id, client_id).await?;
-            return Ok(());
-        }
-        let client = match serde_json::from_value::<Client>(event.payload["data"].clone()) {
-            Ok(client) if client.id == client_id && client.phone.is_some() => client,
-            _ => match self.yclients.client(salon_id, client_id).await {
-                Ok(client) => client,
-                Err(YClientsError::NotFound) => {
-                    clients::deactivate_one(&self.db, company_id, client_id).await?;
-                    return Ok(());
-                }
-                Err(error) => return Err(failure::yclients(error)),
-            },
+        let client = match self.yclients.client(salon_id, client_id).await {
+            Ok(client) if client.id == client_id => client,
+            Ok(_) => {
+                tracing::warn!(%salon_id, client_id, "YClients answered with another client, ignored");
+                return Ok(());
+            }
+            Err(YClientsError::NotFound) => {
+                clients::deactivate_one(&self.db, company_id, client_id).await?;
+                return Ok(());
+            }
+            Err(error) => return Err(failure::yclients(error)),
         };
         if let Some(row) = convert::client(&client, zone) {
             clients::upsert(&self.db, company_id, &[row], Utc::now()).await?;

@@ -6,6 +6,11 @@
 //!
 //! Anything else that is a JSON object is an [`WebhookKind::Unknown`] event: recorded and
 //! acknowledged, not an error.
+//!
+//! What is kept of a body never holds our partner token (marketplace events carry it;
+//! it is checked, then stripped, so it reaches neither the inbox nor Temporal), and a
+//! body PostgreSQL could not store (a NUL character, an `event` or delivery id longer
+//! than their columns) is refused here with the reason.
 
 use crate::domain::SalonId;
 use serde::{Deserialize, Serialize};
@@ -57,9 +62,13 @@ pub struct Webhook {
     pub partner_token: Option<String>,
     /// The application id a marketplace event carries.
     pub application_id: Option<String>,
-    /// YClients' own id of the delivery, else a hash of the canonical body.
-    pub dedup_key: String,
-    /// The body.
+    /// YClients' own id of the delivery, when the body carries one (`yclients:<id>`):
+    /// the same id again is the same delivery.
+    pub delivery_id: Option<String>,
+    /// A hash of the canonical body (without the partner token): a body without a
+    /// delivery id that repeats the salon's latest one is a repeated delivery.
+    pub content_hash: String,
+    /// The body, without the partner token.
     pub payload: Value,
 }
 
@@ -72,7 +81,18 @@ pub enum WebhookError {
     /// JSON, but not an object.
     #[error("the body must be a JSON object")]
     NotAnObject,
+    /// An object we cannot store as sent.
+    #[error("{0}")]
+    Unstorable(String),
 }
+
+/// Longest `event` / `event_type` / `status` kept (the column's width).
+pub const MAX_EVENT_LEN: usize = 50;
+/// Longest delivery id kept.
+pub const MAX_DELIVERY_ID_LEN: usize = 200;
+
+/// The key that carries our partner token in marketplace events.
+const PARTNER_TOKEN_KEY: &str = "partner_token";
 
 fn text(value: Option<&Value>) -> Option<String> {
     match value? {
@@ -100,24 +120,75 @@ const MARKETPLACE_EVENTS: [&str; 3] = ["uninstall", "freeze", "payment"];
 
 /// Reads a body.
 pub fn parse(body: &[u8]) -> Result<Webhook, WebhookError> {
-    let payload: Value =
+    let mut payload: Value =
         serde_json::from_slice(body).map_err(|e| WebhookError::NotJson(e.to_string()))?;
-    let Value::Object(object) = &payload else {
+    if holds_nul(&payload) {
+        return Err(WebhookError::Unstorable(
+            "the body holds a NUL character (\\u0000)".to_owned(),
+        ));
+    }
+    let Value::Object(object) = &mut payload else {
         return Err(WebhookError::NotAnObject);
     };
+    let partner_token = text(object.get(PARTNER_TOKEN_KEY));
+    strip_partner_token(object);
     let (kind, event, salon_id) = classify(object);
+    if event
+        .as_ref()
+        .is_some_and(|e| e.chars().count() > MAX_EVENT_LEN)
+    {
+        return Err(WebhookError::Unstorable(format!(
+            "event is longer than {MAX_EVENT_LEN} characters"
+        )));
+    }
     let own_id = ["webhook_id", "event_id", "delivery_id"]
         .iter()
         .find_map(|key| text(object.get(*key)));
+    if own_id
+        .as_ref()
+        .is_some_and(|id| id.chars().count() > MAX_DELIVERY_ID_LEN)
+    {
+        return Err(WebhookError::Unstorable(format!(
+            "the delivery id is longer than {MAX_DELIVERY_ID_LEN} characters"
+        )));
+    }
+    let application_id = text(object.get("application_id"));
     Ok(Webhook {
         salon_id,
         kind,
         event,
-        partner_token: text(object.get("partner_token")),
-        application_id: text(object.get("application_id")),
-        dedup_key: own_id.map_or_else(|| canonical_hash(&payload), |id| format!("yclients:{id}")),
+        partner_token,
+        application_id,
+        delivery_id: own_id.map(|id| format!("yclients:{id}")),
+        content_hash: canonical_hash(&payload),
         payload,
     })
+}
+
+/// Whether any key or string in the document holds a NUL (PostgreSQL's JSONB cannot).
+fn holds_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
+}
+
+/// Removes the partner token wherever the body carries it.
+fn strip_partner_token(object: &mut Map<String, Value>) {
+    object.remove(PARTNER_TOKEN_KEY);
+    for value in object.values_mut() {
+        match value {
+            Value::Object(inner) => strip_partner_token(inner),
+            Value::Array(items) => items.iter_mut().for_each(|item| {
+                if let Value::Object(inner) = item {
+                    strip_partner_token(inner);
+                }
+            }),
+            _ => {}
+        }
+    }
 }
 
 fn classify(object: &Map<String, Value>) -> (WebhookKind, Option<String>, Option<SalonId>) {
@@ -214,12 +285,50 @@ mod tests {
     }
 
     #[test]
-    fn the_dedup_key_ignores_key_order_and_spacing() {
+    fn the_content_hash_ignores_key_order_and_spacing() {
         let a = parse(br#"{"company_id": 5, "resource": "record", "status": "update"}"#).unwrap();
         let b = parse(br#"{ "status":"update","resource":"record" , "company_id":5 }"#).unwrap();
-        assert_eq!(a.dedup_key, b.dedup_key);
+        assert_eq!(a.content_hash, b.content_hash);
+        assert_eq!(a.delivery_id, None);
         let own = parse(br#"{"webhook_id": "abc", "company_id": 5}"#).unwrap();
-        assert_eq!(own.dedup_key, "yclients:abc");
+        assert_eq!(own.delivery_id.as_deref(), Some("yclients:abc"));
+    }
+
+    #[test]
+    fn the_partner_token_is_read_then_stripped_everywhere() {
+        let hook = parse(br#"{"salon_id": 5, "event": "freeze", "partner_token": "secret-t", "data": {"partner_token": "secret-t", "list": [{"partner_token": "x"}]}}"#).unwrap();
+        assert_eq!(hook.partner_token.as_deref(), Some("secret-t"));
+        let kept = hook.payload.to_string();
+        assert!(!kept.contains("partner_token"), "{kept}");
+        assert!(!kept.contains("secret-t"), "{kept}");
+        // Two deliveries that differ only in the token are the same event.
+        let other = parse(
+            br#"{"salon_id": 5, "event": "freeze", "partner_token": "t2", "data": {"list": [{}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(hook.content_hash, other.content_hash);
+    }
+
+    #[test]
+    fn bodies_the_database_cannot_hold_are_refused_with_the_reason() {
+        let long_event = format!(r#"{{"salon_id": 5, "event": "{}"}}"#, "x".repeat(51));
+        let long_id = format!(
+            r#"{{"company_id": 5, "webhook_id": "{}"}}"#,
+            "7".repeat(201)
+        );
+        for body in [
+            long_event.as_str(),
+            long_id.as_str(),
+            r#"{"company_id": 5, "data": {"name": "a\u0000b"}}"#,
+            r#"{"company_id": 5, "a\u0000": 1}"#,
+        ] {
+            assert!(
+                matches!(parse(body.as_bytes()), Err(WebhookError::Unstorable(_))),
+                "{body}"
+            );
+        }
+        let fits = format!(r#"{{"salon_id": 5, "event": "{}"}}"#, "я".repeat(50));
+        assert!(parse(fits.as_bytes()).is_ok());
     }
 
     #[test]

@@ -405,38 +405,53 @@ impl GatewayNode {
     /// in between, a session's state change (linked, unlinked, showing a code) is
     /// written to its lease at once, so ops see it without waiting for the round. Await
     /// the handle after setting `stopping`: a round under way finishes first.
-    pub fn spawn_keeper(&self, mut stopping: watch::Receiver<bool>) -> JoinHandle<()> {
+    /// Supervised: a keeper that dies is started again (its leases lapse only if that
+    /// takes longer than they last).
+    pub fn spawn_keeper(
+        &self,
+        stopping: watch::Receiver<bool>,
+        supervisor: &crate::supervisor::Supervisor,
+    ) -> JoinHandle<()> {
         let node = self.clone();
-        let mut events = self.inner.gateway.subscribe();
-        tokio::spawn(async move {
-            let period = node.period();
-            let mut next_round = Instant::now() + period;
-            let mut listening = true;
-            loop {
-                tokio::select! {
-                    () = tokio::time::sleep_until(next_round) => {
-                        node.tick().await;
-                        next_round = Instant::now() + period;
-                    }
-                    event = events.recv(), if listening => match event {
-                        Ok(event) => {
-                            if let Some(session) = event.session()
-                                .filter(|_| !matches!(event, GatewayEvent::IncomingMessage(_)))
-                                .filter(|session| node.owns(*session))
-                            {
-                                let status = node.inner.gateway.status(session).await;
-                                node.report(session, status).await;
-                            }
-                        }
-                        Err(broadcast::error::RecvError::Lagged(_)) => {}
-                        Err(broadcast::error::RecvError::Closed) => listening = false,
-                    },
-                    () = async {
-                        let _ = stopping.wait_for(|stopping| *stopping).await;
-                    } => return,
-                }
-            }
+        supervisor.spawn("lease_keeper", move || {
+            let events = node.inner.gateway.subscribe();
+            node.clone().keep(events, stopping.clone())
         })
+    }
+
+    async fn keep(
+        self,
+        mut events: broadcast::Receiver<GatewayEvent>,
+        mut stopping: watch::Receiver<bool>,
+    ) {
+        let node = self;
+        let period = node.period();
+        let mut next_round = Instant::now() + period;
+        let mut listening = true;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep_until(next_round) => {
+                    node.tick().await;
+                    next_round = Instant::now() + period;
+                }
+                event = events.recv(), if listening => match event {
+                    Ok(event) => {
+                        if let Some(session) = event.session()
+                            .filter(|_| !matches!(event, GatewayEvent::IncomingMessage(_)))
+                            .filter(|session| node.owns(*session))
+                        {
+                            let status = node.inner.gateway.status(session).await;
+                            node.report(session, status).await;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(broadcast::error::RecvError::Closed) => listening = false,
+                },
+                () = async {
+                    let _ = stopping.wait_for(|stopping| *stopping).await;
+                } => return,
+            }
+        }
     }
 
     /// The start of a clean shutdown: takes no new call or session and waits (at most

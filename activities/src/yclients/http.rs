@@ -88,7 +88,12 @@ impl HttpYClients {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, String), YClientsError> {
-        self.limiter.acquire().await;
+        if let Err(busy) = self.limiter.acquire().await {
+            self.metrics.yclients_call("queue_full");
+            return Err(YClientsError::RateLimited {
+                retry_after: Some(busy.wait),
+            });
+        }
         let url = format!("{}{}", self.config.base_url, path);
         let mut request = self
             .http
@@ -434,6 +439,26 @@ impl YClients for HttpYClients {
             )
             .await?;
         interpret_callback(status, &text)
+    }
+
+    async fn application_installed(
+        &self,
+        salon_id: SalonId,
+        application_id: &str,
+    ) -> Result<bool, YClientsError> {
+        let path = format!(
+            "/marketplace/salon/{salon_id}/application/{}",
+            form_urlencoded::byte_serialize(application_id.as_bytes()).collect::<String>()
+        );
+        let (status, text) = self.send(Method::GET, &path, &[], None).await?;
+        if status.is_success() {
+            return Ok(true);
+        }
+        match interpret::<serde_json::Value>(status, &text) {
+            Err(YClientsError::NotFound) => Ok(false),
+            Err(error) => Err(error),
+            Ok(_) => Ok(true),
+        }
     }
 }
 

@@ -136,4 +136,12 @@ pub trait YClients: Send + Sync + std::fmt::Debug {
     /// `POST /marketplace/partner/callback/redirect`: activates the integration.
     async fn activation_callback(&self, callback: &ActivationCallback)
     -> Result<(), YClientsError>;
+
+    /// `GET /marketplace/salon/{salon_id}/application/{app_id}`: whether the salon has our
+    /// application installed or is installing it (any 2xx); 404 is "no".
+    async fn application_installed(
+        &self,
+        salon_id: SalonId,
+        application_id: &str,
+    ) -> Result<bool, YClientsError>;
 }

@@ -3,17 +3,35 @@
 //!
 //! Requests are spaced evenly rather than let through in bursts, so a long sync runs at
 //! the limit without tripping YClients' own per-second window; a 429 `Retry-After`
-//! pushes every caller back, not only the one that saw it.
+//! pushes every caller back, not only the one that saw it (at most [`MAX_BACK_OFF`]).
+//!
+//! The wait is bounded: a caller whose turn is more than [`MAX_WAIT`] away takes no
+//! turn and gets a retryable "try later" at once (with how long it would have waited),
+//! so a burst or a long back-off never builds a queue nobody can see the end of.
 
 use std::time::Duration;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+
+/// The longest a caller queues for its turn.
+pub const MAX_WAIT: Duration = Duration::from_secs(20);
+
+/// The longest one 429 holds every caller back, whatever its `Retry-After` says.
+pub const MAX_BACK_OFF: Duration = Duration::from_secs(60);
+
+/// A caller's turn is too far away; try again after `wait`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLong {
+    /// How long the caller would have waited.
+    pub wait: Duration,
+}
 
 /// Shared by all clones of the YClients client (hold it in an `Arc`).
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Option<Duration>,
     next_free: Mutex<Instant>,
+    max_wait: Duration,
 }
 
 impl RateLimiter {
@@ -23,7 +41,14 @@ impl RateLimiter {
         Self {
             interval,
             next_free: Mutex::new(Instant::now()),
+            max_wait: MAX_WAIT,
         }
+    }
+
+    /// The same limiter with another bound on a caller's wait.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 
     /// A limiter that never waits (benchmarks, tests of other behaviour).
@@ -31,12 +56,16 @@ impl RateLimiter {
         Self::per_second(0.0)
     }
 
-    /// Waits for this caller's turn.
-    pub async fn acquire(&self) {
+    /// Waits for this caller's turn, unless it is more than the bound away.
+    pub async fn acquire(&self) -> Result<(), TooLong> {
         let slot = {
             let mut next_free = self.next_free.lock().await;
             let now = Instant::now();
             let slot = (*next_free).max(now);
+            let wait = slot - now;
+            if wait > self.max_wait {
+                return Err(TooLong { wait });
+            }
             if let Some(interval) = self.interval {
                 *next_free = slot + interval;
             } else {
@@ -45,12 +74,14 @@ impl RateLimiter {
             slot
         };
         tokio::time::sleep_until(slot).await;
+        Ok(())
     }
 
-    /// Holds every caller back until `delay` from now (YClients answered 429).
+    /// Holds every caller back until `delay` from now (YClients answered 429), at most
+    /// [`MAX_BACK_OFF`].
     pub async fn back_off(&self, delay: Duration) {
         let mut next_free = self.next_free.lock().await;
-        *next_free = (*next_free).max(Instant::now() + delay);
+        *next_free = (*next_free).max(Instant::now() + delay.min(MAX_BACK_OFF));
     }
 }
 
@@ -63,7 +94,7 @@ mod tests {
         let limiter = RateLimiter::per_second(5.0);
         let start = Instant::now();
         for _ in 0..6 {
-            limiter.acquire().await;
+            limiter.acquire().await.unwrap();
         }
         assert_eq!(start.elapsed(), Duration::from_secs(1));
     }
@@ -73,7 +104,35 @@ mod tests {
         let limiter = RateLimiter::unlimited();
         let start = Instant::now();
         limiter.back_off(Duration::from_secs(3)).await;
-        limiter.acquire().await;
+        limiter.acquire().await.unwrap();
         assert_eq!(start.elapsed(), Duration::from_secs(3));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_turn_too_far_away_is_refused_at_once_and_a_huge_back_off_is_clamped() {
+        let limiter = RateLimiter::unlimited();
+        let start = Instant::now();
+        limiter.back_off(Duration::from_secs(u64::MAX / 4)).await;
+        let refused = limiter.acquire().await.unwrap_err();
+        assert_eq!(start.elapsed(), Duration::ZERO, "nobody queued");
+        assert_eq!(refused.wait, MAX_BACK_OFF);
+        tokio::time::advance(MAX_BACK_OFF - MAX_WAIT).await;
+        limiter.acquire().await.unwrap();
+        assert_eq!(start.elapsed(), MAX_BACK_OFF);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_queue_longer_than_the_bound_turns_callers_away() {
+        let limiter = RateLimiter::per_second(1.0).with_max_wait(Duration::from_secs(2));
+        // Turns at 0, 1 and 2 s are handed out; the fourth would wait 3 s.
+        let turns: Vec<_> = (0..4).map(|_| limiter.acquire()).collect();
+        let results = futures::future::join_all(turns).await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
+        assert_eq!(
+            results[3],
+            Err(TooLong {
+                wait: Duration::from_secs(3)
+            })
+        );
     }
 }

@@ -229,6 +229,9 @@ pub struct RecordClient {
 pub struct Record {
     /// YClients record id.
     pub id: i64,
+    /// The salon it belongs to (YClients sends it; a record of another salon is refused).
+    #[serde(default)]
+    pub company_id: Option<i64>,
     /// The master.
     #[serde(default)]
     pub staff_id: Option<i64>,

@@ -1,7 +1,12 @@
 //! YClients' signed `user_data`: base64 JSON describing the installing user, with
-//! `user_data_sign` = hex HMAC-SHA256 keyed with our partner token. Sources disagree on
-//! whether the HMAC covers the base64 text or the decoded JSON, so both are accepted.
-//! Comparisons are constant-time (`Mac::verify_slice`).
+//! `user_data_sign` = hex HMAC-SHA256 keyed with our partner token over the **decoded
+//! JSON bytes** (what YClients signs; the system we re-build failed moderation signing
+//! the base64 text). A signature over the base64 text is accepted as well: it proves the
+//! same key. Comparisons are constant-time (`Mac::verify_slice`).
+//!
+//! The signed data names no salon and carries no time: it proves who the user is, not
+//! which salon they may enter (the redirect binds `salon_name` and YClients' install
+//! status to the salon instead).
 
 use ai_admin_activities::secret::Secret;
 use base64::Engine as _;
@@ -25,6 +30,9 @@ pub struct SignedUser {
     /// Email.
     #[serde(default)]
     pub email: Option<String>,
+    /// The salon the user installed the application in, as YClients names it.
+    #[serde(default)]
+    pub salon_name: Option<String>,
 }
 
 fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
@@ -57,11 +65,11 @@ pub fn verify(
         .decode(user_data)
         .or_else(|_| URL_SAFE.decode(user_data))
         .ok();
-    let signed_over_base64 = hmac_matches(partner_token, user_data.as_bytes(), &signature);
     let signed_over_json = decoded
         .as_deref()
         .is_some_and(|json| hmac_matches(partner_token, json, &signature));
-    if !(signed_over_base64 || signed_over_json) {
+    let signed_over_base64 = hmac_matches(partner_token, user_data.as_bytes(), &signature);
+    if !(signed_over_json || signed_over_base64) {
         return Err(UserDataError::BadSignature);
     }
     let json = decoded.ok_or(UserDataError::Malformed)?;

@@ -67,7 +67,10 @@ pub async fn run(config: Config, calls: usize, gap: Duration) -> anyhow::Result<
     let worker = spawn_workers(temporal.clone(), vec![Queue::Gateway(node.clone())], None).await?;
     node.start().await?;
     let (stop_keeper, keeper_stopping) = tokio::sync::watch::channel(false);
-    let keeper = node.spawn_keeper(keeper_stopping);
+    let keeper = node.spawn_keeper(
+        keeper_stopping,
+        &ai_admin_activities::supervisor::Supervisor::new(),
+    );
     let remote = Arc::new(TemporalGateways::new(temporal.clone(), pool.clone()));
     let local = RoutedGateway::new(Some(node.clone()), pool.clone(), remote.clone(), LEASE);
     let elsewhere = RoutedGateway::new(None, pool.clone(), remote, LEASE);

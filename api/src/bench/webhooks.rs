@@ -1,18 +1,22 @@
 //! `ai-admin bench webhooks`: fires signed record webhooks at a fixed rate (default 500
-//! per second for 30 s) across 50 salons at the real application (HTTP, inbox, relay,
-//! `company-<salon_id>` workflows, the apply activity) and prints ack latency (p50, p99,
-//! max), throughput, the time until every event is applied (drain), and inbox rows and
-//! applied events against those sent. In the same run it measures a baseline: the same
-//! load against a handler that only inserts the row (no sequence, no relay), so the
-//! report shows what the durable, ordered path costs.
+//! per second for 30 s) across 50 salons, each at its own webhook URL, at the real
+//! application (HTTP, URL secret, inbox, relay, `company-<salon_id>` workflows, the
+//! apply activity, which fetches every record from the YClients simulator without a rate
+//! limit) and prints ack latency (p50, p99, max), throughput, the time until every event
+//! is applied (drain), and inbox rows and applied events against those sent. In the
+//! same run it measures a baseline: the same load against a handler that only inserts
+//! the row (no sequence, no relay), so the report shows what the durable, ordered path
+//! costs.
 
 use crate::config::Config;
 use crate::startup::Application;
+use ai_admin_activities::activation::salon_webhook_url;
 use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
 use ai_admin_activities::webhooks;
 use ai_admin_activities::yclients::Company;
+use ai_admin_simulators::yclients::{self as simulator, Salon, SalonSize, SimState};
 use anyhow::Context as _;
 use axum::Router;
 use axum::body::Bytes;
@@ -25,6 +29,16 @@ use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
 const SECRET: &str = "bench-webhook-secret";
+/// The secret of every bench salon's webhook URL.
+const URL_SECRET: &str = "bench-url-secret";
+const PARTNER_TOKEN: &str = "bench-partner-token";
+
+/// A bench salon: its id and the records its webhooks name.
+#[derive(Debug, Clone)]
+struct BenchSalon {
+    id: SalonId,
+    records: Vec<i64>,
+}
 
 /// What to fire.
 #[derive(Debug, Clone, Copy)]
@@ -82,33 +96,26 @@ fn sign(body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-/// The `n`-th webhook: a full record of one of the salons.
-fn event(salons: &[SalonId], n: usize, run: u64) -> Vec<u8> {
-    let salon = salons[n % salons.len()];
-    let record_id = 1_000_000_000 + (run % 1000) as i64 * 100_000 + n as i64;
-    serde_json::json!({
-        "company_id": salon.get(),
+/// The `n`-th webhook: a record update of one of the salons (its URL and body; the
+/// comment makes every body its own event).
+fn event(base: &str, salons: &[BenchSalon], n: usize) -> (String, Vec<u8>) {
+    let salon = &salons[n % salons.len()];
+    let record_id = salon.records[(n / salons.len()) % salon.records.len()];
+    let body = serde_json::json!({
+        "company_id": salon.id.get(),
         "resource": "record",
         "resource_id": record_id,
         "status": "update",
-        "data": {
-            "id": record_id,
-            "services": [],
-            "client": { "id": n % 5_000 + 1, "name": "Клиент", "phone": "+79000000000" },
-            "datetime": "2026-12-24T12:00:00+03:00",
-            "seance_length": 3600,
-            "attendance": 0,
-            "deleted": false,
-            "comment": format!("событие {n}"),
-        }
+        "data": { "id": record_id, "comment": format!("событие {n}") }
     })
     .to_string()
-    .into_bytes()
+    .into_bytes();
+    (salon_webhook_url(base, salon.id, URL_SECRET), body)
 }
 
 /// Fires `load` at `url` from a thread of its own, like a separate client process: the
 /// client's timing then does not queue behind the app's tasks on the app's runtime.
-async fn fire(url: &str, load: Load, salons: &[SalonId], run: u64) -> anyhow::Result<Acks> {
+async fn fire(url: &str, load: Load, salons: &[BenchSalon]) -> anyhow::Result<Acks> {
     let (url, salons) = (url.to_owned(), salons.to_vec());
     let client = std::thread::Builder::new()
         .name("bench-client".into())
@@ -117,7 +124,7 @@ async fn fire(url: &str, load: Load, salons: &[SalonId], run: u64) -> anyhow::Re
                 .enable_all()
                 .build()
                 .context("Failed to start the client runtime")?
-                .block_on(fire_from_here(&url, load, &salons, run))
+                .block_on(fire_from_here(&url, load, &salons))
         })
         .context("Failed to start the client thread")?;
     tokio::task::spawn_blocking(move || client.join())
@@ -126,12 +133,7 @@ async fn fire(url: &str, load: Load, salons: &[SalonId], run: u64) -> anyhow::Re
 }
 
 /// Fires `load` at `url` (open loop: a request every 1/rate s, whatever the answers).
-async fn fire_from_here(
-    url: &str,
-    load: Load,
-    salons: &[SalonId],
-    run: u64,
-) -> anyhow::Result<Acks> {
+async fn fire_from_here(url: &str, load: Load, salons: &[BenchSalon]) -> anyhow::Result<Acks> {
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
         .timeout(Duration::from_secs(30))
@@ -143,9 +145,9 @@ async fn fire_from_here(
     let mut requests = tokio::task::JoinSet::new();
     for n in 0..total {
         ticker.tick().await;
-        let body = event(salons, n, run);
+        let (to, body) = event(url, salons, n);
         let request = http
-            .post(url)
+            .post(to)
             .header("content-type", "application/json")
             .header("x-signature", sign(&body))
             .body(body);
@@ -181,14 +183,14 @@ async fn baseline(State(db): State<PgPool>, body: Bytes) -> StatusCode {
         Err(_) => return StatusCode::BAD_REQUEST,
     };
     let inserted = sqlx::query(
-        "INSERT INTO webhook_inbox (salon_id, kind, event, payload, dedup_key, status)
-         VALUES ($1, $2, $3, $4, $5, 'ignored') ON CONFLICT (dedup_key) DO NOTHING",
+        "INSERT INTO webhook_inbox (salon_id, kind, event, payload, content_hash, status)
+         VALUES ($1, $2, $3, $4, $5, 'ignored')",
     )
     .bind(hook.salon_id.map(SalonId::get))
     .bind(hook.kind.as_str())
     .bind(&hook.event)
     .bind(&hook.payload)
-    .bind(format!("baseline:{}", hook.dedup_key))
+    .bind(format!("baseline:{}", hook.content_hash))
     .execute(&db)
     .await;
     match inserted {
@@ -202,7 +204,7 @@ async fn counts(db: &PgPool, salons: &[i32]) -> anyhow::Result<(i64, i64, i64)> 
         "SELECT COUNT(*),
                 COUNT(*) FILTER (WHERE status = 'applied'),
                 COUNT(*) FILTER (WHERE apply_count > 1)
-         FROM webhook_inbox WHERE salon_id = ANY($1) AND dedup_key NOT LIKE 'baseline:%'",
+         FROM webhook_inbox WHERE salon_id = ANY($1) AND content_hash NOT LIKE 'baseline:%'",
     )
     .bind(salons)
     .fetch_one(db)
@@ -218,30 +220,59 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), 10)?;
     db::migrate(&pool).await?;
 
+    // The salons live in a YClients simulator: applying a record webhook fetches it.
+    let start = chrono::Utc::now().date_naive();
+    let simulated: Vec<Salon> = (0..load.salons)
+        .map(|n| {
+            let id = 500_000_000 + (run_id % 1_000_000) as i64 * 100 + n as i64;
+            Salon::generate(
+                id,
+                &format!("Салон №{n}"),
+                "Europe/Moscow",
+                SalonSize::DEMO,
+                start,
+            )
+        })
+        .collect();
+    let yclients = simulator::spawn(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        SimState::new(PARTNER_TOKEN, simulated.clone()),
+    )?;
+    config.yclients.base_url = yclients.base_url();
+    config.yclients.partner_token = Secret::new(PARTNER_TOKEN);
+    config.yclients.rate_limit_rps = 0.0;
     let mut salons = Vec::with_capacity(load.salons);
-    for n in 0..load.salons {
-        let id = 500_000_000 + (run_id % 1_000_000) as i64 * 100 + n as i64;
+    for salon in &simulated {
         let company = Company {
-            id,
-            title: format!("Салон №{n}"),
+            id: salon.id,
+            title: salon.title.clone(),
             phone: None,
             email: None,
             address: None,
             timezone_name: Some("Europe/Moscow".to_owned()),
         };
         companies::upsert_registered(&pool, &company, &Default::default()).await?;
-        salons.push(SalonId::new(id)?);
+        let id = SalonId::new(salon.id)?;
+        let keys = companies::ActivationKeys {
+            api_key: format!("bench-{id}"),
+            webhook_secret: URL_SECRET.to_owned(),
+        };
+        companies::save_activation_key(&pool, id, "bench", &keys).await?;
+        salons.push(BenchSalon {
+            id,
+            records: salon.records.iter().map(|r| r.id).collect(),
+        });
     }
-    let salon_ids: Vec<i32> = salons.iter().map(|s| s.get()).collect();
+    let salon_ids: Vec<i32> = salons.iter().map(|s| s.id.get()).collect();
 
     // Baseline first, alone, so the two loads do not compete.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let baseline_url = format!("http://{}/baseline", listener.local_addr()?);
     let baseline_app = Router::new()
-        .route("/baseline", post(baseline))
+        .route("/baseline/{salon_id}/{secret}", post(baseline))
         .with_state(pool.clone());
     let baseline_server = tokio::spawn(async move { axum::serve(listener, baseline_app).await });
-    let base = fire(&baseline_url, load, &salons, run_id).await?;
+    let base = fire(&baseline_url, load, &salons).await?;
     baseline_server.abort();
 
     let app = Application::build(config)
@@ -253,7 +284,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
         let _ = stopped.await;
     }));
     let started = Instant::now();
-    let acks = fire(&url, load, &salons, run_id.wrapping_add(1)).await?;
+    let acks = fire(&url, load, &salons).await?;
     let sent_done = started.elapsed();
     let sent = acks.latencies.len() as i64;
     let drain_deadline = Instant::now() + Duration::from_secs(600);

@@ -4,6 +4,7 @@
 
 use super::{Fanout, LiveHub};
 use ai_admin_activities::db::live_events::{self, CHANNEL, LiveEvent};
+use ai_admin_activities::supervisor::Supervisor;
 use serde::Deserialize;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
@@ -22,9 +23,16 @@ struct Notification {
 }
 
 /// Listens until the task is aborted (abort it before closing the pool: the listener
-/// holds one of its connections).
-pub fn spawn(db: PgPool, hub: LiveHub) -> JoinHandle<()> {
-    tokio::spawn(async move {
+/// holds one of its connections); supervised.
+pub fn spawn(db: PgPool, hub: LiveHub, supervisor: &Supervisor) -> JoinHandle<()> {
+    supervisor.spawn("live_listener", move || {
+        let (db, hub) = (db.clone(), hub.clone());
+        async move { listen_forever(db, hub).await }
+    })
+}
+
+async fn listen_forever(db: PgPool, hub: LiveHub) {
+    {
         loop {
             match listen(&db, &hub).await {
                 Ok(()) => return,
@@ -35,7 +43,7 @@ pub fn spawn(db: PgPool, hub: LiveHub) -> JoinHandle<()> {
                 }
             }
         }
-    })
+    }
 }
 
 async fn listen(db: &PgPool, hub: &LiveHub) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
-//! At most N WebSocket connections per client IP in a sliding window (the spec: 5 per
-//! 60 s), so a misbehaving page or a script cannot open sockets without end.
+//! At most N attempts per client address in a sliding window (WebSockets: the spec's 5
+//! per 60 s; marketplace redirects), so a misbehaving page or a script cannot open
+//! sockets or start registrations without end. A limit of 0 lets everything through.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -26,6 +27,9 @@ impl ConnectionRateLimiter {
 
     /// Records an attempt from `ip`; false when it is over the limit.
     pub fn allow(&self, ip: IpAddr) -> bool {
+        if self.max == 0 {
+            return true;
+        }
         let now = Instant::now();
         let mut attempts = self.attempts.lock().unwrap_or_else(|p| p.into_inner());
         if attempts.len() > 10_000 {

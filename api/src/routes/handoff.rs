@@ -12,7 +12,6 @@ use crate::state::AppState;
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::domain::PhoneNumber;
-use ai_admin_workflows::ids;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -32,18 +31,8 @@ async fn list(
     State(state): State<AppState>,
     OnboardingAuth(claims): OnboardingAuth,
 ) -> Result<Json<Value>, ApiError> {
-    let temporal = &state.config.temporal;
-    let clients: Vec<Value> = conversations::handed_off(&state.db, claims.salon_id)
-        .await?
-        .into_iter()
-        .map(|client| {
-            // The conversation's run in the Temporal UI, for whoever takes over.
-            let run_url = temporal.workflow_url(&ids::conversation(claims.salon_id, &client.phone));
-            let mut listed = json!(client);
-            listed["run_url"] = Value::String(run_url);
-            listed
-        })
-        .collect();
+    // The Temporal UI is for ops (`/ops`): the owner's answer links no runs.
+    let clients = conversations::handed_off(&state.db, claims.salon_id).await?;
     Ok(Json(json!({ "success": true, "clients": clients })))
 }
 

@@ -1,6 +1,8 @@
 //! `GET /marketplace/health`: whether this process can do its job. Reports which
-//! settings are present (never their values) and whether PostgreSQL and Temporal
-//! answer; `503` with `status: "error"` when one of them does not.
+//! settings are present (never their values), whether PostgreSQL and Temporal answer,
+//! and the state of each supervised background task (relays, event consumer, lease
+//! keeper, listener); `503` with `status: "error"` when a dependency does not answer or
+//! a task is down (waiting to be started again).
 
 use crate::config::{AppEnv, WhatsAppMode};
 use crate::state::AppState;
@@ -46,11 +48,27 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if !temporal.ok {
         missing.push("temporal");
     }
+    let tasks = state.supervisor.report();
+    let down: Vec<String> = state
+        .supervisor
+        .down()
+        .into_iter()
+        .map(|name| format!("task:{name}"))
+        .collect();
     if config.gemini.api_key.is_none() {
         // Not fatal for onboarding; the assistant needs it.
         tracing::debug!("GEMINI_API_KEY is not set");
     }
-    let healthy = missing.is_empty();
+    let healthy = missing.is_empty() && down.is_empty();
+    let tasks: serde_json::Map<String, Value> = tasks
+        .into_iter()
+        .map(|(name, task)| {
+            (
+                name.to_owned(),
+                json!({ "state": task.state.as_str(), "restarts": task.restarts }),
+            )
+        })
+        .collect();
     let body = json!({
         "status": if healthy { "ok" } else { "error" },
         "timestamp": chrono::Utc::now().to_rfc3339(),
@@ -69,8 +87,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "api_running": true,
             "database": database.to_json(),
             "temporal": temporal.to_json(),
+            "tasks": tasks,
         },
-        "missing": missing,
+        "missing": missing.iter().map(|m| (*m).to_owned()).chain(down).collect::<Vec<_>>(),
     });
     let status = if healthy {
         StatusCode::OK

@@ -1,13 +1,16 @@
 //! The onboarding page (`GET /marketplace/onboarding?token=…`) and the API it polls
-//! for progress (`GET /marketplace/api/progress`).
+//! for progress (`GET /marketplace/api/progress`). An installed salon (active, frozen)
+//! whose onboarding is over shows as ready, whatever the Temporal run left behind;
+//! the page links no Temporal runs (those are for ops, at `/ops`).
 
 use super::assets::ONBOARDING_HTML;
 use crate::auth::{OnboardingAuth, TokenError};
 use crate::error::{ApiError, PageError, escape_html};
 use crate::state::AppState;
 use ai_admin_activities::db::companies;
+use ai_admin_activities::domain::IntegrationStatus;
 use ai_admin_temporal::onboarding;
-use ai_admin_workflows::ids;
+use ai_admin_workflows::onboarding::{OnboardingStep, Progress, StepStatus};
 use axum::extract::{RawQuery, State};
 use axum::response::Html;
 use axum::routing::get;
@@ -64,6 +67,7 @@ async fn progress(
             tracing::warn!(error = %format!("{error:#}"), "progress query failed");
             ApiError::Unavailable("Статус подключения временно недоступен".into())
         })?;
+    let progress = installed_progress(company.integration_status, progress);
     Ok(Json(json!({
         "success": true,
         "company_id": company.id,
@@ -72,6 +76,33 @@ async fn progress(
         "integration_status": company.integration_status,
         "whatsapp_connected": company.whatsapp_connected,
         "progress": progress,
-        "workflow_url": state.config.temporal.workflow_url(&ids::onboarding(claims.salon_id)),
     })))
+}
+
+/// An installed salon's progress: its onboarding's while a step is still under way
+/// (the first sync and the welcome come after activation), else ready — an old run
+/// (expired, gone from Temporal) does not make an installed salon look unfinished.
+fn installed_progress(status: IntegrationStatus, progress: Option<Progress>) -> Option<Progress> {
+    let detail = match status {
+        IntegrationStatus::Active => None,
+        IntegrationStatus::Frozen => Some(
+            "Подписка приостановлена в YClients: бот не отвечает клиентам, пока она не оплачена."
+                .to_owned(),
+        ),
+        _ => return progress,
+    };
+    match progress {
+        Some(running)
+            if running.status == StepStatus::InProgress
+                && running.step != OnboardingStep::Ready =>
+        {
+            Some(running)
+        }
+        _ => Some(Progress {
+            step: OnboardingStep::Ready,
+            percent: OnboardingStep::Ready.percent(),
+            status: StepStatus::Completed,
+            detail,
+        }),
+    }
 }

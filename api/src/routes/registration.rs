@@ -1,32 +1,55 @@
 //! `GET /auth/yclients/redirect`: a salon owner arrives from the YClients marketplace.
 //!
-//! The company is fetched from YClients directly in the handler (with a few quick
-//! retries), not in an activity of the onboarding workflow: the owner's browser waits
-//! on this request, the answer depends on the result (404 page, 502 page or the
-//! onboarding page), and the token it issues needs the company's row id. Durable
-//! retrying belongs to the steps nobody waits on. Then the company is upserted with a
-//! `registration_started` event in one transaction, `onboarding-<salon_id>` is started
-//! or reused, and the owner is sent to the onboarding page with a fresh token.
+//! Who gets in:
+//! - per client address (behind `TRUSTED_PROXIES`), at most `REDIRECT_RATE_LIMIT`
+//!   redirects a minute (429, nothing done);
+//! - with `APP_ENV=production` only a redirect carrying YClients' signed `user_data` (a
+//!   missing or bad signature → 401 page; nothing written, no workflow, no YClients
+//!   call). A signature, when present, is checked in development too; development also
+//!   takes a bare `salon_id` for the demo (said in a log line at start-up);
+//! - the signed data names no salon, so what can be bound is bound: its `salon_name`
+//!   must be the company's title in YClients (when it has one), and YClients must say
+//!   the salon has our application installed or is installing it (403 otherwise).
+//!
+//! Then the company is fetched from YClients directly in the handler (with a few quick
+//! retries), not in an activity: the owner's browser waits on this request and the
+//! answer depends on the result. The company is upserted with a `registration_started`
+//! event in one transaction. A salon that is installed (`active`, `frozen`) or
+//! activating is never re-activated by a redirect: it gets a token and its page in its
+//! current state (its API key, activation and first sync stay as they are; a WhatsApp
+//! that was logged out is linked again from the page, without a new activation). Only
+//! `pending_whatsapp`, `activation_failed` and `uninstalled` salons start (or rejoin)
+//! `onboarding-<salon_id>`. The owner is sent to the page with a fresh token.
 
 use crate::auth::TokenUser;
 use crate::auth::token::TOKEN_TTL;
-use crate::auth::user_data::{self, UserDataError};
+use crate::auth::user_data::{self, SignedUser, UserDataError};
+use crate::config::AppEnv;
 use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use ai_admin_activities::db::companies::{self, MarketplaceUser};
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::domain::{SalonId, SessionId};
+use ai_admin_activities::domain::{IntegrationStatus, SalonId, SessionId};
 use ai_admin_activities::whatsapp::SessionStatus;
 use ai_admin_activities::yclients::retry::{RetryPolicy, with_retries};
 use ai_admin_activities::yclients::{Company, YClientsError};
 use ai_admin_temporal::onboarding;
 use ai_admin_workflows::onboarding::OnboardingInput;
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
+use std::net::SocketAddr;
+
+/// The longest query string read (YClients' own is a few hundred bytes).
+const MAX_QUERY: usize = 8 * 1024;
+
+/// Widths of the `companies.marketplace_user_*` columns.
+const MAX_USER_ID: usize = 100;
+const MAX_USER_TEXT: usize = 255;
+const MAX_USER_PHONE: usize = 50;
 
 /// `GET /auth/yclients/redirect`.
 pub fn router() -> Router<AppState> {
@@ -44,9 +67,21 @@ struct RedirectQuery {
 }
 
 impl RedirectQuery {
-    fn parse(raw: &str) -> Self {
+    /// Reads the query; a query too long, or a value the database cannot hold (a NUL),
+    /// is a bad request.
+    fn parse(raw: &str) -> Result<Self, ApiError> {
+        if raw.len() > MAX_QUERY {
+            return Err(ApiError::BadRequest(format!(
+                "Ссылка длиннее {MAX_QUERY} байт: откройте приложение из YClients"
+            )));
+        }
         let mut query = RedirectQuery::default();
         for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+            if value.contains('\0') {
+                return Err(ApiError::BadRequest(format!(
+                    "В параметре {key} недопустимый символ"
+                )));
+            }
             let value = value.trim().to_owned();
             let value_or_none = (!value.is_empty()).then(|| value.clone());
             match key.as_ref() {
@@ -63,7 +98,7 @@ impl RedirectQuery {
                 _ => {}
             }
         }
-        query
+        Ok(query)
     }
 
     /// The salon to register and any further ones YClients listed. A redirect serves
@@ -87,14 +122,30 @@ impl RedirectQuery {
 #[tracing::instrument(skip_all, fields(salon_id))]
 async fn redirect(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, PageError> {
-    let query = RedirectQuery::parse(raw.as_deref().unwrap_or_default());
+    let client = state
+        .config
+        .access
+        .trusted_proxies
+        .client(peer.ip(), &headers);
+    if !state.redirect_limiter.allow(client) {
+        tracing::warn!(ip = %client, "marketplace redirect rate limit exceeded");
+        return Err(ApiError::TooManyRequests(
+            "Слишком много попыток подключения с этого адреса".into(),
+        )
+        .into());
+    }
+    let query = RedirectQuery::parse(raw.as_deref().unwrap_or_default())?;
     let (salon_id, other_salons) = query.salons()?;
     tracing::Span::current().record("salon_id", salon_id.get());
-    let (user, signed) = installing_user(&query, &state)?;
+    let entry = installing_user(&query, &state)?;
 
     let company = fetch_company(&state, salon_id).await?;
+    bind_to_salon(&state, salon_id, &company, entry.signed.as_ref()).await?;
+    let user = entry.user;
     let marketplace_user = MarketplaceUser {
         id: user.user_id.clone(),
         name: user.user_name.clone(),
@@ -110,7 +161,7 @@ async fn redirect(
             event_type: EventType::RegistrationStarted,
             data: json!({
                 "user_id": user.user_id,
-                "user_data_signed": signed,
+                "user_data_signed": entry.signed.is_some(),
                 "other_salon_ids": other_salons,
                 "integration_status": row.integration_status,
             }),
@@ -120,39 +171,43 @@ async fn redirect(
     .await?;
     tx.commit().await?;
 
-    // An owner who comes back with the salon's WhatsApp still linked goes on without a
-    // new link.
-    let linked_phone = match row.whatsapp_connected {
-        true if state.gateway.status(SessionId::for_salon(salon_id)).await
-            == SessionStatus::Connected =>
-        {
-            row.whatsapp_phone.clone()
-        }
-        _ => None,
-    };
-    onboarding::start_or_reuse(
-        &state.temporal,
-        &state.config.temporal,
-        OnboardingInput {
-            salon_id,
-            company_id: row.id,
-            link_timeout_secs: TOKEN_TTL.as_secs(),
-            timezone: row.timezone.clone(),
-            linked_phone,
-        },
-    )
-    .await
-    .map_err(|error| {
-        tracing::error!(error = %format!("{error:#}"), "could not start onboarding");
-        ApiError::Unavailable(
-            "Не удалось начать подключение: сервис процессов временно недоступен".into(),
+    if goes_through_onboarding(row.integration_status) {
+        // An owner who comes back with the salon's WhatsApp still linked goes on without
+        // a new link.
+        let linked_phone = match row.whatsapp_connected {
+            true if state.gateway.status(SessionId::for_salon(salon_id)).await
+                == SessionStatus::Connected =>
+            {
+                row.whatsapp_phone.clone()
+            }
+            _ => None,
+        };
+        onboarding::start_or_reuse(
+            &state.temporal,
+            &state.config.temporal,
+            OnboardingInput {
+                salon_id,
+                company_id: row.id,
+                link_timeout_secs: TOKEN_TTL.as_secs(),
+                timezone: row.timezone.clone(),
+                linked_phone,
+            },
         )
-    })?;
+        .await
+        .map_err(|error| {
+            tracing::error!(error = %format!("{error:#}"), "could not start onboarding");
+            ApiError::Unavailable(
+                "Не удалось начать подключение: сервис процессов временно недоступен".into(),
+            )
+        })?;
+        tracing::info!(company_id = row.id, "registration started");
+    } else {
+        tracing::info!(company_id = row.id, status = %row.integration_status, "installed salon opened its page; nothing re-activated");
+    }
 
     let token = state
         .tokens
         .issue(row.id, salon_id, user, chrono::Utc::now().timestamp())?;
-    tracing::info!(company_id = row.id, "registration started");
     Ok((
         StatusCode::FOUND,
         [(
@@ -163,17 +218,50 @@ async fn redirect(
         .into_response())
 }
 
+/// Whether a redirect for a salon in `status` (after registering) starts, or rejoins,
+/// its onboarding. An installed or activating salon never does.
+fn goes_through_onboarding(status: IntegrationStatus) -> bool {
+    match status {
+        IntegrationStatus::PendingWhatsapp
+        | IntegrationStatus::ActivationFailed
+        | IntegrationStatus::Uninstalled => true,
+        IntegrationStatus::Activating | IntegrationStatus::Active | IntegrationStatus::Frozen => {
+            false
+        }
+    }
+}
+
+/// Who arrived: the user, and what YClients signed when it did.
+struct Entry {
+    user: TokenUser,
+    signed: Option<SignedUser>,
+}
+
 /// The installing user: from `user_data` when YClients signed it (the signature must
-/// then be right), else from the plain query parameters.
-fn installing_user(query: &RedirectQuery, state: &AppState) -> Result<(TokenUser, bool), ApiError> {
-    match (&query.user_data, &query.user_data_sign) {
-        (None, None) => Ok((query.user.clone(), false)),
-        (Some(_), None) => Err(ApiError::Unauthorized(
-            "user_data пришли без подписи user_data_sign".into(),
-        )),
-        (None, Some(_)) => Err(ApiError::BadRequest(
-            "user_data_sign пришла без user_data".into(),
-        )),
+/// then be right), else — in development only — from the plain query parameters.
+fn installing_user(query: &RedirectQuery, state: &AppState) -> Result<Entry, ApiError> {
+    let production = state.config.app_env == AppEnv::Production;
+    let entry = match (&query.user_data, &query.user_data_sign) {
+        (None, None) if production => {
+            tracing::warn!("unsigned marketplace redirect refused in production");
+            return Err(ApiError::Unauthorized(
+                "Ссылка без подписи YClients: откройте приложение из маркетплейса YClients".into(),
+            ));
+        }
+        (None, None) => Entry {
+            user: query.user.clone(),
+            signed: None,
+        },
+        (Some(_), None) => {
+            return Err(ApiError::Unauthorized(
+                "user_data пришли без подписи user_data_sign".into(),
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ApiError::Unauthorized(
+                "user_data_sign пришла без user_data".into(),
+            ));
+        }
         (Some(data), Some(sign)) => {
             let signed = user_data::verify(data, sign, &state.config.yclients.partner_token)
                 .map_err(|error| match error {
@@ -185,15 +273,103 @@ fn installing_user(query: &RedirectQuery, state: &AppState) -> Result<(TokenUser
                         ApiError::BadRequest("user_data не удалось прочитать".into())
                     }
                 })?;
+            // What YClients signed wins over the plain parameters beside it.
             let user = TokenUser {
-                user_id: signed.id.or_else(|| query.user.user_id.clone()),
-                user_name: signed.name.or_else(|| query.user.user_name.clone()),
-                user_phone: signed.phone.or_else(|| query.user.user_phone.clone()),
-                user_email: signed.email.or_else(|| query.user.user_email.clone()),
+                user_id: signed.id.clone().or_else(|| query.user.user_id.clone()),
+                user_name: signed.name.clone().or_else(|| query.user.user_name.clone()),
+                user_phone: signed
+                    .phone
+                    .clone()
+                    .or_else(|| query.user.user_phone.clone()),
+                user_email: signed
+                    .email
+                    .clone()
+                    .or_else(|| query.user.user_email.clone()),
             };
-            Ok((user, true))
+            Entry {
+                user,
+                signed: Some(signed),
+            }
+        }
+    };
+    check_user_fits(&entry.user)?;
+    Ok(entry)
+}
+
+/// The user's fields fit their columns (a longer one is a bad request, not a 500).
+fn check_user_fits(user: &TokenUser) -> Result<(), ApiError> {
+    for (name, value, max) in [
+        ("user_id", &user.user_id, MAX_USER_ID),
+        ("user_name", &user.user_name, MAX_USER_TEXT),
+        ("user_phone", &user.user_phone, MAX_USER_PHONE),
+        ("user_email", &user.user_email, MAX_USER_TEXT),
+    ] {
+        if let Some(value) = value {
+            if value.chars().count() > max {
+                return Err(ApiError::BadRequest(format!(
+                    "{name} длиннее {max} символов"
+                )));
+            }
+            if value.contains('\0') {
+                return Err(ApiError::BadRequest(format!(
+                    "В {name} недопустимый символ"
+                )));
+            }
         }
     }
+    Ok(())
+}
+
+/// What binds the redirect to its salon: the signed `salon_name` (when YClients sent
+/// one) is the company's title, and YClients says the salon has our application.
+async fn bind_to_salon(
+    state: &AppState,
+    salon_id: SalonId,
+    company: &Company,
+    signed: Option<&SignedUser>,
+) -> Result<(), ApiError> {
+    if let Some(name) = signed.and_then(|s| s.salon_name.as_deref())
+        && !same_salon_name(name, &company.title)
+    {
+        tracing::warn!("signed user_data names another salon");
+        return Err(ApiError::Forbidden(
+            "Подпись YClients выдана для другого салона".into(),
+        ));
+    }
+    let app_id = &state.config.yclients.app_id;
+    let installed = with_retries(RetryPolicy::INTERACTIVE, || {
+        state.yclients.application_installed(salon_id, app_id)
+    })
+    .await
+    .map_err(|error| {
+        tracing::error!(error = %error, kind = error.kind(), "YClients install status lookup failed");
+        ApiError::Upstream(
+            "Не удалось проверить в YClients, что приложение подключается. Попробуйте ещё раз через минуту."
+                .into(),
+        )
+    })?;
+    if !installed {
+        tracing::warn!("redirect for a salon that has not installed the application");
+        return Err(ApiError::Forbidden(format!(
+            "Приложение AI Admin не подключено в салоне {salon_id}: подключите его в маркетплейсе YClients"
+        )));
+    }
+    Ok(())
+}
+
+/// Two spellings of one salon name: case, quotes and spacing aside.
+fn same_salon_name(a: &str, b: &str) -> bool {
+    let normal = |text: &str| -> String {
+        text.chars()
+            .filter(|c| !matches!(c, '«' | '»' | '"' | '\'' | '“' | '”' | '„'))
+            .flat_map(char::to_lowercase)
+            .map(|c| if c == 'ё' { 'е' } else { c })
+            .collect::<String>()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    normal(a) == normal(b)
 }
 
 async fn fetch_company(state: &AppState, salon_id: SalonId) -> Result<Company, ApiError> {
@@ -228,12 +404,12 @@ mod tests {
 
     #[test]
     fn parses_salon_ids_in_every_shape_yclients_uses() {
-        let query = RedirectQuery::parse("salon_ids%5B%5D=5&salon_ids%5B%5D=6&user_id=9");
+        let query = RedirectQuery::parse("salon_ids%5B%5D=5&salon_ids%5B%5D=6&user_id=9").unwrap();
         assert_eq!(query.salons().unwrap().0.get(), 5);
         assert_eq!(query.salons().unwrap().1.len(), 1);
         assert_eq!(query.user.user_id.as_deref(), Some("9"));
 
-        let query = RedirectQuery::parse("salon_id=7&salon_ids[0]=7");
+        let query = RedirectQuery::parse("salon_id=7&salon_ids[0]=7").unwrap();
         assert_eq!(query.salons().unwrap(), (SalonId::new(7).unwrap(), vec![]));
     }
 
@@ -249,11 +425,45 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    RedirectQuery::parse(raw).salons(),
+                    RedirectQuery::parse(raw).unwrap().salons(),
                     Err(ApiError::BadRequest(_))
                 ),
                 "{raw}"
             );
+        }
+    }
+
+    #[test]
+    fn odd_queries_are_bad_requests_not_errors_later() {
+        assert!(RedirectQuery::parse("salon_id=5&user_name=a%00b").is_err());
+        assert!(RedirectQuery::parse(&"a".repeat(MAX_QUERY + 1)).is_err());
+        let long_name = TokenUser {
+            user_name: Some("я".repeat(MAX_USER_TEXT + 1)),
+            ..TokenUser::default()
+        };
+        assert!(check_user_fits(&long_name).is_err());
+        let fits = TokenUser {
+            user_name: Some("я".repeat(MAX_USER_TEXT)),
+            ..TokenUser::default()
+        };
+        assert!(check_user_fits(&fits).is_ok());
+    }
+
+    #[test]
+    fn salon_names_match_across_quotes_case_and_spacing() {
+        assert!(same_salon_name("Салон «Элегант»", "салон  \"Элегант\""));
+        assert!(same_salon_name("Ёлка", "елка"));
+        assert!(!same_salon_name("Элегант", "Элегант 2"));
+    }
+
+    #[test]
+    fn only_salons_not_installed_go_through_onboarding() {
+        use IntegrationStatus::*;
+        for status in [PendingWhatsapp, ActivationFailed, Uninstalled] {
+            assert!(goes_through_onboarding(status), "{status:?}");
+        }
+        for status in [Activating, Active, Frozen] {
+            assert!(!goes_through_onboarding(status), "{status:?}");
         }
     }
 }

@@ -114,6 +114,12 @@ async fn reject(mut socket: WebSocket, message: &str, code: &str) {
         .await;
 }
 
+/// When a token that expires at `exp` (Unix seconds) runs out, on the runtime's clock.
+fn token_expiry(exp: i64) -> Instant {
+    let left = exp.saturating_sub(chrono::Utc::now().timestamp()).max(0);
+    Instant::now() + Duration::from_secs(left.unsigned_abs().min(86_400))
+}
+
 /// The socket is gone or too slow; stop serving it.
 struct Gone;
 
@@ -204,19 +210,6 @@ impl Connection {
         }
     }
 
-    /// A progress step with `run_url`, its run in the Temporal UI; other events as they are.
-    fn with_run_link<'e>(&self, event: &'e LiveEvent) -> std::borrow::Cow<'e, LiveEvent> {
-        match event.data["workflow_id"].as_str() {
-            Some(id) if event.event == "progress" => {
-                let mut linked = event.clone();
-                linked.data["run_url"] =
-                    serde_json::Value::String(self.state.config.temporal.workflow_url(id));
-                std::borrow::Cow::Owned(linked)
-            }
-            _ => std::borrow::Cow::Borrowed(event),
-        }
-    }
-
     /// Sends a stored event of this salon that the page has not seen yet.
     async fn forward(&mut self, event: &LiveEvent) -> Result<(), Gone> {
         if event.salon_id != self.claims.salon_id.get() || event.id <= self.last_event_id {
@@ -231,7 +224,7 @@ impl Connection {
                     .await
             }
             "pairing-code" if code.is_some() && code == self.last_code => Ok(()),
-            _ => match ServerFrame::from_event(&self.with_run_link(event)) {
+            _ => match ServerFrame::from_event(event) {
                 Ok(frame) => {
                     if event.event == "pairing-code" {
                         self.last_code = code;
@@ -318,6 +311,7 @@ impl Connection {
         ping.tick().await;
         let mut shutdown = self.state.shutdown.clone();
         let mut last_heard = Instant::now();
+        let expires = token_expiry(self.claims.exp);
         loop {
             let outcome = tokio::select! {
                 incoming = self.socket.recv() => {
@@ -345,6 +339,19 @@ impl Connection {
                             _ => Err(Gone),
                         }
                     }
+                }
+                () = tokio::time::sleep_until(expires) => {
+                    tracing::info!(salon_id = %self.claims.salon_id, "onboarding token expired, closing the socket");
+                    let frame = ServerFrame::error(
+                        "Сессия истекла: откройте приложение из YClients ещё раз.",
+                        "token_expired",
+                    );
+                    let _ = self.send(&frame).await;
+                    let _ = self.socket.send(Message::Close(Some(CloseFrame {
+                        code: close_code::UNAUTHORIZED,
+                        reason: "token expired".into(),
+                    }))).await;
+                    Err(Gone)
                 }
                 _ = async { shutdown.wait_for(|stopping| *stopping).await.map(|_| ()) } => {
                     let _ = self.socket.send(Message::Close(Some(CloseFrame {

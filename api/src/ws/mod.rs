@@ -1,10 +1,11 @@
 //! `GET /marketplace/ws`: the owner's page's live channel.
 //!
-//! Before the upgrade: at most 5 connections per IP per 60 s (429), and in production
-//! only allowed origins (403). After it: authentication (header, else first frame, else
-//! query), then the salon's session is created and the page gets the stored recent
-//! events, the current state (QR code or "connected"), and from then on every live event
-//! of its salon. Frames are `{"event": NAME, "data": {...}}` (see ARCHITECTURE.md).
+//! Before the upgrade: at most `WS_RATE_LIMIT` (5) connections per client address per
+//! 60 s (429; the address behind `TRUSTED_PROXIES`), and in production only allowed
+//! origins (403). After it: frames of at most [`MAX_FRAME`]; authentication (header,
+//! else first frame, else query), then the salon's session is created and the page gets
+//! the stored recent events, the current state (QR code or "connected"), and from then
+//! on every live event of its salon, until the token expires (close 4401). Frames are `{"event": NAME, "data": {...}}` (see ARCHITECTURE.md).
 //!
 //! # Layout
 //! - [`auth`] — where the token comes from, in order.
@@ -25,6 +26,9 @@ use axum::routing::get;
 use serde_json::json;
 use std::net::SocketAddr;
 
+/// The largest frame (and message) a page may send: its frames are small JSON.
+pub const MAX_FRAME: usize = 64 * 1024;
+
 /// `GET /marketplace/ws`.
 pub fn router() -> Router<AppState> {
     Router::new().route("/marketplace/ws", get(upgrade))
@@ -37,8 +41,13 @@ async fn upgrade(
     RawQuery(query): RawQuery,
     ws: WebSocketUpgrade,
 ) -> Response {
-    if !state.ws_limiter.allow(peer.ip()) {
-        tracing::warn!(ip = %peer.ip(), "WebSocket rate limit exceeded");
+    let client = state
+        .config
+        .access
+        .trusted_proxies
+        .client(peer.ip(), &headers);
+    if !state.ws_limiter.allow(client) {
+        tracing::warn!(ip = %client, "WebSocket rate limit exceeded");
         return (
             StatusCode::TOO_MANY_REQUESTS,
             axum::Json(
@@ -61,7 +70,9 @@ async fn upgrade(
     let tokens = auth::Candidates::from_request(&headers, query.as_deref());
     // Subscribed before the upgrade, so nothing published meanwhile is missed.
     let events = state.live.subscribe();
-    ws.on_upgrade(move |socket| connection::run(state, socket, tokens, events))
+    ws.max_frame_size(MAX_FRAME)
+        .max_message_size(MAX_FRAME)
+        .on_upgrade(move |socket| connection::run(state, socket, tokens, events))
 }
 
 /// Our own origin and YClients' (`https://yclients.com`, `https://*.yclients.com`).

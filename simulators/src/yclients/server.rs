@@ -42,6 +42,10 @@ pub fn router(state: SimState) -> Router {
             "/marketplace/partner/callback/redirect",
             post(activation_callback),
         )
+        .route(
+            "/marketplace/salon/{salon_id}/application/{app_id}",
+            get(application_status),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), check_token))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -332,6 +336,25 @@ async fn one_client(
             None => not_found(),
         }
     })
+}
+
+/// The application's install status in a salon: 200 for a salon that has it (or is
+/// installing it), 404 otherwise.
+async fn application_status(
+    State(state): State<SimState>,
+    Path((salon_id, app_id)): Path<(String, String)>,
+) -> Response {
+    match salon_id.parse::<i64>() {
+        Ok(id) if state.installed(id) && !app_id.trim().is_empty() => envelope(json!({
+            "salon_id": id,
+            "application_id": app_id,
+            "connection_status": "active",
+            "logs": [],
+            "payments": [],
+        }))
+        .into_response(),
+        _ => not_found(),
+    }
 }
 
 /// YClients activates the integration; the simulator just says yes (the body is in the

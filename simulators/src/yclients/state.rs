@@ -97,6 +97,9 @@ struct Inner {
     salons: BTreeMap<i64, Salon>,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
+    /// Salons that do not have the application installed (every other known salon is
+    /// installing or has it).
+    not_installed: std::collections::BTreeSet<i64>,
     /// Requests answered by a fault so far.
     faults_served: u64,
 }
@@ -185,6 +188,23 @@ impl SimState {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Whether the salon has the application installed (or is installing it): what
+    /// `GET /marketplace/salon/{id}/application/{app_id}` answers.
+    pub fn installed(&self, id: i64) -> bool {
+        let inner = self.lock();
+        inner.salons.contains_key(&id) && !inner.not_installed.contains(&id)
+    }
+
+    /// Installs or removes the application in a salon (a known salon has it by default).
+    pub fn set_installed(&self, id: i64, installed: bool) {
+        let mut inner = self.lock();
+        if installed {
+            inner.not_installed.remove(&id);
+        } else {
+            inner.not_installed.insert(id);
         }
     }
 

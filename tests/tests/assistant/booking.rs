@@ -29,6 +29,7 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
     let olga = Booker {
         phone: "79005554433".into(),
         name: "Ольга".into(),
+        max_upcoming: 3,
     };
     let ours = |api_id: &'static str| {
         let state = app.yclients.state.clone();
@@ -82,6 +83,7 @@ async fn a_free_time_is_booked_once_and_a_taken_one_offers_alternatives() {
     let ivan = Booker {
         phone: "79001112233".into(),
         name: "Иван".into(),
+        max_upcoming: 3,
     };
     let taken = create_booking(salon, zone, &ivan, wanted, "conv-test-2")
         .await
@@ -111,6 +113,7 @@ async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
             let booker = Booker {
                 phone: phone.into(),
                 name: "Клиент".into(),
+                max_upcoming: 3,
             };
             let wanted = Wanted {
                 service: "мужскую стрижку",
@@ -192,4 +195,86 @@ async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
     assert_eq!(status, "deleted");
     // Ivan's visit is untouched.
     assert!(!record(ivan.data["record_id"].as_i64().unwrap()).deleted);
+}
+
+#[tokio::test]
+async fn the_bot_books_no_further_than_its_horizon_nor_more_upcoming_visits_than_allowed() {
+    let fx = Fixture::new("Салон «Лимиты»").await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let salon = fx.salon();
+    let zone = chrono_tz::Europe::Moscow;
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let staff = format!("к {}", master.name);
+    let records = || {
+        app.yclients
+            .state
+            .salon(i64::from(salon_id.get()))
+            .unwrap()
+            .records
+            .iter()
+            .filter(|r| {
+                r.api_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("conversation-limits"))
+            })
+            .count()
+    };
+    let booker = Booker {
+        phone: "79005557788".into(),
+        name: "Нина".into(),
+        max_upcoming: 1,
+    };
+
+    // 120 days ahead is past the 90-day horizon: a question, nothing booked.
+    let far = (fx.today + Days::new(120)).format("%d.%m.%Y").to_string();
+    let time = free[0].time.clone();
+    let too_far = create_booking(
+        salon,
+        zone,
+        &booker,
+        Wanted {
+            service: "мужскую стрижку",
+            date: &far,
+            time: &time,
+            staff: Some(&staff),
+        },
+        "conversation-limits-0",
+    )
+    .await
+    .unwrap();
+    assert!(
+        !too_far.ok && too_far.summary.contains("90 дней"),
+        "{too_far:?}"
+    );
+    assert_eq!(records(), 0);
+
+    // The first visit is booked; the second would be one more than allowed.
+    let book = |time: String, api_id: &'static str| {
+        let staff = staff.clone();
+        let booker = booker.clone();
+        async move {
+            create_booking(
+                salon,
+                zone,
+                &booker,
+                Wanted {
+                    service: "мужскую стрижку",
+                    date: "завтра",
+                    time: &time,
+                    staff: Some(&staff),
+                },
+                api_id,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let first = book(free[0].time.clone(), "conversation-limits-1").await;
+    assert!(first.ok, "{first:?}");
+    let second = book(free[3].time.clone(), "conversation-limits-2").await;
+    assert!(
+        !second.ok && second.summary.contains("предстоящих"),
+        "{second:?}"
+    );
+    assert_eq!(records(), 1, "one visit booked");
 }

@@ -336,11 +336,8 @@ async fn handoff_stops_the_bot_until_the_salon_releases_the_client() {
         .await
         .unwrap();
     assert_eq!(waiting["clients"][0]["phone"], OLGA, "{waiting}");
-    let run_url = waiting["clients"][0]["run_url"].as_str().unwrap();
-    assert!(
-        run_url.ends_with(&format!("/workflows/conversation-{salon_id}-{OLGA}")),
-        "{waiting}"
-    );
+    // The Temporal UI is for ops, not linked to the owner.
+    assert!(waiting["clients"][0].get("run_url").is_none(), "{waiting}");
 
     // The bot stays silent while a person answers.
     app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")

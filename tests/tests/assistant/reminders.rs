@@ -88,7 +88,7 @@ async fn record_webhook(fx: &Fixture, record_id: i64, status: &str) {
         "resource_id": record_id,
         "status": status,
     });
-    assert_eq!(fx.app.webhook(&event).await.status(), 200);
+    assert_eq!(fx.app.data_webhook(fx.salon_id, &event).await.status(), 200);
 }
 
 #[tokio::test]

@@ -124,6 +124,7 @@ impl Fixture {
             company_id: self.company_id,
             today: self.today,
             catalog: &self.catalog,
+            horizon_days: 90,
         }
     }
 

@@ -19,6 +19,10 @@ async fn a_webhook_burst_while_temporal_is_away_for_30_s_is_applied_once_when_it
     .await;
     let salon_id = app.add_salon("Салон «Без Temporal»");
     app.register(salon_id).await;
+    app.salon_webhook_url(salon_id).await;
+    for n in 0..BURST {
+        app.add_yclients_record(salon_id, 1_900_000_000 + n);
+    }
 
     // A third of the burst before the outage, the rest during it.
     let mut slowest_ack = Duration::ZERO;
@@ -28,12 +32,10 @@ async fn a_webhook_burst_while_temporal_is_away_for_30_s_is_applied_once_when_it
         }
         let sent = Instant::now();
         let response = app
-            .webhook(&record_event(
+            .data_webhook(
                 salon_id,
-                1_900_000_000 + n,
-                "create",
-                "во время сбоя",
-            ))
+                &record_event(salon_id, 1_900_000_000 + n, "create", "во время сбоя"),
+            )
             .await;
         slowest_ack = slowest_ack.max(sent.elapsed());
         assert_eq!(

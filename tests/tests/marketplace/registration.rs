@@ -2,7 +2,9 @@
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_simulators::yclients::Fault;
-use ai_admin_tests::{PARTNER_TOKEN, TestApp, eventually, spawn_app, token_from_location};
+use ai_admin_tests::{
+    PARTNER_TOKEN, TestApp, eventually, spawn_app, token_from_location, url_encode,
+};
 use ai_admin_workflows::onboarding::{OnboardingStep, OnboardingWorkflow, StepStatus};
 use ai_admin_workflows::search_attributes::SALON_ID;
 use base64::Engine as _;
@@ -208,22 +210,25 @@ fn sign(message: &[u8], key: &str) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
-fn encoded_user_data() -> String {
-    let json = r#"{"id":555,"name":"Мария Иванова","phone":"79001112233","email":"m@salon.ru","salon_name":"x","is_approved":true}"#;
-    base64::engine::general_purpose::STANDARD.encode(json)
+fn encoded_user_data(salon_name: &str) -> String {
+    let json = serde_json::json!({
+        "id": 555, "name": "Мария Иванова", "phone": "79001112233", "email": "m@salon.ru",
+        "salon_name": salon_name, "is_approved": true,
+    });
+    base64::engine::general_purpose::STANDARD.encode(json.to_string())
 }
 
 #[tokio::test]
 async fn redirect_with_a_forged_user_data_signature_is_unauthorized_and_writes_nothing() {
     let app = spawn_app().await;
     let salon_id = app.add_salon("Салон «Подпись»");
-    let data = encoded_user_data();
+    let data = encoded_user_data("Салон «Подпись»");
     let forged = sign(data.as_bytes(), "not-our-partner-token");
 
     let response = app
         .redirect(&format!(
             "salon_id={salon_id}&user_data={}&user_data_sign={forged}",
-            urlencode(&data)
+            url_encode(&data)
         ))
         .await;
 
@@ -234,7 +239,7 @@ async fn redirect_with_a_forged_user_data_signature_is_unauthorized_and_writes_n
     let unsigned = app
         .redirect(&format!(
             "salon_id={salon_id}&user_data={}",
-            urlencode(&data)
+            url_encode(&data)
         ))
         .await;
     assert_eq!(unsigned.status(), 401);
@@ -244,13 +249,13 @@ async fn redirect_with_a_forged_user_data_signature_is_unauthorized_and_writes_n
 async fn redirect_with_correctly_signed_user_data_takes_the_user_from_it() {
     let app = spawn_app().await;
     let salon_id = app.add_salon("Салон «Подписано»");
-    let data = encoded_user_data();
+    let data = encoded_user_data("Салон «Подписано»");
     let signature = sign(data.as_bytes(), PARTNER_TOKEN);
 
     let response = app
         .redirect(&format!(
             "salon_id={salon_id}&user_id=1&user_data={}&user_data_sign={signature}",
-            urlencode(&data)
+            url_encode(&data)
         ))
         .await;
 
@@ -299,15 +304,4 @@ async fn redirect_while_yclients_is_down_is_a_readable_bad_gateway_and_writes_no
     assert_eq!(app.count_rows(COMPANIES, salon_id).await, 0);
     let attempts = app.yclients.state.requests().len();
     assert!(attempts > 1, "the call was retried ({attempts} attempts)");
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
