@@ -18,6 +18,12 @@ fn compose() -> Value {
         .expect("docker-compose.yml is YAML")
 }
 
+/// The ops override that publishes the Temporal UI for an SSH tunnel.
+fn ops_override() -> Value {
+    serde_yaml::from_str(&repository_file("docker-compose.ops.yml"))
+        .expect("docker-compose.ops.yml is YAML")
+}
+
 fn service<'a>(compose: &'a Value, name: &str) -> &'a Value {
     let service = &compose["services"][name];
     assert!(service.is_mapping(), "service {name} is defined");
@@ -38,6 +44,7 @@ fn interpolated(value: &str) -> String {
         };
         out.push_str(&match (name, default) {
             ("BASE_URL", _) => "https://ai-admin.example.ru".to_owned(),
+            ("TRUSTED_PROXIES", _) => "10.0.0.0/8".to_owned(),
             (_, Some(default)) if !default.is_empty() => default.to_owned(),
             (name, _) => format!("a-value-the-operator-chose-for-{name}"),
         });
@@ -179,12 +186,22 @@ fn the_apps_environment_is_what_the_binary_reads_and_points_at_the_stack() {
     let (temporal_host, temporal_port) = host_and_port(&environment["TEMPORAL_ADDRESS"]);
     assert_eq!((temporal_host.as_str(), temporal_port), ("temporal", 7233));
 
-    // The UI link shown to ops goes to the published Temporal UI port.
+    // Temporal publishes nothing by default; the ops override publishes the UI on the
+    // host's loopback only, at the port of the link shown to ops (through a tunnel).
+    for name in ["temporal", "temporal-ui", "postgres"] {
+        assert!(
+            service(&compose, name)["ports"].is_null(),
+            "{name} publishes no port"
+        );
+    }
     let (_, ui_port) = host_and_port(&environment["TEMPORAL_UI_URL"]);
-    let ui_ports = published_ports(&compose, "temporal-ui");
-    assert!(
-        ui_ports.contains(&format!("{ui_port}:8080")),
-        "{ui_ports:?}"
+    let ops = ops_override();
+    let ui_ports = published_ports(&ops, "temporal-ui");
+    assert_eq!(ui_ports, [format!("127.0.0.1:{ui_port}:8080")]);
+    assert_eq!(
+        ops["services"].as_mapping().unwrap().len(),
+        1,
+        "the override publishes the UI and nothing else"
     );
 
     // The app listens where compose publishes it.
