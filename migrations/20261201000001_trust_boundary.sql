@@ -7,8 +7,8 @@
 ALTER TABLE companies ADD COLUMN webhook_secret_hash VARCHAR(64);
 ALTER TABLE companies ADD COLUMN webhook_secret_pending VARCHAR(64);
 
--- Dedup of webhooks: `dedup_key` is now YClients' own delivery id only (unique when
--- present). Bodies without one are told apart by `content_hash`: a body is a repeated
+-- Dedup of webhooks: `dedup_key` is now YClients' own delivery id only (unique per
+-- salon when present: nothing says YClients' ids are unique across salons). Bodies without one are told apart by `content_hash`: a body is a repeated
 -- delivery only when it repeats the salon's latest event within a short window, so a
 -- real repeat (freeze → payment → freeze) is never lost.
 ALTER TABLE webhook_inbox DROP CONSTRAINT webhook_inbox_dedup_key_key;
@@ -17,7 +17,8 @@ ALTER TABLE webhook_inbox ADD COLUMN content_hash VARCHAR(80);
 UPDATE webhook_inbox SET content_hash = dedup_key, dedup_key = NULL WHERE dedup_key LIKE 'sha256:%';
 UPDATE webhook_inbox SET content_hash = dedup_key WHERE content_hash IS NULL;
 ALTER TABLE webhook_inbox ALTER COLUMN content_hash SET NOT NULL;
-CREATE UNIQUE INDEX webhook_inbox_delivery_id ON webhook_inbox (dedup_key) WHERE dedup_key IS NOT NULL;
+CREATE UNIQUE INDEX webhook_inbox_delivery_id ON webhook_inbox (salon_id, dedup_key)
+    WHERE dedup_key IS NOT NULL;
 CREATE INDEX idx_webhook_inbox_salon_latest ON webhook_inbox (salon_id, id DESC);
 
 -- Our partner token never stays in storage: marketplace events carried it.

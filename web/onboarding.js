@@ -42,6 +42,7 @@
   // An installed salon (active, frozen) is ready; linking its WhatsApp again (after a
   // logout on the phone) does not activate anything again.
   let installed = false;
+  let frozen = false; // installed, but the subscription is paused: the bot is silent
 
   function showError(message, sticky) {
     const box = el("error");
@@ -117,6 +118,9 @@
     root.dataset.state = relink ? "relink" : "ready";
     el("ready-panel").hidden = relink;
     el("relink-panel").hidden = !relink;
+    el("ready-title").textContent = frozen
+      ? "Подключено — подписка приостановлена"
+      : "Готово — бот работает ✓";
   }
 
   async function retryActivation() {
@@ -277,7 +281,8 @@
   async function loadProgress() {
     try {
       const body = await api("/marketplace/api/progress");
-      installed = body.integration_status === "active" || body.integration_status === "frozen";
+      frozen = body.integration_status === "frozen";
+      installed = body.integration_status === "active" || frozen;
       if (body.whatsapp_connected) showConnected();
       else if (installed) showLinking();
       renderProgress(body.progress);

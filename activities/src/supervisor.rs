@@ -1,11 +1,11 @@
 //! Background tasks that must not die quietly: the relays, the WhatsApp event consumer,
 //! the lease keeper, the live-event listener. [`Supervisor::spawn`] runs each from a
-//! factory; a task that panics is started again from the factory after a back-off
-//! (growing while it keeps failing), with a log line each time, and
-//! [`Supervisor::report`] says which tasks are down meanwhile (`/marketplace/health`
-//! answers 503 then). A task that returns has finished on purpose (its channel closed,
-//! its stop signal came) and is not restarted. Aborting the handle `spawn` returned
-//! stops the task with it.
+//! factory; a task that panics — or, for a task meant to run until the process stops,
+//! returns — is started again from the factory after a back-off (growing while it keeps
+//! failing), with a log line each time, and [`Supervisor::report`] says which tasks are
+//! down meanwhile (`/marketplace/health` answers 503 then). A task started with
+//! [`Supervisor::spawn_until_done`] may finish on purpose (its stop signal came).
+//! Aborting the handle either returns stops the task with it.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -81,8 +81,27 @@ impl Supervisor {
             .insert(name, TaskReport { state, restarts });
     }
 
-    /// Runs `start()` as `name`, starting it again whenever it panics.
-    pub fn spawn<F, Fut>(&self, name: &'static str, mut start: F) -> JoinHandle<()>
+    /// Runs `start()` as `name` for as long as the process: started again whenever it
+    /// panics or returns.
+    pub fn spawn<F, Fut>(&self, name: &'static str, start: F) -> JoinHandle<()>
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.supervise(name, start, true)
+    }
+
+    /// Runs `start()` as `name` until it returns (then it is finished); started again
+    /// whenever it panics.
+    pub fn spawn_until_done<F, Fut>(&self, name: &'static str, start: F) -> JoinHandle<()>
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.supervise(name, start, false)
+    }
+
+    fn supervise<F, Fut>(&self, name: &'static str, mut start: F, forever: bool) -> JoinHandle<()>
     where
         F: FnMut() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -95,15 +114,16 @@ impl Supervisor {
                 registry.set(name, TaskState::Running, restarts);
                 let started = Instant::now();
                 let mut task = AbortOnDrop(tokio::spawn(start()));
-                match (&mut task.0).await {
-                    Ok(()) => {
+                let how = match (&mut task.0).await {
+                    Ok(()) if !forever => {
                         registry.set(name, TaskState::Finished, restarts);
                         tracing::info!(task = name, "background task finished");
                         return;
                     }
+                    Ok(()) => "returned",
                     Err(error) if error.is_cancelled() => return,
-                    Err(_) => {}
-                }
+                    Err(_) => "panicked",
+                };
                 restarts += 1;
                 if started.elapsed() >= HEALTHY_RUN {
                     back_off = FIRST_BACK_OFF;
@@ -111,6 +131,7 @@ impl Supervisor {
                 registry.set(name, TaskState::Restarting, restarts);
                 tracing::error!(
                     task = name,
+                    how,
                     restarts,
                     wait_ms = back_off.as_millis() as u64,
                     "background task died; starting it again"
@@ -169,10 +190,24 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_task_that_returns_is_finished_and_aborting_stops_the_task_itself() {
+    async fn a_finite_task_that_returns_is_finished_and_aborting_stops_the_task_itself() {
         let supervisor = Supervisor::new();
-        supervisor.spawn("done", || async {}).await.unwrap();
+        supervisor
+            .spawn_until_done("done", || async {})
+            .await
+            .unwrap();
         assert_eq!(supervisor.report()["done"].state, TaskState::Finished);
+
+        // A task meant to run for good that returns is started again.
+        let starts = Arc::new(AtomicU32::new(0));
+        let counted = starts.clone();
+        let _forever = supervisor.spawn("returns", move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async {}
+        });
+        tokio::time::sleep(FIRST_BACK_OFF * 4).await;
+        assert!(starts.load(Ordering::SeqCst) >= 3);
+        assert!(supervisor.report()["returns"].restarts >= 2);
 
         let alive = Arc::new(AtomicU32::new(0));
         let ticks = alive.clone();

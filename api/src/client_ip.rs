@@ -90,29 +90,44 @@ impl TrustedProxies {
         self.networks.iter().any(|network| network.contains(ip))
     }
 
-    /// The client's address: the peer itself, unless the peer is a trusted proxy, then
-    /// the right-most `X-Forwarded-For` entry that is not a trusted proxy.
+    /// The client's address: the peer itself, unless the peer is a trusted proxy; then
+    /// `X-Forwarded-For` is read from the right (the end our proxies wrote) and the
+    /// first entry that is not a trusted proxy is the client. Entries further left are
+    /// the client's own words and are never read; an entry that is not an address where
+    /// the client should be counts as the proxy itself.
     pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = canonical(peer);
         if !self.trusts(peer) {
             return peer;
         }
-        let forwarded: Vec<IpAddr> = headers
+        let values: Vec<&str> = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .map(|entry| entry.parse::<IpAddr>().map(canonical))
-            .collect::<Result<_, _>>()
-            // A chain with garbage in it cannot be read: count the proxy itself.
-            .unwrap_or_default();
-        forwarded
-            .into_iter()
-            .rev()
-            .find(|ip| !self.trusts(*ip))
-            .unwrap_or(peer)
+            .collect();
+        for entry in values.iter().rev().flat_map(|value| value.rsplit(',')) {
+            match parse_entry(entry.trim()) {
+                Some(ip) if self.trusts(ip) => continue,
+                Some(ip) => return ip,
+                None => return peer,
+            }
+        }
+        peer
     }
+}
+
+/// One `X-Forwarded-For` entry: `1.2.3.4`, `1.2.3.4:5678`, `::1`, `[::1]` or `[::1]:80`.
+fn parse_entry(entry: &str) -> Option<IpAddr> {
+    if let Ok(ip) = entry.parse::<IpAddr>() {
+        return Some(canonical(ip));
+    }
+    if let Some(bracketed) = entry.strip_prefix('[') {
+        let (inside, _) = bracketed.split_once(']')?;
+        return inside.parse::<IpAddr>().ok().map(canonical);
+    }
+    let (host, port) = entry.rsplit_once(':')?;
+    port.parse::<u16>().ok()?;
+    host.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
 }
 
 #[cfg(test)]

@@ -48,6 +48,10 @@ const GEMINI_TIMEOUT: Duration = Duration::from_secs(30);
 /// Limit for one YClients request.
 const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The longest a YClients call made while a person waits (the registration redirect)
+/// queues at the shared limiter; background work may queue longer.
+const INTERACTIVE_QUEUE_WAIT: Duration = Duration::from_secs(2);
+
 /// How long a stopping gateway node waits for its WhatsApp calls under way.
 const CALLS_PATIENCE: Duration = Duration::from_secs(20);
 
@@ -110,7 +114,10 @@ impl Gateways {
 
 /// The external clients the API and the worker share.
 struct Clients {
+    /// For the worker's activities.
     yclients: Arc<dyn YClients>,
+    /// The same client and limiter for the API's handlers, which queue less.
+    interactive_yclients: Arc<dyn YClients>,
     gemini: Arc<dyn Gemini>,
 }
 
@@ -145,6 +152,7 @@ impl Clients {
             }
         };
         Ok(Self {
+            interactive_yclients: Arc::new(yclients.clone().with_max_wait(INTERACTIVE_QUEUE_WAIT)),
             yclients: Arc::new(yclients),
             gemini,
         })
@@ -302,7 +310,7 @@ impl Application {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
             db: db.clone(),
-            yclients: clients.yclients,
+            yclients: clients.interactive_yclients,
             temporal,
             gateway,
             live: hub,

@@ -902,13 +902,23 @@ impl TestApp {
     }
 
     /// The redirect query YClients sends for `salon_id`: `user_data` (base64 JSON of the
-    /// installing user, with `salon_name` when given) and `user_data_sign`, hex
+    /// installing user 555, with `salon_name` when given) and `user_data_sign`, hex
     /// HMAC-SHA256 of the decoded JSON keyed with the partner token.
     pub fn signed_entry(&self, salon_id: SalonId, salon_name: Option<&str>) -> String {
+        self.signed_entry_for(salon_id, salon_name, 555)
+    }
+
+    /// [`Self::signed_entry`] for the YClients user `user_id`.
+    pub fn signed_entry_for(
+        &self,
+        salon_id: SalonId,
+        salon_name: Option<&str>,
+        user_id: u64,
+    ) -> String {
         use base64::Engine as _;
         use hmac::Mac as _;
         let mut user = serde_json::json!({
-            "id": 555, "name": "Мария Иванова", "phone": "79001112233",
+            "user_id": user_id, "name": "Мария Иванова", "phone": "79001112233",
             "email": "owner@salon.ru", "is_approved": true,
         });
         if let Some(name) = salon_name {

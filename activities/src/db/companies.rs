@@ -40,7 +40,8 @@ pub struct CompanyRow {
 ///
 /// Idempotent on `yclients_id`. A salon that had uninstalled the application starts
 /// again from `pending_whatsapp`; any other status is kept (a second click on
-/// "Connect" must not undo an activation).
+/// "Connect" must not undo an activation), and an installed salon keeps the marketplace
+/// user who installed it.
 pub async fn upsert_registered(
     db: impl PgExecutor<'_>,
     company: &Company,
@@ -58,10 +59,19 @@ pub async fn upsert_registered(
                 email = EXCLUDED.email,
                 address = EXCLUDED.address,
                 timezone = EXCLUDED.timezone,
-                marketplace_user_id = COALESCE(EXCLUDED.marketplace_user_id, companies.marketplace_user_id),
-                marketplace_user_name = COALESCE(EXCLUDED.marketplace_user_name, companies.marketplace_user_name),
-                marketplace_user_phone = COALESCE(EXCLUDED.marketplace_user_phone, companies.marketplace_user_phone),
-                marketplace_user_email = COALESCE(EXCLUDED.marketplace_user_email, companies.marketplace_user_email),
+                -- An installed salon keeps the owner who installed it.
+                marketplace_user_id = CASE WHEN companies.integration_status IN ('active', 'frozen', 'activating')
+                    THEN companies.marketplace_user_id
+                    ELSE COALESCE(EXCLUDED.marketplace_user_id, companies.marketplace_user_id) END,
+                marketplace_user_name = CASE WHEN companies.integration_status IN ('active', 'frozen', 'activating')
+                    THEN companies.marketplace_user_name
+                    ELSE COALESCE(EXCLUDED.marketplace_user_name, companies.marketplace_user_name) END,
+                marketplace_user_phone = CASE WHEN companies.integration_status IN ('active', 'frozen', 'activating')
+                    THEN companies.marketplace_user_phone
+                    ELSE COALESCE(EXCLUDED.marketplace_user_phone, companies.marketplace_user_phone) END,
+                marketplace_user_email = CASE WHEN companies.integration_status IN ('active', 'frozen', 'activating')
+                    THEN companies.marketplace_user_email
+                    ELSE COALESCE(EXCLUDED.marketplace_user_email, companies.marketplace_user_email) END,
                 integration_status = CASE companies.integration_status
                     WHEN 'uninstalled' THEN 'pending_whatsapp'
                     ELSE companies.integration_status END,
@@ -170,15 +180,18 @@ pub async fn save_activation_key(
 ) -> anyhow::Result<bool> {
     let result = sqlx::query(
         "UPDATE companies SET
-             api_key = CASE WHEN same THEN api_key ELSE $3 END,
-             webhook_secret_pending = CASE WHEN same THEN webhook_secret_pending ELSE $4 END,
-             webhook_secret_hash = CASE WHEN same THEN webhook_secret_hash ELSE $5 END,
+             api_key = CASE WHEN api_key_activation = $2 AND api_key IS NOT NULL
+                                 AND webhook_secret_pending IS NOT NULL
+                            THEN api_key ELSE $3 END,
+             webhook_secret_pending = CASE WHEN api_key_activation = $2 AND api_key IS NOT NULL
+                                               AND webhook_secret_pending IS NOT NULL
+                                          THEN webhook_secret_pending ELSE $4 END,
+             webhook_secret_hash = CASE WHEN api_key_activation = $2 AND api_key IS NOT NULL
+                                            AND webhook_secret_pending IS NOT NULL
+                                       THEN webhook_secret_hash ELSE $5 END,
              api_key_activation = $2,
              integration_status = 'activating',
              updated_at = NOW()
-         FROM (SELECT api_key_activation = $2 AND api_key IS NOT NULL
-                      AND webhook_secret_pending IS NOT NULL AS same
-               FROM companies WHERE yclients_id = $1) earlier
          WHERE yclients_id = $1",
     )
     .bind(salon_id.get())
@@ -245,6 +258,21 @@ pub async fn webhook_secret_matches(
     Ok(bool::from(presented.as_bytes().ct_eq(stored.as_bytes())))
 }
 
+/// The salon's status and the YClients user who installed it, if it registered.
+pub async fn installer(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<(IntegrationStatus, Option<String>)>> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT integration_status, marketplace_user_id FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?;
+    row.map(|(status, user)| Ok((status.parse()?, user)))
+        .transpose()
+}
+
 /// The salon's API key, if one was saved.
 pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Option<String>> {
     Ok(sqlx::query_scalar::<_, Option<String>>(
@@ -309,7 +337,31 @@ pub async fn mark_uninstalled(db: impl PgExecutor<'_>, salon_id: SalonId) -> any
     Ok(())
 }
 
-/// The salon paid: `active` again (unless it uninstalled), with the payment date.
+/// The salon stopped paying: `frozen` if it is installed (an activation finished);
+/// any other status is kept, so an event for a salon that never finished onboarding
+/// (or has uninstalled) cannot make it look installed. Returns the status it now has.
+pub async fn freeze(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<IntegrationStatus>> {
+    let status: Option<String> = sqlx::query_scalar(
+        "UPDATE companies SET
+             integration_status = CASE WHEN integration_status IN ('active', 'frozen')
+                                       THEN 'frozen' ELSE integration_status END,
+             updated_at = NOW()
+         WHERE yclients_id = $1
+         RETURNING integration_status",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?;
+    status
+        .map(|s| s.parse().map_err(anyhow::Error::from))
+        .transpose()
+}
+
+/// The salon paid: the payment date, and `active` again if it is installed (a
+/// never-activated or uninstalled salon keeps its status: a payment is no activation).
 /// Returns the status it now has.
 pub async fn record_payment(
     db: impl PgExecutor<'_>,
@@ -317,8 +369,8 @@ pub async fn record_payment(
 ) -> anyhow::Result<Option<IntegrationStatus>> {
     let status: Option<String> = sqlx::query_scalar(
         "UPDATE companies SET
-             integration_status = CASE WHEN integration_status = 'uninstalled'
-                                       THEN integration_status ELSE 'active' END,
+             integration_status = CASE WHEN integration_status IN ('active', 'frozen')
+                                       THEN 'active' ELSE integration_status END,
              last_payment_date = NOW(), updated_at = NOW()
          WHERE yclients_id = $1
          RETURNING integration_status",

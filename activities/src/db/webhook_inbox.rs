@@ -16,7 +16,7 @@ use std::time::Duration;
 /// The `LISTEN` channel the relay wakes on; the payload is salon ids, comma-separated.
 pub const CHANNEL: &str = "ai_admin_webhooks";
 
-/// The unique index on YClients' delivery ids.
+/// The unique index on YClients' delivery ids (per salon).
 const DELIVERY_ID_INDEX: &str = "webhook_inbox_delivery_id";
 
 /// The advisory-lock class of inbox writers (the salon id is the second key): one

@@ -5,10 +5,11 @@
 //! - `uninstall`: the WhatsApp session is logged out (keys wiped), the sync schedules
 //!   deleted, the salon's other running workflows (onboarding, sync, conversations,
 //!   reminders) cancelled; `uninstalled`, WhatsApp unlinked, event `uninstalled`.
-//! - `freeze`: schedules paused; `frozen`, event `frozen`. The bot stays silent for a
-//!   frozen salon (the salon stopped paying; writing from its number is not ours to do).
-//! - `payment`: schedules resumed; `active` (unless uninstalled), `last_payment_date`,
-//!   event `payment_received`.
+//! - `freeze`: schedules paused; `frozen` (only an installed salon: one still
+//!   onboarding keeps its status), event `frozen`. The bot stays silent for a frozen
+//!   salon (the salon stopped paying; writing from its number is not ours to do).
+//! - `payment`: `last_payment_date`, event `payment_received`; an installed salon is
+//!   `active` again and its schedules resume.
 //! - records and clients: a webhook is only a hint of which one changed. The resource is
 //!   fetched from YClients by id and what YClients says is applied (never the payload,
 //!   which anyone who learnt the URL could have written): upserted when YClients has it
@@ -197,8 +198,10 @@ impl WebhookActivities {
                             .await,
                     )?;
                 }
-                companies::set_status(&self.db, salon_id, IntegrationStatus::Frozen).await?;
-                (IntegrationStatus::Frozen, EventType::Frozen)
+                let status = companies::freeze(&self.db, salon_id)
+                    .await?
+                    .unwrap_or(IntegrationStatus::Frozen);
+                (status, EventType::Frozen)
             }
             Some("payment") => {
                 let status = companies::record_payment(&self.db, salon_id)

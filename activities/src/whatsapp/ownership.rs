@@ -413,7 +413,7 @@ impl GatewayNode {
         supervisor: &crate::supervisor::Supervisor,
     ) -> JoinHandle<()> {
         let node = self.clone();
-        supervisor.spawn("lease_keeper", move || {
+        supervisor.spawn_until_done("lease_keeper", move || {
             let events = node.inner.gateway.subscribe();
             node.clone().keep(events, stopping.clone())
         })

@@ -41,6 +41,8 @@ pub struct HttpYClients {
     http: reqwest::Client,
     config: Arc<YClientsConfig>,
     limiter: Arc<RateLimiter>,
+    /// The longest a call queues for its turn at the limiter.
+    max_wait: Duration,
     metrics: Metrics,
 }
 
@@ -59,8 +61,16 @@ impl HttpYClients {
             http,
             config: Arc::new(config),
             limiter,
+            max_wait: super::rate_limit::MAX_WAIT,
             metrics: Metrics::new(),
         })
+    }
+
+    /// The same client (same limiter) queueing at most `max_wait` for a turn: for calls
+    /// a person waits on, which should fail fast rather than queue behind a sync.
+    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 
     /// Counts this client's calls into `metrics`.
@@ -88,7 +98,7 @@ impl HttpYClients {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<(StatusCode, String), YClientsError> {
-        if let Err(busy) = self.limiter.acquire().await {
+        if let Err(busy) = self.limiter.acquire_within(self.max_wait).await {
             self.metrics.yclients_call("queue_full");
             return Err(YClientsError::RateLimited {
                 retry_after: Some(busy.wait),
@@ -452,7 +462,12 @@ impl YClients for HttpYClients {
         );
         let (status, text) = self.send(Method::GET, &path, &[], None).await?;
         if status.is_success() {
-            return Ok(true);
+            // Any 2xx says installed or installing, unless its envelope says no.
+            let refused = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|body| body.get("success").and_then(serde_json::Value::as_bool))
+                == Some(false);
+            return Ok(!refused);
         }
         match interpret::<serde_json::Value>(status, &text) {
             Err(YClientsError::NotFound) => Ok(false),

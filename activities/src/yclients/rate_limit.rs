@@ -56,14 +56,21 @@ impl RateLimiter {
         Self::per_second(0.0)
     }
 
-    /// Waits for this caller's turn, unless it is more than the bound away.
+    /// Waits for this caller's turn, unless it is more than the limiter's bound away.
     pub async fn acquire(&self) -> Result<(), TooLong> {
+        self.acquire_within(self.max_wait).await
+    }
+
+    /// Waits for this caller's turn, unless it is more than `max_wait` (or the
+    /// limiter's own bound, if smaller) away.
+    pub async fn acquire_within(&self, max_wait: Duration) -> Result<(), TooLong> {
+        let max_wait = max_wait.min(self.max_wait);
         let slot = {
             let mut next_free = self.next_free.lock().await;
             let now = Instant::now();
             let slot = (*next_free).max(now);
             let wait = slot - now;
-            if wait > self.max_wait {
+            if wait > max_wait {
                 return Err(TooLong { wait });
             }
             if let Some(interval) = self.interval {

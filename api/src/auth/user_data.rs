@@ -18,8 +18,9 @@ use sha2::Sha256;
 /// The user YClients vouches for.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct SignedUser {
-    /// YClients user id.
-    #[serde(default, deserialize_with = "text_or_number")]
+    /// YClients user id (`user_id` in YClients' documentation, `id` in payloads seen in
+    /// the wild).
+    #[serde(default, alias = "user_id", deserialize_with = "text_or_number")]
     pub id: Option<String>,
     /// Name.
     #[serde(default)]
@@ -61,6 +62,10 @@ pub fn verify(
     partner_token: &Secret,
 ) -> Result<SignedUser, UserDataError> {
     let signature = hex::decode(signature_hex.trim()).map_err(|_| UserDataError::BadSignature)?;
+    // A `+` of the base64 text arrives as a space when the link did not escape it (the
+    // query decoder reads `+` as a space); base64 never holds a space.
+    let user_data = user_data.replace(' ', "+");
+    let user_data = user_data.as_str();
     let decoded = STANDARD
         .decode(user_data)
         .or_else(|_| URL_SAFE.decode(user_data))
@@ -129,6 +134,19 @@ mod tests {
             verify(&tampered, &signature, &key),
             Err(UserDataError::BadSignature)
         );
+    }
+
+    #[test]
+    fn the_documented_user_id_field_and_an_unescaped_plus_are_read() {
+        let key = Secret::new("partner");
+        // Chosen so that its base64 holds a `+`.
+        let json = r#"{"user_id":77,"name":"Ольга>>?","salon_name":"Салон"}"#;
+        let encoded = STANDARD.encode(json);
+        assert!(encoded.contains('+'), "{encoded}");
+        let as_received = encoded.replace('+', " ");
+        let user = verify(&as_received, &sign("partner", json.as_bytes()), &key).unwrap();
+        assert_eq!(user.id.as_deref(), Some("77"));
+        assert_eq!(user.salon_name.as_deref(), Some("Салон"));
     }
 
     #[test]

@@ -79,16 +79,21 @@ pub fn probes(state: AppState) -> Router {
 
 fn layered(router: Router<AppState>, state: AppState) -> Router {
     router
-        .layer(middleware::from_fn_with_state(state.clone(), record_latency))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            record_latency,
+        ))
         .layer(
-            // The span carries the path only: query strings hold onboarding tokens.
+            // The span carries the path only (query strings hold onboarding tokens), with
+            // a salon's webhook secret masked.
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let request_id = request
                     .headers()
                     .get(REQUEST_ID)
                     .and_then(|id| id.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id)
+                let path = loggable_path(request.uri().path());
+                tracing::info_span!("http", method = %request.method(), path = %path, request_id)
             }),
         )
         // Every request gets an `x-request-id` (the caller's, or a new UUID), logged on
@@ -96,6 +101,19 @@ fn layered(router: Router<AppState>, state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .with_state(state)
+}
+
+/// A request path as it may be logged: the secret of a salon's webhook URL
+/// (`/webhook/yclients/<salon_id>/<secret>`) is masked.
+fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    const SALON_WEBHOOKS: &str = "/webhook/yclients/";
+    match path.strip_prefix(SALON_WEBHOOKS) {
+        Some(rest) if rest.contains('/') => {
+            let salon = rest.split('/').next().unwrap_or_default();
+            std::borrow::Cow::Owned(format!("{SALON_WEBHOOKS}{salon}/***"))
+        }
+        _ => std::borrow::Cow::Borrowed(path),
+    }
 }
 
 /// Records each request in `ai_admin_http_request_duration_seconds` under its route
@@ -116,4 +134,23 @@ async fn record_latency(State(state): State<AppState>, request: Request, next: N
         .with_label_values(&[&route, &method, response.status().as_str()])
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_webhook_urls_secret_never_reaches_the_log() {
+        assert_eq!(
+            loggable_path("/webhook/yclients/962302/0123abcd"),
+            "/webhook/yclients/962302/***"
+        );
+        assert_eq!(
+            loggable_path("/webhook/yclients/962302/a/b"),
+            "/webhook/yclients/962302/***"
+        );
+        assert_eq!(loggable_path("/webhook/yclients"), "/webhook/yclients");
+        assert_eq!(loggable_path("/marketplace/health"), "/marketplace/health");
+    }
 }

@@ -14,12 +14,13 @@
 //! Then the company is fetched from YClients directly in the handler (with a few quick
 //! retries), not in an activity: the owner's browser waits on this request and the
 //! answer depends on the result. The company is upserted with a `registration_started`
-//! event in one transaction. A salon that is installed (`active`, `frozen`) or
-//! activating is never re-activated by a redirect: it gets a token and its page in its
-//! current state (its API key, activation and first sync stay as they are; a WhatsApp
-//! that was logged out is linked again from the page, without a new activation). Only
-//! `pending_whatsapp`, `activation_failed` and `uninstalled` salons start (or rejoin)
-//! `onboarding-<salon_id>`. The owner is sent to the page with a fresh token.
+//! event in one transaction. A salon that is installed (`active`, `frozen`) is never
+//! re-activated by a redirect, and is opened only by the YClients user who installed it:
+//! it gets a token and its page in its current state (its API key, activation and first
+//! sync stay as they are; a WhatsApp that was logged out is linked again from the page,
+//! without a new activation). `pending_whatsapp`, `activation_failed` and `uninstalled`
+//! salons start (or rejoin) `onboarding-<salon_id>`; an `activating` one rejoins the run
+//! under way. The owner is sent to the page with a fresh token.
 
 use crate::auth::TokenUser;
 use crate::auth::token::TOKEN_TTL;
@@ -142,6 +143,7 @@ async fn redirect(
     let (salon_id, other_salons) = query.salons()?;
     tracing::Span::current().record("salon_id", salon_id.get());
     let entry = installing_user(&query, &state)?;
+    same_installer(&state, salon_id, &entry).await?;
 
     let company = fetch_company(&state, salon_id).await?;
     bind_to_salon(&state, salon_id, &company, entry.signed.as_ref()).await?;
@@ -219,16 +221,41 @@ async fn redirect(
 }
 
 /// Whether a redirect for a salon in `status` (after registering) starts, or rejoins,
-/// its onboarding. An installed or activating salon never does.
+/// its onboarding. An installed salon never does; an activating one rejoins the run
+/// under way (or, if that run died, starts one that finishes the activation).
 fn goes_through_onboarding(status: IntegrationStatus) -> bool {
-    match status {
-        IntegrationStatus::PendingWhatsapp
-        | IntegrationStatus::ActivationFailed
-        | IntegrationStatus::Uninstalled => true,
-        IntegrationStatus::Activating | IntegrationStatus::Active | IntegrationStatus::Frozen => {
-            false
-        }
+    !is_installed(status)
+}
+
+/// An installed salon: activated, paying or not.
+fn is_installed(status: IntegrationStatus) -> bool {
+    matches!(
+        status,
+        IntegrationStatus::Active | IntegrationStatus::Frozen
+    )
+}
+
+/// An installed salon is opened only by the YClients user who installed it: a link
+/// YClients signed for another user (say, of another company with our application)
+/// gets no token for it. A bare development link carries no user and is let through.
+async fn same_installer(
+    state: &AppState,
+    salon_id: SalonId,
+    entry: &Entry,
+) -> Result<(), ApiError> {
+    let Some((status, Some(installer))) = companies::installer(&state.db, salon_id).await? else {
+        return Ok(());
+    };
+    let arrived = entry.user.user_id.as_deref();
+    let unsigned_demo = entry.signed.is_none() && arrived.is_none();
+    if is_installed(status) && !unsigned_demo && arrived != Some(installer.as_str()) {
+        tracing::warn!("redirect for an installed salon by another YClients user");
+        return Err(ApiError::Forbidden(
+            "AI Admin в этом салоне подключил другой пользователь YClients: войдите под его учётной записью"
+                .into(),
+        ));
     }
+    Ok(())
 }
 
 /// Who arrived: the user, and what YClients signed when it did.
@@ -459,10 +486,10 @@ mod tests {
     #[test]
     fn only_salons_not_installed_go_through_onboarding() {
         use IntegrationStatus::*;
-        for status in [PendingWhatsapp, ActivationFailed, Uninstalled] {
+        for status in [PendingWhatsapp, ActivationFailed, Uninstalled, Activating] {
             assert!(goes_through_onboarding(status), "{status:?}");
         }
-        for status in [Activating, Active, Frozen] {
+        for status in [Active, Frozen] {
             assert!(!goes_through_onboarding(status), "{status:?}");
         }
     }

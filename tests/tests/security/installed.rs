@@ -178,3 +178,50 @@ async fn a_logged_out_whatsapp_is_linked_again_from_the_page_without_a_new_activ
     app.wait_for_replies(salon_id, "79005550101", 1, PATIENCE)
         .await;
 }
+
+#[tokio::test]
+async fn an_installed_salon_is_opened_only_by_the_yclients_user_who_installed_it() {
+    let app = spawn_app().await;
+    let title = "Салон «Чей он»";
+    let salon_id = app.add_salon(title);
+    // The owner (YClients user 555) installs it from YClients.
+    let token = redirect_token(&app, &app.signed_entry_for(salon_id, Some(title), 555)).await;
+    let qr = app
+        .http
+        .post(format!("{}/marketplace/api/qr", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(qr.status(), 200);
+    assert_eq!(app.link_phone(salon_id, OWNER_PHONE).await.status(), 200);
+    app.wait_until_ready(salon_id, PATIENCE).await;
+
+    // Someone with a signed link of their own (another company with our application,
+    // the same salon name) is refused, and the owner's record stays.
+    let stranger = app.signed_entry_for(salon_id, Some(title), 777);
+    let response = app.redirect(&stranger).await;
+    assert_eq!(response.status(), 403);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("другой пользователь")
+    );
+    let (owner, name): (Option<String>, Option<String>) = sqlx::query_as(
+        "SELECT marketplace_user_id, marketplace_user_name FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(owner.as_deref(), Some("555"));
+    assert!(name.is_some());
+    // An unsigned link naming a user is refused too; the owner still gets in.
+    let named = format!("salon_id={salon_id}&user_id=777");
+    assert_eq!(app.redirect(&named).await.status(), 403);
+    let own = app.signed_entry_for(salon_id, Some(title), 555);
+    assert_eq!(app.redirect(&own).await.status(), 302);
+    assert_onboarded_once(&app, salon_id, OWNER_PHONE, "after the stranger's tries").await;
+}

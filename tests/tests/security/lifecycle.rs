@@ -133,3 +133,39 @@ async fn a_repeat_after_the_dedup_window_is_a_new_event() {
     }
     assert_eq!(marketplace_rows(&app, salon_id).await, 3);
 }
+
+#[tokio::test]
+async fn lifecycle_events_for_a_salon_still_onboarding_do_not_make_it_look_installed() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Ещё не подключён»");
+    app.register(salon_id).await;
+
+    for event in ["payment", "freeze", "payment"] {
+        let body = if event == "payment" {
+            payment(&app, salon_id)
+        } else {
+            app.marketplace_event(salon_id, event)
+        };
+        assert_eq!(app.webhook(&body).await.status(), 200);
+    }
+    app.wait_until_applied(salon_id, PATIENCE).await;
+    assert_eq!(status(&app, salon_id).await, "pending_whatsapp");
+
+    // So the owner's next redirect still goes through onboarding, to a working bot.
+    app.onboard(salon_id, super::OWNER_PHONE).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
+    assert_eq!(status(&app, salon_id).await, "active");
+}
+
+#[tokio::test]
+async fn the_same_delivery_id_at_two_salons_is_two_events() {
+    let app = spawn_app().await;
+    let (a, b) = (app.add_salon("Салон «Один»"), app.add_salon("Салон «Два»"));
+    for salon_id in [a, b] {
+        app.register(salon_id).await;
+        let mut freeze = app.marketplace_event(salon_id, "freeze");
+        freeze["webhook_id"] = json!("same-delivery-id");
+        assert_eq!(app.webhook(&freeze).await.status(), 200);
+        assert_eq!(marketplace_rows(&app, salon_id).await, 1);
+    }
+}
