@@ -29,11 +29,12 @@ impl Wakeup {
     }
 }
 
-/// Starts the notifier task (supervised: a restart picks up the same channel).
+/// Starts the notifier task (supervised: a restart picks up the same channel; it
+/// finishes when every [`Wakeup`] is gone, with the app).
 pub fn spawn(db: PgPool, supervisor: &Supervisor) -> (Wakeup, JoinHandle<()>) {
     let (tx, rx) = mpsc::unbounded_channel::<SalonId>();
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let task = supervisor.spawn("webhook_wakeup", move || {
+    let task = supervisor.spawn_until_done("webhook_wakeup", move || {
         notify_forever(db.clone(), rx.clone())
     });
     (Wakeup { salons: tx }, task)

@@ -229,7 +229,7 @@ impl ConversationWorkflow {
         let settings = ctx.state(|s| s.settings);
         loop {
             let quiet = Duration::from_secs(settings.quiet_secs.max(1));
-            if !Self::messages_within(ctx, quiet).await {
+            if !Self::messages_within(ctx, quiet).await? {
                 return Ok(ConversationEnd {
                     turns: ctx.state(|s| s.turns),
                 });
@@ -267,17 +267,26 @@ impl ConversationWorkflow {
         }
     }
 
-    /// Waits for a message at most `patience`; false when none came.
-    async fn messages_within(ctx: &WorkflowContext<Self>, patience: Duration) -> bool {
+    /// Waits for a message at most `patience`; false when none came. A cancelled
+    /// workflow ends here (the wait answers at once once cancelled: going round again
+    /// would spin).
+    async fn messages_within(
+        ctx: &WorkflowContext<Self>,
+        patience: Duration,
+    ) -> WorkflowResult<bool> {
         let mut deadline = ctx.timer(patience);
         let woke = select! {
-            _ = ctx.wait_condition(|s: &Self| !s.waiting.is_empty()) => true,
-            _ = deadline => false,
+            woke = ctx.wait_condition(|s: &Self| !s.waiting.is_empty()) => Some(woke),
+            _ = deadline => None,
         };
-        if woke {
-            deadline.cancel();
+        match woke {
+            Some(Ok(())) => {
+                deadline.cancel();
+                Ok(true)
+            }
+            Some(Err(cancelled)) => Err(cancelled.into()),
+            None => Ok(false),
         }
-        woke
     }
 
     /// Answers `batch` (one or several quick messages) with one reply.

@@ -258,7 +258,7 @@ impl OnboardingWorkflow {
         )
         .await?;
 
-        if !Self::wait_until(ctx, patience, |s| s.linked_phone.is_some()).await {
+        if !Self::wait_until(ctx, patience, |s| s.linked_phone.is_some()).await? {
             Self::advance(
                 ctx,
                 OnboardingStep::WaitingForWhatsapp,
@@ -324,16 +324,21 @@ impl OnboardingWorkflow {
         ctx: &WorkflowContext<Self>,
         patience: Duration,
         condition: impl FnMut(&Self) -> bool,
-    ) -> bool {
+    ) -> WorkflowResult<bool> {
         let mut deadline = ctx.timer(patience);
         let met = select! {
-            _ = ctx.wait_condition(condition) => true,
-            _ = deadline => false,
+            met = ctx.wait_condition(condition) => Some(met),
+            _ = deadline => None,
         };
-        if met {
-            deadline.cancel();
+        match met {
+            Some(Ok(())) => {
+                deadline.cancel();
+                Ok(true)
+            }
+            // Cancelled (an uninstall): the wait answers at once from now on, so end here.
+            Some(Err(cancelled)) => Err(cancelled.into()),
+            None => Ok(false),
         }
-        met
     }
 
     /// Runs activation attempts until one succeeds (`None`) or a failed one is not retried
@@ -389,7 +394,7 @@ impl OnboardingWorkflow {
                         Some(reason.clone()),
                     )
                     .await?;
-                    if !Self::wait_until(ctx, patience, |s| s.retry_requested).await {
+                    if !Self::wait_until(ctx, patience, |s| s.retry_requested).await? {
                         return Ok(Some(reason));
                     }
                 }

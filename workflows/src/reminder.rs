@@ -101,7 +101,7 @@ impl ReminderWorkflow {
                 return Ok(ReminderEnd::Done);
             };
             let wait = Duration::from_secs(at.saturating_sub(now).max(0) as u64);
-            if !wait.is_zero() && Self::changed_within(ctx, wait).await {
+            if !wait.is_zero() && Self::changed_within(ctx, wait).await? {
                 continue;
             }
             ctx.execute_activity(
@@ -124,17 +124,22 @@ impl ReminderWorkflow {
         }
     }
 
-    /// Waits `wait`; true when the visit changed meanwhile.
-    async fn changed_within(ctx: &WorkflowContext<Self>, wait: Duration) -> bool {
+    /// Waits `wait`; true when the visit changed meanwhile. A workflow cancelled in
+    /// Temporal (an uninstall) ends here: the wait would answer at once ever after.
+    async fn changed_within(ctx: &WorkflowContext<Self>, wait: Duration) -> WorkflowResult<bool> {
         let mut timer = ctx.timer(wait);
         let changed = select! {
-            _ = ctx.wait_condition(|s: &Self| s.changed || s.cancelled) => true,
-            _ = timer => false,
+            changed = ctx.wait_condition(|s: &Self| s.changed || s.cancelled) => Some(changed),
+            _ = timer => None,
         };
-        if changed {
-            timer.cancel();
+        match changed {
+            Some(Ok(())) => {
+                timer.cancel();
+                Ok(true)
+            }
+            Some(Err(cancelled)) => Err(cancelled.into()),
+            None => Ok(false),
         }
-        changed
     }
 
     /// The visit moved (or, with no time, was cancelled).

@@ -77,9 +77,32 @@ async fn an_uninstall_after_a_reinstall_is_applied() {
     let salon_id = ready_salon(&app, "Салон «Вернулись»").await;
     let uninstall = app.marketplace_event(salon_id, "uninstall");
 
+    // A client's conversation is running when the salon uninstalls.
+    app.client_says(salon_id, "79005550303", "Сколько стоит маникюр?")
+        .await;
+    app.wait_for_replies(salon_id, "79005550303", 1, PATIENCE)
+        .await;
     assert_eq!(app.webhook(&uninstall).await.status(), 200);
     app.wait_until_applied(salon_id, PATIENCE).await;
     assert_eq!(status(&app, salon_id).await, "uninstalled");
+    // Every workflow of the salon but its lifecycle one ends (cancelled, not spinning).
+    let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
+    ai_admin_tests::eventually(Duration::from_secs(30), "the salon's workflows to end", || {
+        let runs = app
+            .temporal
+            .list_workflows(query.clone(), temporalio_client::WorkflowListOptions::default());
+        async move {
+            let running: Vec<String> = futures::StreamExt::collect::<Vec<_>>(runs)
+                .await
+                .into_iter()
+                .filter_map(Result::ok)
+                .map(|run| run.id().to_owned())
+                .filter(|id| !id.starts_with("company-"))
+                .collect();
+            running.is_empty().then_some(())
+        }
+    })
+    .await;
 
     // The owner installs again at once, then removes the application again: the same
     // body, seconds later.
