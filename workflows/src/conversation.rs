@@ -21,6 +21,7 @@
 #![allow(missing_docs)]
 
 use crate::search_attributes::SALON_ID;
+use crate::waits::condition_within;
 use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::assistant::lookup::CommandResult;
 use ai_admin_activities::conversation::{
@@ -34,10 +35,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::workflows::select;
 use temporalio_sdk::{
-    CancellableFuture, LocalActivityOptions, SyncWorkflowContext, WorkflowContext,
-    WorkflowContextView, WorkflowResult,
+    LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 /// Turns of history kept (a client message or a reply each).
@@ -229,7 +228,7 @@ impl ConversationWorkflow {
         let settings = ctx.state(|s| s.settings);
         loop {
             let quiet = Duration::from_secs(settings.quiet_secs.max(1));
-            if !Self::messages_within(ctx, quiet).await? {
+            if !condition_within(ctx, quiet, |s: &Self| !s.waiting.is_empty()).await? {
                 return Ok(ConversationEnd {
                     turns: ctx.state(|s| s.turns),
                 });
@@ -264,28 +263,6 @@ impl ConversationWorkflow {
                 let Err(termination) = ctx.continue_as_new(input, Default::default());
                 return Err(termination);
             }
-        }
-    }
-
-    /// Waits for a message at most `patience`; false when none came. A cancelled
-    /// workflow ends here (the wait answers at once once cancelled: going round again
-    /// would spin).
-    async fn messages_within(
-        ctx: &WorkflowContext<Self>,
-        patience: Duration,
-    ) -> WorkflowResult<bool> {
-        let mut deadline = ctx.timer(patience);
-        let woke = select! {
-            woke = ctx.wait_condition(|s: &Self| !s.waiting.is_empty()) => Some(woke),
-            _ = deadline => None,
-        };
-        match woke {
-            Some(Ok(())) => {
-                deadline.cancel();
-                Ok(true)
-            }
-            Some(Err(cancelled)) => Err(cancelled.into()),
-            None => Ok(false),
         }
     }
 

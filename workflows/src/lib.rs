@@ -15,6 +15,7 @@
 //! - [`retention`] — `retention`: old rows pruned (hourly, by a schedule).
 //! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
 //! - [`options`] — activity options shared by workflows.
+//! - [`waits`] — a condition or a deadline, and the end on cancellation.
 
 pub mod activation;
 pub mod baseline;
@@ -27,6 +28,7 @@ pub mod reminder;
 pub mod retention;
 pub mod search_attributes;
 pub mod sync;
+pub mod waits;
 pub mod whatsapp_call;
 
 use temporalio_sdk::ActivityExecutionError;

@@ -15,6 +15,7 @@ use crate::ids;
 use crate::options::database_write;
 use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use crate::sync::SyncWorkflow;
+use crate::waits::condition_within;
 use ai_admin_activities::activation::ActivationOutcome;
 use ai_admin_activities::db::events::{EventType, NewEvent};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
@@ -25,10 +26,9 @@ use ai_admin_activities::sync::{SyncInput, SyncReport};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::workflows::select;
 use temporalio_sdk::{
-    ApplicationFailure, CancellableFuture, ChildWorkflowOptions, SyncWorkflowContext,
-    WorkflowContext, WorkflowContextView, WorkflowResult,
+    ApplicationFailure, ChildWorkflowOptions, SyncWorkflowContext, WorkflowContext,
+    WorkflowContextView, WorkflowResult,
 };
 
 /// What the API gives the workflow when it starts it.
@@ -258,7 +258,7 @@ impl OnboardingWorkflow {
         )
         .await?;
 
-        if !Self::wait_until(ctx, patience, |s| s.linked_phone.is_some()).await? {
+        if !condition_within(ctx, patience, |s: &Self| s.linked_phone.is_some()).await? {
             Self::advance(
                 ctx,
                 OnboardingStep::WaitingForWhatsapp,
@@ -319,28 +319,6 @@ impl OnboardingWorkflow {
         })
     }
 
-    /// Waits for `condition` at most `patience`; false on timeout.
-    async fn wait_until(
-        ctx: &WorkflowContext<Self>,
-        patience: Duration,
-        condition: impl FnMut(&Self) -> bool,
-    ) -> WorkflowResult<bool> {
-        let mut deadline = ctx.timer(patience);
-        let met = select! {
-            met = ctx.wait_condition(condition) => Some(met),
-            _ = deadline => None,
-        };
-        match met {
-            Some(Ok(())) => {
-                deadline.cancel();
-                Ok(true)
-            }
-            // Cancelled (an uninstall): the wait answers at once from now on, so end here.
-            Some(Err(cancelled)) => Err(cancelled.into()),
-            None => Ok(false),
-        }
-    }
-
     /// Runs activation attempts until one succeeds (`None`) or a failed one is not retried
     /// by the owner within `patience` (the last reason).
     async fn activate_until_done(
@@ -394,7 +372,7 @@ impl OnboardingWorkflow {
                         Some(reason.clone()),
                     )
                     .await?;
-                    if !Self::wait_until(ctx, patience, |s| s.retry_requested).await? {
+                    if !condition_within(ctx, patience, |s: &Self| s.retry_requested).await? {
                         return Ok(Some(reason));
                     }
                 }

@@ -9,6 +9,7 @@
 #![allow(missing_docs)]
 
 use crate::search_attributes::SALON_ID;
+use crate::waits::condition_within;
 use ai_admin_activities::reminders::{
     REMINDER_WORKFLOW_TYPE, ReminderActivities, ReminderEnd, ReminderInput, SendReminder,
     VisitChange,
@@ -17,10 +18,8 @@ use std::collections::BTreeSet;
 use std::time::{Duration, UNIX_EPOCH};
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};
-use temporalio_sdk::workflows::select;
 use temporalio_sdk::{
-    ActivityOptions, CancellableFuture, SyncWorkflowContext, WorkflowContext, WorkflowContextView,
-    WorkflowResult,
+    ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
 /// A reminder this late after its moment still goes out (timers fire a little late, a
@@ -101,7 +100,9 @@ impl ReminderWorkflow {
                 return Ok(ReminderEnd::Done);
             };
             let wait = Duration::from_secs(at.saturating_sub(now).max(0) as u64);
-            if !wait.is_zero() && Self::changed_within(ctx, wait).await? {
+            if !wait.is_zero()
+                && condition_within(ctx, wait, |s: &Self| s.changed || s.cancelled).await?
+            {
                 continue;
             }
             ctx.execute_activity(
@@ -121,24 +122,6 @@ impl ReminderWorkflow {
                     s.sent.insert(offset);
                 }
             });
-        }
-    }
-
-    /// Waits `wait`; true when the visit changed meanwhile. A workflow cancelled in
-    /// Temporal (an uninstall) ends here: the wait would answer at once ever after.
-    async fn changed_within(ctx: &WorkflowContext<Self>, wait: Duration) -> WorkflowResult<bool> {
-        let mut timer = ctx.timer(wait);
-        let changed = select! {
-            changed = ctx.wait_condition(|s: &Self| s.changed || s.cancelled) => Some(changed),
-            _ = timer => None,
-        };
-        match changed {
-            Some(Ok(())) => {
-                timer.cancel();
-                Ok(true)
-            }
-            Some(Err(cancelled)) => Err(cancelled.into()),
-            None => Ok(false),
         }
     }
 

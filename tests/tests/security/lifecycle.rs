@@ -87,21 +87,26 @@ async fn an_uninstall_after_a_reinstall_is_applied() {
     assert_eq!(status(&app, salon_id).await, "uninstalled");
     // Every workflow of the salon but its lifecycle one ends (cancelled, not spinning).
     let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
-    ai_admin_tests::eventually(Duration::from_secs(30), "the salon's workflows to end", || {
-        let runs = app
-            .temporal
-            .list_workflows(query.clone(), temporalio_client::WorkflowListOptions::default());
-        async move {
-            let running: Vec<String> = futures::StreamExt::collect::<Vec<_>>(runs)
-                .await
-                .into_iter()
-                .filter_map(Result::ok)
-                .map(|run| run.id().to_owned())
-                .filter(|id| !id.starts_with("company-"))
-                .collect();
-            running.is_empty().then_some(())
-        }
-    })
+    ai_admin_tests::eventually(
+        Duration::from_secs(30),
+        "the salon's workflows to end",
+        || {
+            let runs = app.temporal.list_workflows(
+                query.clone(),
+                temporalio_client::WorkflowListOptions::default(),
+            );
+            async move {
+                let running: Vec<String> = futures::StreamExt::collect::<Vec<_>>(runs)
+                    .await
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .map(|run| run.id().to_owned())
+                    .filter(|id| !id.starts_with("company-"))
+                    .collect();
+                running.is_empty().then_some(())
+            }
+        },
+    )
     .await;
 
     // The owner installs again at once, then removes the application again: the same
