@@ -175,7 +175,10 @@ impl fmt::Display for IntegrationStatus {
 }
 
 /// A WhatsApp phone number: digits only, international form (10–15 digits, no
-/// leading 0). Russian numbers written the domestic way (`8 900 …`) become `7900…`.
+/// leading 0). [`PhoneNumber::parse`] reads what a person typed, so Russian numbers
+/// written the domestic way (`8 900 …`) become `7900…`; [`PhoneNumber::from_digits`]
+/// reads digits that already are international (a WhatsApp JID, a stored number), where
+/// `84…` is Vietnam and must stay so. Deserializing uses the latter.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct PhoneNumber(String);
@@ -203,6 +206,20 @@ impl PhoneNumber {
         Ok(Self(digits))
     }
 
+    /// International digits as WhatsApp and our tables hold them (a JID's user part):
+    /// no trunk rule, nothing but digits.
+    pub fn from_digits(digits: &str) -> Result<Self, InvalidPhoneNumber> {
+        let digits = digits.trim();
+        let valid = (10..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if valid {
+            Ok(Self(digits.to_owned()))
+        } else {
+            Err(InvalidPhoneNumber)
+        }
+    }
+
     /// The digits.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -219,7 +236,7 @@ impl TryFrom<String> for PhoneNumber {
     type Error = InvalidPhoneNumber;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::from_digits(&value)
     }
 }
 
@@ -265,6 +282,33 @@ mod tests {
             assert!(PhoneNumber::parse(bad).is_err(), "{bad} must be rejected");
         }
         assert_eq!(PhoneNumber::parse("79001234567").unwrap().masked(), "7…67");
+    }
+
+    #[test]
+    fn international_digits_keep_their_country() {
+        // A Vietnamese number is not a Russian one written with a trunk 8.
+        assert_eq!(
+            PhoneNumber::from_digits("84912345678").unwrap().as_str(),
+            "84912345678"
+        );
+        assert_eq!(
+            PhoneNumber::parse("84912345678").unwrap().as_str(),
+            "74912345678"
+        );
+        let round: PhoneNumber = serde_json::from_str(
+            &serde_json::to_string(&PhoneNumber::from_digits("84912345678").unwrap()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(round.as_str(), "84912345678", "serde keeps the digits");
+        for bad in [
+            "+84912345678",
+            "8491234567x",
+            "012345678901",
+            "123",
+            "8 491 234 5678",
+        ] {
+            assert!(PhoneNumber::from_digits(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl MessagingActivities {
         let phone = company
             .whatsapp_phone
             .as_deref()
-            .and_then(|phone| PhoneNumber::parse(phone).ok())
+            .and_then(|phone| PhoneNumber::from_digits(phone).ok())
             .ok_or_else(|| failure::permanent("NotLinked", "the salon's WhatsApp is not linked"))?;
         let info = ctx.info();
         let key = format!(

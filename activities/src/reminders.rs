@@ -284,7 +284,7 @@ impl ReminderActivities {
         let Some(phone) = visit
             .phone
             .as_deref()
-            .and_then(|p| PhoneNumber::parse(p).ok())
+            .and_then(|p| PhoneNumber::from_digits(p).ok())
         else {
             return skip("client has no WhatsApp number");
         };

@@ -1,19 +1,17 @@
 //! The one consumer of the WhatsApp gateway's events in a process. It turns them into
 //! durable facts and live events: a link updates `companies`, writes a
 //! `whatsapp_connected` event and signals `onboarding-<salon_id>`; an unlink updates
-//! the status; QR and pairing codes go to the owner's page through `live_events`; a
-//! client's message is recorded once in the `inbound_messages` ledger, then the
-//! conversation relay is woken to hand it to the client's conversation.
+//! the status; QR and pairing codes go to the owner's page through `live_events`.
+//! Clients' messages are not its business: the gateway records them in its
+//! [`crate::inbound_ledger`] before WhatsApp is told they arrived.
 
 use ai_admin_activities::db::companies;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::db::inbound::{self, Recorded};
 use ai_admin_activities::db::live_events::{self, LiveEventKind};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
 use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
 use ai_admin_temporal::Client;
-use ai_admin_temporal::conversation_relay::ConversationRelay;
 use serde_json::json;
 use sqlx::PgPool;
 use std::future::Future;
@@ -33,10 +31,6 @@ pub struct EventSinks {
     pub db: PgPool,
     /// To signal workflows.
     pub temporal: Client,
-    /// Hands recorded client messages to their conversations.
-    pub conversations: ConversationRelay,
-    /// Counts the client messages received.
-    pub metrics: ai_admin_activities::metrics::Metrics,
 }
 
 /// Consumes events until the gateway's channel closes or the task is aborted
@@ -132,27 +126,8 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
             tracing::info!(%salon_id, reason, "WhatsApp connection lost, reconnecting");
             Ok(())
         }
-        GatewayEvent::IncomingMessage(message) => {
-            // Recorded before anything acts on it; a redelivery after a reconnect repeats
-            // the id and is recognised here.
-            let recorded = persistently("record an incoming message", || async {
-                inbound::record(&sinks.db, salon_id, message).await
-            })
-            .await;
-            match recorded {
-                Ok(Recorded::New(id)) => {
-                    sinks.metrics.messages.with_label_values(&["in"]).inc();
-                    tracing::info!(%salon_id, inbound = id, client = %message.from.masked(), "client message recorded");
-                    sinks.conversations.wake(salon_id, message.from.as_str());
-                    Ok(())
-                }
-                Ok(Recorded::Duplicate) => {
-                    tracing::info!(%salon_id, client = %message.from.masked(), "client message redelivered, ignored");
-                    Ok(())
-                }
-                Err(error) => Err(error),
-            }
-        }
+        // Recorded by the gateway's ledger before it was acknowledged.
+        GatewayEvent::IncomingMessage(_) => Ok(()),
     };
     if let Err(error) = result {
         tracing::error!(%salon_id, error = %format!("{error:#}"), "could not apply a WhatsApp event");

@@ -10,6 +10,7 @@
 //! - [`routes`] — one module per resource.
 //! - [`ws`] — the onboarding page's WebSocket; [`live`] — the event fan-out behind it.
 //! - [`gateway_events`] — WhatsApp events turned into durable facts.
+//! - [`inbound_ledger`] — client messages recorded before WhatsApp hears they arrived.
 //! - [`webhook_wakeup`] — wakes the webhook relay, coalesced, off the request path.
 //! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
@@ -26,6 +27,7 @@ pub mod client_ip;
 pub mod config;
 pub mod error;
 pub mod gateway_events;
+pub mod inbound_ledger;
 pub mod live;
 pub mod qr_image;
 pub mod routes;

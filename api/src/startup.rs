@@ -7,6 +7,7 @@
 use crate::auth::TokenKeys;
 use crate::config::{Config, WhatsAppMode};
 use crate::gateway_events::{self, EventSinks};
+use crate::inbound_ledger::DbLedger;
 use crate::live::rate_limit::ConnectionRateLimiter;
 use crate::live::{self, LiveHub};
 use crate::routes;
@@ -16,13 +17,13 @@ use ai_admin_activities::db;
 use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::supervisor::Supervisor;
-use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::metered::MeteredGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::pacing::{Pace, SendPacer};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
+use ai_admin_activities::whatsapp::{InboundLedger, WhatsAppGateway};
 use ai_admin_activities::yclients::YClients;
 use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_temporal::gateway_calls::TemporalGateways;
@@ -190,12 +191,32 @@ impl Application {
 
         // The gateway node, when this process is one; every sent message is counted
         // where it leaves.
+        let supervisor = Supervisor::new();
+        let mut relay_task = None;
         let (node, live_whatsapp) = if roles.gateway {
             let Gateways {
                 gateway,
                 simulator,
                 live,
             } = Gateways::for_config(&config);
+            // Clients' messages are recorded by the gateway before WhatsApp is told
+            // they arrived; the relay then hands them to their conversations.
+            let (conversations, task) = ai_admin_temporal::conversation_relay::spawn(
+                relay_db.clone(),
+                temporal.clone(),
+                config.temporal.task_queue.clone(),
+                config.assistant.conversation,
+                &supervisor,
+            );
+            relay_task = Some(task);
+            let ledger: Arc<dyn InboundLedger> =
+                Arc::new(DbLedger::new(db.clone(), conversations, metrics.clone()));
+            if let Some(simulator) = &simulator {
+                simulator.set_ledger(ledger.clone());
+            }
+            if let Some(live) = &live {
+                live.set_ledger(ledger);
+            }
             let gateway: Arc<dyn WhatsAppGateway> =
                 Arc::new(MeteredGateway::new(gateway, metrics.clone()));
             let node = GatewayNode::new(
@@ -257,7 +278,6 @@ impl Application {
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(1024);
-        let supervisor = Supervisor::new();
         let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone(), &supervisor);
         let mut background = vec![wakeup_task];
         if roles.api {
@@ -271,22 +291,13 @@ impl Application {
         }
         let (keeper_stop, keeper_stopping) = watch::channel(false);
         let mut keeper = None;
+        background.extend(relay_task);
         if let Some(node) = &node {
-            let (conversations, conversation_relay) = ai_admin_temporal::conversation_relay::spawn(
-                relay_db.clone(),
-                temporal.clone(),
-                config.temporal.task_queue.clone(),
-                config.assistant.conversation,
-                &supervisor,
-            );
-            background.push(conversation_relay);
             background.push(gateway_events::spawn(
                 node.gateway().clone(),
                 EventSinks {
                     db: db.clone(),
                     temporal: temporal.clone(),
-                    conversations,
-                    metrics: metrics.clone(),
                 },
                 &supervisor,
             ));

@@ -127,11 +127,7 @@ impl Relay {
     /// Hands the client's pending messages to their conversation.
     async fn conversation(&self, salon_id: SalonId, phone: &str) -> anyhow::Result<()> {
         let mut tx = self.db.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-            .bind(salon_id.get())
-            .bind(phone)
-            .execute(&mut *tx)
-            .await?;
+        inbound::lock_conversation(&mut tx, salon_id, phone).await?;
         let pending = inbound::to_relay(&mut *tx, salon_id, phone, STALE_AFTER_SECS).await?;
         if pending.is_empty() {
             return Ok(());
@@ -145,10 +141,14 @@ impl Relay {
             .handed_off;
         if status != Some(IntegrationStatus::Active) || handed_off {
             inbound::finish(&mut *tx, &ids, Outcome::Ignored).await?;
+            // Withdrawn ones are not pending: marked, so they are not picked up again.
+            inbound::mark_relayed(&mut *tx, &ids).await?;
             tx.commit().await?;
             tracing::info!(%salon_id, ?status, handed_off, messages = ids.len(), "client messages not answered");
             return Ok(());
         }
+        // Only deletions: a running conversation drops them; none is started for them.
+        let start_if_missing = !pending.iter().all(|m| m.withdrawn);
         let messages: Vec<ClientMessage> = pending
             .into_iter()
             .map(|m| ClientMessage {
@@ -156,9 +156,11 @@ impl Relay {
                 message_id: m.message_id,
                 text: ai_admin_activities::conversation::bounded_text(&m.text),
                 push_name: m.push_name,
+                withdrawn: m.withdrawn,
             })
             .collect();
-        self.hand_over(salon_id, phone, messages).await?;
+        self.hand_over(salon_id, phone, messages, start_if_missing)
+            .await?;
         inbound::mark_relayed(&mut *tx, &ids).await?;
         tx.commit().await?;
         tracing::debug!(%salon_id, count = ids.len(), "client messages relayed");
@@ -178,6 +180,7 @@ impl Relay {
         salon_id: SalonId,
         phone: &str,
         messages: Vec<ClientMessage>,
+        start_if_missing: bool,
     ) -> anyhow::Result<()> {
         let id = ids::conversation(salon_id, phone);
         for _ in 0..3 {
@@ -189,6 +192,7 @@ impl Relay {
                 .await
             {
                 Ok(()) => return Ok(()),
+                Err(WorkflowInteractionError::NotFound(_)) if !start_if_missing => return Ok(()),
                 Err(WorkflowInteractionError::NotFound(_)) => {}
                 Err(error) => {
                     return Err(error).with_context(|| {

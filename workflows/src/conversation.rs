@@ -213,7 +213,7 @@ impl ConversationWorkflow {
             waiting: input
                 .waiting
                 .into_iter()
-                .filter(|m| m.inbound_id > handled_up_to)
+                .filter(|m| m.inbound_id > handled_up_to && !m.withdrawn)
                 .map(|m| (m.inbound_id, m))
                 .collect(),
             turns: 0,
@@ -437,7 +437,11 @@ impl ConversationWorkflow {
     #[signal(name = "messages")]
     pub fn messages(&mut self, _ctx: &mut SyncWorkflowContext<Self>, messages: Vec<ClientMessage>) {
         for message in messages {
-            if message.inbound_id > self.handled_up_to {
+            if message.withdrawn {
+                // Deleted by the client before it was answered.
+                self.waiting.remove(&message.inbound_id);
+            } else if message.inbound_id > self.handled_up_to {
+                // A message handed over again after an edit replaces the waiting one.
                 self.waiting.insert(message.inbound_id, message);
             }
         }

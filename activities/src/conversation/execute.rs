@@ -153,7 +153,7 @@ pub async fn run(
             let reason = reason.as_deref().unwrap_or("клиент просит администратора");
             let mut tx = db.begin().await?;
             if conversations::hand_off(&mut *tx, turn.salon_id, turn.phone, reason).await? {
-                let masked = PhoneNumber::parse(turn.phone)
+                let masked = PhoneNumber::from_digits(turn.phone)
                     .map(|p| p.masked())
                     .unwrap_or_default();
                 events::record(

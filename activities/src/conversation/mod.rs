@@ -96,6 +96,9 @@ pub struct ClientMessage {
     pub text: String,
     /// The name the client set in WhatsApp.
     pub push_name: Option<String>,
+    /// The client deleted it: drop it if it is still waiting.
+    #[serde(default)]
+    pub withdrawn: bool,
 }
 
 /// Input of [`ConversationActivities::open_turn`].
@@ -241,7 +244,7 @@ impl ConversationActivities {
 }
 
 fn phone_of(digits: &str) -> Result<PhoneNumber, ActivityError> {
-    PhoneNumber::parse(digits)
+    PhoneNumber::from_digits(digits)
         .map_err(|e| failure::permanent("InvalidPhone", format!("client number: {e}")))
 }
 
@@ -493,7 +496,7 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: AssistantDown,
     ) -> Result<(), ActivityError> {
-        let client = PhoneNumber::parse(&input.phone)
+        let client = PhoneNumber::from_digits(&input.phone)
             .map(|p| p.masked())
             .unwrap_or_default();
         events::record(

@@ -3,7 +3,7 @@
 //! message not yet handed to its conversation is not lost with the process.
 
 use crate::domain::SalonId;
-use crate::whatsapp::IncomingMessage;
+use crate::whatsapp::{IncomingMessage, MessageKind};
 use sqlx::{PgExecutor, Row};
 
 /// What recording a message did.
@@ -15,16 +15,31 @@ pub enum Recorded {
     Duplicate,
 }
 
-/// Records a client's message.
+/// Records a client's message (see [`record_batch`] for what each kind does).
 pub async fn record(
-    db: impl PgExecutor<'_>,
+    db: &mut sqlx::PgConnection,
     salon_id: SalonId,
     message: &IncomingMessage,
 ) -> anyhow::Result<Recorded> {
+    let status = match message.kind {
+        // Kept for the transcript; nothing to answer.
+        MessageKind::Reaction | MessageKind::Edit | MessageKind::Revoke => "ignored",
+        _ => "pending",
+    };
+    let text = match message.text.trim() {
+        "" => message.kind.placeholder(),
+        _ => message.text.as_str(),
+    };
+    let media = message
+        .media
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()?;
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO inbound_messages
-             (salon_id, session, message_id, client_phone, text, push_name, sent_at)
-         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))
+             (salon_id, session, message_id, client_phone, text, push_name, sent_at,
+              kind, media, refers_to, status)
+         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11)
          ON CONFLICT (session, message_id) DO NOTHING
          RETURNING id",
     )
@@ -32,12 +47,79 @@ pub async fn record(
     .bind(&message.session)
     .bind(&message.id.0)
     .bind(message.from.as_str())
-    .bind(&message.text)
+    .bind(text)
     .bind(&message.push_name)
     .bind(message.timestamp as f64)
-    .fetch_optional(db)
+    .bind(message.kind.as_str())
+    .bind(media)
+    .bind(message.refers_to.as_ref().map(|id| id.0.as_str()))
+    .bind(status)
+    .fetch_optional(&mut *db)
     .await?;
-    Ok(id.map_or(Recorded::Duplicate, Recorded::New))
+    let Some(id) = id else {
+        return Ok(Recorded::Duplicate);
+    };
+    if let Some(original) = &message.refers_to {
+        // Only a message not answered yet changes; handed to its conversation already,
+        // it is handed over again (the conversation replaces or drops it).
+        let change = match message.kind {
+            MessageKind::Edit => Some(
+                "UPDATE inbound_messages SET text = $3, edited_at = NOW(), relayed_at = NULL
+                 WHERE session = $1 AND message_id = $2 AND status = 'pending'",
+            ),
+            MessageKind::Revoke => Some(
+                "UPDATE inbound_messages SET status = 'withdrawn', relayed_at = NULL
+                 WHERE session = $1 AND message_id = $2 AND status = 'pending'",
+            ),
+            _ => None,
+        };
+        if let Some(sql) = change {
+            // A hand-over under way finishes first, so marking it handed over cannot
+            // undo this change.
+            lock_conversation(&mut *db, salon_id, message.from.as_str()).await?;
+            sqlx::query(sql)
+                .bind(&message.session)
+                .bind(&original.0)
+                .bind(text)
+                .execute(&mut *db)
+                .await?;
+        }
+    }
+    Ok(Recorded::New(id))
+}
+
+/// Takes the client's conversation lock for the rest of the transaction: hand-overs to
+/// the conversation and changes to its messages take turns.
+pub async fn lock_conversation(
+    db: &mut sqlx::PgConnection,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+        .bind(salon_id.get())
+        .bind(phone)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Records a batch in one transaction, in order: all or nothing. Text and media are
+/// recorded to be answered (a kind without text as its placeholder); reactions, edits
+/// and deletions are kept for the record, an edit replacing the text of the message it
+/// edits and a deletion withdrawing it while they are not answered. A message seen
+/// before (same session and WhatsApp id: a redelivery) changes nothing.
+pub async fn record_batch(
+    db: &sqlx::PgPool,
+    salon_id: SalonId,
+    messages: &[IncomingMessage],
+) -> anyhow::Result<Vec<Recorded>> {
+    let mut tx = db.begin().await?;
+    let mut recorded = Vec::with_capacity(messages.len());
+    for message in messages {
+        recorded.push(record(&mut tx, salon_id, message).await?);
+    }
+    tx.commit().await?;
+    Ok(recorded)
 }
 
 /// A recorded message not handled yet.
@@ -53,6 +135,8 @@ pub struct Pending {
     pub text: String,
     /// The name the client set in WhatsApp.
     pub push_name: Option<String>,
+    /// The client deleted it before it was answered.
+    pub withdrawn: bool,
 }
 
 fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
@@ -62,11 +146,13 @@ fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
         client_phone: row.try_get("client_phone")?,
         text: row.try_get("text")?,
         push_name: row.try_get("push_name")?,
+        withdrawn: row.try_get::<String, _>("status")? == "withdrawn",
     })
 }
 
 /// One client's pending messages that were never handed to their conversation, or were
-/// handed over more than `stale_secs` ago and are still unhandled; oldest first.
+/// handed over more than `stale_secs` ago and are still unhandled, and the withdrawn
+/// ones it was not told about; oldest first.
 pub async fn to_relay(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
@@ -74,9 +160,11 @@ pub async fn to_relay(
     stale_secs: i64,
 ) -> anyhow::Result<Vec<Pending>> {
     let rows = sqlx::query(
-        "SELECT id, message_id, client_phone, text, push_name FROM inbound_messages
-         WHERE salon_id = $1 AND client_phone = $2 AND status = 'pending'
-           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $3))
+        "SELECT id, message_id, client_phone, text, push_name, status FROM inbound_messages
+         WHERE salon_id = $1 AND client_phone = $2
+           AND ((status = 'pending'
+                 AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $3)))
+                OR (status = 'withdrawn' AND relayed_at IS NULL))
          ORDER BY id",
     )
     .bind(salon_id.get())
@@ -97,8 +185,9 @@ pub async fn conversations_to_relay(
 ) -> anyhow::Result<Vec<(SalonId, String)>> {
     let rows = sqlx::query(
         "SELECT DISTINCT salon_id, client_phone FROM inbound_messages
-         WHERE status = 'pending'
-           AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $1))",
+         WHERE (status = 'pending'
+                AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $1)))
+            OR (status = 'withdrawn' AND relayed_at IS NULL)",
     )
     .bind(stale_secs as f64)
     .fetch_all(db)

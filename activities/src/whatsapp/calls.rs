@@ -66,16 +66,7 @@ pub enum GatewayCall {
         phone: PhoneNumber,
     },
     /// Simulator only: a client writes.
-    PhoneIncoming {
-        /// The client.
-        from: PhoneNumber,
-        /// Text.
-        text: String,
-        /// Message id to use.
-        id: Option<String>,
-        /// The client's WhatsApp name.
-        push_name: Option<String>,
-    },
+    PhoneIncoming(super::simulator::SimulatedIncoming),
     /// Simulator only: what the bot did in the session.
     PhoneOutbox,
     /// Simulator only: the session as `/dev/phone` shows it.
@@ -105,7 +96,7 @@ impl GatewayCall {
             Self::SetTyping { .. } => "set_typing",
             Self::Logout => "logout",
             Self::PhoneLink { .. } => "phone_link",
-            Self::PhoneIncoming { .. } => "phone_incoming",
+            Self::PhoneIncoming(_) => "phone_incoming",
             Self::PhoneOutbox => "phone_outbox",
             Self::PhoneView => "phone_view",
         }
@@ -124,8 +115,15 @@ pub enum GatewayReply {
     NewQr(QrCode),
     /// A pairing code.
     Pairing(PairingCode),
-    /// A message id (sent, or received by the simulated phone).
+    /// A message id (sent).
     Message(MessageId),
+    /// A message the simulated phone received, and whether the ledger took it yet.
+    Received {
+        /// Its id.
+        id: MessageId,
+        /// Recorded now (else delivered again until it is).
+        delivered: bool,
+    },
     /// Done, nothing to say.
     Done,
     /// The simulated phone's outbox.
@@ -219,12 +217,10 @@ pub async fn execute(
             simulator()?.link(session, phone)?;
             GatewayReply::Done
         }
-        GatewayCall::PhoneIncoming {
-            from,
-            text,
-            id,
-            push_name,
-        } => GatewayReply::Message(simulator()?.incoming(session, from, text, id, push_name)?),
+        GatewayCall::PhoneIncoming(sent) => {
+            let (id, delivered) = simulator()?.incoming(session, sent).await?;
+            GatewayReply::Received { id, delivered }
+        }
         GatewayCall::PhoneOutbox => GatewayReply::Outbox(simulator()?.outbox(session)?),
         GatewayCall::PhoneView => {
             let name = session.to_string();

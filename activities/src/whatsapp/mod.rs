@@ -6,6 +6,8 @@
 //! - [`WhatsAppGateway`] — sessions, QR and pairing codes, status, sending, logout, and
 //!   a stream of [`GatewayEvent`]s.
 //! - [`types`] — the values that cross the trait.
+//! - [`ledger`] — where incoming messages are recorded before WhatsApp hears they
+//!   arrived.
 //! - [`simulator`] — in-process simulated phones with a control API.
 //! - [`metered`] — a wrapper counting the messages sent, for metrics.
 //! - [`calls`] — one gateway operation as data, to run it on another process.
@@ -16,6 +18,7 @@
 //!   per salon, keys in one SQLite file per session.
 
 pub mod calls;
+pub mod ledger;
 pub mod live;
 pub mod metered;
 pub mod ownership;
@@ -24,9 +27,10 @@ pub mod routed;
 pub mod simulator;
 pub mod types;
 
+pub use ledger::InboundLedger;
 pub use types::{
-    GatewayError, GatewayEvent, IncomingMessage, LinkCode, MessageId, PairingCode, QrCode,
-    SessionStatus,
+    GatewayError, GatewayEvent, IncomingMessage, LinkCode, MediaInfo, MessageId, MessageKind,
+    PairingCode, QrCode, SessionStatus,
 };
 
 use crate::domain::{PhoneNumber, SessionId};

@@ -6,23 +6,61 @@
 //! simulator mode. A linked session is kept in a JSON file of its own (like the live
 //! gateway's key store per session), so it survives a restart or moves to another
 //! gateway node sharing the directory, as a real linked device would.
+//!
+//! Incoming messages follow WhatsApp's delivery contract (see [`super::ledger`]): a
+//! message counts as delivered only once the gateway's ledger recorded it; until then
+//! it waits in the session's queue, in order, and is delivered again every
+//! [`REDELIVER_EVERY`] — as WhatsApp redelivers what a device did not acknowledge.
 
-use super::WhatsAppGateway;
 use super::types::{
-    GatewayError, GatewayEvent, IncomingMessage, MessageId, PairingCode, QrCode, SessionStatus,
+    GatewayError, GatewayEvent, IncomingMessage, MediaInfo, MessageId, MessageKind, PairingCode,
+    QrCode, SessionStatus,
 };
+use super::{InboundLedger, WhatsAppGateway};
 use crate::domain::{PhoneNumber, SessionId};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::broadcast;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
+
+/// How often messages the ledger did not take are delivered again.
+pub const REDELIVER_EVERY: Duration = Duration::from_millis(500);
+/// How long a client's send waits for the ledger before it counts as not delivered
+/// yet (a phone does not wait for the receiving device; the message is delivered again
+/// later).
+const DELIVERY_WAIT: Duration = Duration::from_millis(300);
+
+/// A message a simulated client sends (the control API's `incoming`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimulatedIncoming {
+    /// The client's number.
+    pub from: PhoneNumber,
+    /// The text, caption, emoji (reaction) or new text (edit).
+    #[serde(default)]
+    pub text: String,
+    /// WhatsApp's id to use (a redelivery repeats it); one is made up when absent.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// The client's WhatsApp name.
+    #[serde(default)]
+    pub push_name: Option<String>,
+    /// What it is.
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// The earlier message an edit, deletion or reaction is about.
+    #[serde(default)]
+    pub refers_to: Option<String>,
+    /// The media of a voice note, photo and the like.
+    #[serde(default)]
+    pub media: Option<MediaInfo>,
+}
 
 /// How the simulated phones behave.
 #[derive(Debug, Clone)]
@@ -154,6 +192,10 @@ struct SimSession {
     rotation: Option<AbortHandle>,
     sent: u64,
     received: u64,
+    /// Sent by clients, not yet taken by the ledger, oldest first.
+    undelivered: VecDeque<IncomingMessage>,
+    /// A task is delivering `undelivered` again.
+    redelivering: bool,
 }
 
 impl SimSession {
@@ -168,6 +210,8 @@ impl SimSession {
             rotation: None,
             sent: 0,
             received: 0,
+            undelivered: VecDeque::new(),
+            redelivering: false,
         }
     }
 
@@ -184,6 +228,11 @@ struct Shared {
     settings: SimulatorSettings,
     sessions: Mutex<HashMap<SessionId, SimSession>>,
     events: broadcast::Sender<GatewayEvent>,
+    /// Where incoming messages are recorded before they count as delivered (none:
+    /// they are only announced, for tests of other parts).
+    ledger: OnceLock<Arc<dyn InboundLedger>>,
+    /// One delivery at a time, so messages reach the ledger in the order they were sent.
+    delivering: tokio::sync::Mutex<()>,
 }
 
 impl Shared {
@@ -261,7 +310,17 @@ impl SimulatedGateway {
                 settings,
                 sessions: Mutex::new(HashMap::new()),
                 events,
+                ledger: OnceLock::new(),
+                delivering: tokio::sync::Mutex::new(()),
             }),
+        }
+    }
+
+    /// Records incoming messages in `ledger` before they count as delivered (set once,
+    /// before clients write).
+    pub fn set_ledger(&self, ledger: Arc<dyn InboundLedger>) {
+        if self.shared.ledger.set(ledger).is_err() {
+            tracing::warn!("the simulator's ledger was set twice; the first one stays");
         }
     }
 
@@ -419,15 +478,14 @@ impl SimulatedGateway {
         Ok(())
     }
 
-    /// A client writes to the salon's number.
-    pub fn incoming(
+    /// A client writes to the salon's number. Returns the message's id, and whether the
+    /// ledger took it now (else it waits in the session's queue and is delivered again
+    /// until it does).
+    pub async fn incoming(
         &self,
         session: SessionId,
-        from: PhoneNumber,
-        text: String,
-        id: Option<String>,
-        push_name: Option<String>,
-    ) -> Result<MessageId, ControlError> {
+        sent: SimulatedIncoming,
+    ) -> Result<(MessageId, bool), ControlError> {
         let id = {
             let mut sessions = self.shared.lock();
             let state = sessions
@@ -438,18 +496,84 @@ impl SimulatedGateway {
             }
             state.received += 1;
             let serial = state.received;
-            MessageId(id.unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())))
-        };
-        self.shared
-            .emit(GatewayEvent::IncomingMessage(IncomingMessage {
+            let id = MessageId(
+                sent.id
+                    .unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())),
+            );
+            state.undelivered.push_back(IncomingMessage {
                 session: session.to_string(),
-                from,
+                from: sent.from,
                 id: id.clone(),
-                text,
-                push_name,
+                kind: sent.kind,
+                text: sent.text,
+                push_name: sent.push_name,
                 timestamp: (now_ms() / 1000) as i64,
-            }));
-        Ok(id)
+                media: sent.media,
+                refers_to: sent.refers_to.map(MessageId),
+            });
+            id
+        };
+        let delivered = tokio::time::timeout(DELIVERY_WAIT, self.deliver(session))
+            .await
+            .unwrap_or(false);
+        if !delivered {
+            self.redeliver_later(session);
+        }
+        Ok((id, delivered))
+    }
+
+    /// Hands the session's queue to the ledger, oldest first, and announces what it
+    /// took; true when the queue is empty.
+    async fn deliver(&self, session: SessionId) -> bool {
+        let _turn = self.shared.delivering.lock().await;
+        let batch: Vec<IncomingMessage> = match self.shared.lock().get(&session) {
+            Some(state) => state.undelivered.iter().cloned().collect(),
+            None => return true,
+        };
+        if batch.is_empty() {
+            return true;
+        }
+        if let Some(ledger) = self.shared.ledger.get()
+            && let Err(error) = ledger.record(&batch).await
+        {
+            tracing::warn!(%session, waiting = batch.len(), error = %format!("{error:#}"), "the ledger did not take the messages; delivered again later");
+            return false;
+        }
+        if let Some(state) = self.shared.lock().get_mut(&session) {
+            state
+                .undelivered
+                .drain(..batch.len().min(state.undelivered.len()));
+        }
+        for message in batch {
+            self.shared.emit(GatewayEvent::IncomingMessage(message));
+        }
+        true
+    }
+
+    /// Delivers the session's queue again every [`REDELIVER_EVERY`] until it is empty
+    /// (one such task per session).
+    fn redeliver_later(&self, session: SessionId) {
+        match self.shared.lock().get_mut(&session) {
+            Some(state) if !state.redelivering => state.redelivering = true,
+            _ => return,
+        }
+        let gateway = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(REDELIVER_EVERY).await;
+                if gateway.deliver(session).await {
+                    // Done unless a message came in meanwhile (its own send saw this
+                    // task running and left it to us).
+                    let mut sessions = gateway.shared.lock();
+                    match sessions.get_mut(&session) {
+                        Some(state) if !state.undelivered.is_empty() => continue,
+                        Some(state) => state.redelivering = false,
+                        None => {}
+                    }
+                    return;
+                }
+            }
+        });
     }
 
     /// What the bot did in the session, in order.

@@ -79,6 +79,87 @@ impl fmt::Display for MessageId {
     }
 }
 
+/// What a client sent: WhatsApp's kinds of message, as far as the salon cares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// Text.
+    #[default]
+    Text,
+    /// A photo (its caption, if any, is the text).
+    Image,
+    /// A video (its caption, if any, is the text).
+    Video,
+    /// A file (its caption, if any, is the text).
+    Document,
+    /// A voice note (push-to-talk audio).
+    Voice,
+    /// Another audio file.
+    Audio,
+    /// A sticker.
+    Sticker,
+    /// A location (the text names it).
+    Location,
+    /// A contact card (the text names it).
+    Contact,
+    /// A reaction to one of the salon's messages (`refers_to`); the text is the emoji.
+    Reaction,
+    /// A new text for the client's earlier message `refers_to`.
+    Edit,
+    /// The client deleted their earlier message `refers_to`.
+    Revoke,
+}
+
+impl MessageKind {
+    /// The name stored in `inbound_messages.kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Text => "text",
+            Self::Image => "image",
+            Self::Video => "video",
+            Self::Document => "document",
+            Self::Voice => "voice",
+            Self::Audio => "audio",
+            Self::Sticker => "sticker",
+            Self::Location => "location",
+            Self::Contact => "contact",
+            Self::Reaction => "reaction",
+            Self::Edit => "edit",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    /// What a message of this kind without a text of its own says to the assistant
+    /// (and in the transcript).
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Self::Text | Self::Edit | Self::Revoke | Self::Reaction => "",
+            Self::Image => "[фото]",
+            Self::Video => "[видео]",
+            Self::Document => "[файл]",
+            Self::Voice => "[голосовое сообщение]",
+            Self::Audio => "[аудиозапись]",
+            Self::Sticker => "[стикер]",
+            Self::Location => "[геолокация]",
+            Self::Contact => "[контакт]",
+        }
+    }
+}
+
+/// What is known of a message's media before downloading it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaInfo {
+    /// `audio/ogg; codecs=opus`, `image/jpeg`, …
+    #[serde(default)]
+    pub mimetype: Option<String>,
+    /// Length of a voice note, audio or video.
+    #[serde(default)]
+    pub seconds: Option<u32>,
+    /// Size.
+    #[serde(default)]
+    pub bytes: Option<u64>,
+}
+
 /// A message a client sent to the salon's number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncomingMessage {
@@ -88,12 +169,22 @@ pub struct IncomingMessage {
     pub from: PhoneNumber,
     /// WhatsApp's message id (unique per session; redeliveries repeat it).
     pub id: MessageId,
-    /// The text.
+    /// What it is.
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// The text: what the client typed, a media's caption, a location's or contact's
+    /// name, a reaction's emoji, an edit's new text; else the kind's placeholder.
     pub text: String,
     /// The name the client set in WhatsApp, if any.
     pub push_name: Option<String>,
     /// When the client sent it (Unix seconds).
     pub timestamp: i64,
+    /// The media, for kinds that carry one.
+    #[serde(default)]
+    pub media: Option<MediaInfo>,
+    /// The client's earlier message an edit, a deletion or a reaction is about.
+    #[serde(default)]
+    pub refers_to: Option<MessageId>,
 }
 
 /// Something that happened to a session.

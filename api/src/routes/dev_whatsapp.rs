@@ -4,7 +4,10 @@
 //!
 //! - `GET  /dev/whatsapp/sessions` — every session, with its QR or pairing code.
 //! - `POST /dev/whatsapp/{session_id}/link {"phone"}` — the phone scans / enters the code.
-//! - `POST /dev/whatsapp/{session_id}/incoming {"from","text","id"?}` — a client writes.
+//! - `POST /dev/whatsapp/{session_id}/incoming {"from","text"?,"id"?,"name"?,"kind"?,
+//!   "refers_to"?,"media"?}` — a client writes (`kind`: text, image, video, document,
+//!   voice, audio, sticker, location, contact, reaction, edit, revoke); the answer says
+//!   whether the app's ledger took it (`delivered`), else the phone delivers it again.
 //! - `GET  /dev/whatsapp/{session_id}/outbox` — what the bot sent, in order.
 //! - `POST /dev/whatsapp/{session_id}/logout` — the phone unlinks the device.
 //!
@@ -18,8 +21,10 @@ use ai_admin_activities::db::leases;
 use ai_admin_activities::domain::{PhoneNumber, SessionId};
 use ai_admin_activities::whatsapp::calls::{self, CallError, GatewayCall, GatewayReply};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
-use ai_admin_activities::whatsapp::simulator::{ControlError, OutboxEntry, SessionView};
-use ai_admin_activities::whatsapp::{GatewayError, MessageId};
+use ai_admin_activities::whatsapp::simulator::{
+    ControlError, OutboxEntry, SessionView, SimulatedIncoming,
+};
+use ai_admin_activities::whatsapp::{GatewayError, MediaInfo, MessageKind};
 use anyhow::Context as _;
 use axum::extract::{Path, State};
 use axum::response::Html;
@@ -56,8 +61,20 @@ fn session(raw: &str) -> Result<SessionId, ApiError> {
         })
 }
 
+/// A number as WhatsApp names it: international digits (`84…` is Vietnam, not a
+/// Russian `8`), written with or without `+`, spaces, dashes and brackets.
 fn phone(raw: &str) -> Result<PhoneNumber, ApiError> {
-    PhoneNumber::parse(raw).map_err(|error| ApiError::BadRequest(error.to_string()))
+    let invalid = |error: ai_admin_activities::domain::InvalidPhoneNumber| {
+        ApiError::BadRequest(error.to_string())
+    };
+    if !raw
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-()".contains(c))
+    {
+        return Err(invalid(ai_admin_activities::domain::InvalidPhoneNumber));
+    }
+    let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
+    PhoneNumber::from_digits(&digits).map_err(invalid)
 }
 
 fn call_error(error: CallError) -> ApiError {
@@ -121,11 +138,18 @@ async fn link(
 #[derive(Debug, Deserialize)]
 struct IncomingBody {
     from: String,
+    #[serde(default)]
     text: String,
     #[serde(default)]
     id: Option<String>,
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    kind: MessageKind,
+    #[serde(default)]
+    refers_to: Option<String>,
+    #[serde(default)]
+    media: Option<MediaInfo>,
 }
 
 async fn incoming(
@@ -133,22 +157,40 @@ async fn incoming(
     Path(session_id): Path<String>,
     Json(body): Json<IncomingBody>,
 ) -> Result<Json<Value>, ApiError> {
-    if body.text.trim().is_empty() {
+    let needs_text = matches!(
+        body.kind,
+        MessageKind::Text | MessageKind::Edit | MessageKind::Reaction
+    );
+    if needs_text && body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is empty".into()));
     }
-    let call = GatewayCall::PhoneIncoming {
+    let refers = matches!(
+        body.kind,
+        MessageKind::Edit | MessageKind::Revoke | MessageKind::Reaction
+    );
+    if refers && body.refers_to.is_none() {
+        return Err(ApiError::BadRequest(
+            "an edit, a deletion or a reaction needs refers_to".into(),
+        ));
+    }
+    let call = GatewayCall::PhoneIncoming(SimulatedIncoming {
         from: phone(&body.from)?,
         text: body.text,
         id: body.id,
         push_name: body.name,
-    };
+        kind: body.kind,
+        refers_to: body.refers_to,
+        media: body.media,
+    });
     let result = phones.gateway.call(session(&session_id)?, call).await;
-    let id: MessageId = calls::expect(result, |reply| match reply {
-        GatewayReply::Message(id) => Ok(id),
+    let (id, delivered) = calls::expect(result, |reply| match reply {
+        GatewayReply::Received { id, delivered } => Ok((id, delivered)),
         other => Err(other),
     })
     .map_err(call_error)?;
-    Ok(Json(json!({ "success": true, "id": id })))
+    Ok(Json(
+        json!({ "success": true, "id": id, "delivered": delivered }),
+    ))
 }
 
 async fn outbox(

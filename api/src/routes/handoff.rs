@@ -41,7 +41,7 @@ async fn release(
     OnboardingAuth(claims): OnboardingAuth,
     Path(phone): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let phone = PhoneNumber::parse(&phone)
+    let phone = PhoneNumber::from_digits(&phone)
         .map_err(|error| ApiError::BadRequest(format!("phone: {error}")))?;
     let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
     let released = conversations::release(&mut *tx, claims.salon_id, phone.as_str()).await?;

@@ -1,7 +1,10 @@
-//! Client messages are recorded in the inbound ledger once per WhatsApp id: a message
-//! redelivered after a reconnect (same id) adds nothing.
+//! Client messages are recorded in the inbound ledger once per WhatsApp id (a message
+//! redelivered after a reconnect adds nothing), before the phone counts them as
+//! delivered (a database outage loses none); captions are read as text, edits and
+//! deletions change what is not answered yet, and a foreign number keeps its digits.
 
-use ai_admin_tests::{eventually, spawn_app};
+use ai_admin_activities::domain::SalonId;
+use ai_admin_tests::{AppOptions, eventually, spawn_app, spawn_app_with};
 use serde_json::json;
 use std::time::Duration;
 
@@ -64,4 +67,153 @@ async fn a_redelivered_message_is_recorded_once() {
             ),
         ]
     );
+}
+
+/// A client writes `body` (the simulator's control API); returns whether the app's
+/// ledger took it at once.
+async fn write(app: &ai_admin_tests::TestApp, salon_id: SalonId, body: serde_json::Value) -> bool {
+    let response = app
+        .post_json(&format!("/dev/whatsapp/company_{salon_id}/incoming"), body)
+        .await;
+    let status = response.status();
+    let answer: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 200, "the phone sends it: {answer}");
+    answer["delivered"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn a_database_outage_during_a_burst_of_client_messages_loses_none() {
+    let app = spawn_app_with(AppOptions {
+        database_through_proxy: true,
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Салон «Без базы»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+    let proxy = app.db_proxy.as_ref().unwrap();
+
+    // The database goes away while ten clients write (for less than the node trusts
+    // its leases unrenewed: longer, it would stop its sessions, as it must).
+    proxy.stop();
+    let mut delivered_at_once = 0;
+    for n in 0..10 {
+        let client = format!("7900555{n:04}");
+        let body =
+            json!({ "from": client, "text": "Сколько стоит маникюр?", "id": format!("burst-{n}") });
+        if write(&app, salon_id, body).await {
+            delivered_at_once += 1;
+        }
+    }
+    assert_eq!(
+        delivered_at_once, 0,
+        "nothing counts as delivered while it cannot be recorded"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    proxy.resume().await.unwrap();
+
+    // Delivered again until recorded: every message is in the ledger once, and answered.
+    eventually(Duration::from_secs(60), "all ten messages recorded", || async {
+        let rows: i64 = sqlx::query_scalar(
+            "SELECT COUNT(DISTINCT message_id) FROM inbound_messages WHERE salon_id = $1 AND message_id LIKE 'burst-%'",
+        )
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .ok()?;
+        (rows == 10).then_some(())
+    })
+    .await;
+    for n in 0..10 {
+        let client = format!("7900555{n:04}");
+        app.wait_for_replies(salon_id, &client, 1, Duration::from_secs(60))
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn a_caption_is_answered_as_text_and_a_foreign_number_at_its_own_number() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Подписи»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+
+    let photo = json!({
+        "from": "79005550707", "kind": "image", "text": "Сколько стоит маникюр?",
+        "media": { "mimetype": "image/jpeg", "bytes": 42000 },
+    });
+    assert!(write(&app, salon_id, photo).await);
+    let replies = app
+        .wait_for_replies(salon_id, "79005550707", 1, Duration::from_secs(60))
+        .await;
+    assert!(
+        replies[0].contains('₽'),
+        "the caption was read: {replies:?}"
+    );
+    let kind: String = sqlx::query_scalar(
+        "SELECT kind FROM inbound_messages WHERE salon_id = $1 AND client_phone = '79005550707'",
+    )
+    .bind(salon_id.get())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(kind, "image");
+
+    // A Vietnamese number (84…) is not a Russian one dialled with a trunk 8.
+    let vietnam = json!({ "from": "84912345678", "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, vietnam).await);
+    app.wait_for_replies(salon_id, "84912345678", 1, Duration::from_secs(60))
+        .await;
+    assert!(app.replies_to(salon_id, "74912345678").await.is_empty());
+}
+
+#[tokio::test]
+async fn an_edit_replaces_a_message_not_yet_answered_and_a_deletion_withdraws_it() {
+    let app = spawn_app_with(AppOptions {
+        // Long enough for the client to change their mind before the answer.
+        debounce_ms: Some(3_000),
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Салон «Передумала»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+
+    let asked = json!({ "from": "79005550808", "text": "Сколько стоит педикюр?", "id": "ask-1" });
+    assert!(write(&app, salon_id, asked).await);
+    let edit = json!({
+        "from": "79005550808", "kind": "edit", "refers_to": "ask-1", "id": "edit-1",
+        "text": "Сколько стоит маникюр?",
+    });
+    assert!(write(&app, salon_id, edit).await);
+    let replies = app
+        .wait_for_replies(salon_id, "79005550808", 1, Duration::from_secs(60))
+        .await;
+    assert!(
+        replies[0].contains("аникюр"),
+        "the edited text was answered: {replies:?}"
+    );
+    assert!(!replies[0].contains("едикюр"), "{replies:?}");
+
+    let oops = json!({ "from": "79005550909", "text": "Запишите меня на завтра", "id": "oops-1" });
+    assert!(write(&app, salon_id, oops).await);
+    let revoke =
+        json!({ "from": "79005550909", "kind": "revoke", "refers_to": "oops-1", "id": "revoke-1" });
+    assert!(write(&app, salon_id, revoke).await);
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(
+        app.replies_to(salon_id, "79005550909").await.is_empty(),
+        "a deleted message is not answered"
+    );
+    let status: String = sqlx::query_scalar(
+        "SELECT status FROM inbound_messages WHERE salon_id = $1 AND message_id = 'oops-1'",
+    )
+    .bind(salon_id.get())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(status, "withdrawn");
 }

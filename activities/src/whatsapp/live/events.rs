@@ -7,18 +7,14 @@
 
 use super::Inner;
 use crate::domain::{PhoneNumber, SessionId};
-use crate::whatsapp::{GatewayEvent, IncomingMessage, MessageId, PairingCode, QrCode};
+use crate::whatsapp::{GatewayEvent, PairingCode, QrCode};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::Instant;
 use whatsapp_rust::Client;
-use whatsapp_rust::prelude::MessageExt;
-use whatsapp_rust::types::events::{
-    Event, EventHandler, EventInterest, EventKind, InboundMessage, Subscription,
-};
-use whatsapp_rust::types::message::MessageSource;
+use whatsapp_rust::types::events::{Event, EventHandler, EventInterest, EventKind, Subscription};
 
 /// The crate events the gateway acts on; the bus skips building the others.
 const WANTED: &[EventKind] = &[
@@ -33,7 +29,6 @@ const WANTED: &[EventKind] = &[
     EventKind::StreamReplaced,
     EventKind::TemporaryBan,
     EventKind::ClientOutdated,
-    EventKind::Messages,
 ];
 
 /// What an unlinked session shows the salon owner right now.
@@ -255,13 +250,7 @@ impl SessionEvents {
                         .await;
                 }
             }
-            Event::Messages(batch) => {
-                for inbound in batch {
-                    if let Some(message) = self.incoming(inbound).await {
-                        self.emit(GatewayEvent::IncomingMessage(message));
-                    }
-                }
-            }
+            // Clients' messages are recorded and announced by the durability hook.
             _ => {}
         }
     }
@@ -289,7 +278,7 @@ impl SessionEvents {
     fn on_connected(&self) {
         self.link.send_replace(LinkState::default());
         let own = self.client.upgrade().and_then(|client| client.pn());
-        match own.and_then(|jid| PhoneNumber::parse(jid.user_base()).ok()) {
+        match own.and_then(|jid| PhoneNumber::from_digits(jid.user_base()).ok()) {
             Some(phone) => {
                 tracing::info!(session = %self.session, phone = %phone.masked(), "connected");
                 self.emit(GatewayEvent::Connected {
@@ -312,69 +301,6 @@ impl SessionEvents {
             session: self.session.to_string(),
             reason: reason.to_owned(),
         });
-    }
-
-    /// A client's text in a direct chat, or `None` for anything the salon's
-    /// assistant does not answer (groups, broadcasts, our own messages, media).
-    async fn incoming(&self, inbound: &InboundMessage) -> Option<IncomingMessage> {
-        let info = &inbound.info;
-        let source = &info.source;
-        let direct = source.chat.is_pn() || source.chat.is_lid();
-        if source.is_from_me || source.is_group || !direct {
-            tracing::debug!(session = %self.session, "skipping a message outside a client's direct chat");
-            return None;
-        }
-        let Some(text) = inbound.message.text_content() else {
-            tracing::debug!(session = %self.session, "skipping a message without text");
-            return None;
-        };
-        let from = self.sender_phone(source).await?;
-        Some(IncomingMessage {
-            session: self.session.to_string(),
-            from,
-            id: MessageId(info.id.clone()),
-            text: text.to_owned(),
-            push_name: Some(info.push_name.clone()).filter(|name| !name.is_empty()),
-            timestamp: info.timestamp.timestamp(),
-        })
-    }
-
-    /// The sender's phone number. WhatsApp increasingly addresses people by LID (a
-    /// number-hiding id); then the phone comes from the stanza's alternate address or
-    /// from the LID→phone mappings the crate has learnt.
-    async fn sender_phone(&self, source: &MessageSource) -> Option<PhoneNumber> {
-        let digits = if source.sender.is_pn() {
-            Some(source.sender.user_base().to_owned())
-        } else if let Some(alt) = source.sender_alt.as_ref().filter(|alt| alt.is_pn()) {
-            Some(alt.user_base().to_owned())
-        } else if source.sender.is_lid() {
-            self.phone_of_lid(source).await
-        } else {
-            None
-        };
-        let Some(digits) = digits else {
-            tracing::debug!(
-                session = %self.session,
-                "skipping a message from a LID sender whose phone number is unknown"
-            );
-            return None;
-        };
-        let phone = PhoneNumber::parse(&digits).ok();
-        if phone.is_none() {
-            tracing::debug!(session = %self.session, "skipping a message from an unusual number");
-        }
-        phone
-    }
-
-    async fn phone_of_lid(&self, source: &MessageSource) -> Option<String> {
-        let client = self.client.upgrade()?;
-        match client.get_lid_pn_entry(&source.sender).await {
-            Ok(entry) => entry.map(|entry| entry.phone_number.to_string()),
-            Err(error) => {
-                tracing::warn!(session = %self.session, %error, "LID lookup failed");
-                None
-            }
-        }
     }
 }
 

@@ -7,11 +7,15 @@
 //! - [`LiveGateway`] — starting, restoring, relinking and stopping bots; sending.
 //! - `events` — turns each bot's crate events into [`GatewayEvent`]s, in order, and
 //!   keeps the QR or pairing code the owner should see.
+//! - `inbound` — clients' messages: what each says (text, caption, voice note, …), who
+//!   sent it, and the durability hook that records them before WhatsApp is told.
 
 mod events;
+mod inbound;
 
 use super::{
-    GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
+    GatewayError, GatewayEvent, InboundLedger, MessageId, PairingCode, QrCode, SessionStatus,
+    WhatsAppGateway,
 };
 use crate::domain::{PhoneNumber, SessionId};
 use events::{SessionEvents, format_pairing_code};
@@ -21,7 +25,7 @@ use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Mutex, broadcast};
 use tokio::time::{Instant, timeout};
@@ -70,6 +74,8 @@ struct Inner {
     slots: std::sync::Mutex<HashMap<SessionId, Arc<Slot>>>,
     /// Numbers the bots, so a late event of a replaced bot is told from the current.
     generations: AtomicU64,
+    /// Where clients' messages are recorded before WhatsApp hears they arrived.
+    ledger: OnceLock<Arc<dyn InboundLedger>>,
 }
 
 #[derive(Default)]
@@ -122,7 +128,16 @@ impl LiveGateway {
                 events: broadcast::channel(EVENT_CAPACITY).0,
                 slots: std::sync::Mutex::default(),
                 generations: AtomicU64::new(0),
+                ledger: OnceLock::new(),
             }),
+        }
+    }
+
+    /// Records clients' messages in `ledger` before they are acknowledged to WhatsApp
+    /// (set once, before the first bot starts).
+    pub fn set_ledger(&self, ledger: Arc<dyn InboundLedger>) {
+        if self.inner.ledger.set(ledger).is_err() {
+            tracing::warn!("the live gateway's ledger was set twice; the first one stays");
         }
     }
 
@@ -181,7 +196,15 @@ impl Inner {
         let store = SqliteStore::new(url)
             .await
             .map_err(|error| GatewayError::Other(format!("cannot open {path:?}: {error}")))?;
-        let mut builder = Bot::builder().with_backend(store).skip_history_sync();
+        let durability = inbound::Durability {
+            session,
+            ledger: self.ledger.get().cloned(),
+            events: self.events.clone(),
+        };
+        let mut builder = Bot::builder()
+            .with_backend(store)
+            .skip_history_sync()
+            .with_inbound_durability_hook(durability);
         if let Some(configure) = &self.configure {
             builder = configure(builder);
         }

@@ -4,16 +4,18 @@
 //! handling the way the crate's bus hands them over.
 
 use super::*;
+use crate::whatsapp::{IncomingMessage, MessageKind};
+use whatsapp_rust::InboundDurabilityHook as _;
 use whatsapp_rust::Server;
 use whatsapp_rust::async_channel;
 use whatsapp_rust::chrono::DateTime;
 use whatsapp_rust::http::{HttpRequest, HttpResponse};
 use whatsapp_rust::transport::{Transport, TransportEvent};
 use whatsapp_rust::types::events::{
-    BatchOrigin, ConnectFailureReason, Event, InboundMessage, LoggedOut, MessageBatch,
-    PairingQrCode, PairingQrCodesExhausted,
+    ConnectFailureReason, Event, InboundMessage, LoggedOut, PairingQrCode, PairingQrCodesExhausted,
 };
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
+use whatsapp_rust::waproto::buffa::MessageField;
 
 /// WhatsApp Web version announced instead of fetching the current one.
 const VERSION: (u32, u32, u32) = (2, 3000, 1_026_131_876);
@@ -464,18 +466,52 @@ async fn stale_bot_unlink_does_not_touch_the_new_bot() {
     within(gateway.shutdown()).await;
 }
 
+/// A ledger that records into memory, or refuses while `down`.
+#[derive(Debug, Default)]
+struct MemoryLedger {
+    recorded: std::sync::Mutex<Vec<IncomingMessage>>,
+    down: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl InboundLedger for MemoryLedger {
+    async fn record(&self, messages: &[IncomingMessage]) -> anyhow::Result<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            anyhow::bail!("the database is away");
+        }
+        self.recorded
+            .lock()
+            .unwrap()
+            .extend(messages.iter().cloned());
+        Ok(())
+    }
+}
+
+async fn current_client(gateway: &LiveGateway, session: SessionId) -> Arc<Client> {
+    let slot = gateway.inner.existing_slot(session).expect("no slot");
+    let guard = slot.bot.lock().await;
+    Arc::clone(&guard.as_ref().expect("no bot").client)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_clients_direct_texts_with_a_known_phone_become_incoming_messages() {
+async fn the_durability_hook_records_clients_direct_messages_before_they_are_acknowledged() {
     let dir = TestDir::new();
     let gateway = offline_gateway(&dir);
+    let ledger = Arc::new(MemoryLedger::default());
+    gateway.set_ledger(ledger.clone());
     let salon = session(111);
     let mut events = gateway.subscribe();
     within(gateway.create_session(salon)).await.unwrap();
-    let (bot, _) = current_bot(&gateway, salon).await;
+    let client = current_client(&gateway, salon).await;
+    let hook = inbound::Durability {
+        session: salon,
+        ledger: gateway.inner.ledger.get().cloned(),
+        events: gateway.inner.events.clone(),
+    };
     let by_phone = Jid::pn("79001234567");
+    let vietnam = Jid::pn("84912345678");
     let lid = Jid::new("100000012345678", Server::Lid);
     let group = Jid::new("120363000000000001", Server::Group);
-
     let batch = vec![
         Inbound::direct("A", by_phone.clone()).build(),
         Inbound {
@@ -496,33 +532,189 @@ async fn only_clients_direct_texts_with_a_known_phone_become_incoming_messages()
         .build(),
         Inbound {
             text: None,
-            ..Inbound::direct("PHOTO", by_phone)
+            ..Inbound::direct("EMPTY", by_phone.clone())
         }
         .build(),
+        Inbound::direct("VN", vietnam).build(),
     ];
-    let batch = MessageBatch::builder()
-        .messages(batch.into())
-        .origin(BatchOrigin::Live)
-        .build();
-    within(bot.handle(&Event::Messages(batch))).await;
 
-    let mut received = Vec::new();
-    while let Ok(event) = events.try_recv() {
-        if let GatewayEvent::IncomingMessage(message) = event {
-            received.push(message);
-        }
-    }
-    let summary: Vec<(&str, &str)> = received
+    // The database is away: the batch is refused (so the crate does not acknowledge
+    // it), nothing is recorded or announced.
+    ledger.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        within(hook.on_messages(client.clone(), &batch))
+            .await
+            .is_err()
+    );
+    assert!(ledger.recorded.lock().unwrap().is_empty());
+    assert!(events.try_recv().is_err(), "nothing announced");
+
+    // WhatsApp delivers it again once the database is back.
+    ledger
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    within(hook.on_messages(client, &batch)).await.unwrap();
+    let recorded = ledger.recorded.lock().unwrap().clone();
+    let summary: Vec<(&str, &str)> = recorded
         .iter()
         .map(|message| (message.id.0.as_str(), message.from.as_str()))
         .collect();
-    assert_eq!(summary, vec![("A", "79001234567"), ("B", "79007654321")]);
-    let first = &received[0];
+    assert_eq!(
+        summary,
+        vec![
+            ("A", "79001234567"),
+            ("B", "79007654321"),
+            ("VN", "84912345678")
+        ],
+        "a foreign number keeps its own digits"
+    );
+    let first = &recorded[0];
     assert_eq!(first.session, "company_111");
+    assert_eq!(first.kind, MessageKind::Text);
     assert_eq!(first.text, "Можно записаться на завтра?");
     assert_eq!(first.push_name.as_deref(), Some("Анна"));
     assert_eq!(first.timestamp, 1_700_000_000);
+    let mut announced = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        if let GatewayEvent::IncomingMessage(message) = event {
+            announced.push(message);
+        }
+    }
+    assert_eq!(announced, recorded, "announced once recorded, in order");
     within(gateway.shutdown()).await;
+}
+
+fn key(id: &str) -> MessageField<wa::MessageKey> {
+    MessageField::some(wa::MessageKey {
+        id: Some(id.to_owned()),
+        ..wa::MessageKey::default()
+    })
+}
+
+#[test]
+fn every_kind_of_message_is_read_with_its_text_media_and_target() {
+    use wa::message as m;
+    let read = |message: wa::Message| inbound::read(&message);
+    let caption = read(wa::Message {
+        image_message: MessageField::some(m::ImageMessage {
+            caption: Some("Хочу такой маникюр".to_owned()),
+            mimetype: Some("image/jpeg".to_owned()),
+            file_length: Some(42_000),
+            ..m::ImageMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(caption.kind, MessageKind::Image);
+    assert_eq!(caption.text, "Хочу такой маникюр");
+    assert_eq!(caption.media.unwrap().bytes, Some(42_000));
+
+    let voice = read(wa::Message {
+        audio_message: MessageField::some(m::AudioMessage {
+            ptt: Some(true),
+            seconds: Some(7),
+            mimetype: Some("audio/ogg; codecs=opus".to_owned()),
+            ..m::AudioMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(voice.kind, MessageKind::Voice);
+    assert_eq!(voice.text, "");
+    assert_eq!(voice.media.unwrap().seconds, Some(7));
+
+    let edit = read(wa::Message {
+        protocol_message: MessageField::some(m::ProtocolMessage {
+            r#type: Some(m::protocol_message::Type::MESSAGE_EDIT),
+            key: key("ORIGINAL"),
+            edited_message: MessageField::some(wa::Message {
+                conversation: Some("Лучше в 16:00".to_owned()),
+                ..wa::Message::default()
+            }),
+            ..m::ProtocolMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(
+        (edit.kind, edit.text.as_str(), edit.refers_to.as_deref()),
+        (MessageKind::Edit, "Лучше в 16:00", Some("ORIGINAL"))
+    );
+
+    let revoke = read(wa::Message {
+        protocol_message: MessageField::some(m::ProtocolMessage {
+            r#type: Some(m::protocol_message::Type::REVOKE),
+            key: key("ORIGINAL"),
+            ..m::ProtocolMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(
+        (revoke.kind, revoke.refers_to.as_deref()),
+        (MessageKind::Revoke, Some("ORIGINAL"))
+    );
+
+    let place = read(wa::Message {
+        location_message: MessageField::some(m::LocationMessage {
+            name: Some("Дом".to_owned()),
+            address: Some("Тверская, 1".to_owned()),
+            ..m::LocationMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(place.kind, MessageKind::Location);
+    assert_eq!(place.text, "[геолокация: Дом, Тверская, 1]");
+
+    let contact = read(wa::Message {
+        contact_message: MessageField::some(m::ContactMessage {
+            display_name: Some("Мама".to_owned()),
+            ..m::ContactMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(
+        (contact.kind, contact.text.as_str()),
+        (MessageKind::Contact, "[контакт: Мама]")
+    );
+
+    let sticker = read(wa::Message {
+        sticker_message: MessageField::some(m::StickerMessage::default()),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(sticker.kind, MessageKind::Sticker);
+
+    let reaction = read(wa::Message {
+        reaction_message: MessageField::some(m::ReactionMessage {
+            key: key("REMINDER"),
+            text: Some("👍".to_owned()),
+            ..m::ReactionMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    assert_eq!(
+        (
+            reaction.kind,
+            reaction.text.as_str(),
+            reaction.refers_to.as_deref()
+        ),
+        (MessageKind::Reaction, "👍", Some("REMINDER"))
+    );
+    // A reaction taken back, or housekeeping, says nothing to the salon.
+    let withdrawn = wa::Message {
+        reaction_message: MessageField::some(m::ReactionMessage {
+            key: key("REMINDER"),
+            text: Some(String::new()),
+            ..m::ReactionMessage::default()
+        }),
+        ..wa::Message::default()
+    };
+    assert_eq!(read(withdrawn), None);
+    assert_eq!(read(wa::Message::default()), None);
 }
 
 #[test]

@@ -1,0 +1,66 @@
+//! The gateway's [`InboundLedger`] in PostgreSQL: a batch of client messages is
+//! committed to `inbound_messages` (edits and deletions applied) before the gateway
+//! tells WhatsApp it arrived; then the conversation relay is woken for each client with
+//! something new, and the messages are counted.
+
+use ai_admin_activities::db::inbound::{self, Recorded};
+use ai_admin_activities::domain::SessionId;
+use ai_admin_activities::metrics::Metrics;
+use ai_admin_activities::whatsapp::{InboundLedger, IncomingMessage};
+use ai_admin_temporal::conversation_relay::ConversationRelay;
+use anyhow::Context as _;
+use sqlx::PgPool;
+
+/// `inbound_messages`, and who to tell about new rows.
+#[derive(Debug, Clone)]
+pub struct DbLedger {
+    db: PgPool,
+    conversations: ConversationRelay,
+    metrics: Metrics,
+}
+
+impl DbLedger {
+    /// Records into `db`; wakes `conversations`; counts into `metrics`.
+    pub fn new(db: PgPool, conversations: ConversationRelay, metrics: Metrics) -> Self {
+        Self {
+            db,
+            conversations,
+            metrics,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl InboundLedger for DbLedger {
+    async fn record(&self, messages: &[IncomingMessage]) -> anyhow::Result<()> {
+        // One bot serves one session, so a batch is one salon's; split all the same.
+        let mut rest = messages;
+        while let Some(first) = rest.first() {
+            let same = rest
+                .iter()
+                .take_while(|m| m.session == first.session)
+                .count();
+            let (batch, after) = rest.split_at(same);
+            rest = after;
+            let salon_id = first
+                .session
+                .parse::<SessionId>()
+                .with_context(|| format!("{:?} is not a salon's session", first.session))?
+                .salon_id();
+            let recorded = inbound::record_batch(&self.db, salon_id, batch).await?;
+            for (message, outcome) in batch.iter().zip(recorded) {
+                match outcome {
+                    Recorded::New(id) => {
+                        self.metrics.messages.with_label_values(&["in"]).inc();
+                        tracing::info!(%salon_id, inbound = id, kind = message.kind.as_str(), client = %message.from.masked(), "client message recorded");
+                        self.conversations.wake(salon_id, message.from.as_str());
+                    }
+                    Recorded::Duplicate => {
+                        tracing::info!(%salon_id, client = %message.from.masked(), "client message redelivered, ignored");
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
