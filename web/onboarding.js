@@ -204,6 +204,22 @@
     if (installed) showReady();
   }
 
+  // WhatsApp stopped the session; the service starts it again when WhatsApp allows.
+  function showSuspended(data) {
+    const why = {
+      replaced: "WhatsApp открыт на другом устройстве с теми же ключами",
+      banned: "WhatsApp временно ограничил номер",
+      outdated: "WhatsApp просит обновить клиент",
+      connect_failure: "WhatsApp отказал в подключении",
+      logged_out: "устройство отвязано в WhatsApp",
+    }[data.reason] || "WhatsApp остановил сессию";
+    const until = data.until ? " до " + new Date(data.until * 1000).toLocaleString("ru-RU") : "";
+    const next = data.reason === "logged_out"
+      ? " Подключите WhatsApp заново."
+      : " Подключение восстановится само" + until + ".";
+    showError(why + "." + next, true);
+  }
+
   function selectTab(which) {
     const qr = which === "qr";
     el("tab-qr").setAttribute("aria-selected", String(qr));
@@ -220,6 +236,7 @@
       case "pairing-code": showPairingCode(data); break;
       case "whatsapp-connected": showConnected(data.phone); break;
       case "whatsapp-logged-out": showLinking(); send("request-qr"); break;
+      case "whatsapp-suspended": showSuspended(data); break;
       case "progress": renderProgress(data); break;
       case "error":
         el("pairing-submit").disabled = false;

@@ -155,6 +155,9 @@ pub struct AssistantSettings {
     pub reminder_offsets: Vec<std::time::Duration>,
     /// What the assistant may do for one client.
     pub limits: AssistantLimits,
+    /// How long the bot keeps quiet for a client the salon wrote to itself
+    /// (`OWNER_REPLY_PAUSE`, default 2h).
+    pub salon_reply_pause: std::time::Duration,
 }
 
 /// Who gets in, and how often.
@@ -589,6 +592,7 @@ impl Config {
                 },
                 reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
                 limits: assistant_limits(&env)?,
+                salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
             },
             access: access(&env)?,
             retention: retention(&env)?,

@@ -1,7 +1,11 @@
 //! The one consumer of the WhatsApp gateway's events in a process. It turns them into
 //! durable facts and live events: a link updates `companies`, writes a
 //! `whatsapp_connected` event and signals `onboarding-<salon_id>`; an unlink updates
-//! the status; QR and pairing codes go to the owner's page through `live_events`.
+//! the status; a session WhatsApp stopped writes `whatsapp_suspended` (reason, until
+//! when) and tells the page; QR and pairing codes go to the owner's page through
+//! `live_events`. A session that comes back with the same number is not a new link:
+//! the page is told, nothing is recorded again (the onboarding is still signalled, which
+//! it ignores once linked, so a signal lost to a crash is made up for).
 //! Clients' messages are not its business: the gateway records them in its
 //! [`crate::inbound_ledger`] before WhatsApp is told they arrived.
 
@@ -10,7 +14,7 @@ use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::db::live_events::{self, LiveEventKind};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
 use ai_admin_activities::supervisor::Supervisor;
-use ai_admin_activities::whatsapp::{GatewayEvent, WhatsAppGateway};
+use ai_admin_activities::whatsapp::{GatewayEvent, SuspendReason, WhatsAppGateway};
 use ai_admin_temporal::Client;
 use serde_json::json;
 use sqlx::PgPool;
@@ -126,6 +130,17 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
             tracing::info!(%salon_id, reason, "WhatsApp connection lost, reconnecting");
             Ok(())
         }
+        GatewayEvent::Suspended {
+            reason,
+            detail,
+            until,
+            ..
+        } => {
+            persistently("record the WhatsApp suspension", || async {
+                suspended(sinks, salon_id, *reason, detail, *until).await
+            })
+            .await
+        }
         // Recorded by the gateway's ledger before it was acknowledged.
         GatewayEvent::IncomingMessage(_) => Ok(()),
     };
@@ -144,27 +159,71 @@ async fn publish(
     Ok(())
 }
 
-/// Writes the link in one transaction; false when the salon is not registered.
+/// Records that WhatsApp stopped the salon's session, and tells the owner's page.
+async fn suspended(
+    sinks: &EventSinks,
+    salon_id: SalonId,
+    reason: SuspendReason,
+    detail: &str,
+    until: Option<i64>,
+) -> anyhow::Result<()> {
+    let data = json!({ "reason": reason.as_str(), "detail": detail, "until": until });
+    let mut tx = sinks.db.begin().await?;
+    events::record(
+        &mut *tx,
+        &NewEvent {
+            salon_id,
+            event_type: EventType::WhatsappSuspended,
+            data: data.clone(),
+            dedup_key: None,
+        },
+    )
+    .await?;
+    live_events::publish(
+        &mut *tx,
+        salon_id,
+        LiveEventKind::WhatsappSuspended,
+        &data,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::warn!(%salon_id, reason = reason.as_str(), detail, ?until, "WhatsApp suspended the salon's session");
+    Ok(())
+}
+
+/// Writes the link in one transaction; false when the salon is not registered. A
+/// session back online with the number it had is only announced to the page.
 async fn record_link(
     sinks: &EventSinks,
     salon_id: SalonId,
     phone: &PhoneNumber,
 ) -> anyhow::Result<bool> {
     let mut tx = sinks.db.begin().await?;
+    let before: Option<(bool, Option<String>)> = sqlx::query_as(
+        "SELECT whatsapp_connected, whatsapp_phone FROM companies WHERE yclients_id = $1 FOR UPDATE",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let again =
+        before.is_some_and(|(linked, was)| linked && was.as_deref() == Some(phone.as_str()));
     let Some(company) = companies::mark_whatsapp_connected(&mut *tx, salon_id, phone).await? else {
         tracing::warn!(%salon_id, "a WhatsApp session linked for a salon that is not registered");
         return Ok(false);
     };
-    events::record(
-        &mut *tx,
-        &NewEvent {
-            salon_id,
-            event_type: EventType::WhatsappConnected,
-            data: json!({ "phone": phone.masked() }),
-            dedup_key: None,
-        },
-    )
-    .await?;
+    if !again {
+        events::record(
+            &mut *tx,
+            &NewEvent {
+                salon_id,
+                event_type: EventType::WhatsappConnected,
+                data: json!({ "phone": phone.masked() }),
+                dedup_key: None,
+            },
+        )
+        .await?;
+    }
     live_events::publish(
         &mut *tx,
         salon_id,

@@ -17,15 +17,24 @@ pub struct DbLedger {
     db: PgPool,
     conversations: ConversationRelay,
     metrics: Metrics,
+    /// How long the bot pauses for a client the salon wrote to itself.
+    salon_pause: std::time::Duration,
 }
 
 impl DbLedger {
-    /// Records into `db`; wakes `conversations`; counts into `metrics`.
-    pub fn new(db: PgPool, conversations: ConversationRelay, metrics: Metrics) -> Self {
+    /// Records into `db`; wakes `conversations`; counts into `metrics`; the bot pauses
+    /// `salon_pause` for a client the salon answers itself.
+    pub fn new(
+        db: PgPool,
+        conversations: ConversationRelay,
+        metrics: Metrics,
+        salon_pause: std::time::Duration,
+    ) -> Self {
         Self {
             db,
             conversations,
             metrics,
+            salon_pause,
         }
     }
 }
@@ -47,9 +56,13 @@ impl InboundLedger for DbLedger {
                 .parse::<SessionId>()
                 .with_context(|| format!("{:?} is not a salon's session", first.session))?
                 .salon_id();
-            let recorded = inbound::record_batch(&self.db, salon_id, batch).await?;
+            let recorded =
+                inbound::record_batch(&self.db, salon_id, batch, self.salon_pause).await?;
             for (message, outcome) in batch.iter().zip(recorded) {
                 match outcome {
+                    Recorded::New(id) if message.from_me => {
+                        tracing::info!(%salon_id, inbound = id, client = %message.from.masked(), "the salon answered a client itself; the bot pauses for them");
+                    }
                     Recorded::New(id) => {
                         self.metrics.messages.with_label_values(&["in"]).inc();
                         tracing::info!(%salon_id, inbound = id, kind = message.kind.as_str(), client = %message.from.masked(), "client message recorded");

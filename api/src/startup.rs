@@ -209,8 +209,12 @@ impl Application {
                 &supervisor,
             );
             relay_task = Some(task);
-            let ledger: Arc<dyn InboundLedger> =
-                Arc::new(DbLedger::new(db.clone(), conversations, metrics.clone()));
+            let ledger: Arc<dyn InboundLedger> = Arc::new(DbLedger::new(
+                db.clone(),
+                conversations,
+                metrics.clone(),
+                config.assistant.salon_reply_pause,
+            ));
             if let Some(simulator) = &simulator {
                 simulator.set_ledger(ledger.clone());
             }

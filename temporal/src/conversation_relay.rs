@@ -136,9 +136,9 @@ impl Relay {
         let status = companies::find_by_salon(&mut *tx, salon_id)
             .await?
             .map(|c| c.integration_status);
-        let handed_off = conversations::find(&mut *tx, salon_id, phone)
+        let handed_off = !conversations::find(&mut *tx, salon_id, phone)
             .await?
-            .handed_off;
+            .bot_answers();
         if status != Some(IntegrationStatus::Active) || handed_off {
             inbound::finish(&mut *tx, &ids, Outcome::Ignored).await?;
             // Withdrawn ones are not pending: marked, so they are not picked up again.

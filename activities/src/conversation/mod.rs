@@ -274,7 +274,7 @@ impl ConversationActivities {
         let conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
         let silent = silence_for(
             company.map(|c| c.integration_status),
-            conversation.handed_off,
+            !conversation.bot_answers(),
         );
         let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
         if let Some(reason) = &silent {

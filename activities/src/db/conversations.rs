@@ -1,5 +1,6 @@
 //! The `conversations` table: per client of a salon, whether the bot answers or a person
-//! has taken over (handoff), and the name the client gave.
+//! has taken over (handoff, or the salon answering the client itself: a pause), and the
+//! name the client gave.
 
 use crate::domain::SalonId;
 use sqlx::{PgExecutor, Row};
@@ -9,8 +10,17 @@ use sqlx::{PgExecutor, Row};
 pub struct ConversationRow {
     /// A person from the salon answers; the bot stays silent.
     pub handed_off: bool,
+    /// The salon wrote to the client itself a moment ago: the bot pauses for them.
+    pub answered_by_salon: bool,
     /// The name the client gave, if any.
     pub client_name: Option<String>,
+}
+
+impl ConversationRow {
+    /// Whether the bot answers this client now.
+    pub fn bot_answers(&self) -> bool {
+        !self.handed_off && !self.answered_by_salon
+    }
 }
 
 /// The client's row, or the default (bot answers, no name) when they never wrote.
@@ -20,7 +30,8 @@ pub async fn find(
     phone: &str,
 ) -> anyhow::Result<ConversationRow> {
     let row = sqlx::query(
-        "SELECT status, client_name FROM conversations WHERE salon_id = $1 AND client_phone = $2",
+        "SELECT status, client_name, COALESCE(paused_until > NOW(), false) AS paused
+         FROM conversations WHERE salon_id = $1 AND client_phone = $2",
     )
     .bind(salon_id.get())
     .bind(phone)
@@ -29,10 +40,32 @@ pub async fn find(
     Ok(match row {
         Some(row) => ConversationRow {
             handed_off: row.try_get::<String, _>("status")? == "handoff",
+            answered_by_salon: row.try_get("paused")?,
             client_name: row.try_get("client_name")?,
         },
         None => ConversationRow::default(),
     })
+}
+
+/// The salon wrote to the client itself: the bot pauses for them for `pause`.
+pub async fn pause_for_salon(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    pause: std::time::Duration,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO conversations (salon_id, client_phone, paused_until)
+         VALUES ($1, $2, NOW() + make_interval(secs => $3))
+         ON CONFLICT (salon_id, client_phone)
+         DO UPDATE SET paused_until = EXCLUDED.paused_until, updated_at = NOW()",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(pause.as_secs_f64())
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Remembers the name the client gave.

@@ -14,6 +14,10 @@ pub enum EventType {
     WhatsappConnected,
     /// The salon's WhatsApp was unlinked.
     WhatsappLoggedOut,
+    /// WhatsApp stopped the salon's session (another device took over, a ban, an
+    /// outdated client, a refused connection, an unlink); the data says why and until
+    /// when.
+    WhatsappSuspended,
     /// YClients accepted the activation callback.
     IntegrationActivated,
     /// YClients refused the activation callback.
@@ -45,6 +49,7 @@ impl EventType {
             Self::RegistrationStarted => "registration_started",
             Self::WhatsappConnected => "whatsapp_connected",
             Self::WhatsappLoggedOut => "whatsapp_logged_out",
+            Self::WhatsappSuspended => "whatsapp_suspended",
             Self::IntegrationActivated => "integration_activated",
             Self::IntegrationFailed => "integration_failed",
             Self::OnboardingExpired => "onboarding_expired",

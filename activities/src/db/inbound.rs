@@ -22,7 +22,8 @@ pub async fn record(
     message: &IncomingMessage,
 ) -> anyhow::Result<Recorded> {
     let status = match message.kind {
-        // Kept for the transcript; nothing to answer.
+        // The salon's own words, reactions, edits and deletions: kept, nothing to answer.
+        _ if message.from_me => "ignored",
         MessageKind::Reaction | MessageKind::Edit | MessageKind::Revoke => "ignored",
         _ => "pending",
     };
@@ -38,8 +39,8 @@ pub async fn record(
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO inbound_messages
              (salon_id, session, message_id, client_phone, text, push_name, sent_at,
-              kind, media, refers_to, status)
-         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11)
+              kind, media, refers_to, status, from_salon)
+         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11, $12)
          ON CONFLICT (session, message_id) DO NOTHING
          RETURNING id",
     )
@@ -54,11 +55,16 @@ pub async fn record(
     .bind(media)
     .bind(message.refers_to.as_ref().map(|id| id.0.as_str()))
     .bind(status)
+    .bind(message.from_me)
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else {
         return Ok(Recorded::Duplicate);
     };
+    if message.from_me {
+        // The salon's own message edits or deletes nothing of the client's.
+        return Ok(Recorded::New(id));
+    }
     if let Some(original) = &message.refers_to {
         // Only a message not answered yet changes; handed to its conversation already,
         // it is handed over again (the conversation replaces or drops it).
@@ -106,17 +112,30 @@ pub async fn lock_conversation(
 /// Records a batch in one transaction, in order: all or nothing. Text and media are
 /// recorded to be answered (a kind without text as its placeholder); reactions, edits
 /// and deletions are kept for the record, an edit replacing the text of the message it
-/// edits and a deletion withdrawing it while they are not answered. A message seen
-/// before (same session and WhatsApp id: a redelivery) changes nothing.
+/// edits and a deletion withdrawing it while they are not answered. The salon's own
+/// messages to a client are kept as the salon's, and pause the bot for that client for
+/// `salon_pause`. A message seen before (same session and WhatsApp id: a redelivery)
+/// changes nothing.
 pub async fn record_batch(
     db: &sqlx::PgPool,
     salon_id: SalonId,
     messages: &[IncomingMessage],
+    salon_pause: std::time::Duration,
 ) -> anyhow::Result<Vec<Recorded>> {
     let mut tx = db.begin().await?;
     let mut recorded = Vec::with_capacity(messages.len());
     for message in messages {
-        recorded.push(record(&mut tx, salon_id, message).await?);
+        let outcome = record(&mut tx, salon_id, message).await?;
+        if message.from_me && matches!(outcome, Recorded::New(_)) {
+            super::conversations::pause_for_salon(
+                &mut *tx,
+                salon_id,
+                message.from.as_str(),
+                salon_pause,
+            )
+            .await?;
+        }
+        recorded.push(outcome);
     }
     tx.commit().await?;
     Ok(recorded)

@@ -23,6 +23,9 @@ pub enum LiveEventKind {
     /// The salon's WhatsApp was unlinked (`data: {reason}`).
     #[serde(rename = "whatsapp-logged-out")]
     WhatsappLoggedOut,
+    /// WhatsApp stopped the session (`data: {reason, detail, until}`).
+    #[serde(rename = "whatsapp-suspended")]
+    WhatsappSuspended,
     /// A workflow step moved (`data: {workflow, step, percent, status, detail}`).
     #[serde(rename = "progress")]
     Progress,
@@ -36,6 +39,7 @@ impl LiveEventKind {
             Self::PairingCode => "pairing-code",
             Self::WhatsappConnected => "whatsapp-connected",
             Self::WhatsappLoggedOut => "whatsapp-logged-out",
+            Self::WhatsappSuspended => "whatsapp-suspended",
             Self::Progress => "progress",
         }
     }
@@ -45,7 +49,10 @@ impl LiveEventKind {
     pub fn replayable(self) -> bool {
         matches!(
             self,
-            Self::WhatsappConnected | Self::WhatsappLoggedOut | Self::Progress
+            Self::WhatsappConnected
+                | Self::WhatsappLoggedOut
+                | Self::WhatsappSuspended
+                | Self::Progress
         )
     }
 }

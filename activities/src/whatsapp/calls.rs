@@ -67,6 +67,13 @@ pub enum GatewayCall {
     },
     /// Simulator only: a client writes.
     PhoneIncoming(super::simulator::SimulatedIncoming),
+    /// Simulator only: WhatsApp stops the session (replaced, banned, …).
+    PhoneFault {
+        /// How.
+        reason: super::SuspendReason,
+        /// How long a ban lasts.
+        seconds: Option<u64>,
+    },
     /// Simulator only: what the bot did in the session.
     PhoneOutbox,
     /// Simulator only: the session as `/dev/phone` shows it.
@@ -97,6 +104,7 @@ impl GatewayCall {
             Self::Logout => "logout",
             Self::PhoneLink { .. } => "phone_link",
             Self::PhoneIncoming(_) => "phone_incoming",
+            Self::PhoneFault { .. } => "phone_fault",
             Self::PhoneOutbox => "phone_outbox",
             Self::PhoneView => "phone_view",
         }
@@ -215,6 +223,10 @@ pub async fn execute(
         }
         GatewayCall::PhoneLink { phone } => {
             simulator()?.link(session, phone)?;
+            GatewayReply::Done
+        }
+        GatewayCall::PhoneFault { reason, seconds } => {
+            simulator()?.fault(session, reason, seconds)?;
             GatewayReply::Done
         }
         GatewayCall::PhoneIncoming(sent) => {

@@ -30,7 +30,7 @@ pub mod types;
 pub use ledger::InboundLedger;
 pub use types::{
     GatewayError, GatewayEvent, IncomingMessage, LinkCode, MediaInfo, MessageId, MessageKind,
-    PairingCode, QrCode, SessionStatus,
+    PairingCode, QrCode, SessionStatus, SuspendReason,
 };
 
 use crate::domain::{PhoneNumber, SessionId};

@@ -7,6 +7,10 @@
 //! A session must never run on two nodes. So the node trusts its leases only for two
 //! thirds of their length after the last renewal began: by the time another node may
 //! claim a lapsed lease, this one has stopped answering for it and stopped its bot.
+//!
+//! A session WhatsApp stopped (another device took over, a ban, a refused connection:
+//! [`GatewayEvent::Suspended`]) is started again by the node's keeper, with a back-off
+//! that grows while it keeps failing, and a ban is waited out first.
 
 use super::calls::{self, CallError, CallResult, GatewayCall};
 use super::simulator::SimulatedGateway;
@@ -26,6 +30,16 @@ use tokio::time::Instant;
 /// How many lapsed sessions one round takes over at most: the rest wait for the next
 /// round (or another node), so a dead node's sessions spread over the survivors.
 const TAKEOVERS_PER_ROUND: i64 = 10;
+/// The longest wait before starting a suspended session again.
+const LONGEST_RESTART_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// When to start a suspended session again.
+#[derive(Debug, Clone, Copy)]
+struct Restart {
+    at: Instant,
+    /// The wait after the next failure.
+    next_wait: Duration,
+}
 
 /// The task queue of a node's gateway.
 pub fn task_queue(node_id: &str) -> String {
@@ -72,6 +86,8 @@ struct Owned {
     reported: HashMap<SessionId, SessionStatus>,
     /// When the last successful renewal began; None before the first one.
     renewed_at: Option<Instant>,
+    /// Suspended sessions and when to start them again.
+    restarts: HashMap<SessionId, Restart>,
 }
 
 /// Counts a call in flight for as long as it lives.
@@ -395,6 +411,7 @@ impl GatewayNode {
             return;
         }
         self.take_over_lapsed(started + self.period() / 2).await;
+        self.restart_suspended().await;
         for session in self.sessions() {
             let status = self.inner.gateway.status(session).await;
             self.report(session, status).await;
@@ -440,6 +457,7 @@ impl GatewayNode {
                             .filter(|_| !matches!(event, GatewayEvent::IncomingMessage(_)))
                             .filter(|session| node.owns(*session))
                         {
+                            node.note_for_restarts(&event, session);
                             let status = node.inner.gateway.status(session).await;
                             node.report(session, status).await;
                         }
@@ -451,6 +469,74 @@ impl GatewayNode {
                     let _ = stopping.wait_for(|stopping| *stopping).await;
                 } => return,
             }
+        }
+    }
+
+    /// WhatsApp stopped `session`: schedules its restart — after `until` (a ban), and
+    /// after a wait that doubles with each failure since it last connected (from a
+    /// third of the lease up to [`LONGEST_RESTART_WAIT`]).
+    fn schedule_restart(&self, session: SessionId, until: Option<i64>) {
+        let first = self.period();
+        let mut owned = self.owned();
+        let wait = owned
+            .restarts
+            .get(&session)
+            .map_or(first, |restart| restart.next_wait);
+        let ban_left = until
+            .map(|until| until - chrono::Utc::now().timestamp())
+            .filter(|left| *left > 0)
+            .map_or(Duration::ZERO, |left| {
+                Duration::from_secs(left.unsigned_abs())
+            });
+        let at = Instant::now() + wait.max(ban_left);
+        owned.restarts.insert(
+            session,
+            Restart {
+                at,
+                next_wait: (wait * 2).min(LONGEST_RESTART_WAIT),
+            },
+        );
+        tracing::info!(%session, wait_secs = (at - Instant::now()).as_secs(), "suspended session will be started again");
+    }
+
+    /// Starts again the suspended sessions whose time has come (the ones this node
+    /// still holds).
+    async fn restart_suspended(&self) {
+        let now = Instant::now();
+        let due: Vec<SessionId> = {
+            let owned = self.owned();
+            owned
+                .restarts
+                .iter()
+                .filter(|(session, restart)| restart.at <= now && owned.sessions.contains(session))
+                .map(|(session, _)| *session)
+                .collect()
+        };
+        for session in due {
+            tracing::info!(%session, "starting a suspended WhatsApp session again");
+            match self.inner.gateway.create_session(session).await {
+                // Back for now; a `Connected` ends the back-off, another suspension
+                // schedules the next try.
+                Ok(SessionStatus::Suspended) => self.schedule_restart(session, None),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%session, %error, "could not start a suspended session");
+                    self.schedule_restart(session, None);
+                }
+            }
+        }
+    }
+
+    /// What a session's event means for its restart schedule.
+    fn note_for_restarts(&self, event: &GatewayEvent, session: SessionId) {
+        match event {
+            GatewayEvent::Suspended { reason, until, .. } if reason.recoverable() => {
+                self.schedule_restart(session, *until);
+            }
+            GatewayEvent::Connected { .. } | GatewayEvent::LoggedOut { .. } => {
+                self.owned().restarts.remove(&session);
+            }
+            _ => {}
         }
     }
 

@@ -14,7 +14,7 @@
 
 use super::types::{
     GatewayError, GatewayEvent, IncomingMessage, MediaInfo, MessageId, MessageKind, PairingCode,
-    QrCode, SessionStatus,
+    QrCode, SessionStatus, SuspendReason,
 };
 use super::{InboundLedger, WhatsAppGateway};
 use crate::domain::{PhoneNumber, SessionId};
@@ -60,6 +60,9 @@ pub struct SimulatedIncoming {
     /// The media of a voice note, photo and the like.
     #[serde(default)]
     pub media: Option<MediaInfo>,
+    /// The salon writes to the client `from` itself, from its phone.
+    #[serde(default)]
+    pub from_me: bool,
 }
 
 /// How the simulated phones behave.
@@ -196,6 +199,8 @@ struct SimSession {
     undelivered: VecDeque<IncomingMessage>,
     /// A task is delivering `undelivered` again.
     redelivering: bool,
+    /// While suspended by a ban: when WhatsApp lets the session in again.
+    banned_until: Option<Instant>,
 }
 
 impl SimSession {
@@ -212,6 +217,7 @@ impl SimSession {
             received: 0,
             undelivered: VecDeque::new(),
             redelivering: false,
+            banned_until: None,
         }
     }
 
@@ -347,7 +353,7 @@ impl SimulatedGateway {
             return;
         };
         let written = match (&state.phone, state.status) {
-            (Some(phone), SessionStatus::Connected) => path
+            (Some(phone), SessionStatus::Connected | SessionStatus::Suspended) => path
                 .parent()
                 .map_or(Ok(()), std::fs::create_dir_all)
                 .and_then(|()| {
@@ -442,10 +448,64 @@ impl SimulatedGateway {
         let state = sessions
             .get_mut(&session)
             .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
-        if state.status != SessionStatus::Connected {
-            return Err(GatewayError::NotLinked(session.to_string()));
+        match state.status {
+            SessionStatus::Connected => Ok(f(state)),
+            // Linked still: worth trying again once the session is back.
+            SessionStatus::Suspended => Err(GatewayError::Unavailable(format!(
+                "WhatsApp session {session} is suspended"
+            ))),
+            _ => Err(GatewayError::NotLinked(session.to_string())),
         }
-        Ok(f(state))
+    }
+
+    /// WhatsApp stops the session the way the live gateway sees it: another device
+    /// took over (`replaced`), a temporary ban for `seconds`, a refused connection, or
+    /// an unlink (`logged_out`: keys gone, a new link needed). Like the crate, the
+    /// session does not come back by itself; starting it again (the node's keeper
+    /// does) connects it without a new link, once a ban is over.
+    pub fn fault(
+        &self,
+        session: SessionId,
+        reason: SuspendReason,
+        seconds: Option<u64>,
+    ) -> Result<(), ControlError> {
+        let mut sessions = self.shared.lock();
+        let state = sessions
+            .get_mut(&session)
+            .ok_or_else(|| ControlError::NoSession(session.to_string()))?;
+        if !matches!(
+            state.status,
+            SessionStatus::Connected | SessionStatus::Suspended
+        ) {
+            return Err(ControlError::NotLinked(session.to_string()));
+        }
+        let until = (reason == SuspendReason::Banned)
+            .then(|| seconds.unwrap_or(60))
+            .map(|secs| (Instant::now() + Duration::from_secs(secs), secs));
+        let detail = format!("simulated: {}", reason.as_str());
+        if reason == SuspendReason::LoggedOut {
+            state.phone = None;
+            state.status = SessionStatus::LoggedOut;
+        } else {
+            state.status = SessionStatus::Suspended;
+            state.banned_until = until.map(|(at, _)| at);
+        }
+        self.persist(session, state);
+        drop(sessions);
+        tracing::info!(%session, reason = reason.as_str(), "simulated WhatsApp stopped the session");
+        self.shared.emit(GatewayEvent::Suspended {
+            session: session.to_string(),
+            reason,
+            detail,
+            until: until.map(|(_, secs)| (now_ms() / 1000) as i64 + secs as i64),
+        });
+        if reason == SuspendReason::LoggedOut {
+            self.shared.emit(GatewayEvent::LoggedOut {
+                session: session.to_string(),
+                reason: "unlinked by WhatsApp".to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The phone links the session: scans the current QR code or enters the pairing
@@ -510,6 +570,7 @@ impl SimulatedGateway {
                 timestamp: (now_ms() / 1000) as i64,
                 media: sent.media,
                 refers_to: sent.refers_to.map(MessageId),
+                from_me: sent.from_me,
             });
             id
         };
@@ -625,18 +686,42 @@ impl WhatsAppGateway for SimulatedGateway {
             }
             state
         });
+        let mut reconnected = None;
         let needs_codes = match state.status {
             SessionStatus::LoggedOut => {
                 state.status = SessionStatus::AwaitingLink;
                 true
             }
             SessionStatus::AwaitingLink => state.qr.is_none() && state.rotation.is_none(),
-            SessionStatus::Connected | SessionStatus::Connecting => false,
+            // Started again after WhatsApp stopped it: back with its keys, unless a ban
+            // is still on.
+            SessionStatus::Suspended
+                if state
+                    .banned_until
+                    .is_none_or(|until| until <= Instant::now()) =>
+            {
+                state.status = SessionStatus::Connected;
+                state.banned_until = None;
+                reconnected = state.phone.clone();
+                false
+            }
+            SessionStatus::Suspended | SessionStatus::Connected | SessionStatus::Connecting => {
+                false
+            }
         };
         if needs_codes {
             self.begin_codes(session, state);
         }
-        Ok(state.status)
+        let status = state.status;
+        drop(sessions);
+        if let Some(phone) = reconnected {
+            tracing::info!(%session, "simulated session connected again");
+            self.shared.emit(GatewayEvent::Connected {
+                session: session.to_string(),
+                phone,
+            });
+        }
+        Ok(status)
     }
 
     async fn current_qr(&self, session: SessionId) -> Result<Option<QrCode>, GatewayError> {

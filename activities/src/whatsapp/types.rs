@@ -17,6 +17,10 @@ pub enum SessionStatus {
     Connected,
     /// Unlinked (or never created): a new link is needed.
     LoggedOut,
+    /// Linked, but WhatsApp stopped the session (another device took over, a
+    /// temporary ban, an outdated client, a refused connection): it is started again
+    /// when WhatsApp allows.
+    Suspended,
 }
 
 impl SessionStatus {
@@ -27,7 +31,42 @@ impl SessionStatus {
             Self::AwaitingLink => "awaiting_link",
             Self::Connected => "connected",
             Self::LoggedOut => "logged_out",
+            Self::Suspended => "suspended",
         }
+    }
+}
+
+/// Why WhatsApp stopped a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuspendReason {
+    /// Another WhatsApp Web session with the same keys took over.
+    Replaced,
+    /// WhatsApp banned the number for a while.
+    Banned,
+    /// WhatsApp refuses this client version.
+    Outdated,
+    /// WhatsApp refused the connection.
+    ConnectFailure,
+    /// WhatsApp (or the phone) unlinked the device: a new link is needed.
+    LoggedOut,
+}
+
+impl SuspendReason {
+    /// The name events and pages use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Replaced => "replaced",
+            Self::Banned => "banned",
+            Self::Outdated => "outdated",
+            Self::ConnectFailure => "connect_failure",
+            Self::LoggedOut => "logged_out",
+        }
+    }
+
+    /// Whether the session can come back without a new link.
+    pub fn recoverable(self) -> bool {
+        !matches!(self, Self::LoggedOut)
     }
 }
 
@@ -185,6 +224,10 @@ pub struct IncomingMessage {
     /// The client's earlier message an edit, a deletion or a reaction is about.
     #[serde(default)]
     pub refers_to: Option<MessageId>,
+    /// Written by the salon itself (from its phone or another of its devices) to the
+    /// client `from`: the salon is answering, so the bot pauses for that client.
+    #[serde(default)]
+    pub from_me: bool,
 }
 
 /// Something that happened to a session.
@@ -226,6 +269,17 @@ pub enum GatewayEvent {
         /// Why.
         reason: String,
     },
+    /// WhatsApp stopped the session; it does not reconnect by itself.
+    Suspended {
+        /// The session.
+        session: String,
+        /// Why.
+        reason: SuspendReason,
+        /// WhatsApp's words, for ops.
+        detail: String,
+        /// Until when (Unix seconds), when WhatsApp said (a ban).
+        until: Option<i64>,
+    },
     /// A client wrote.
     IncomingMessage(IncomingMessage),
 }
@@ -238,7 +292,8 @@ impl GatewayEvent {
             | Self::PairingCode { session, .. }
             | Self::Connected { session, .. }
             | Self::Disconnected { session, .. }
-            | Self::LoggedOut { session, .. } => session,
+            | Self::LoggedOut { session, .. }
+            | Self::Suspended { session, .. } => session,
             Self::IncomingMessage(message) => &message.session,
         };
         session.parse().ok()

@@ -6,10 +6,15 @@
 //! - `POST /dev/whatsapp/{session_id}/link {"phone"}` — the phone scans / enters the code.
 //! - `POST /dev/whatsapp/{session_id}/incoming {"from","text"?,"id"?,"name"?,"kind"?,
 //!   "refers_to"?,"media"?}` — a client writes (`kind`: text, image, video, document,
-//!   voice, audio, sticker, location, contact, reaction, edit, revoke); the answer says
-//!   whether the app's ledger took it (`delivered`), else the phone delivers it again.
+//!   voice, audio, sticker, location, contact, reaction, edit, revoke); with
+//!   `"from_me": true` and `"to"` instead of `"from"`, the salon writes to that client
+//!   from its own phone. The answer says whether the app's ledger took it
+//!   (`delivered`), else the phone delivers it again.
 //! - `GET  /dev/whatsapp/{session_id}/outbox` — what the bot sent, in order.
 //! - `POST /dev/whatsapp/{session_id}/logout` — the phone unlinks the device.
+//! - `POST /dev/whatsapp/{session_id}/fault {"kind", "seconds"?}` — WhatsApp stops the
+//!   session as the live gateway would see it: `replaced`, `banned` (for `seconds`),
+//!   `connect_failure` or `logged_out`.
 //!
 //! A simulated phone lives in the gateway node holding its session: each action is
 //! routed there like any other WhatsApp call.
@@ -24,7 +29,7 @@ use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::{
     ControlError, OutboxEntry, SessionView, SimulatedIncoming,
 };
-use ai_admin_activities::whatsapp::{GatewayError, MediaInfo, MessageKind};
+use ai_admin_activities::whatsapp::{GatewayError, MediaInfo, MessageKind, SuspendReason};
 use anyhow::Context as _;
 use axum::extract::{Path, State};
 use axum::response::Html;
@@ -51,6 +56,7 @@ pub fn router(gateway: RoutedGateway, db: PgPool) -> Router<AppState> {
         .route("/dev/whatsapp/{session_id}/incoming", post(incoming))
         .route("/dev/whatsapp/{session_id}/outbox", get(outbox))
         .route("/dev/whatsapp/{session_id}/logout", post(logout))
+        .route("/dev/whatsapp/{session_id}/fault", post(fault))
         .with_state(phones)
 }
 
@@ -137,7 +143,12 @@ async fn link(
 
 #[derive(Debug, Deserialize)]
 struct IncomingBody {
-    from: String,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    from_me: bool,
     #[serde(default)]
     text: String,
     #[serde(default)]
@@ -173,8 +184,20 @@ async fn incoming(
             "an edit, a deletion or a reaction needs refers_to".into(),
         ));
     }
+    // The chat's client: who writes, or whom the salon writes to.
+    let client = match (body.from_me, &body.from, &body.to) {
+        (false, Some(from), _) => from,
+        (true, _, Some(to)) => to,
+        (false, None, _) => return Err(ApiError::BadRequest("from is missing".into())),
+        (true, _, None) => {
+            return Err(ApiError::BadRequest(
+                "a message from the salon's phone needs to".into(),
+            ));
+        }
+    };
     let call = GatewayCall::PhoneIncoming(SimulatedIncoming {
-        from: phone(&body.from)?,
+        from: phone(client)?,
+        from_me: body.from_me,
         text: body.text,
         id: body.id,
         push_name: body.name,
@@ -205,6 +228,41 @@ async fn outbox(
     })
     .map(Json)
     .map_err(call_error)
+}
+
+#[derive(Debug, Deserialize)]
+struct FaultBody {
+    kind: String,
+    #[serde(default)]
+    seconds: Option<u64>,
+}
+
+async fn fault(
+    State(phones): State<Phones>,
+    Path(session_id): Path<String>,
+    Json(body): Json<FaultBody>,
+) -> Result<Json<Value>, ApiError> {
+    let reason = match body.kind.as_str() {
+        "replaced" => SuspendReason::Replaced,
+        "banned" => SuspendReason::Banned,
+        "connect_failure" => SuspendReason::ConnectFailure,
+        "logged_out" => SuspendReason::LoggedOut,
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "{other:?} is not a fault (replaced, banned, connect_failure, logged_out)"
+            )));
+        }
+    };
+    let call = GatewayCall::PhoneFault {
+        reason,
+        seconds: body.seconds,
+    };
+    phones
+        .gateway
+        .call(session(&session_id)?, call)
+        .await
+        .map_err(call_error)?;
+    Ok(Json(json!({ "success": true })))
 }
 
 async fn logout(

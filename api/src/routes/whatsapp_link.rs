@@ -87,7 +87,7 @@ async fn status(
     let (name, connected) = match status {
         SessionStatus::Connected => ("connected", true),
         SessionStatus::Connecting | SessionStatus::AwaitingLink => ("connecting", false),
-        SessionStatus::LoggedOut => ("disconnected", false),
+        SessionStatus::LoggedOut | SessionStatus::Suspended => ("disconnected", false),
     };
     Ok(Json(json!({
         "success": true,

@@ -217,3 +217,51 @@ async fn an_edit_replaces_a_message_not_yet_answered_and_a_deletion_withdraws_it
     .unwrap();
     assert_eq!(status, "withdrawn");
 }
+
+#[tokio::test]
+async fn the_salon_answering_a_client_itself_pauses_the_bot_for_that_client() {
+    let app = spawn_app_with(AppOptions {
+        env: vec![("OWNER_REPLY_PAUSE", "6s".to_owned())],
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Салон «Сама отвечу»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+    let (anna, boris) = ("79005551212", "79005551313");
+
+    // The owner writes to Anna from the salon's phone.
+    let owner =
+        json!({ "from_me": true, "to": anna, "text": "Анна, добрый день! Я сама вас запишу." });
+    assert!(write(&app, salon_id, owner).await);
+    let question = json!({ "from": anna, "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, question).await);
+    let other = json!({ "from": boris, "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, other).await);
+
+    // Boris is answered; Anna is the salon's for now.
+    app.wait_for_replies(salon_id, boris, 1, Duration::from_secs(60))
+        .await;
+    assert!(
+        app.replies_to(salon_id, anna).await.is_empty(),
+        "the bot keeps out"
+    );
+    let (from_salon, status): (bool, String) = sqlx::query_as(
+        "SELECT from_salon, status FROM inbound_messages WHERE salon_id = $1 AND client_phone = $2 ORDER BY id LIMIT 1",
+    )
+    .bind(salon_id.get())
+    .bind(anna)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(from_salon, "kept as the salon's message");
+    assert_eq!(status, "ignored");
+
+    // Once the pause is over, the bot answers Anna again.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let again = json!({ "from": anna, "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, again).await);
+    app.wait_for_replies(salon_id, anna, 1, Duration::from_secs(60))
+        .await;
+}

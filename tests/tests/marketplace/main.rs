@@ -11,3 +11,4 @@ mod onboarding_page;
 mod onboarding_workflow;
 mod registration;
 mod webhooks;
+mod whatsapp_faults;

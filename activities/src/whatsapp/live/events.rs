@@ -7,7 +7,7 @@
 
 use super::Inner;
 use crate::domain::{PhoneNumber, SessionId};
-use crate::whatsapp::{GatewayEvent, PairingCode, QrCode};
+use crate::whatsapp::{GatewayEvent, PairingCode, QrCode, SuspendReason};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -29,6 +29,8 @@ const WANTED: &[EventKind] = &[
     EventKind::StreamReplaced,
     EventKind::TemporaryBan,
     EventKind::ClientOutdated,
+    EventKind::ConnectFailure,
+    EventKind::PairingCodeRefresh,
 ];
 
 /// What an unlinked session shows the salon owner right now.
@@ -217,7 +219,15 @@ impl SessionEvents {
             Event::PairingCode(issued) => self.on_pairing_code(&issued.code, issued.timeout),
             Event::PairingCodeError(error) => {
                 tracing::warn!(%session, rejection = ?error.rejection, "pairing code refused");
-                self.link.send_modify(|link| link.pairing_phone = None);
+                // A refused code is dead: the owner is not shown it any longer.
+                self.link.send_modify(|link| {
+                    link.pairing_phone = None;
+                    link.pairing = None;
+                });
+            }
+            Event::PairingCodeRefresh(_) => {
+                tracing::info!(%session, "WhatsApp withdrew the pairing code; a new one is needed");
+                self.link.send_modify(|link| link.pairing = None);
             }
             Event::PairSuccess(_) => {
                 tracing::info!(%session, "the phone linked the session");
@@ -232,19 +242,39 @@ impl SessionEvents {
                     reason,
                 });
             }
-            Event::StreamReplaced(_) => {
-                self.stopped("another WhatsApp Web session with the same keys took over")
-            }
-            Event::TemporaryBan(ban) => self.stopped(&format!(
-                "WhatsApp banned the number for a while ({})",
-                ban.code
-            )),
-            Event::ClientOutdated(_) => {
-                self.stopped("WhatsApp rejected this client version as outdated")
-            }
+            Event::StreamReplaced(_) => self.suspended(
+                SuspendReason::Replaced,
+                "another WhatsApp Web session with the same keys took over".to_owned(),
+                None,
+            ),
+            Event::TemporaryBan(ban) => self.suspended(
+                SuspendReason::Banned,
+                format!("WhatsApp banned the number for a while ({})", ban.code),
+                Some(chrono::Utc::now().timestamp() + ban.expire.num_seconds().max(0)),
+            ),
+            Event::ClientOutdated(_) => self.suspended(
+                SuspendReason::Outdated,
+                "WhatsApp rejected this client version as outdated".to_owned(),
+                None,
+            ),
+            // 500 and 503 are retried by the crate; any other refusal ends its loop.
+            Event::ConnectFailure(failure) if !failure.reason.should_reconnect() => self.suspended(
+                SuspendReason::ConnectFailure,
+                format!(
+                    "WhatsApp refused the connection ({:?}{})",
+                    failure.reason,
+                    failure
+                        .message
+                        .as_deref()
+                        .map(|m| format!(": {m}"))
+                        .unwrap_or_default()
+                ),
+                None,
+            ),
             Event::LoggedOut(logged_out) => {
+                let reason = format!("unlinked by WhatsApp ({:?})", logged_out.reason);
+                self.suspended(SuspendReason::LoggedOut, reason.clone(), None);
                 if let Some(gateway) = self.gateway.upgrade() {
-                    let reason = format!("unlinked by WhatsApp ({:?})", logged_out.reason);
                     gateway
                         .end_session_remotely(session, self.generation, reason)
                         .await;
@@ -277,9 +307,22 @@ impl SessionEvents {
 
     fn on_connected(&self) {
         self.link.send_replace(LinkState::default());
+        if let Some(client) = self.client.upgrade() {
+            // The crate announces "available" on every connection, which stops the
+            // owner's phone from showing notifications: the bot is not a person there.
+            let session = self.session;
+            tokio::spawn(async move {
+                if let Err(error) = client.presence().set_unavailable().await {
+                    tracing::debug!(%session, %error, "could not set presence unavailable");
+                }
+            });
+        }
         let own = self.client.upgrade().and_then(|client| client.pn());
         match own.and_then(|jid| PhoneNumber::from_digits(jid.user_base()).ok()) {
             Some(phone) => {
+                if let Some(gateway) = self.gateway.upgrade() {
+                    gateway.mark_linked(self.session);
+                }
                 tracing::info!(session = %self.session, phone = %phone.masked(), "connected");
                 self.emit(GatewayEvent::Connected {
                     session: self.session.to_string(),
@@ -293,13 +336,15 @@ impl SessionEvents {
         }
     }
 
-    /// The crate stops reconnecting after these; the session stays down until it is
-    /// created again.
-    fn stopped(&self, reason: &str) {
-        tracing::warn!(session = %self.session, reason, "WhatsApp stopped the session");
-        self.emit(GatewayEvent::Disconnected {
+    /// The crate stops reconnecting after these; the session stays down until the
+    /// gateway node starts it again (when WhatsApp allows).
+    fn suspended(&self, reason: SuspendReason, detail: String, until: Option<i64>) {
+        tracing::warn!(session = %self.session, reason = reason.as_str(), %detail, ?until, "WhatsApp stopped the session");
+        self.emit(GatewayEvent::Suspended {
             session: self.session.to_string(),
-            reason: reason.to_owned(),
+            reason,
+            detail,
+            until,
         });
     }
 }

@@ -200,9 +200,36 @@ pub(super) async fn sender_phone(
     phone
 }
 
-/// A client's message in a direct chat as the salon's ledger keeps it, or `None` for
-/// anything the salon's assistant does not answer (groups, broadcasts, the salon's own
-/// messages, protocol housekeeping).
+/// The client of a chat the salon wrote to from one of its own devices: the chat's
+/// number, or for a LID chat the peer's number WhatsApp adds to the envelope.
+async fn chat_phone(
+    session: SessionId,
+    client: &Client,
+    info: &whatsapp_rust::types::message::MessageInfo,
+) -> Option<PhoneNumber> {
+    let chat = &info.source.chat;
+    let digits = if chat.is_pn() {
+        Some(chat.user_base().to_owned())
+    } else if let Some(peer) = info.peer_recipient_pn.as_ref().filter(|peer| peer.is_pn()) {
+        Some(peer.user_base().to_owned())
+    } else {
+        client
+            .get_lid_pn_entry(chat)
+            .await
+            .ok()
+            .flatten()
+            .map(|entry| entry.phone_number.to_string())
+    };
+    let phone = digits.and_then(|digits| PhoneNumber::from_digits(&digits).ok());
+    if phone.is_none() {
+        tracing::debug!(%session, "skipping the salon's message to a chat whose number is unknown");
+    }
+    phone
+}
+
+/// A message in a client's direct chat as the salon's ledger keeps it — the client's,
+/// or the salon's own from its phone (`from_me`) — or `None` for anything else (groups,
+/// broadcasts, protocol housekeeping).
 pub(super) async fn incoming(
     session: SessionId,
     client: &Client,
@@ -211,7 +238,7 @@ pub(super) async fn incoming(
     let info = &inbound.info;
     let source = &info.source;
     let direct = source.chat.is_pn() || source.chat.is_lid();
-    if source.is_from_me || source.is_group || !direct {
+    if source.is_group || !direct {
         tracing::debug!(%session, "skipping a message outside a client's direct chat");
         return None;
     }
@@ -219,7 +246,11 @@ pub(super) async fn incoming(
         tracing::debug!(%session, "skipping a message with nothing for the salon");
         return None;
     };
-    let from = sender_phone(session, client, source).await?;
+    let from = if source.is_from_me {
+        chat_phone(session, client, info).await?
+    } else {
+        sender_phone(session, client, source).await?
+    };
     Some(IncomingMessage {
         session: session.to_string(),
         from,
@@ -230,6 +261,7 @@ pub(super) async fn incoming(
         timestamp: info.timestamp.timestamp(),
         media: read.media,
         refers_to: read.refers_to.map(MessageId),
+        from_me: source.is_from_me,
     })
 }
 

@@ -180,6 +180,19 @@ impl Inner {
         self.dir.join(format!("{session}.db"))
     }
 
+    /// `<session>.linked`: written once the session's store holds a linked device, so
+    /// a restart restores only those (a store that never linked only shows QR codes).
+    fn linked_marker(&self, session: SessionId) -> PathBuf {
+        self.dir.join(format!("{session}.linked"))
+    }
+
+    /// Notes that the session's store holds a linked device.
+    fn mark_linked(&self, session: SessionId) {
+        if let Err(error) = std::fs::write(self.linked_marker(session), b"") {
+            tracing::warn!(%session, %error, "could not note the session as linked");
+        }
+    }
+
     fn emit(&self, event: GatewayEvent) {
         // An error only means nobody subscribed yet; events are not kept for later.
         let _ = self.events.send(event);
@@ -213,6 +226,9 @@ impl Inner {
             .await
             .map_err(|error| GatewayError::Other(format!("cannot build the bot: {error}")))?;
         let client = bot.client();
+        // Presence is set unavailable on connecting (see `events`); the clients' ticks
+        // must still say "delivered", not "inactive".
+        client.set_force_active_delivery_receipts(true);
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let events = SessionEvents::new(
             session,
@@ -310,10 +326,12 @@ impl Inner {
 
     async fn wipe_store(&self, session: SessionId) -> Result<(), GatewayError> {
         let db = self.store_path(session);
-        for suffix in ["", "-wal", "-shm"] {
+        let store_files = ["", "-wal", "-shm"].map(|suffix| {
             let mut name = db.clone().into_os_string();
             name.push(suffix);
-            let path = PathBuf::from(name);
+            PathBuf::from(name)
+        });
+        for path in [self.linked_marker(session)].into_iter().chain(store_files) {
             match tokio::fs::remove_file(&path).await {
                 Ok(()) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -341,7 +359,13 @@ impl RunningBot {
             return SessionStatus::Connected;
         }
         if self.is_linked() {
-            return SessionStatus::Connecting;
+            // A linked bot whose loop ended was stopped by WhatsApp (replaced, banned,
+            // refused): it does not come back by itself.
+            return if self.has_stopped() {
+                SessionStatus::Suspended
+            } else {
+                SessionStatus::Connecting
+            };
         }
         // A bot whose codes ran out still waits for a link: the next `current_qr`
         // starts a new one.
@@ -601,10 +625,13 @@ impl WhatsAppGateway for LiveGateway {
             .map_err(|error| store_error("read", dir, &error))?
         {
             let name = entry.file_name();
+            // Only stores that hold a linked device: a never-linked one has nothing to
+            // restore.
             if let Some(session) = name
                 .to_str()
-                .and_then(|name| name.strip_suffix(".db"))
+                .and_then(|name| name.strip_suffix(".linked"))
                 .and_then(|stem| stem.parse::<SessionId>().ok())
+                .filter(|session| self.inner.store_path(*session).exists())
             {
                 found.push(session);
             }

@@ -4,7 +4,7 @@
 //! handling the way the crate's bus hands them over.
 
 use super::*;
-use crate::whatsapp::{IncomingMessage, MessageKind};
+use crate::whatsapp::{IncomingMessage, MessageKind, SuspendReason};
 use whatsapp_rust::InboundDurabilityHook as _;
 use whatsapp_rust::Server;
 use whatsapp_rust::async_channel;
@@ -279,13 +279,23 @@ async fn logout_during_reconnect_backoff_is_prompt_wipes_keys_and_reports_logged
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_store_in_the_directory_is_a_session_that_restarts_on_create() {
+async fn every_linked_store_is_a_session_that_restarts_on_create_and_unlinked_ones_are_not() {
     let dir = TestDir::new();
     let salon = session(104);
+    let never_linked = session(113);
     let before_restart = offline_gateway(&dir);
     within(before_restart.create_session(salon)).await.unwrap();
+    within(before_restart.create_session(never_linked))
+        .await
+        .unwrap();
+    // What the `Connected` event of a linked device notes.
+    before_restart.inner.mark_linked(salon);
     within(before_restart.shutdown()).await;
     std::fs::write(dir.0.join("notes.txt"), "not a store").unwrap();
+    assert!(
+        !dir.store_files_of(never_linked).is_empty(),
+        "its store exists"
+    );
 
     let after_restart = offline_gateway(&dir);
     assert_eq!(
@@ -564,9 +574,16 @@ async fn the_durability_hook_records_clients_direct_messages_before_they_are_ack
         vec![
             ("A", "79001234567"),
             ("B", "79007654321"),
+            ("MINE", "79001234567"),
             ("VN", "84912345678")
         ],
         "a foreign number keeps its own digits"
+    );
+    let from_me: Vec<bool> = recorded.iter().map(|message| message.from_me).collect();
+    assert_eq!(
+        from_me,
+        [false, false, true, false],
+        "the salon's own message is marked"
     );
     let first = &recorded[0];
     assert_eq!(first.session, "company_111");
@@ -729,6 +746,7 @@ async fn a_released_session_stops_here_keeps_its_keys_and_starts_on_another_node
     let salon = session(105);
     let first_node = offline_gateway(&dir);
     within(first_node.create_session(salon)).await.unwrap();
+    first_node.inner.mark_linked(salon);
     assert_eq!(
         within(first_node.stored_sessions()).await.unwrap(),
         vec![salon]
@@ -756,4 +774,57 @@ async fn a_released_session_stops_here_keeps_its_keys_and_starts_on_another_node
     within(second_node.shutdown()).await;
     // Releasing a session that never ran here is a no-op.
     within(first_node.release_session(session(106))).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whatsapp_stopping_a_session_is_reported_as_a_suspension_with_its_reason() {
+    use whatsapp_rust::types::events::{
+        ConnectFailure, StreamReplaced, TempBanReason, TemporaryBan,
+    };
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(112);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, _) = current_bot(&gateway, salon).await;
+    let suspended = |events: &mut broadcast::Receiver<GatewayEvent>| {
+        let mut seen = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let GatewayEvent::Suspended { reason, until, .. } = event {
+                seen.push((reason, until));
+            }
+        }
+        seen
+    };
+
+    within(bot.handle(&Event::StreamReplaced(StreamReplaced::builder().build()))).await;
+    let ban = TemporaryBan::builder()
+        .code(TempBanReason::SentToTooManyPeople)
+        .expire(whatsapp_rust::chrono::Duration::seconds(3600))
+        .build();
+    let before = whatsapp_rust::chrono::Utc::now().timestamp();
+    within(bot.handle(&Event::TemporaryBan(ban))).await;
+    let refused = ConnectFailure::builder()
+        .reason(ConnectFailureReason::BadUserAgent)
+        .build();
+    within(bot.handle(&Event::ConnectFailure(refused))).await;
+    // 503 is retried by the crate itself: no suspension.
+    let retried = ConnectFailure::builder()
+        .reason(ConnectFailureReason::ServiceUnavailable)
+        .build();
+    within(bot.handle(&Event::ConnectFailure(retried))).await;
+
+    let seen = suspended(&mut events);
+    let reasons: Vec<SuspendReason> = seen.iter().map(|(reason, _)| *reason).collect();
+    assert_eq!(
+        reasons,
+        [
+            SuspendReason::Replaced,
+            SuspendReason::Banned,
+            SuspendReason::ConnectFailure
+        ]
+    );
+    let until = seen[1].1.expect("a ban says until when");
+    assert!((before + 3600..=before + 3605).contains(&until), "{until}");
+    within(gateway.shutdown()).await;
 }
