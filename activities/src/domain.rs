@@ -252,9 +252,120 @@ impl fmt::Display for PhoneNumber {
     }
 }
 
+/// Where a client writes from: their phone number, or — when WhatsApp hides it — their
+/// LID (WhatsApp's number-hiding id). The text form keys the client everywhere
+/// (`inbound_messages.client_phone`, `conversation-<salon_id>-<address>`): a phone's
+/// digits, or `<digits>@lid`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum ClientAddress {
+    /// A phone number.
+    Phone(PhoneNumber),
+    /// A LID's user part (digits) of a client whose number is not known.
+    Lid(String),
+}
+
+/// A text that is neither a phone number nor a LID address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("адрес клиента — это номер телефона (79001234567) или LID WhatsApp (123456789@lid)")]
+pub struct InvalidClientAddress;
+
+impl ClientAddress {
+    /// The suffix of a LID address.
+    const LID: &'static str = "@lid";
+
+    /// Reads the text form: international digits, or `<digits>@lid`.
+    pub fn parse(text: &str) -> Result<Self, InvalidClientAddress> {
+        let text = text.trim();
+        match text.strip_suffix(Self::LID) {
+            Some(user) => Self::lid(user),
+            None => PhoneNumber::from_digits(text)
+                .map(Self::Phone)
+                .map_err(|_| InvalidClientAddress),
+        }
+    }
+
+    /// A LID address from the LID's user part (digits).
+    pub fn lid(user: &str) -> Result<Self, InvalidClientAddress> {
+        let valid = (1..=20).contains(&user.len()) && user.bytes().all(|b| b.is_ascii_digit());
+        if valid {
+            Ok(Self::Lid(user.to_owned()))
+        } else {
+            Err(InvalidClientAddress)
+        }
+    }
+
+    /// The phone number, when it is known.
+    pub fn phone(&self) -> Option<&PhoneNumber> {
+        match self {
+            Self::Phone(phone) => Some(phone),
+            Self::Lid(_) => None,
+        }
+    }
+
+    /// For logs: a phone masked, a LID's last two digits.
+    pub fn masked(&self) -> String {
+        match self {
+            Self::Phone(phone) => phone.masked(),
+            Self::Lid(user) => format!("…{}@lid", &user[user.len().saturating_sub(2)..]),
+        }
+    }
+}
+
+impl From<PhoneNumber> for ClientAddress {
+    fn from(phone: PhoneNumber) -> Self {
+        Self::Phone(phone)
+    }
+}
+
+impl TryFrom<String> for ClientAddress {
+    type Error = InvalidClientAddress;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::parse(&value)
+    }
+}
+
+impl From<ClientAddress> for String {
+    fn from(address: ClientAddress) -> Self {
+        address.to_string()
+    }
+}
+
+impl fmt::Display for ClientAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Phone(phone) => f.write_str(phone.as_str()),
+            Self::Lid(user) => write!(f, "{user}{}", Self::LID),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_address_is_a_phone_or_a_lid() {
+        let phone = ClientAddress::parse("84912345678").unwrap();
+        assert_eq!(phone.phone().map(PhoneNumber::as_str), Some("84912345678"));
+        assert_eq!(phone.to_string(), "84912345678");
+        let lid = ClientAddress::parse("100200300400500@lid").unwrap();
+        assert_eq!(lid.phone(), None);
+        assert_eq!(lid.to_string(), "100200300400500@lid");
+        assert_eq!(lid.masked(), "…00@lid");
+        let json = serde_json::to_string(&lid).unwrap();
+        assert_eq!(serde_json::from_str::<ClientAddress>(&json).unwrap(), lid);
+        for bad in [
+            "",
+            "@lid",
+            "12a@lid",
+            "8 900 123 45 67",
+            "79001234567@s.whatsapp.net",
+        ] {
+            assert!(ClientAddress::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn phone_numbers_are_normalised_to_international_digits() {

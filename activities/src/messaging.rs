@@ -7,7 +7,7 @@
 
 use crate::db::companies;
 use crate::db::outbound::{self, Claim};
-use crate::domain::{PhoneNumber, SalonId, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use crate::failure;
 use crate::whatsapp::pacing::SendPacer;
 use crate::whatsapp::{GatewayError, WhatsAppGateway};
@@ -49,7 +49,7 @@ pub async fn send_once(
     pacer: Option<&SendPacer>,
     key: &str,
     salon_id: SalonId,
-    to: &PhoneNumber,
+    to: &ClientAddress,
     text: &str,
 ) -> Result<String, ActivityError> {
     if let Claim::AlreadySent(message_id) = outbound::claim(db, key, salon_id, to, text).await? {
@@ -104,7 +104,7 @@ impl MessagingActivities {
             None,
             &key,
             salon_id,
-            &phone,
+            &phone.clone().into(),
             &text,
         )
         .await?;

@@ -300,7 +300,7 @@ impl ReminderActivities {
             Some(&self.pacer),
             &key,
             input.salon_id,
-            &phone,
+            &phone.clone().into(),
             &text,
         )
         .await?;

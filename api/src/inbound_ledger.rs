@@ -66,7 +66,7 @@ impl InboundLedger for DbLedger {
                     Recorded::New(id) => {
                         self.metrics.messages.with_label_values(&["in"]).inc();
                         tracing::info!(%salon_id, inbound = id, kind = message.kind.as_str(), client = %message.from.masked(), "client message recorded");
-                        self.conversations.wake(salon_id, message.from.as_str());
+                        self.conversations.wake(salon_id, &message.from.to_string());
                     }
                     Recorded::Duplicate => {
                         tracing::info!(%salon_id, client = %message.from.masked(), "client message redelivered, ignored");

@@ -9,7 +9,7 @@ use crate::assistant::commands::{Command, Problem};
 use crate::assistant::lookup::{CommandResult, Salon, search_slots, show_prices, staff_schedule};
 use crate::db::conversations;
 use crate::db::events::{self, EventType, NewEvent};
-use crate::domain::{PhoneNumber, SalonId};
+use crate::domain::{ClientAddress, SalonId};
 use crate::yclients::YClients;
 use serde_json::json;
 use sqlx::PgPool;
@@ -64,6 +64,12 @@ pub fn problem_result(problem: &Problem) -> CommandResult {
     )
 }
 
+/// What the assistant is told when a client whose number WhatsApp hides asks to book,
+/// move or cancel a visit.
+const NUMBER_HIDDEN: &str = "WhatsApp скрывает номер этого клиента, а запись в салоне \
+    ведётся по номеру телефона: попросите клиента написать с номера, открытого в WhatsApp, \
+    или позвонить в салон; о свободном времени и ценах можно отвечать как обычно.";
+
 /// Runs one command.
 pub async fn run(
     db: &PgPool,
@@ -83,6 +89,18 @@ pub async fn run(
         horizon_days: turn.limits.booking_horizon_days,
     };
     let zone = salon.zone;
+    let touches_visits = matches!(
+        command,
+        Command::CreateBooking { .. }
+            | Command::CancelBooking { .. }
+            | Command::RescheduleBooking { .. }
+            | Command::ConfirmBooking { .. }
+    );
+    let number_hidden = ClientAddress::parse(turn.phone).is_ok_and(|a| a.phone().is_none());
+    if touches_visits && number_hidden {
+        // YClients keys visits by phone, and WhatsApp hides this client's.
+        return Ok(CommandResult::ask(command.name(), NUMBER_HIDDEN.to_owned()));
+    }
     match command {
         Command::SearchSlots {
             service,
@@ -153,7 +171,7 @@ pub async fn run(
             let reason = reason.as_deref().unwrap_or("клиент просит администратора");
             let mut tx = db.begin().await?;
             if conversations::hand_off(&mut *tx, turn.salon_id, turn.phone, reason).await? {
-                let masked = PhoneNumber::from_digits(turn.phone)
+                let masked = ClientAddress::parse(turn.phone)
                     .map(|p| p.masked())
                     .unwrap_or_default();
                 events::record(

@@ -27,7 +27,7 @@ use crate::assistant::lookup::CommandResult;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::inbound::{self, Outcome};
 use crate::db::{companies, conversations};
-use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
+use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
 use crate::gemini::{Gemini, Turn};
 use crate::messaging::send_once;
@@ -243,9 +243,9 @@ impl ConversationActivities {
     }
 }
 
-fn phone_of(digits: &str) -> Result<PhoneNumber, ActivityError> {
-    PhoneNumber::from_digits(digits)
-        .map_err(|e| failure::permanent("InvalidPhone", format!("client number: {e}")))
+fn address_of(text: &str) -> Result<ClientAddress, ActivityError> {
+    ClientAddress::parse(text)
+        .map_err(|e| failure::permanent("InvalidPhone", format!("client address: {e}")))
 }
 
 /// Why the bot must not answer the salon's clients now, if it must not.
@@ -281,7 +281,7 @@ impl ConversationActivities {
             inbound::finish(&self.db, &ids, Outcome::Ignored).await?;
             tracing::info!(salon_id = %input.salon_id, reason, messages = ids.len(), "client messages not answered");
         } else {
-            let phone = phone_of(&input.phone)?;
+            let phone = address_of(&input.phone)?;
             let session = SessionId::for_salon(input.salon_id);
             let read: Vec<MessageId> = input
                 .messages
@@ -469,7 +469,7 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: SendReply,
     ) -> Result<String, ActivityError> {
-        let phone = phone_of(&input.phone)?;
+        let phone = address_of(&input.phone)?;
         let session = SessionId::for_salon(input.salon_id);
         let message_id = send_once(
             &self.db,
@@ -496,7 +496,7 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: AssistantDown,
     ) -> Result<(), ActivityError> {
-        let client = PhoneNumber::from_digits(&input.phone)
+        let client = ClientAddress::parse(&input.phone)
             .map(|p| p.masked())
             .unwrap_or_default();
         events::record(

@@ -39,15 +39,15 @@ pub async fn record(
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO inbound_messages
              (salon_id, session, message_id, client_phone, text, push_name, sent_at,
-              kind, media, refers_to, status, from_salon)
-         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11, $12)
+              kind, media, refers_to, status, from_salon, chat_jid, sender_jid)
+         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11, $12, $13, $14)
          ON CONFLICT (session, message_id) DO NOTHING
          RETURNING id",
     )
     .bind(salon_id.get())
     .bind(&message.session)
     .bind(&message.id.0)
-    .bind(message.from.as_str())
+    .bind(message.from.to_string())
     .bind(text)
     .bind(&message.push_name)
     .bind(message.timestamp as f64)
@@ -56,6 +56,8 @@ pub async fn record(
     .bind(message.refers_to.as_ref().map(|id| id.0.as_str()))
     .bind(status)
     .bind(message.from_me)
+    .bind(&message.chat)
+    .bind(&message.sender)
     .fetch_optional(&mut *db)
     .await?;
     let Some(id) = id else {
@@ -82,7 +84,7 @@ pub async fn record(
         if let Some(sql) = change {
             // A hand-over under way finishes first, so marking it handed over cannot
             // undo this change.
-            lock_conversation(&mut *db, salon_id, message.from.as_str()).await?;
+            lock_conversation(&mut *db, salon_id, &message.from.to_string()).await?;
             sqlx::query(sql)
                 .bind(&message.session)
                 .bind(&original.0)
@@ -130,7 +132,7 @@ pub async fn record_batch(
             super::conversations::pause_for_salon(
                 &mut *tx,
                 salon_id,
-                message.from.as_str(),
+                &message.from.to_string(),
                 salon_pause,
             )
             .await?;

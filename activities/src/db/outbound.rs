@@ -1,7 +1,7 @@
 //! The `outbound_messages` table: every message we send is keyed here before it goes
 //! out, so a retried send finds the key and does not send again.
 
-use crate::domain::{PhoneNumber, SalonId};
+use crate::domain::{ClientAddress, SalonId};
 use sqlx::{PgExecutor, Row};
 
 /// What a send attempt should do.
@@ -18,7 +18,7 @@ pub async fn claim(
     db: impl PgExecutor<'_>,
     key: &str,
     salon_id: SalonId,
-    to: &PhoneNumber,
+    to: &ClientAddress,
     text: &str,
 ) -> anyhow::Result<Claim> {
     let row = sqlx::query(
@@ -35,7 +35,7 @@ pub async fn claim(
     )
     .bind(key)
     .bind(salon_id.get())
-    .bind(to.as_str())
+    .bind(to.to_string())
     .bind(text)
     .fetch_one(db)
     .await?;

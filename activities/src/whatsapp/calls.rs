@@ -4,7 +4,7 @@
 
 use super::simulator::{ControlError, OutboxEntry, SessionView, SimulatedGateway};
 use super::{GatewayError, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway};
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use serde::{Deserialize, Serialize};
 
 /// An operation on one session.
@@ -27,7 +27,7 @@ pub enum GatewayCall {
     /// [`WhatsAppGateway::send_text`] (or `send_text_once` with its key).
     SendText {
         /// Recipient.
-        to: PhoneNumber,
+        to: ClientAddress,
         /// Text.
         text: String,
         /// The message's idempotency key: a repeated call with it gets the first call's
@@ -38,7 +38,7 @@ pub enum GatewayCall {
     /// [`WhatsAppGateway::send_reaction`].
     SendReaction {
         /// Chat.
-        chat: PhoneNumber,
+        chat: ClientAddress,
         /// The message reacted to.
         message: MessageId,
         /// Emoji.
@@ -47,14 +47,14 @@ pub enum GatewayCall {
     /// [`WhatsAppGateway::mark_read`].
     MarkRead {
         /// Chat.
-        chat: PhoneNumber,
+        chat: ClientAddress,
         /// Messages read.
         messages: Vec<MessageId>,
     },
     /// [`WhatsAppGateway::set_typing`].
     SetTyping {
         /// Chat.
-        chat: PhoneNumber,
+        chat: ClientAddress,
         /// Shown or hidden.
         typing: bool,
     },

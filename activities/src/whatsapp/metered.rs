@@ -5,7 +5,7 @@
 use super::{
     GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
 };
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use tokio::sync::broadcast;
@@ -57,7 +57,7 @@ impl WhatsAppGateway for MeteredGateway {
     async fn send_text(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         let sent = self.inner.send_text(session, to, text).await;
@@ -70,7 +70,7 @@ impl WhatsAppGateway for MeteredGateway {
     async fn send_reaction(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         message: &MessageId,
         emoji: &str,
     ) -> Result<(), GatewayError> {
@@ -82,7 +82,7 @@ impl WhatsAppGateway for MeteredGateway {
     async fn mark_read(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         messages: &[MessageId],
     ) -> Result<(), GatewayError> {
         self.inner.mark_read(session, chat, messages).await
@@ -91,7 +91,7 @@ impl WhatsAppGateway for MeteredGateway {
     async fn set_typing(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError> {
         self.inner.set_typing(session, chat, typing).await

@@ -33,7 +33,7 @@ pub use types::{
     PairingCode, QrCode, SessionStatus, SuspendReason,
 };
 
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use tokio::sync::broadcast;
 
 /// One salon = one WhatsApp session (`company_<salon_id>`), linked as a device of the
@@ -68,7 +68,7 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
     async fn send_text(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError>;
 
@@ -78,7 +78,7 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
     async fn send_text_once(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
         _key: &str,
     ) -> Result<MessageId, GatewayError> {
@@ -89,7 +89,7 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
     async fn send_reaction(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         message: &MessageId,
         emoji: &str,
     ) -> Result<(), GatewayError>;
@@ -98,7 +98,7 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
     async fn mark_read(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         messages: &[MessageId],
     ) -> Result<(), GatewayError>;
 
@@ -106,7 +106,7 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
     async fn set_typing(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError>;
 

@@ -11,7 +11,7 @@ use super::{
     GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
 };
 use crate::db::leases::{self, Owner};
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,7 +150,7 @@ impl RoutedGateway {
     async fn send(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
         key: Option<String>,
     ) -> Result<MessageId, GatewayError> {
@@ -252,7 +252,7 @@ impl WhatsAppGateway for RoutedGateway {
     async fn send_text(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         self.send(session, to, text, None).await
@@ -261,7 +261,7 @@ impl WhatsAppGateway for RoutedGateway {
     async fn send_text_once(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
         key: &str,
     ) -> Result<MessageId, GatewayError> {
@@ -271,7 +271,7 @@ impl WhatsAppGateway for RoutedGateway {
     async fn send_reaction(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         message: &MessageId,
         emoji: &str,
     ) -> Result<(), GatewayError> {
@@ -286,7 +286,7 @@ impl WhatsAppGateway for RoutedGateway {
     async fn mark_read(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         messages: &[MessageId],
     ) -> Result<(), GatewayError> {
         let call = GatewayCall::MarkRead {
@@ -299,7 +299,7 @@ impl WhatsAppGateway for RoutedGateway {
     async fn set_typing(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError> {
         let call = GatewayCall::SetTyping {

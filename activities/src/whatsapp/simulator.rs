@@ -17,7 +17,7 @@ use super::types::{
     QrCode, SessionStatus, SuspendReason,
 };
 use super::{InboundLedger, WhatsAppGateway};
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
@@ -37,11 +37,19 @@ pub const REDELIVER_EVERY: Duration = Duration::from_millis(500);
 /// later).
 const DELIVERY_WAIT: Duration = Duration::from_millis(300);
 
+/// The JID WhatsApp names a client's chat by: a phone's, or a LID's.
+fn jid_of(address: &ClientAddress) -> String {
+    match address {
+        ClientAddress::Phone(phone) => format!("{phone}@s.whatsapp.net"),
+        ClientAddress::Lid(_) => address.to_string(),
+    }
+}
+
 /// A message a simulated client sends (the control API's `incoming`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatedIncoming {
-    /// The client's number.
-    pub from: PhoneNumber,
+    /// The client: a number, or a LID when the client's number is hidden.
+    pub from: ClientAddress,
     /// The text, caption, emoji (reaction) or new text (edit).
     #[serde(default)]
     pub text: String,
@@ -102,7 +110,7 @@ pub enum OutboxEntry {
         /// Message id.
         id: MessageId,
         /// Recipient.
-        to: PhoneNumber,
+        to: ClientAddress,
         /// Text.
         text: String,
         /// Unix milliseconds.
@@ -111,7 +119,7 @@ pub enum OutboxEntry {
     /// A reaction.
     Reaction {
         /// Chat.
-        to: PhoneNumber,
+        to: ClientAddress,
         /// The message reacted to.
         message: MessageId,
         /// Emoji.
@@ -122,7 +130,7 @@ pub enum OutboxEntry {
     /// Read receipts.
     Read {
         /// Chat.
-        to: PhoneNumber,
+        to: ClientAddress,
         /// Messages marked read.
         messages: Vec<MessageId>,
         /// Unix milliseconds.
@@ -131,7 +139,7 @@ pub enum OutboxEntry {
     /// Typing shown or hidden.
     Typing {
         /// Chat.
-        to: PhoneNumber,
+        to: ClientAddress,
         /// Shown (true) or hidden.
         typing: bool,
         /// Unix milliseconds.
@@ -560,6 +568,7 @@ impl SimulatedGateway {
                 sent.id
                     .unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())),
             );
+            let jid = jid_of(&sent.from);
             state.undelivered.push_back(IncomingMessage {
                 session: session.to_string(),
                 from: sent.from,
@@ -571,6 +580,8 @@ impl SimulatedGateway {
                 media: sent.media,
                 refers_to: sent.refers_to.map(MessageId),
                 from_me: sent.from_me,
+                chat: Some(jid.clone()),
+                sender: Some(jid),
             });
             id
         };
@@ -805,7 +816,7 @@ impl WhatsAppGateway for SimulatedGateway {
     async fn send_text(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         self.with_linked(session, |state| {
@@ -824,7 +835,7 @@ impl WhatsAppGateway for SimulatedGateway {
     async fn send_reaction(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         message: &MessageId,
         emoji: &str,
     ) -> Result<(), GatewayError> {
@@ -841,7 +852,7 @@ impl WhatsAppGateway for SimulatedGateway {
     async fn mark_read(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         messages: &[MessageId],
     ) -> Result<(), GatewayError> {
         self.with_linked(session, |state| {
@@ -856,7 +867,7 @@ impl WhatsAppGateway for SimulatedGateway {
     async fn set_typing(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError> {
         self.with_linked(session, |state| {
@@ -980,7 +991,7 @@ mod tests {
         let gateway = SimulatedGateway::new(SimulatorSettings::default());
         let mut events = gateway.subscribe();
         gateway.create_session(session()).await.unwrap();
-        let client = PhoneNumber::parse("79005554433").unwrap();
+        let client = ClientAddress::from(PhoneNumber::parse("79005554433").unwrap());
         assert!(matches!(
             gateway.send_text(session(), &client, "x").await,
             Err(GatewayError::NotLinked(_))

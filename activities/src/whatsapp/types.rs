@@ -1,6 +1,6 @@
 //! Values that cross the [`super::WhatsAppGateway`] trait.
 
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
@@ -204,8 +204,8 @@ pub struct MediaInfo {
 pub struct IncomingMessage {
     /// The salon's session.
     pub session: String,
-    /// The client's number.
-    pub from: PhoneNumber,
+    /// The client: their number, or their LID when WhatsApp hides the number.
+    pub from: ClientAddress,
     /// WhatsApp's message id (unique per session; redeliveries repeat it).
     pub id: MessageId,
     /// What it is.
@@ -228,6 +228,12 @@ pub struct IncomingMessage {
     /// client `from`: the salon is answering, so the bot pauses for that client.
     #[serde(default)]
     pub from_me: bool,
+    /// The chat's JID as WhatsApp named it (a phone's or a LID's), when known.
+    #[serde(default)]
+    pub chat: Option<String>,
+    /// The sender's JID as WhatsApp named it, when known.
+    #[serde(default)]
+    pub sender: Option<String>,
 }
 
 /// Something that happened to a session.

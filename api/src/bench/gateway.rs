@@ -9,7 +9,7 @@
 
 use crate::config::Config;
 use ai_admin_activities::db;
-use ai_admin_activities::domain::{PhoneNumber, SalonId, SessionId};
+use ai_admin_activities::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
@@ -77,7 +77,7 @@ pub async fn run(config: Config, calls: usize, gap: Duration) -> anyhow::Result<
 
     let session = SessionId::for_salon(SalonId::new(700_000_000 + i64::from(run_id % 1_000_000))?);
     let owner = PhoneNumber::parse("79001230000")?;
-    let client = PhoneNumber::parse("79001230001")?;
+    let client = ClientAddress::from(PhoneNumber::parse("79001230001")?);
     // The session goes to the node (the API process asks for it), and the phone links.
     elsewhere
         .create_session(session)

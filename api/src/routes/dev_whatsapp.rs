@@ -8,7 +8,8 @@
 //!   "refers_to"?,"media"?}` — a client writes (`kind`: text, image, video, document,
 //!   voice, audio, sticker, location, contact, reaction, edit, revoke); with
 //!   `"from_me": true` and `"to"` instead of `"from"`, the salon writes to that client
-//!   from its own phone. The answer says whether the app's ledger took it
+//!   from its own phone; `"lid"` instead of `"from"` is a client whose number WhatsApp
+//!   hides (known by the LID's digits; `"to"` takes `<digits>@lid`). The answer says whether the app's ledger took it
 //!   (`delivered`), else the phone delivers it again.
 //! - `GET  /dev/whatsapp/{session_id}/outbox` — what the bot sent, in order.
 //! - `POST /dev/whatsapp/{session_id}/logout` — the phone unlinks the device.
@@ -23,7 +24,7 @@ use super::assets::DEV_PHONE_HTML;
 use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::leases;
-use ai_admin_activities::domain::{PhoneNumber, SessionId};
+use ai_admin_activities::domain::{ClientAddress, PhoneNumber, SessionId};
 use ai_admin_activities::whatsapp::calls::{self, CallError, GatewayCall, GatewayReply};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::{
@@ -81,6 +82,12 @@ fn phone(raw: &str) -> Result<PhoneNumber, ApiError> {
     }
     let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
     PhoneNumber::from_digits(&digits).map_err(invalid)
+}
+
+/// A client known by their LID: its digits, with or without `@lid`.
+fn lid_address(raw: &str) -> Result<ClientAddress, ApiError> {
+    let user = raw.trim().trim_end_matches("@lid");
+    ClientAddress::lid(user).map_err(|error| ApiError::BadRequest(error.to_string()))
 }
 
 fn call_error(error: CallError) -> ApiError {
@@ -148,6 +155,8 @@ struct IncomingBody {
     #[serde(default)]
     to: Option<String>,
     #[serde(default)]
+    lid: Option<String>,
+    #[serde(default)]
     from_me: bool,
     #[serde(default)]
     text: String,
@@ -185,18 +194,25 @@ async fn incoming(
         ));
     }
     // The chat's client: who writes, or whom the salon writes to.
-    let client = match (body.from_me, &body.from, &body.to) {
-        (false, Some(from), _) => from,
-        (true, _, Some(to)) => to,
-        (false, None, _) => return Err(ApiError::BadRequest("from is missing".into())),
-        (true, _, None) => {
+    let client = match (body.from_me, &body.from, &body.lid, &body.to) {
+        (false, Some(_), Some(_), _) => {
+            return Err(ApiError::BadRequest("from or lid, not both".into()));
+        }
+        (false, Some(from), None, _) => phone(from)?.into(),
+        (false, None, Some(lid), _) => lid_address(lid)?,
+        (true, _, _, Some(to)) if to.ends_with("@lid") => lid_address(to)?,
+        (true, _, _, Some(to)) => phone(to)?.into(),
+        (false, None, None, _) => {
+            return Err(ApiError::BadRequest("from (or lid) is missing".into()));
+        }
+        (true, _, _, None) => {
             return Err(ApiError::BadRequest(
                 "a message from the salon's phone needs to".into(),
             ));
         }
     };
     let call = GatewayCall::PhoneIncoming(SimulatedIncoming {
-        from: phone(client)?,
+        from: client,
         from_me: body.from_me,
         text: body.text,
         id: body.id,

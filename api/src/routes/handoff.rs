@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::domain::PhoneNumber;
+use ai_admin_activities::domain::ClientAddress;
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -41,10 +41,10 @@ async fn release(
     OnboardingAuth(claims): OnboardingAuth,
     Path(phone): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let phone = PhoneNumber::from_digits(&phone)
+    let phone = ClientAddress::parse(&phone)
         .map_err(|error| ApiError::BadRequest(format!("phone: {error}")))?;
     let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
-    let released = conversations::release(&mut *tx, claims.salon_id, phone.as_str()).await?;
+    let released = conversations::release(&mut *tx, claims.salon_id, &phone.to_string()).await?;
     if released {
         events::record(
             &mut *tx,

@@ -499,3 +499,43 @@ async fn sigterm_lets_the_turn_in_flight_finish_hints_pages_to_reconnect_and_exi
         observed: "exit 0, 1012, 1 answer".to_owned(),
     });
 }
+
+#[tokio::test]
+async fn a_client_whose_number_whatsapp_hides_is_answered_at_their_lid() {
+    let fx = Fixture::active("Салон «Скрытый номер»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let lid = "100200300400500";
+    let address = format!("{lid}@lid");
+    let says = |text: String| async move {
+        let session = ai_admin_activities::domain::SessionId::for_salon(salon_id);
+        let response = app
+            .post_json(
+                &format!("/dev/whatsapp/{session}/incoming"),
+                serde_json::json!({ "lid": lid, "text": text }),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    };
+
+    says("Сколько стоит маникюр?".to_owned()).await;
+    let replies = app.wait_for_replies(salon_id, &address, 1, PATIENCE).await;
+    assert!(replies[0].contains('₽'), "{replies:?}");
+    let (client, chat): (String, Option<String>) =
+        sqlx::query_as("SELECT client_phone, chat_jid FROM inbound_messages WHERE salon_id = $1")
+            .bind(salon_id.get())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (client.as_str(), chat.as_deref()),
+        (address.as_str(), Some(address.as_str()))
+    );
+
+    // YClients keeps visits by phone: the bot asks for a number instead of booking
+    // one it cannot tie to the client.
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    says(haircut_tomorrow(&free[0].time, &to_master(&master.name))).await;
+    let replies = app.wait_for_replies(salon_id, &address, 2, PATIENCE).await;
+    assert!(replies[1].contains("номер"), "{replies:?}");
+    assert!(bot_records(&fx).is_empty(), "nothing booked");
+}

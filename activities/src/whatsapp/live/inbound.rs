@@ -4,7 +4,7 @@
 //! before the crate acknowledges it to WhatsApp — so a message is never acknowledged
 //! and then lost (see [`crate::whatsapp::ledger`]).
 
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use crate::whatsapp::{
     GatewayEvent, InboundLedger, IncomingMessage, MediaInfo, MessageId, MessageKind,
 };
@@ -15,7 +15,7 @@ use whatsapp_rust::types::events::InboundMessage;
 use whatsapp_rust::types::message::MessageSource;
 use whatsapp_rust::waproto::whatsapp as wa;
 use whatsapp_rust::waproto::whatsapp::message::protocol_message::Type as ProtocolType;
-use whatsapp_rust::{Client, InboundDurabilityHook};
+use whatsapp_rust::{Client, InboundDurabilityHook, Jid};
 
 /// What a message says to the salon.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,65 +166,79 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
     None
 }
 
-/// The sender's phone number. WhatsApp increasingly addresses people by LID (a
-/// number-hiding id); then the phone comes from the stanza's alternate address or
-/// from the LID→phone mappings the crate has learnt.
-pub(super) async fn sender_phone(
+/// Who sent a client's message: their phone number, else their LID. WhatsApp
+/// increasingly addresses people by LID (a number-hiding id); the phone then comes from
+/// the stanza's alternate address or from the LID→phone mappings the crate has learnt,
+/// and a client whose number WhatsApp keeps hidden is known by the LID itself.
+pub(super) async fn sender_address(
     session: SessionId,
     client: &Client,
     source: &MessageSource,
-) -> Option<PhoneNumber> {
-    let digits = if source.sender.is_pn() {
-        Some(source.sender.user_base().to_owned())
-    } else if let Some(alt) = source.sender_alt.as_ref().filter(|alt| alt.is_pn()) {
-        Some(alt.user_base().to_owned())
-    } else if source.sender.is_lid() {
-        match client.get_lid_pn_entry(&source.sender).await {
-            Ok(entry) => entry.map(|entry| entry.phone_number.to_string()),
-            Err(error) => {
-                tracing::warn!(%session, %error, "LID lookup failed");
-                None
-            }
-        }
-    } else {
-        None
-    };
-    let Some(digits) = digits else {
-        tracing::debug!(%session, "skipping a message from a LID sender whose phone number is unknown");
-        return None;
-    };
-    let phone = PhoneNumber::from_digits(&digits).ok();
-    if phone.is_none() {
-        tracing::debug!(%session, "skipping a message from an unusual number");
+) -> Option<ClientAddress> {
+    let alt = source.sender_alt.as_ref().filter(|alt| alt.is_pn());
+    if let Some(alt) = alt.filter(|_| !source.sender.is_pn()) {
+        return phone_or_lid(session, alt, Some(&source.sender));
     }
-    phone
+    if source.sender.is_lid() {
+        let phone = lid_phone(session, client, &source.sender).await;
+        return match phone {
+            Some(phone) => phone_or_lid(session, &phone, Some(&source.sender)),
+            None => phone_or_lid(session, &source.sender, None),
+        };
+    }
+    phone_or_lid(session, &source.sender, None)
 }
 
 /// The client of a chat the salon wrote to from one of its own devices: the chat's
-/// number, or for a LID chat the peer's number WhatsApp adds to the envelope.
-async fn chat_phone(
+/// number, for a LID chat the peer's number WhatsApp adds to the envelope or the one
+/// the crate knows, else the LID.
+async fn chat_address(
     session: SessionId,
     client: &Client,
     info: &whatsapp_rust::types::message::MessageInfo,
-) -> Option<PhoneNumber> {
+) -> Option<ClientAddress> {
     let chat = &info.source.chat;
-    let digits = if chat.is_pn() {
-        Some(chat.user_base().to_owned())
-    } else if let Some(peer) = info.peer_recipient_pn.as_ref().filter(|peer| peer.is_pn()) {
-        Some(peer.user_base().to_owned())
-    } else {
-        client
-            .get_lid_pn_entry(chat)
-            .await
-            .ok()
-            .flatten()
-            .map(|entry| entry.phone_number.to_string())
-    };
-    let phone = digits.and_then(|digits| PhoneNumber::from_digits(&digits).ok());
-    if phone.is_none() {
-        tracing::debug!(%session, "skipping the salon's message to a chat whose number is unknown");
+    if chat.is_lid() {
+        if let Some(peer) = info.peer_recipient_pn.as_ref().filter(|peer| peer.is_pn()) {
+            return phone_or_lid(session, peer, Some(chat));
+        }
+        if let Some(phone) = lid_phone(session, client, chat).await {
+            return phone_or_lid(session, &phone, Some(chat));
+        }
     }
-    phone
+    phone_or_lid(session, chat, None)
+}
+
+/// The phone number the crate has learnt for a LID.
+async fn lid_phone(session: SessionId, client: &Client, lid: &Jid) -> Option<Jid> {
+    match client.get_lid_pn_entry(lid).await {
+        Ok(entry) => entry.map(|entry| Jid::pn(entry.phone_number.to_string())),
+        Err(error) => {
+            // Known by the LID for now: better a second conversation than a lost message.
+            tracing::warn!(%session, %error, "LID lookup failed");
+            None
+        }
+    }
+}
+
+/// `jid` as a client's address: a phone number's digits (JID digits are international:
+/// no trunk rule), or a LID; `lid` is the LID a phone was found for, kept when the
+/// phone's digits are unusable.
+fn phone_or_lid(session: SessionId, jid: &Jid, lid: Option<&Jid>) -> Option<ClientAddress> {
+    let address = if jid.is_pn() {
+        PhoneNumber::from_digits(jid.user_base())
+            .ok()
+            .map(ClientAddress::from)
+            .or_else(|| lid.and_then(|lid| ClientAddress::lid(lid.user_base()).ok()))
+    } else if jid.is_lid() {
+        ClientAddress::lid(jid.user_base()).ok()
+    } else {
+        None
+    };
+    if address.is_none() {
+        tracing::debug!(%session, "skipping a message from an unusual address");
+    }
+    address
 }
 
 /// A message in a client's direct chat as the salon's ledger keeps it — the client's,
@@ -247,9 +261,9 @@ pub(super) async fn incoming(
         return None;
     };
     let from = if source.is_from_me {
-        chat_phone(session, client, info).await?
+        chat_address(session, client, info).await?
     } else {
-        sender_phone(session, client, source).await?
+        sender_address(session, client, source).await?
     };
     Some(IncomingMessage {
         session: session.to_string(),
@@ -262,6 +276,8 @@ pub(super) async fn incoming(
         media: read.media,
         refers_to: read.refers_to.map(MessageId),
         from_me: source.is_from_me,
+        chat: Some(source.chat.to_string()),
+        sender: Some(source.sender.to_string()),
     })
 }
 
@@ -272,6 +288,7 @@ pub(super) struct Durability {
     pub(super) session: SessionId,
     pub(super) ledger: Option<Arc<dyn InboundLedger>>,
     pub(super) events: broadcast::Sender<GatewayEvent>,
+    pub(super) chats: Arc<super::chats::ChatBook>,
 }
 
 #[async_trait::async_trait]
@@ -284,6 +301,8 @@ impl InboundDurabilityHook for Durability {
         let mut messages = Vec::with_capacity(batch.len());
         for inbound in batch {
             if let Some(message) = incoming(self.session, &client, inbound).await {
+                self.chats
+                    .learn(self.session, &message.from, &inbound.info.source.chat);
                 messages.push(message);
             }
         }

@@ -9,7 +9,9 @@
 //!   keeps the QR or pairing code the owner should see.
 //! - `inbound` — clients' messages: what each says (text, caption, voice note, …), who
 //!   sent it, and the durability hook that records them before WhatsApp is told.
+//! - `chats` — the chat each client wrote from, for receipts, typing and reactions.
 
+mod chats;
 mod events;
 mod inbound;
 
@@ -17,7 +19,7 @@ use super::{
     GatewayError, GatewayEvent, InboundLedger, MessageId, PairingCode, QrCode, SessionStatus,
     WhatsAppGateway,
 };
-use crate::domain::{PhoneNumber, SessionId};
+use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use events::{SessionEvents, format_pairing_code};
 use futures::FutureExt;
 use std::collections::HashMap;
@@ -37,7 +39,7 @@ use whatsapp_rust::transport::TransportFactory;
 use whatsapp_rust::types::events::Subscription;
 use whatsapp_rust::wacore::pair_code::PairCodeUtils;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, Jid, SendError};
+use whatsapp_rust::{Client, SendError};
 
 /// Events kept for a subscriber that falls behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
@@ -76,6 +78,8 @@ struct Inner {
     generations: AtomicU64,
     /// Where clients' messages are recorded before WhatsApp hears they arrived.
     ledger: OnceLock<Arc<dyn InboundLedger>>,
+    /// The chat each client wrote from.
+    chats: Arc<chats::ChatBook>,
 }
 
 #[derive(Default)]
@@ -129,6 +133,7 @@ impl LiveGateway {
                 slots: std::sync::Mutex::default(),
                 generations: AtomicU64::new(0),
                 ledger: OnceLock::new(),
+                chats: Arc::default(),
             }),
         }
     }
@@ -213,6 +218,7 @@ impl Inner {
             session,
             ledger: self.ledger.get().cloned(),
             events: self.events.clone(),
+            chats: self.chats.clone(),
         };
         let mut builder = Bot::builder()
             .with_backend(store)
@@ -331,6 +337,7 @@ impl Inner {
             name.push(suffix);
             PathBuf::from(name)
         });
+        self.chats.forget(session);
         for path in [self.linked_marker(session)].into_iter().chain(store_files) {
             match tokio::fs::remove_file(&path).await {
                 Ok(()) => {}
@@ -523,11 +530,11 @@ impl WhatsAppGateway for LiveGateway {
     async fn send_text(
         &self,
         session: SessionId,
-        to: &PhoneNumber,
+        to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         let client = self.inner.linked_client(session).await?;
-        let sent = bounded("a message", client.send_text(phone_jid(to), text))
+        let sent = bounded("a message", client.send_text(chats::address_jid(to), text))
             .await?
             .map_err(|error| send_error(session, error))?;
         tracing::debug!("message sent");
@@ -538,12 +545,12 @@ impl WhatsAppGateway for LiveGateway {
     async fn send_reaction(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         message: &MessageId,
         emoji: &str,
     ) -> Result<(), GatewayError> {
         let client = self.inner.linked_client(session).await?;
-        let jid = phone_jid(chat);
+        let jid = self.inner.chats.chat_of(session, chat);
         // The assistant reacts to what the client wrote, never to its own messages.
         let key = wa::MessageKey {
             remote_jid: Some(jid.to_string()),
@@ -561,14 +568,14 @@ impl WhatsAppGateway for LiveGateway {
     async fn mark_read(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         messages: &[MessageId],
     ) -> Result<(), GatewayError> {
         let client = self.inner.linked_client(session).await?;
         let ids: Vec<&str> = messages.iter().map(|id| id.0.as_str()).collect();
         bounded(
             "read receipts",
-            client.mark_as_read(&phone_jid(chat), None, &ids),
+            client.mark_as_read(&self.inner.chats.chat_of(session, chat), None, &ids),
         )
         .await?
         .map_err(|error| GatewayError::Unavailable(error.to_string()))
@@ -578,11 +585,11 @@ impl WhatsAppGateway for LiveGateway {
     async fn set_typing(
         &self,
         session: SessionId,
-        chat: &PhoneNumber,
+        chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError> {
         let client = self.inner.linked_client(session).await?;
-        let jid = phone_jid(chat);
+        let jid = self.inner.chats.chat_of(session, chat);
         let chatstate = client.chatstate();
         let update = if typing {
             bounded("typing", chatstate.send_composing(&jid)).await?
@@ -666,10 +673,6 @@ where
             .with_http_client(http.clone())
             .with_version(version)
     })
-}
-
-fn phone_jid(phone: &PhoneNumber) -> Jid {
-    Jid::pn(phone.as_str())
 }
 
 /// Awaits a crate call for at most [`SEND_WAIT`].

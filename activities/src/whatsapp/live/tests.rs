@@ -6,7 +6,6 @@
 use super::*;
 use crate::whatsapp::{IncomingMessage, MessageKind, SuspendReason};
 use whatsapp_rust::InboundDurabilityHook as _;
-use whatsapp_rust::Server;
 use whatsapp_rust::async_channel;
 use whatsapp_rust::chrono::DateTime;
 use whatsapp_rust::http::{HttpRequest, HttpResponse};
@@ -16,6 +15,7 @@ use whatsapp_rust::types::events::{
 };
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
 use whatsapp_rust::waproto::buffa::MessageField;
+use whatsapp_rust::{Jid, Server};
 
 /// WhatsApp Web version announced instead of fetching the current one.
 const VERSION: (u32, u32, u32) = (2, 3000, 1_026_131_876);
@@ -209,7 +209,7 @@ async fn offline_session_keeps_connecting_and_refuses_to_send() {
     let dir = TestDir::new();
     let gateway = offline_gateway(&dir);
     let salon = session(102);
-    let client = phone("79001234567");
+    let client = ClientAddress::from(phone("79001234567"));
     within(gateway.create_session(salon)).await.unwrap();
 
     // Long enough for several failed connects and a backoff.
@@ -517,6 +517,7 @@ async fn the_durability_hook_records_clients_direct_messages_before_they_are_ack
         session: salon,
         ledger: gateway.inner.ledger.get().cloned(),
         events: gateway.inner.events.clone(),
+        chats: gateway.inner.chats.clone(),
     };
     let by_phone = Jid::pn("79001234567");
     let vietnam = Jid::pn("84912345678");
@@ -529,7 +530,7 @@ async fn the_durability_hook_records_clients_direct_messages_before_they_are_ack
             ..Inbound::direct("B", lid.clone())
         }
         .build(),
-        Inbound::direct("LID-ONLY", lid).build(),
+        Inbound::direct("LID-ONLY", lid.clone()).build(),
         Inbound {
             chat: group,
             ..Inbound::direct("GROUP", by_phone.clone())
@@ -565,26 +566,32 @@ async fn the_durability_hook_records_clients_direct_messages_before_they_are_ack
         .store(false, std::sync::atomic::Ordering::SeqCst);
     within(hook.on_messages(client, &batch)).await.unwrap();
     let recorded = ledger.recorded.lock().unwrap().clone();
-    let summary: Vec<(&str, &str)> = recorded
+    let summary: Vec<(&str, String)> = recorded
         .iter()
-        .map(|message| (message.id.0.as_str(), message.from.as_str()))
+        .map(|message| (message.id.0.as_str(), message.from.to_string()))
         .collect();
+    let expected = [
+        ("A", "79001234567"),
+        ("B", "79007654321"),
+        ("LID-ONLY", "100000012345678@lid"),
+        ("MINE", "79001234567"),
+        ("VN", "84912345678"),
+    ];
     assert_eq!(
         summary,
-        vec![
-            ("A", "79001234567"),
-            ("B", "79007654321"),
-            ("MINE", "79001234567"),
-            ("VN", "84912345678")
-        ],
-        "a foreign number keeps its own digits"
+        expected.map(|(id, from)| (id, from.to_owned())),
+        "a foreign number keeps its own digits; a hidden one is known by its LID"
     );
     let from_me: Vec<bool> = recorded.iter().map(|message| message.from_me).collect();
     assert_eq!(
         from_me,
-        [false, false, true, false],
+        [false, false, false, true, false],
         "the salon's own message is marked"
     );
+    // Receipts and typing go to the chat the client wrote in, not the phone's.
+    let b = ClientAddress::parse("79007654321").unwrap();
+    assert_eq!(gateway.inner.chats.chat_of(salon, &b), lid);
+    assert_eq!(recorded[1].chat.as_deref(), Some(lid.to_string().as_str()));
     let first = &recorded[0];
     assert_eq!(first.session, "company_111");
     assert_eq!(first.kind, MessageKind::Text);
