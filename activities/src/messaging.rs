@@ -67,6 +67,9 @@ pub async fn send_once(
             GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
                 failure::permanent("NotLinked", error.to_string())
             }
+            // Sending it again gets the same answer.
+            GatewayError::Refused(_) => failure::permanent("Refused", error.to_string()),
+            other if !other.is_retryable() => failure::permanent("SendFailed", other.to_string()),
             other => anyhow::Error::new(other).into(),
         })?;
     outbound::mark_sent(db, key, &sent.0).await?;

@@ -9,9 +9,9 @@
 //! Clients' messages are not its business: the gateway records them in its
 //! [`crate::inbound_ledger`] before WhatsApp is told they arrived.
 
-use ai_admin_activities::db::companies;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::db::live_events::{self, LiveEventKind};
+use ai_admin_activities::db::{companies, outbound};
 use ai_admin_activities::domain::{PhoneNumber, SalonId};
 use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::{GatewayEvent, SuspendReason, WhatsAppGateway};
@@ -143,6 +143,17 @@ async fn handle(sinks: &EventSinks, event: GatewayEvent) {
         }
         // Recorded by the gateway's ledger before it was acknowledged.
         GatewayEvent::IncomingMessage(_) => Ok(()),
+        GatewayEvent::SendAck {
+            message_id, error, ..
+        } => {
+            if let Some(code) = error {
+                tracing::warn!(%salon_id, code, "WhatsApp refused a message we sent");
+            }
+            persistently("record WhatsApp's answer to a send", || async {
+                outbound::record_ack(&sinks.db, salon_id, &message_id.0, error.as_deref()).await
+            })
+            .await
+        }
     };
     if let Err(error) = result {
         tracing::error!(%salon_id, error = %format!("{error:#}"), "could not apply a WhatsApp event");

@@ -60,15 +60,45 @@ pub async fn mark_sent(db: impl PgExecutor<'_>, key: &str, message_id: &str) -> 
     Ok(())
 }
 
-/// Deletes sent messages older than `older_than` (a retry that old cannot come; the key
-/// has done its job).
+/// Records WhatsApp's server answer to a message we sent: taken (`error` `None`) or
+/// refused with a nack code. A repeated answer keeps a refusal already recorded.
+pub async fn record_ack(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    message_id: &str,
+    error: Option<&str>,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "INSERT INTO whatsapp_send_acks (message_id, salon_id, error) VALUES ($1, $2, $3)
+         ON CONFLICT (message_id) DO UPDATE
+         SET error = COALESCE(EXCLUDED.error, whatsapp_send_acks.error), acked_at = NOW()",
+    )
+    .bind(message_id)
+    .bind(salon_id.get())
+    .bind(error.map(|code| code.chars().take(64).collect::<String>()))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Deletes sent messages and server answers older than `older_than` (a retry that old
+/// cannot come; the key has done its job).
 pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {
-    super::delete_in_batches(
+    let messages = super::delete_in_batches(
         db,
         "DELETE FROM outbound_messages WHERE idempotency_key IN (
              SELECT idempotency_key FROM outbound_messages
              WHERE status = 'sent' AND created_at < NOW() - make_interval(secs => $1) LIMIT $2)",
         older_than,
     )
-    .await
+    .await?;
+    let acks = super::delete_in_batches(
+        db,
+        "DELETE FROM whatsapp_send_acks WHERE message_id IN (
+             SELECT message_id FROM whatsapp_send_acks
+             WHERE acked_at < NOW() - make_interval(secs => $1) LIMIT $2)",
+        older_than,
+    )
+    .await?;
+    Ok(messages + acks)
 }

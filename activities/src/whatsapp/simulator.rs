@@ -819,7 +819,7 @@ impl WhatsAppGateway for SimulatedGateway {
         to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
-        self.with_linked(session, |state| {
+        let id = self.with_linked(session, |state| {
             state.sent += 1;
             let id = MessageId(format!("SIM-{}-{}", session.salon_id(), state.sent));
             state.outbox.push(OutboxEntry::Text {
@@ -829,7 +829,14 @@ impl WhatsAppGateway for SimulatedGateway {
                 at_ms: now_ms(),
             });
             id
-        })
+        })?;
+        // WhatsApp's server takes it, as the live gateway hears in a ServerAck.
+        self.shared.emit(GatewayEvent::SendAck {
+            session: session.to_string(),
+            message_id: id.clone(),
+            error: None,
+        });
+        Ok(id)
     }
 
     async fn send_reaction(

@@ -288,6 +288,16 @@ pub enum GatewayEvent {
     },
     /// A client wrote.
     IncomingMessage(IncomingMessage),
+    /// WhatsApp's server took a message we sent, or refused it (`error`, its nack
+    /// code): "sent" only means written to the socket until this arrives.
+    SendAck {
+        /// The session.
+        session: String,
+        /// Our message's id.
+        message_id: MessageId,
+        /// The nack code when the server refused it.
+        error: Option<String>,
+    },
 }
 
 impl GatewayEvent {
@@ -299,7 +309,8 @@ impl GatewayEvent {
             | Self::Connected { session, .. }
             | Self::Disconnected { session, .. }
             | Self::LoggedOut { session, .. }
-            | Self::Suspended { session, .. } => session,
+            | Self::Suspended { session, .. }
+            | Self::SendAck { session, .. } => session,
             Self::IncomingMessage(message) => &message.session,
         };
         session.parse().ok()
@@ -324,6 +335,10 @@ pub enum GatewayError {
     /// WhatsApp cannot be reached now; a later attempt may work.
     #[error("WhatsApp is unreachable: {0}")]
     Unavailable(String),
+    /// WhatsApp refused this message for good (e.g. the number is not on WhatsApp):
+    /// sending it again gets the same answer.
+    #[error("WhatsApp refused the message: {0}")]
+    Refused(String),
     /// Anything else.
     #[error("WhatsApp gateway error: {0}")]
     Other(String),

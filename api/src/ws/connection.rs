@@ -250,7 +250,7 @@ impl Connection {
                 "WhatsApp временно недоступен. Попробуйте ещё раз.",
                 "whatsapp_unavailable",
             ),
-            GatewayError::NotLinked(_) | GatewayError::Other(_) => {
+            GatewayError::NotLinked(_) | GatewayError::Refused(_) | GatewayError::Other(_) => {
                 ("Не удалось выполнить запрос к WhatsApp.", "whatsapp_error")
             }
         };

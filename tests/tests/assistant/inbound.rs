@@ -160,6 +160,24 @@ async fn a_caption_is_answered_as_text_and_a_foreign_number_at_its_own_number() 
     .await
     .unwrap();
     assert_eq!(kind, "image");
+    // WhatsApp's server took the reply (the simulator acks each send as the server
+    // does), and its answer is kept beside the send.
+    ai_admin_tests::eventually(
+        Duration::from_secs(30),
+        "the reply's server ack",
+        || async {
+            let acked: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbound_messages o JOIN whatsapp_send_acks a USING (message_id)
+             WHERE o.salon_id = $1 AND o.to_phone = '79005550707' AND a.error IS NULL",
+        )
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .ok()?;
+            (acked == 1).then_some(())
+        },
+    )
+    .await;
 
     // A Vietnamese number (84…) is not a Russian one dialled with a trunk 8.
     let vietnam = json!({ "from": "84912345678", "text": "Сколько стоит маникюр?" });

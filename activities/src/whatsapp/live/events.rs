@@ -7,7 +7,7 @@
 
 use super::Inner;
 use crate::domain::{PhoneNumber, SessionId};
-use crate::whatsapp::{GatewayEvent, PairingCode, QrCode, SuspendReason};
+use crate::whatsapp::{GatewayEvent, MessageId, PairingCode, QrCode, SuspendReason};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -31,6 +31,7 @@ const WANTED: &[EventKind] = &[
     EventKind::ClientOutdated,
     EventKind::ConnectFailure,
     EventKind::PairingCodeRefresh,
+    EventKind::ServerAck,
 ];
 
 /// What an unlinked session shows the salon owner right now.
@@ -279,6 +280,16 @@ impl SessionEvents {
                         .end_session_remotely(session, self.generation, reason)
                         .await;
                 }
+            }
+            Event::ServerAck(ack) if ack.class.as_deref() == Some("message") => {
+                if let Some(code) = &ack.error {
+                    tracing::warn!(%session, code, "WhatsApp refused a message we sent");
+                }
+                self.emit(GatewayEvent::SendAck {
+                    session: session.to_string(),
+                    message_id: MessageId(ack.id.clone()),
+                    error: ack.error.clone(),
+                });
             }
             // Clients' messages are recorded and announced by the durability hook.
             _ => {}

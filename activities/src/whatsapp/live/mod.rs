@@ -39,7 +39,7 @@ use whatsapp_rust::transport::TransportFactory;
 use whatsapp_rust::types::events::Subscription;
 use whatsapp_rust::wacore::pair_code::PairCodeUtils;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, SendError};
+use whatsapp_rust::{Client, IqError, SendError};
 
 /// Events kept for a subscriber that falls behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
@@ -682,11 +682,23 @@ async fn bounded<T>(what: &str, call: impl Future<Output = T>) -> Result<T, Gate
     })
 }
 
+/// A send's failure as the caller must treat it: a 4xx answer from the server (but a
+/// throttle) or a request the crate cannot make is final; a lost connection or a
+/// timeout is worth another try.
 fn send_error(session: SessionId, error: SendError) -> GatewayError {
-    match error {
+    match &error {
         SendError::NotLoggedIn => GatewayError::NotLinked(session.to_string()),
+        SendError::Iq(IqError::ServerError {
+            code, error_type, ..
+        }) if (400..500).contains(code)
+            && *code != 429
+            && error_type.as_deref() != Some("wait") =>
+        {
+            GatewayError::Refused(error.to_string())
+        }
+        SendError::InvalidRequest(_) => GatewayError::Refused(error.to_string()),
         SendError::Client(_) | SendError::Iq(_) => GatewayError::Unavailable(error.to_string()),
-        other => GatewayError::Other(other.to_string()),
+        _ => GatewayError::Other(error.to_string()),
     }
 }
 

@@ -4,7 +4,7 @@
 //! handling the way the crate's bus hands them over.
 
 use super::*;
-use crate::whatsapp::{IncomingMessage, MessageKind, SuspendReason};
+use crate::whatsapp::{IncomingMessage, MessageId, MessageKind, SuspendReason};
 use whatsapp_rust::InboundDurabilityHook as _;
 use whatsapp_rust::async_channel;
 use whatsapp_rust::chrono::DateTime;
@@ -12,6 +12,7 @@ use whatsapp_rust::http::{HttpRequest, HttpResponse};
 use whatsapp_rust::transport::{Transport, TransportEvent};
 use whatsapp_rust::types::events::{
     ConnectFailureReason, Event, InboundMessage, LoggedOut, PairingQrCode, PairingQrCodesExhausted,
+    ServerAck,
 };
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
 use whatsapp_rust::waproto::buffa::MessageField;
@@ -834,4 +835,78 @@ async fn whatsapp_stopping_a_session_is_reported_as_a_suspension_with_its_reason
     let until = seen[1].1.expect("a ban says until when");
     assert!((before + 3600..=before + 3605).contains(&until), "{until}");
     within(gateway.shutdown()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_servers_answer_to_a_sent_message_is_reported() {
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let salon = session(131);
+    let mut events = gateway.subscribe();
+    within(gateway.create_session(salon)).await.unwrap();
+    let (bot, _) = current_bot(&gateway, salon).await;
+
+    let refused = ServerAck::builder()
+        .id("3EB0SENT".to_owned())
+        .class("message".to_owned())
+        .error("479".to_owned())
+        .build();
+    within(bot.handle(&Event::ServerAck(refused))).await;
+    let event = next_event(&mut events, |event| {
+        matches!(event, GatewayEvent::SendAck { .. })
+    })
+    .await;
+    assert_eq!(
+        event,
+        GatewayEvent::SendAck {
+            session: salon.to_string(),
+            message_id: MessageId("3EB0SENT".to_owned()),
+            error: Some("479".to_owned()),
+        }
+    );
+    // Acks of receipts and the like are not about our messages.
+    let receipt = ServerAck::builder()
+        .id("R1".to_owned())
+        .class("receipt".to_owned())
+        .build();
+    within(bot.handle(&Event::ServerAck(receipt))).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    while let Ok(event) = events.try_recv() {
+        assert!(!matches!(event, GatewayEvent::SendAck { .. }), "{event:?}");
+    }
+    within(gateway.shutdown()).await;
+}
+
+#[test]
+fn a_send_the_server_refuses_for_good_is_not_retried() {
+    let salon = session(132);
+    let server = |code: u16, error_type: Option<&str>| {
+        SendError::Iq(IqError::ServerError {
+            code,
+            text: "x".to_owned(),
+            error_type: error_type.map(str::to_owned),
+            backoff: None,
+        })
+    };
+    let not_on_whatsapp = send_error(salon, server(404, Some("cancel")));
+    assert!(matches!(not_on_whatsapp, GatewayError::Refused(_)));
+    assert!(!not_on_whatsapp.is_retryable());
+    for retryable in [
+        server(429, None),
+        server(400, Some("wait")),
+        server(500, None),
+        SendError::Iq(IqError::Timeout),
+        SendError::Iq(IqError::NotConnected),
+    ] {
+        let mapped = send_error(salon, retryable);
+        assert!(mapped.is_retryable(), "{mapped:?}");
+    }
+    assert!(matches!(
+        send_error(salon, SendError::InvalidRequest("bad jid".to_owned())),
+        GatewayError::Refused(_)
+    ));
+    assert!(matches!(
+        send_error(salon, SendError::NotLoggedIn),
+        GatewayError::NotLinked(_)
+    ));
 }
