@@ -597,6 +597,21 @@ impl TestApp {
             .expect("the sync succeeds")
     }
 
+    /// Waits until the salon's WhatsApp is recorded as unlinked.
+    pub async fn wait_until_unlinked(&self, salon_id: SalonId, timeout: Duration) {
+        eventually(timeout, "the salon to be unlinked", || async {
+            let linked: bool = sqlx::query_scalar(
+                "SELECT whatsapp_connected FROM companies WHERE yclients_id = $1",
+            )
+            .bind(salon_id.get())
+            .fetch_one(&self.db)
+            .await
+            .ok()?;
+            (!linked).then_some(())
+        })
+        .await;
+    }
+
     /// Waits for the onboarding to report `ready` (activated, synced, welcomed).
     pub async fn wait_until_ready(&self, salon_id: SalonId, timeout: Duration) {
         eventually(timeout, "onboarding to be ready", || async {

@@ -115,16 +115,7 @@ async fn each_way_whatsapp_stops_a_session_is_reported_and_it_comes_back_where_a
     })
     .await;
     assert_eq!(reported["reason"], "logged_out");
-    eventually(PATIENCE, "the salon to be unlinked", || async {
-        let linked: bool =
-            sqlx::query_scalar("SELECT whatsapp_connected FROM companies WHERE yclients_id = $1")
-                .bind(salon_id.get())
-                .fetch_one(&app.db)
-                .await
-                .ok()?;
-        (!linked).then_some(())
-    })
-    .await;
+    app.wait_until_unlinked(salon_id, PATIENCE).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_ne!(session_status(&app, salon_id).await, "connected");
 }

@@ -119,16 +119,7 @@ async fn a_logged_out_whatsapp_is_linked_again_from_the_page_without_a_new_activ
         )
         .await;
     assert_eq!(logout.status(), 200);
-    eventually(PATIENCE, "the unlink to be recorded", || async {
-        let linked: bool =
-            sqlx::query_scalar("SELECT whatsapp_connected FROM companies WHERE yclients_id = $1")
-                .bind(salon_id.get())
-                .fetch_one(&app.db)
-                .await
-                .ok()?;
-        (!linked).then_some(())
-    })
-    .await;
+    app.wait_until_unlinked(salon_id, PATIENCE).await;
 
     // The owner opens the application from YClients: the page asks for a new link.
     let token = redirect_token(&app, &format!("salon_id={salon_id}")).await;
