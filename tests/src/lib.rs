@@ -550,21 +550,30 @@ impl TestApp {
         SalonId::new(id).expect("the range holds valid salon ids")
     }
 
+    /// The onboarding page asks for a QR code (`POST /marketplace/api/qr`).
+    pub async fn request_qr(&self, token: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/marketplace/api/qr", self.address))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request a QR code")
+    }
+
     /// Registers the salon, opens its WhatsApp session and links `phone`: what an owner
     /// does on the onboarding page. Returns the onboarding token.
     pub async fn onboard(&self, salon_id: SalonId, phone: &str) -> String {
         let token = self.register(salon_id).await;
-        let qr = self
-            .http
-            .post(format!("{}/marketplace/api/qr", self.address))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("request a QR code");
+        self.link_from_page(&token, salon_id, phone).await;
+        token
+    }
+
+    /// On the onboarding page opened with `token`: asks for a QR code and links `phone`.
+    pub async fn link_from_page(&self, token: &str, salon_id: SalonId, phone: &str) {
+        let qr = self.request_qr(token).await;
         assert_eq!(qr.status(), 200, "the session is created");
         let linked = self.link_phone(salon_id, phone).await;
         assert_eq!(linked.status(), 200, "the phone links");
-        token
     }
 
     /// Runs `sync-…` for the parts given (all when empty) and returns its report.
@@ -597,18 +606,27 @@ impl TestApp {
             .expect("the sync succeeds")
     }
 
-    /// Waits until the salon's WhatsApp is recorded as unlinked.
-    pub async fn wait_until_unlinked(&self, salon_id: SalonId, timeout: Duration) {
-        eventually(timeout, "the salon to be unlinked", || async {
-            let linked: bool = sqlx::query_scalar(
-                "SELECT whatsapp_connected FROM companies WHERE yclients_id = $1",
-            )
+    /// Whether `companies` records the salon's WhatsApp as linked.
+    pub async fn whatsapp_connected(&self, salon_id: SalonId) -> Option<bool> {
+        sqlx::query_scalar("SELECT whatsapp_connected FROM companies WHERE yclients_id = $1")
             .bind(salon_id.get())
             .fetch_one(&self.db)
             .await
-            .ok()?;
-            (!linked).then_some(())
-        })
+            .ok()
+    }
+
+    /// Waits until the salon's WhatsApp is recorded as linked (`true`) or unlinked.
+    pub async fn wait_until_whatsapp_connected(
+        &self,
+        salon_id: SalonId,
+        connected: bool,
+        timeout: Duration,
+    ) {
+        eventually(
+            timeout,
+            "the salon's WhatsApp link to be recorded",
+            || async { (self.whatsapp_connected(salon_id).await? == connected).then_some(()) },
+        )
         .await;
     }
 

@@ -351,13 +351,7 @@ async fn the_rest_fallbacks_give_a_qr_code_and_the_status_of_the_own_session_onl
     let other = app.add_salon("Салон «Чужой»");
     let token = app.register(salon_id).await;
 
-    let response = app
-        .http
-        .post(format!("{}/marketplace/api/qr", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.request_qr(&token).await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert!(

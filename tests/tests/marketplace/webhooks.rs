@@ -211,13 +211,7 @@ async fn uninstall_logs_out_removes_schedules_and_reinstall_starts_clean() {
     app.wait_until_applied(salon_id, PATIENCE).await;
 
     assert_eq!(status(&app, salon_id).await, "uninstalled");
-    let connected: bool =
-        sqlx::query_scalar("SELECT whatsapp_connected FROM companies WHERE yclients_id = $1")
-            .bind(salon_id.get())
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    assert!(!connected);
+    assert_eq!(app.whatsapp_connected(salon_id).await, Some(false));
     let sessions: Value = app
         .get("/dev/whatsapp/sessions")
         .await

@@ -115,7 +115,8 @@ async fn each_way_whatsapp_stops_a_session_is_reported_and_it_comes_back_where_a
     })
     .await;
     assert_eq!(reported["reason"], "logged_out");
-    app.wait_until_unlinked(salon_id, PATIENCE).await;
+    app.wait_until_whatsapp_connected(salon_id, false, PATIENCE)
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_ne!(session_status(&app, salon_id).await, "connected");
 }

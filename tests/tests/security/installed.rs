@@ -4,7 +4,7 @@
 use super::{OWNER_PHONE, PATIENCE, ready_salon, status};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_tests::sync_checks::assert_onboarded_once;
-use ai_admin_tests::{TestApp, eventually, spawn_app, token_from_location};
+use ai_admin_tests::{TestApp, spawn_app, token_from_location};
 use futures::StreamExt as _;
 use serde_json::Value;
 use temporalio_client::WorkflowListOptions;
@@ -119,7 +119,8 @@ async fn a_logged_out_whatsapp_is_linked_again_from_the_page_without_a_new_activ
         )
         .await;
     assert_eq!(logout.status(), 200);
-    app.wait_until_unlinked(salon_id, PATIENCE).await;
+    app.wait_until_whatsapp_connected(salon_id, false, PATIENCE)
+        .await;
 
     // The owner opens the application from YClients: the page asks for a new link.
     let token = redirect_token(&app, &format!("salon_id={salon_id}")).await;
@@ -131,25 +132,11 @@ async fn a_logged_out_whatsapp_is_linked_again_from_the_page_without_a_new_activ
         onboardings,
         "no onboarding starts for an installed salon"
     );
-    let qr = app
-        .http
-        .post(format!("{}/marketplace/api/qr", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let qr = app.request_qr(&token).await;
     assert_eq!(qr.status(), 200, "a new QR code for the page");
     assert_eq!(app.link_phone(salon_id, OWNER_PHONE).await.status(), 200);
-    eventually(PATIENCE, "the new link to be recorded", || async {
-        let linked: bool =
-            sqlx::query_scalar("SELECT whatsapp_connected FROM companies WHERE yclients_id = $1")
-                .bind(salon_id.get())
-                .fetch_one(&app.db)
-                .await
-                .ok()?;
-        linked.then_some(())
-    })
-    .await;
+    app.wait_until_whatsapp_connected(salon_id, true, PATIENCE)
+        .await;
 
     let page = progress(&app, &token).await;
     assert_eq!(page["whatsapp_connected"], true);
@@ -177,15 +164,7 @@ async fn an_installed_salon_is_opened_only_by_the_yclients_user_who_installed_it
     let salon_id = app.add_salon(title);
     // The owner (YClients user 555) installs it from YClients.
     let token = redirect_token(&app, &app.signed_entry_for(salon_id, Some(title), 555)).await;
-    let qr = app
-        .http
-        .post(format!("{}/marketplace/api/qr", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(qr.status(), 200);
-    assert_eq!(app.link_phone(salon_id, OWNER_PHONE).await.status(), 200);
+    app.link_from_page(&token, salon_id, OWNER_PHONE).await;
     app.wait_until_ready(salon_id, PATIENCE).await;
 
     // Someone with a signed link of their own (another company with our application,

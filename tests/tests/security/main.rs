@@ -9,7 +9,6 @@
 //! - [`data_webhooks`] — forged data webhooks: wrong secret, payloads YClients contradicts.
 //! - [`lifecycle`] — lifecycle events are never lost to dedup.
 //! - [`secrets`] — the partner token and URL secrets in no table and no workflow history.
-//! - [`startup`] — production refuses the simulated WhatsApp and an implicit environment.
 //! - [`limits`] — per-client floods, `Retry-After`, oversized and odd inputs, sockets.
 //! - [`bounded`] — retention and supervised background tasks.
 //! - [`fuzz`] — random and mutated requests at the redirect and both webhook routes.
@@ -22,7 +21,6 @@ mod installed;
 mod lifecycle;
 mod limits;
 mod secrets;
-mod startup;
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_tests::TestApp;
