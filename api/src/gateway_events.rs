@@ -211,15 +211,9 @@ async fn record_link(
     phone: &PhoneNumber,
 ) -> anyhow::Result<bool> {
     let mut tx = sinks.db.begin().await?;
-    let before: Option<(bool, Option<String>)> = sqlx::query_as(
-        "SELECT whatsapp_connected, whatsapp_phone FROM companies WHERE yclients_id = $1 FOR UPDATE",
-    )
-    .bind(salon_id.get())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let again =
-        before.is_some_and(|(linked, was)| linked && was.as_deref() == Some(phone.as_str()));
-    let Some(company) = companies::mark_whatsapp_connected(&mut *tx, salon_id, phone).await? else {
+    let Some(companies::Linked { company, again }) =
+        companies::mark_whatsapp_connected(&mut tx, salon_id, phone).await?
+    else {
         tracing::warn!(%salon_id, "a WhatsApp session linked for a salon that is not registered");
         return Ok(false);
     };

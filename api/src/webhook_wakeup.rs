@@ -42,18 +42,16 @@ pub fn spawn(db: PgPool, supervisor: &Supervisor) -> (Wakeup, JoinHandle<()>) {
 
 async fn notify_forever(db: PgPool, rx: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<SalonId>>>) {
     let mut rx = rx.lock().await;
-    {
-        while let Some(first) = rx.recv().await {
-            let mut salons = BTreeSet::from([first]);
-            let until = tokio::time::Instant::now() + COALESCE;
-            while let Ok(Some(next)) = tokio::time::timeout_at(until, rx.recv()).await {
-                salons.insert(next);
-            }
-            let salons: Vec<SalonId> = salons.into_iter().collect();
-            for chunk in salons.chunks(500) {
-                if let Err(error) = webhook_inbox::notify(&db, chunk).await {
-                    tracing::warn!(error = %format!("{error:#}"), "could not wake the webhook relay");
-                }
+    while let Some(first) = rx.recv().await {
+        let mut salons = BTreeSet::from([first]);
+        let until = tokio::time::Instant::now() + COALESCE;
+        while let Ok(Some(next)) = tokio::time::timeout_at(until, rx.recv()).await {
+            salons.insert(next);
+        }
+        let salons: Vec<SalonId> = salons.into_iter().collect();
+        for chunk in salons.chunks(500) {
+            if let Err(error) = webhook_inbox::notify(&db, chunk).await {
+                tracing::warn!(error = %format!("{error:#}"), "could not wake the webhook relay");
             }
         }
     }

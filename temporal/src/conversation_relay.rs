@@ -93,32 +93,30 @@ type Woken = Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<(SalonId, String)>>>
 
 async fn relay_forever(relay: Arc<Relay>, slots: Arc<Semaphore>, woken: Woken) {
     let mut woken = woken.lock().await;
-    {
-        let mut sweep = tokio::time::interval(SWEEP_EVERY);
-        loop {
-            let due: Vec<(SalonId, String)> = tokio::select! {
-                Some(conversation) = woken.recv() => vec![conversation],
-                _ = sweep.tick() => match inbound::conversations_to_relay(&relay.db, STALE_AFTER_SECS).await {
-                    Ok(due) => due,
-                    Err(error) => {
-                        tracing::warn!(error = %format!("{error:#}"), "conversation sweep failed");
-                        Vec::new()
-                    }
-                },
+    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        let due: Vec<(SalonId, String)> = tokio::select! {
+            Some(conversation) = woken.recv() => vec![conversation],
+            _ = sweep.tick() => match inbound::conversations_to_relay(&relay.db, STALE_AFTER_SECS).await {
+                Ok(due) => due,
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "conversation sweep failed");
+                    Vec::new()
+                }
+            },
+        };
+        for (salon_id, phone) in due {
+            let Ok(slot) = slots.clone().acquire_owned().await else {
+                return;
             };
-            for (salon_id, phone) in due {
-                let Ok(slot) = slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let relay = relay.clone();
-                tokio::spawn(async move {
-                    if let Err(error) = relay.conversation(salon_id, &phone).await {
-                        // The sweep tries again.
-                        tracing::warn!(%salon_id, error = %format!("{error:#}"), "conversation relay attempt failed");
-                    }
-                    drop(slot);
-                });
-            }
+            let relay = relay.clone();
+            tokio::spawn(async move {
+                if let Err(error) = relay.conversation(salon_id, &phone).await {
+                    // The sweep tries again.
+                    tracing::warn!(%salon_id, error = %format!("{error:#}"), "conversation relay attempt failed");
+                }
+                drop(slot);
+            });
         }
     }
 }

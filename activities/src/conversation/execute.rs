@@ -89,15 +89,8 @@ pub async fn run(
         horizon_days: turn.limits.booking_horizon_days,
     };
     let zone = salon.zone;
-    let touches_visits = matches!(
-        command,
-        Command::CreateBooking { .. }
-            | Command::CancelBooking { .. }
-            | Command::RescheduleBooking { .. }
-            | Command::ConfirmBooking { .. }
-    );
     let number_hidden = ClientAddress::parse(turn.phone).is_ok_and(|a| a.phone().is_none());
-    if touches_visits && number_hidden {
+    if changes_a_visit(command) && number_hidden {
         // YClients keys visits by phone, and WhatsApp hides this client's.
         return Ok(CommandResult::ask(command.name(), NUMBER_HIDDEN.to_owned()));
     }

@@ -59,7 +59,7 @@ pub async fn upsert_registered(
                 email = EXCLUDED.email,
                 address = EXCLUDED.address,
                 timezone = EXCLUDED.timezone,
-                -- An installed salon keeps the owner who installed it.
+                -- An installed (or activating) salon keeps the owner who installed it.
                 marketplace_user_id = CASE WHEN companies.integration_status IN ('active', 'frozen', 'activating')
                     THEN companies.marketplace_user_id
                     ELSE COALESCE(EXCLUDED.marketplace_user_id, companies.marketplace_user_id) END,
@@ -120,13 +120,30 @@ fn row_to_company(row: &sqlx::postgres::PgRow) -> anyhow::Result<CompanyRow> {
     })
 }
 
-/// Records that the salon's WhatsApp is linked to `phone`; returns the row, or `None`
-/// when the salon never registered.
+/// What recording a WhatsApp link found.
+#[derive(Debug, Clone)]
+pub struct Linked {
+    /// The salon's row, as now.
+    pub company: CompanyRow,
+    /// It was linked to this very phone already: a reconnect, not a new link.
+    pub again: bool,
+}
+
+/// Records that the salon's WhatsApp is linked to `phone`; `None` when the salon never
+/// registered. The row stays locked to the end of the caller's transaction.
 pub async fn mark_whatsapp_connected(
-    db: impl PgExecutor<'_>,
+    db: &mut sqlx::PgConnection,
     salon_id: SalonId,
     phone: &PhoneNumber,
-) -> anyhow::Result<Option<CompanyRow>> {
+) -> anyhow::Result<Option<Linked>> {
+    let before: Option<(bool, Option<String>)> = sqlx::query_as(
+        "SELECT whatsapp_connected, whatsapp_phone FROM companies WHERE yclients_id = $1 FOR UPDATE",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(&mut *db)
+    .await?;
+    let again =
+        before.is_some_and(|(linked, was)| linked && was.as_deref() == Some(phone.as_str()));
     let row = sqlx::query(
         "UPDATE companies SET whatsapp_connected = true, whatsapp_phone = $2,
                 whatsapp_connected_at = COALESCE(
@@ -138,9 +155,16 @@ pub async fn mark_whatsapp_connected(
     )
     .bind(salon_id.get())
     .bind(phone.as_str())
-    .fetch_optional(db)
+    .fetch_optional(&mut *db)
     .await?;
-    row.as_ref().map(row_to_company).transpose()
+    row.as_ref()
+        .map(|row| {
+            Ok(Linked {
+                company: row_to_company(row)?,
+                again,
+            })
+        })
+        .transpose()
 }
 
 /// Records that the salon's WhatsApp is no longer linked.
@@ -216,13 +240,12 @@ pub async fn pending_webhook_secret(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
 ) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar::<_, Option<String>>(
+    nullable_text(
+        db,
+        salon_id,
         "SELECT webhook_secret_pending FROM companies WHERE yclients_id = $1",
     )
-    .bind(salon_id.get())
-    .fetch_optional(db)
-    .await?
-    .flatten())
+    .await
 }
 
 /// Forgets the webhook secret itself once the callback is over; its hash stays.
@@ -245,13 +268,12 @@ pub async fn webhook_secret_matches(
     presented: &str,
 ) -> anyhow::Result<bool> {
     use subtle::ConstantTimeEq as _;
-    let stored: Option<String> = sqlx::query_scalar::<_, Option<String>>(
+    let stored = nullable_text(
+        db,
+        salon_id,
         "SELECT webhook_secret_hash FROM companies WHERE yclients_id = $1",
     )
-    .bind(salon_id.get())
-    .fetch_optional(db)
-    .await?
-    .flatten();
+    .await?;
     // Hash even when there is nothing to compare with, so both take the same time.
     let presented = secret_hash(presented);
     let stored = stored.unwrap_or_else(|| "-".repeat(presented.len()));
@@ -275,13 +297,26 @@ pub async fn installer(
 
 /// The salon's API key, if one was saved.
 pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Option<String>> {
-    Ok(sqlx::query_scalar::<_, Option<String>>(
+    nullable_text(
+        db,
+        salon_id,
         "SELECT api_key FROM companies WHERE yclients_id = $1",
     )
-    .bind(salon_id.get())
-    .fetch_optional(db)
-    .await?
-    .flatten())
+    .await
+}
+
+/// One nullable text column of the salon's row (`sql` selects it by `$1`); `None` for
+/// an unknown salon too.
+async fn nullable_text(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    sql: &'static str,
+) -> anyhow::Result<Option<String>> {
+    Ok(sqlx::query_scalar::<_, Option<String>>(sql)
+        .bind(salon_id.get())
+        .fetch_optional(db)
+        .await?
+        .flatten())
 }
 
 /// Sets `integration_status`.

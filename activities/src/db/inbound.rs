@@ -24,7 +24,7 @@ pub async fn record(
     let status = match message.kind {
         // The salon's own words, reactions, edits and deletions: kept, nothing to answer.
         _ if message.from_me => "ignored",
-        MessageKind::Reaction | MessageKind::Edit | MessageKind::Revoke => "ignored",
+        kind if kind.refers_to_another() => "ignored",
         _ => "pending",
     };
     let text = match message.text.trim() {
@@ -36,6 +36,7 @@ pub async fn record(
         .as_ref()
         .map(serde_json::to_value)
         .transpose()?;
+    let client = message.from.to_string();
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO inbound_messages
              (salon_id, session, message_id, client_phone, text, push_name, sent_at,
@@ -47,7 +48,7 @@ pub async fn record(
     .bind(salon_id.get())
     .bind(&message.session)
     .bind(&message.id.0)
-    .bind(message.from.to_string())
+    .bind(&client)
     .bind(text)
     .bind(&message.push_name)
     .bind(message.timestamp as f64)
@@ -84,7 +85,7 @@ pub async fn record(
         if let Some(sql) = change {
             // A hand-over under way finishes first, so marking it handed over cannot
             // undo this change.
-            lock_conversation(&mut *db, salon_id, &message.from.to_string()).await?;
+            lock_conversation(&mut *db, salon_id, &client).await?;
             sqlx::query(sql)
                 .bind(&message.session)
                 .bind(&original.0)

@@ -168,6 +168,17 @@ impl MessageKind {
         }
     }
 
+    /// Whether it is about an earlier message (its `refers_to`) rather than a message
+    /// of its own: nothing to answer.
+    pub fn refers_to_another(self) -> bool {
+        matches!(self, Self::Edit | Self::Revoke | Self::Reaction)
+    }
+
+    /// Whether a message of this kind is nothing without its text.
+    pub fn needs_text(self) -> bool {
+        matches!(self, Self::Text | Self::Edit | Self::Reaction)
+    }
+
     /// What a message of this kind without a text of its own says to the assistant
     /// (and in the transcript).
     pub fn placeholder(self) -> &'static str {

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 pub const MAX_WAIT: Duration = Duration::from_secs(20);
 
 /// The longest one 429 holds every caller back, whatever its `Retry-After` says.
-pub const MAX_BACK_OFF: Duration = Duration::from_secs(60);
+pub const MAX_BACK_OFF: Duration = crate::http_answer::MAX_RETRY_AFTER;
 
 /// A caller's turn is too far away; try again after `wait`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,6 @@ pub struct TooLong {
 pub struct RateLimiter {
     interval: Option<Duration>,
     next_free: Mutex<Instant>,
-    max_wait: Duration,
 }
 
 impl RateLimiter {
@@ -41,14 +40,7 @@ impl RateLimiter {
         Self {
             interval,
             next_free: Mutex::new(Instant::now()),
-            max_wait: MAX_WAIT,
         }
-    }
-
-    /// The same limiter with another bound on a caller's wait.
-    pub fn with_max_wait(mut self, max_wait: Duration) -> Self {
-        self.max_wait = max_wait;
-        self
     }
 
     /// A limiter that never waits (benchmarks, tests of other behaviour).
@@ -56,15 +48,13 @@ impl RateLimiter {
         Self::per_second(0.0)
     }
 
-    /// Waits for this caller's turn, unless it is more than the limiter's bound away.
+    /// Waits for this caller's turn, unless it is more than [`MAX_WAIT`] away.
     pub async fn acquire(&self) -> Result<(), TooLong> {
-        self.acquire_within(self.max_wait).await
+        self.acquire_within(MAX_WAIT).await
     }
 
-    /// Waits for this caller's turn, unless it is more than `max_wait` (or the
-    /// limiter's own bound, if smaller) away.
+    /// Waits for this caller's turn, unless it is more than `max_wait` away.
     pub async fn acquire_within(&self, max_wait: Duration) -> Result<(), TooLong> {
-        let max_wait = max_wait.min(self.max_wait);
         let slot = {
             let mut next_free = self.next_free.lock().await;
             let now = Instant::now();
@@ -130,9 +120,11 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_queue_longer_than_the_bound_turns_callers_away() {
-        let limiter = RateLimiter::per_second(1.0).with_max_wait(Duration::from_secs(2));
+        let limiter = RateLimiter::per_second(1.0);
         // Turns at 0, 1 and 2 s are handed out; the fourth would wait 3 s.
-        let turns: Vec<_> = (0..4).map(|_| limiter.acquire()).collect();
+        let turns: Vec<_> = (0..4)
+            .map(|_| limiter.acquire_within(Duration::from_secs(2)))
+            .collect();
         let results = futures::future::join_all(turns).await;
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3);
         assert_eq!(

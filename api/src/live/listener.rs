@@ -32,15 +32,13 @@ pub fn spawn(db: PgPool, hub: LiveHub, supervisor: &Supervisor) -> JoinHandle<()
 }
 
 async fn listen_forever(db: PgPool, hub: LiveHub) {
-    {
-        loop {
-            match listen(&db, &hub).await {
-                Ok(()) => return,
-                Err(error) => {
-                    tracing::warn!(error = %format!("{error:#}"), "live event listener failed, restarting");
-                    hub.send(Fanout::Resync);
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                }
+    loop {
+        match listen(&db, &hub).await {
+            Ok(()) => return,
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "live event listener failed, restarting");
+                hub.send(Fanout::Resync);
+                tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
     }

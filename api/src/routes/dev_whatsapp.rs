@@ -90,6 +90,20 @@ fn lid_address(raw: &str) -> Result<ClientAddress, ApiError> {
     ClientAddress::lid(user).map_err(|error| ApiError::BadRequest(error.to_string()))
 }
 
+/// Runs a phone action whose answer is only that it was done.
+async fn done(
+    phones: &Phones,
+    session_id: &str,
+    call: GatewayCall,
+) -> Result<Json<Value>, ApiError> {
+    phones
+        .gateway
+        .call(session(session_id)?, call)
+        .await
+        .map_err(call_error)?;
+    Ok(Json(json!({ "success": true })))
+}
+
 fn call_error(error: CallError) -> ApiError {
     match error {
         CallError::Control(ControlError::NoSession(_)) => ApiError::NotFound(error.to_string()),
@@ -140,12 +154,7 @@ async fn link(
     let call = GatewayCall::PhoneLink {
         phone: phone(&body.phone)?,
     };
-    phones
-        .gateway
-        .call(session(&session_id)?, call)
-        .await
-        .map_err(call_error)?;
-    Ok(Json(json!({ "success": true })))
+    done(&phones, &session_id, call).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -177,18 +186,10 @@ async fn incoming(
     Path(session_id): Path<String>,
     Json(body): Json<IncomingBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let needs_text = matches!(
-        body.kind,
-        MessageKind::Text | MessageKind::Edit | MessageKind::Reaction
-    );
-    if needs_text && body.text.trim().is_empty() {
+    if body.kind.needs_text() && body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is empty".into()));
     }
-    let refers = matches!(
-        body.kind,
-        MessageKind::Edit | MessageKind::Revoke | MessageKind::Reaction
-    );
-    if refers && body.refers_to.is_none() {
+    if body.kind.refers_to_another() && body.refers_to.is_none() {
         return Err(ApiError::BadRequest(
             "an edit, a deletion or a reaction needs refers_to".into(),
         ));
@@ -258,37 +259,32 @@ async fn fault(
     Path(session_id): Path<String>,
     Json(body): Json<FaultBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let reason = match body.kind.as_str() {
-        "replaced" => SuspendReason::Replaced,
-        "banned" => SuspendReason::Banned,
-        "connect_failure" => SuspendReason::ConnectFailure,
-        "logged_out" => SuspendReason::LoggedOut,
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "{other:?} is not a fault (replaced, banned, connect_failure, logged_out)"
-            )));
-        }
-    };
+    // What the simulated phone can play (an outdated client is the app's own doing).
+    const FAULTS: [SuspendReason; 4] = [
+        SuspendReason::Replaced,
+        SuspendReason::Banned,
+        SuspendReason::ConnectFailure,
+        SuspendReason::LoggedOut,
+    ];
+    let reason = FAULTS
+        .into_iter()
+        .find(|reason| reason.as_str() == body.kind)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "{:?} is not a fault (replaced, banned, connect_failure, logged_out)",
+                body.kind
+            ))
+        })?;
     let call = GatewayCall::PhoneFault {
         reason,
         seconds: body.seconds,
     };
-    phones
-        .gateway
-        .call(session(&session_id)?, call)
-        .await
-        .map_err(call_error)?;
-    Ok(Json(json!({ "success": true })))
+    done(&phones, &session_id, call).await
 }
 
 async fn logout(
     State(phones): State<Phones>,
     Path(session_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    phones
-        .gateway
-        .call(session(&session_id)?, GatewayCall::Logout)
-        .await
-        .map_err(call_error)?;
-    Ok(Json(json!({ "success": true })))
+    done(&phones, &session_id, GatewayCall::Logout).await
 }

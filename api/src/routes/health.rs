@@ -6,6 +6,7 @@
 
 use crate::config::{AppEnv, WhatsAppMode};
 use crate::state::AppState;
+use ai_admin_activities::supervisor::TaskState;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
@@ -48,12 +49,12 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     if !temporal.ok {
         missing.push("temporal");
     }
+    // One reading, so the list of tasks down agrees with the tasks shown.
     let tasks = state.supervisor.report();
-    let down: Vec<String> = state
-        .supervisor
-        .down()
-        .into_iter()
-        .map(|name| format!("task:{name}"))
+    let down: Vec<String> = tasks
+        .iter()
+        .filter(|(_, task)| task.state == TaskState::Restarting)
+        .map(|(name, _)| format!("task:{name}"))
         .collect();
     if config.gemini.api_key.is_none() {
         // Not fatal for onboarding; the assistant needs it.
