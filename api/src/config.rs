@@ -444,6 +444,7 @@ fn assistant_limits<F: Fn(&str) -> Option<String>>(
         })?;
     Ok(AssistantLimits {
         upcoming_bookings_per_client: upcoming,
+        late_after: env.duration("LATE_MESSAGE_AFTER", "12h")?,
         ..defaults
     })
 }

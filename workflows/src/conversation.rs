@@ -25,8 +25,8 @@ use crate::waits::condition_within;
 use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::assistant::lookup::CommandResult;
 use ai_admin_activities::conversation::{
-    APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, OpenTurn,
-    SendReply, Understand, Understood,
+    APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
+    OpenTurn, SendReply, Understand, Understood,
 };
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::gemini::Turn;
@@ -304,6 +304,17 @@ impl ConversationWorkflow {
             }
             (s.client_name.clone(), s.history.clone())
         });
+        if opening.late {
+            return Self::reply(
+                ctx,
+                &step,
+                messages,
+                LATE_APOLOGY.to_owned(),
+                inbound_ids,
+                last,
+            )
+            .await;
+        }
 
         let understood = ctx
             .execute_local_activity(
@@ -349,6 +360,19 @@ impl ConversationWorkflow {
                 APOLOGY.to_owned()
             }
         };
+        Self::reply(ctx, &step, messages, text, inbound_ids, last).await
+    }
+
+    /// Sends the turn's reply and keeps the turn in the history.
+    async fn reply(
+        ctx: &mut WorkflowContext<Self>,
+        step: &str,
+        messages: Vec<String>,
+        text: String,
+        inbound_ids: Vec<i64>,
+        last: i64,
+    ) -> WorkflowResult<()> {
+        let (salon_id, phone) = ctx.state(|s| (s.salon_id, s.phone.clone()));
         let sent = ctx
             .execute_local_activity(
                 ConversationActivities::send_reply,

@@ -49,6 +49,12 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 pub const APOLOGY: &str = "Извините, я сейчас не могу ответить. Администратор салона \
      увидит ваше сообщение и ответит вам здесь же в ближайшее время.";
 
+/// What a client gets for messages that reached us long after they were written (a
+/// phone that was offline, our outage): the question may be settled by now, so the bot
+/// says sorry and asks, instead of acting on it as if it were new.
+pub const LATE_APOLOGY: &str = "Здравствуйте! Простите, ваше сообщение дошло до нас с большой \
+     задержкой. Если вопрос ещё актуален, напишите, пожалуйста, ещё раз — ответим сразу.";
+
 /// The longest message text the assistant reads (and keeps in history); longer ones are
 /// cut here, before anything reaches the language model or the workflow.
 pub const MAX_MESSAGE_CHARS: usize = 2_000;
@@ -73,6 +79,9 @@ pub struct AssistantLimits {
     /// Upcoming visits the bot may have booked for one client at once
     /// (`ASSISTANT_MAX_UPCOMING_BOOKINGS`).
     pub upcoming_bookings_per_client: u32,
+    /// Messages written longer ago than this when they reach us get an apology, not an
+    /// answer (`LATE_MESSAGE_AFTER`).
+    pub late_after: std::time::Duration,
 }
 
 impl Default for AssistantLimits {
@@ -81,6 +90,7 @@ impl Default for AssistantLimits {
             changes_per_turn: 3,
             booking_horizon_days: 90,
             upcoming_bookings_per_client: 3,
+            late_after: std::time::Duration::from_secs(12 * 3600),
         }
     }
 }
@@ -119,6 +129,10 @@ pub struct Opening {
     pub silent: Option<String>,
     /// The name the client gave, from an earlier conversation.
     pub client_name: Option<String>,
+    /// Every message of the turn was written longer ago than
+    /// [`AssistantLimits::late_after`]: answer with [`LATE_APOLOGY`].
+    #[serde(default)]
+    pub late: bool,
 }
 
 /// Input of [`ConversationActivities::understand`].
@@ -296,9 +310,15 @@ impl ConversationActivities {
                 tracing::warn!(%session, %error, "could not show typing");
             }
         }
+        let late = silent.is_none()
+            && inbound::all_written_before(&self.db, &ids, self.limits.late_after).await?;
+        if late {
+            tracing::info!(salon_id = %input.salon_id, messages = ids.len(), "late messages: apologising instead of answering");
+        }
         Ok(Opening {
             silent,
             client_name: conversation.client_name,
+            late,
         })
     }
 

@@ -259,6 +259,23 @@ pub async fn finish(db: impl PgExecutor<'_>, ids: &[i64], outcome: Outcome) -> a
     Ok(())
 }
 
+/// Whether every one of `ids` was written (WhatsApp's timestamp) more than `ago` ago.
+pub async fn all_written_before(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    ago: std::time::Duration,
+) -> anyhow::Result<bool> {
+    let late: Option<bool> = sqlx::query_scalar(
+        "SELECT bool_and(sent_at < NOW() - make_interval(secs => $2))
+         FROM inbound_messages WHERE id = ANY($1)",
+    )
+    .bind(ids)
+    .bind(ago.as_secs_f64())
+    .fetch_one(db)
+    .await?;
+    Ok(late.unwrap_or(false))
+}
+
 /// Deletes answered or ignored messages received more than `older_than` ago; a message
 /// still pending is kept whatever its age.
 pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {

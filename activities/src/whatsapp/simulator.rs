@@ -71,6 +71,13 @@ pub struct SimulatedIncoming {
     /// The salon writes to the client `from` itself, from its phone.
     #[serde(default)]
     pub from_me: bool,
+    /// When it was written (Unix seconds), for a message that reaches the salon late;
+    /// now when absent.
+    #[serde(default)]
+    pub sent_at: Option<i64>,
+    /// The chat's disappearing-message timer (seconds) the message carries.
+    #[serde(default)]
+    pub expiration: Option<u32>,
 }
 
 /// How the simulated phones behave.
@@ -113,6 +120,9 @@ pub enum OutboxEntry {
         to: ClientAddress,
         /// Text.
         text: String,
+        /// The disappearing-message timer it was sent with (the chat's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expiration: Option<u32>,
         /// Unix milliseconds.
         at_ms: u64,
     },
@@ -209,6 +219,8 @@ struct SimSession {
     redelivering: bool,
     /// While suspended by a ban: when WhatsApp lets the session in again.
     banned_until: Option<Instant>,
+    /// Each chat's disappearing-message timer, as its latest message carried it.
+    timers: HashMap<ClientAddress, u32>,
 }
 
 impl SimSession {
@@ -226,6 +238,7 @@ impl SimSession {
             undelivered: VecDeque::new(),
             redelivering: false,
             banned_until: None,
+            timers: HashMap::new(),
         }
     }
 
@@ -569,6 +582,10 @@ impl SimulatedGateway {
                     .unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())),
             );
             let jid = jid_of(&sent.from);
+            match sent.expiration {
+                Some(seconds) => state.timers.insert(sent.from.clone(), seconds),
+                None => state.timers.remove(&sent.from),
+            };
             state.undelivered.push_back(IncomingMessage {
                 session: session.to_string(),
                 from: sent.from,
@@ -576,12 +593,13 @@ impl SimulatedGateway {
                 kind: sent.kind,
                 text: sent.text,
                 push_name: sent.push_name,
-                timestamp: (now_ms() / 1000) as i64,
+                timestamp: sent.sent_at.unwrap_or((now_ms() / 1000) as i64),
                 media: sent.media,
                 refers_to: sent.refers_to.map(MessageId),
                 from_me: sent.from_me,
                 chat: Some(jid.clone()),
                 sender: Some(jid),
+                expiration: sent.expiration,
             });
             id
         };
@@ -822,10 +840,12 @@ impl WhatsAppGateway for SimulatedGateway {
         let id = self.with_linked(session, |state| {
             state.sent += 1;
             let id = MessageId(format!("SIM-{}-{}", session.salon_id(), state.sent));
+            let expiration = state.timers.get(to).copied();
             state.outbox.push(OutboxEntry::Text {
                 id: id.clone(),
                 to: to.clone(),
                 text: text.to_owned(),
+                expiration,
                 at_ms: now_ms(),
             });
             id

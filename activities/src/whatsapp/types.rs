@@ -245,6 +245,10 @@ pub struct IncomingMessage {
     /// The sender's JID as WhatsApp named it, when known.
     #[serde(default)]
     pub sender: Option<String>,
+    /// The chat's disappearing-message timer (seconds) the message carries: replies
+    /// disappear after the same time.
+    #[serde(default)]
+    pub expiration: Option<u32>,
 }
 
 /// Something that happened to a session.

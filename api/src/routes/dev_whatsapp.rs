@@ -9,7 +9,9 @@
 //!   voice, audio, sticker, location, contact, reaction, edit, revoke); with
 //!   `"from_me": true` and `"to"` instead of `"from"`, the salon writes to that client
 //!   from its own phone; `"lid"` instead of `"from"` is a client whose number WhatsApp
-//!   hides (known by the LID's digits; `"to"` takes `<digits>@lid`). The answer says whether the app's ledger took it
+//!   hides (known by the LID's digits; `"to"` takes `<digits>@lid`); `"sent_at"` (Unix
+//!   seconds) is when it was written, for one that arrives late; `"expiration"` is the
+//!   chat's disappearing-message timer in seconds. The answer says whether the app's ledger took it
 //!   (`delivered`), else the phone delivers it again.
 //! - `GET  /dev/whatsapp/{session_id}/outbox` — what the bot sent, in order.
 //! - `POST /dev/whatsapp/{session_id}/logout` — the phone unlinks the device.
@@ -179,6 +181,10 @@ struct IncomingBody {
     refers_to: Option<String>,
     #[serde(default)]
     media: Option<MediaInfo>,
+    #[serde(default)]
+    sent_at: Option<i64>,
+    #[serde(default)]
+    expiration: Option<u32>,
 }
 
 async fn incoming(
@@ -221,6 +227,8 @@ async fn incoming(
         kind: body.kind,
         refers_to: body.refers_to,
         media: body.media,
+        sent_at: body.sent_at,
+        expiration: body.expiration,
     });
     let result = phones.gateway.call(session(&session_id)?, call).await;
     let (id, delivered) = calls::expect(result, |reply| match reply {

@@ -1,7 +1,9 @@
 //! Client messages are recorded in the inbound ledger once per WhatsApp id (a message
 //! redelivered after a reconnect adds nothing), before the phone counts them as
 //! delivered (a database outage loses none); captions are read as text, edits and
-//! deletions change what is not answered yet, and a foreign number keeps its digits.
+//! deletions change what is not answered yet, and a foreign number keeps its digits;
+//! messages that arrive half a day late get an apology, and replies disappear like the
+//! chat they are in.
 
 use ai_admin_activities::domain::SalonId;
 use ai_admin_tests::{AppOptions, eventually, spawn_app, spawn_app_with};
@@ -282,4 +284,72 @@ async fn the_salon_answering_a_client_itself_pauses_the_bot_for_that_client() {
     assert!(write(&app, salon_id, again).await);
     app.wait_for_replies(salon_id, anna, 1, Duration::from_secs(60))
         .await;
+}
+
+#[tokio::test]
+async fn a_message_that_arrives_half_a_day_late_gets_an_apology_instead_of_an_answer() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Поздняя почта»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+    let client = "79005558080";
+
+    // Written 13 hours ago, delivered only now (the phone was offline, or we were).
+    let written = chrono::Utc::now().timestamp() - 13 * 3600;
+    let late = json!({ "from": client, "text": "Сколько стоит маникюр?", "sent_at": written });
+    assert!(write(&app, salon_id, late).await);
+    let replies = app
+        .wait_for_replies(salon_id, client, 1, Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        replies[0],
+        ai_admin_activities::conversation::LATE_APOLOGY,
+        "not answered as if new"
+    );
+
+    // Written now: answered as usual.
+    let fresh = json!({ "from": client, "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, fresh).await);
+    let replies = app
+        .wait_for_replies(salon_id, client, 2, Duration::from_secs(60))
+        .await;
+    assert!(replies[1].contains('₽'), "{replies:?}");
+}
+
+#[tokio::test]
+async fn replies_disappear_after_the_chats_own_timer() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Исчезающие»");
+    app.onboard(salon_id, "79001234567").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(90))
+        .await;
+    let client = "79005559090";
+    let timers = || async {
+        let outbox: Vec<serde_json::Value> = app
+            .get(&format!("/dev/whatsapp/company_{salon_id}/outbox"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        outbox
+            .into_iter()
+            .filter(|entry| entry["kind"] == "text" && entry["to"] == client)
+            .map(|entry| entry["expiration"].as_u64())
+            .collect::<Vec<_>>()
+    };
+
+    // The client's chat has a 7-day disappearing timer.
+    let week = json!({ "from": client, "text": "Сколько стоит маникюр?", "expiration": 604_800 });
+    assert!(write(&app, salon_id, week).await);
+    app.wait_for_replies(salon_id, client, 1, Duration::from_secs(60))
+        .await;
+    assert_eq!(timers().await, [Some(604_800)]);
+
+    // They turned it off: the next reply stays.
+    let off = json!({ "from": client, "text": "Сколько стоит маникюр?" });
+    assert!(write(&app, salon_id, off).await);
+    app.wait_for_replies(salon_id, client, 2, Duration::from_secs(60))
+        .await;
+    assert_eq!(timers().await, [Some(604_800), None]);
 }

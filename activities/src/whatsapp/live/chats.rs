@@ -3,7 +3,8 @@
 //! "typing…" or reactions: those must name the chat the message arrived in. A client we
 //! know by phone may write from their LID chat, so the chat is remembered here as
 //! received; after a restart, until the client writes again, the address's own chat is
-//! used (a phone's, or a LID's).
+//! used (a phone's, or a LID's). Each chat's disappearing-message timer is kept the
+//! same way, as the client's latest message carried it, for the replies.
 
 use crate::domain::{ClientAddress, SessionId};
 use std::collections::HashMap;
@@ -17,17 +18,35 @@ const CAPACITY: usize = 50_000;
 /// Where each client's chat is.
 #[derive(Debug, Default)]
 pub(super) struct ChatBook {
-    chats: Mutex<HashMap<(SessionId, ClientAddress), Jid>>,
+    chats: Mutex<HashMap<(SessionId, ClientAddress), Chat>>,
+}
+
+/// What is known of one client's chat.
+#[derive(Debug, Clone)]
+struct Chat {
+    jid: Jid,
+    /// Disappearing-message timer, seconds.
+    expiration: Option<u32>,
 }
 
 impl ChatBook {
-    /// `address` wrote in `chat`.
-    pub(super) fn learn(&self, session: SessionId, address: &ClientAddress, chat: &Jid) {
+    /// `address` wrote in `chat`, whose disappearing timer was `expiration`.
+    pub(super) fn learn(
+        &self,
+        session: SessionId,
+        address: &ClientAddress,
+        chat: &Jid,
+        expiration: Option<u32>,
+    ) {
         let mut chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
         if chats.len() >= CAPACITY && !chats.contains_key(&(session, address.clone())) {
             chats.clear();
         }
-        chats.insert((session, address.clone()), chat.clone());
+        let chat = Chat {
+            jid: chat.clone(),
+            expiration,
+        };
+        chats.insert((session, address.clone()), chat);
     }
 
     /// The chat to send receipts, typing and reactions to.
@@ -35,8 +54,16 @@ impl ChatBook {
         let chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
         chats
             .get(&(session, address.clone()))
-            .cloned()
+            .map(|chat| chat.jid.clone())
             .unwrap_or_else(|| address_jid(address))
+    }
+
+    /// The chat's disappearing-message timer (seconds), when it has one.
+    pub(super) fn expiration_of(&self, session: SessionId, address: &ClientAddress) -> Option<u32> {
+        let chats = self.chats.lock().unwrap_or_else(|e| e.into_inner());
+        chats
+            .get(&(session, address.clone()))
+            .and_then(|chat| chat.expiration)
     }
 
     /// Forgets a session's chats (its store was wiped).
@@ -65,8 +92,15 @@ mod tests {
         let session = SessionId::for_salon(SalonId::new(1).unwrap());
         let phone = ClientAddress::from(PhoneNumber::from_digits("79001234567").unwrap());
         assert_eq!(book.chat_of(session, &phone), Jid::pn("79001234567"));
-        book.learn(session, &phone, &Jid::lid("100200300"));
+        book.learn(session, &phone, &Jid::lid("100200300"), Some(86_400));
         assert_eq!(book.chat_of(session, &phone), Jid::lid("100200300"));
+        assert_eq!(book.expiration_of(session, &phone), Some(86_400));
+        book.learn(session, &phone, &Jid::lid("100200300"), None);
+        assert_eq!(
+            book.expiration_of(session, &phone),
+            None,
+            "timer turned off"
+        );
         let lid = ClientAddress::lid("555").unwrap();
         assert_eq!(book.chat_of(session, &lid), Jid::lid("555"));
         book.forget(session);

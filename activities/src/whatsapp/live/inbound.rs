@@ -278,6 +278,10 @@ pub(super) async fn incoming(
         from_me: source.is_from_me,
         chat: Some(source.chat.to_string()),
         sender: Some(source.sender.to_string()),
+        expiration: inbound
+            .message
+            .get_base_message()
+            .get_ephemeral_expiration(),
     })
 }
 
@@ -301,8 +305,12 @@ impl InboundDurabilityHook for Durability {
         let mut messages = Vec::with_capacity(batch.len());
         for inbound in batch {
             if let Some(message) = incoming(self.session, &client, inbound).await {
-                self.chats
-                    .learn(self.session, &message.from, &inbound.info.source.chat);
+                self.chats.learn(
+                    self.session,
+                    &message.from,
+                    &inbound.info.source.chat,
+                    message.expiration,
+                );
                 messages.push(message);
             }
         }

@@ -34,12 +34,13 @@ use tokio::time::{Instant, timeout};
 use whatsapp_rust::bot::{Bot, BotBuilder, BotHandle, Provided};
 use whatsapp_rust::http::HttpClient;
 use whatsapp_rust::pair_code::{PairCodeOptions, PairCodeRejection, PairError};
+use whatsapp_rust::prelude::MessageBuilderExt as _;
 use whatsapp_rust::store::SqliteStore;
 use whatsapp_rust::transport::TransportFactory;
 use whatsapp_rust::types::events::Subscription;
 use whatsapp_rust::wacore::pair_code::PairCodeUtils;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, IqError, SendError};
+use whatsapp_rust::{Client, IqError, SendError, SendOptions};
 
 /// Events kept for a subscriber that falls behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
@@ -534,7 +535,14 @@ impl WhatsAppGateway for LiveGateway {
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         let client = self.inner.linked_client(session).await?;
-        let sent = bounded("a message", client.send_text(chats::address_jid(to), text))
+        let jid = chats::address_jid(to);
+        // A reply disappears like the rest of the chat.
+        let mut options = SendOptions::default();
+        if let Some(seconds) = self.inner.chats.expiration_of(session, to) {
+            options = options.with_ephemeral_expiration(seconds);
+        }
+        let sending = client.send_message_with_options(jid, wa::Message::text(text), options);
+        let sent = bounded("a message", sending)
             .await?
             .map_err(|error| send_error(session, error))?;
         tracing::debug!("message sent");

@@ -910,3 +910,36 @@ fn a_send_the_server_refuses_for_good_is_not_retried() {
         GatewayError::NotLinked(_)
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chats_disappearing_timer_is_read_and_kept_for_the_replies() {
+    use whatsapp_rust::prelude::{MessageBuilderExt as _, MessageExt as _};
+    let dir = TestDir::new();
+    let gateway = offline_gateway(&dir);
+    let ledger = Arc::new(MemoryLedger::default());
+    gateway.set_ledger(ledger.clone());
+    let salon = session(133);
+    within(gateway.create_session(salon)).await.unwrap();
+    let client = current_client(&gateway, salon).await;
+    let hook = inbound::Durability {
+        session: salon,
+        ledger: gateway.inner.ledger.get().cloned(),
+        events: gateway.inner.events.clone(),
+        chats: gateway.inner.chats.clone(),
+    };
+    let mut message = wa::Message::text("Сколько стоит маникюр?");
+    assert!(message.set_ephemeral_expiration(86_400));
+    let mut timed = Inbound::direct("TIMED", Jid::pn("79001234567")).build();
+    timed.message = Arc::new(message);
+
+    within(hook.on_messages(client, &[timed])).await.unwrap();
+    let recorded = ledger.recorded.lock().unwrap().clone();
+    assert_eq!(recorded[0].text, "Сколько стоит маникюр?");
+    assert_eq!(recorded[0].expiration, Some(86_400));
+    let address = ClientAddress::parse("79001234567").unwrap();
+    assert_eq!(
+        gateway.inner.chats.expiration_of(salon, &address),
+        Some(86_400)
+    );
+    within(gateway.shutdown()).await;
+}
