@@ -9,7 +9,7 @@ use crate::db::companies;
 use crate::db::outbound::{self, Claim};
 use crate::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use crate::failure;
-use crate::whatsapp::pacing::SendPacer;
+use crate::whatsapp::pacing::Origin;
 use crate::whatsapp::{GatewayError, WhatsAppGateway};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -41,12 +41,13 @@ pub fn welcome_text(salon_title: &str) -> String {
 }
 
 /// Sends `text` to `to` from the salon's number once under `key`: a retry finds the key
-/// and returns the first send's message id instead of sending again. With a `pacer`,
-/// waits for the session's turn first. An unlinked number is a permanent failure.
+/// and returns the first send's message id instead of sending again. The gateway node
+/// holding the session paces it by its `origin`. An unlinked number is a permanent
+/// failure.
 pub async fn send_once(
     db: &PgPool,
     gateway: &dyn WhatsAppGateway,
-    pacer: Option<&SendPacer>,
+    origin: Origin,
     key: &str,
     salon_id: SalonId,
     to: &ClientAddress,
@@ -57,11 +58,8 @@ pub async fn send_once(
         return Ok(message_id);
     }
     let session = SessionId::for_salon(salon_id);
-    if let Some(pacer) = pacer {
-        pacer.wait(session).await;
-    }
     let sent = gateway
-        .send_text_once(session, to, text, key)
+        .send_text_once(session, to, text, key, origin)
         .await
         .map_err(|error| match error {
             GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
@@ -104,7 +102,7 @@ impl MessagingActivities {
         let message = send_once(
             &self.db,
             &*self.gateway,
-            None,
+            Origin::Initiated,
             &key,
             salon_id,
             &phone.clone().into(),

@@ -12,13 +12,13 @@
 #![allow(missing_docs)]
 
 use crate::assistant::lookup::day_text;
-use crate::db::bookings;
-use crate::db::companies;
 use crate::db::events::{self, EventType, NewEvent};
-use crate::domain::{IntegrationStatus, PhoneNumber, SalonId};
+use crate::db::{bookings, companies, inbound, outbound};
+use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
+use crate::failure;
 use crate::messaging::send_once;
-use crate::whatsapp::WhatsAppGateway;
-use crate::whatsapp::pacing::SendPacer;
+use crate::whatsapp::pacing::Origin;
+use crate::whatsapp::{GatewayError, WhatsAppGateway};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -219,13 +219,12 @@ pub enum Reminded {
 pub struct ReminderActivities {
     db: PgPool,
     gateway: Arc<dyn WhatsAppGateway>,
-    pacer: Arc<SendPacer>,
 }
 
 impl ReminderActivities {
     /// Activities over these dependencies.
-    pub fn new(db: PgPool, gateway: Arc<dyn WhatsAppGateway>, pacer: Arc<SendPacer>) -> Self {
-        Self { db, gateway, pacer }
+    pub fn new(db: PgPool, gateway: Arc<dyn WhatsAppGateway>) -> Self {
+        Self { db, gateway }
     }
 }
 
@@ -249,6 +248,30 @@ pub fn reminder_text(visit: &bookings::RemindedVisit, zone: Tz) -> String {
         day_text(local.date_naive()),
         local.format("%H:%M"),
     )
+}
+
+impl ReminderActivities {
+    /// Asks WhatsApp whether a number that never wrote to the salon has WhatsApp: the
+    /// bot writing first to numbers that do not is what gets a number flagged.
+    async fn on_whatsapp(
+        &self,
+        salon_id: SalonId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, ActivityError> {
+        let session = SessionId::for_salon(salon_id);
+        self.gateway
+            .is_on_whatsapp(session, phone)
+            .await
+            .map_err(|error| match error {
+                GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
+                    failure::permanent("NotLinked", error.to_string())
+                }
+                other if !other.is_retryable() => {
+                    failure::permanent("LookupFailed", other.to_string())
+                }
+                other => anyhow::Error::new(other).into(),
+            })
+    }
 }
 
 #[activities]
@@ -288,16 +311,22 @@ impl ReminderActivities {
         else {
             return skip("client has no WhatsApp number");
         };
-        let zone: Tz = visit.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
-        let text = reminder_text(&visit, zone);
         let key = format!(
             "reminder/{}/{}/{}",
             input.record_id, input.visit_at, input.offset_secs
         );
+        if !outbound::was_sent(&self.db, &key).await?
+            && !inbound::client_wrote(&self.db, input.salon_id, phone.as_str()).await?
+            && !self.on_whatsapp(input.salon_id, &phone).await?
+        {
+            return skip("client not on WhatsApp");
+        }
+        let zone: Tz = visit.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+        let text = reminder_text(&visit, zone);
         let message_id = send_once(
             &self.db,
             &*self.gateway,
-            Some(&self.pacer),
+            Origin::Initiated,
             &key,
             input.salon_id,
             &phone.clone().into(),

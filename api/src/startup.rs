@@ -20,7 +20,6 @@ use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::live::LiveGateway;
 use ai_admin_activities::whatsapp::metered::MeteredGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
-use ai_admin_activities::whatsapp::pacing::{Pace, SendPacer};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::whatsapp::{InboundLedger, WhatsAppGateway};
@@ -254,7 +253,6 @@ impl Application {
                         webhook_base_url: config.webhook_url(),
                     },
                     gemini: clients.gemini.clone(),
-                    pacer: Arc::new(SendPacer::new(Pace::DEFAULT)),
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
                     retention: config.retention,
                     assistant_limits: config.assistant.limits,

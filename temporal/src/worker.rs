@@ -22,7 +22,6 @@ use ai_admin_activities::sync::SyncActivities;
 use ai_admin_activities::webhooks::apply::WebhookActivities;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
-use ai_admin_activities::whatsapp::pacing::SendPacer;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::baseline::BaselineWorkflow;
@@ -57,8 +56,6 @@ pub struct ActivityDeps {
     pub activation: ActivationSettings,
     /// The assistant's language model.
     pub gemini: Arc<dyn Gemini>,
-    /// Send pacing per WhatsApp session (one for the process).
-    pub pacer: Arc<SendPacer>,
     /// How long before a visit reminders go out.
     pub reminder_offsets: Vec<std::time::Duration>,
     /// How long old rows are kept.
@@ -143,7 +140,6 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
                 deps.yclients,
                 deps.gemini,
                 deps.gateway.clone(),
-                deps.pacer.clone(),
                 deps.reminder_offsets,
             )
             .with_limits(deps.assistant_limits),
@@ -151,7 +147,6 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .register_activities(ReminderActivities::new(
             deps.db.clone(),
             deps.gateway.clone(),
-            deps.pacer,
         ))
         .register_activities(RecurringSyncActivities)
         .register_activities(BaselineActivities)

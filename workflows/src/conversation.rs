@@ -26,7 +26,7 @@ use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::assistant::lookup::CommandResult;
 use ai_admin_activities::conversation::{
     APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
-    OpenTurn, SendReply, Understand, Understood,
+    OpenTurn, Overheard, SendReply, Understand, Understood,
 };
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::gemini::Turn;
@@ -197,6 +197,38 @@ fn fallback_reply(results: &[CommandResult]) -> Option<String> {
     (!said.is_empty()).then(|| said.join(" "))
 }
 
+/// What was said without the bot and the client's `batch` as turns (the salon's words
+/// as its own), in the order they were written (their inbound rows).
+fn interleaved(overheard: &[Overheard], batch: &[ClientMessage]) -> Vec<Turn> {
+    let mut said: Vec<(i64, Turn)> = overheard
+        .iter()
+        .map(|m| {
+            let turn = if m.by_salon {
+                Turn::model(m.text.clone())
+            } else {
+                Turn::user(m.text.clone())
+            };
+            (m.inbound_id, turn)
+        })
+        .chain(
+            batch
+                .iter()
+                .map(|m| (m.inbound_id, Turn::user(m.text.clone()))),
+        )
+        .collect();
+    said.sort_by_key(|(id, _)| *id);
+    said.into_iter().map(|(_, turn)| turn).collect()
+}
+
+impl ConversationWorkflow {
+    /// Adds `turns` to the history, keeping the last [`HISTORY_TURNS`].
+    fn remember(&mut self, turns: impl IntoIterator<Item = Turn>) {
+        self.history.extend(turns);
+        let excess = self.history.len().saturating_sub(HISTORY_TURNS);
+        self.history.drain(..excess);
+    }
+}
+
 #[workflow_methods]
 impl ConversationWorkflow {
     /// Resumes a conversation.
@@ -289,16 +321,23 @@ impl ConversationWorkflow {
                 OpenTurn {
                     salon_id,
                     phone: phone.clone(),
-                    messages: batch,
+                    messages: batch.clone(),
+                    after: ctx.state(|s| s.handled_up_to),
                 },
                 database_step(),
             )
             .await?;
         if opening.silent.is_some() {
-            ctx.state_mut(|s| s.handled_up_to = s.handled_up_to.max(last));
+            // Kept in the history, so the bot knows what was said while it was quiet.
+            ctx.state_mut(|s| {
+                s.handled_up_to = s.handled_up_to.max(last);
+                s.remember(interleaved(&opening.overheard, &batch));
+            });
             return Ok(());
         }
         let (client_name, history) = ctx.state_mut(|s| {
+            // What was said without the bot comes before the messages answered now.
+            s.remember(interleaved(&opening.overheard, &[]));
             if s.client_name.is_none() {
                 s.client_name = opening.client_name.clone();
             }
@@ -392,14 +431,12 @@ impl ConversationWorkflow {
         }
         ctx.state_mut(|s| {
             s.handled_up_to = s.handled_up_to.max(last);
-            s.history.extend(
+            s.remember(
                 messages
                     .into_iter()
                     .map(Turn::user)
                     .chain([Turn::model(text)]),
             );
-            let excess = s.history.len().saturating_sub(HISTORY_TURNS);
-            s.history.drain(..excess);
         });
         Ok(())
     }
@@ -480,5 +517,52 @@ impl ConversationWorkflow {
             turns: self.turns,
             client_name: self.client_name.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(inbound_id: i64, text: &str) -> ClientMessage {
+        ClientMessage {
+            inbound_id,
+            message_id: format!("m{inbound_id}"),
+            text: text.to_owned(),
+            push_name: None,
+            withdrawn: false,
+        }
+    }
+
+    #[test]
+    fn the_salons_words_and_the_clients_keep_the_order_they_were_written_in() {
+        let overheard = [
+            Overheard {
+                inbound_id: 1,
+                by_salon: false,
+                text: "Можно на завтра?".into(),
+            },
+            Overheard {
+                inbound_id: 2,
+                by_salon: true,
+                text: "Я сама вас запишу".into(),
+            },
+            Overheard {
+                inbound_id: 5,
+                by_salon: true,
+                text: "Записала на 15:00".into(),
+            },
+        ];
+        let batch = [client(3, "Спасибо"), client(6, "До встречи")];
+        assert_eq!(
+            interleaved(&overheard, &batch),
+            [
+                Turn::user("Можно на завтра?"),
+                Turn::model("Я сама вас запишу"),
+                Turn::user("Спасибо"),
+                Turn::model("Записала на 15:00"),
+                Turn::user("До встречи"),
+            ]
+        );
     }
 }

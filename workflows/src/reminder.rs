@@ -16,7 +16,7 @@ use ai_admin_activities::reminders::{
 };
 use std::collections::BTreeSet;
 use std::time::{Duration, UNIX_EPOCH};
-use temporalio_common::RetryPolicy;
+use temporalio_common::{ActivityCloseTimeouts, RetryPolicy};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -36,17 +36,23 @@ pub struct ReminderWorkflow {
     cancelled: bool,
 }
 
+/// How late a reminder may still go out: a morning's reminders wait their turn at the
+/// salon number's pace for the bot's own messages, and WhatsApp may be away a while.
+const SEND_PATIENCE: Duration = Duration::from_secs(30 * 60);
+
 fn send_options() -> ActivityOptions {
-    ActivityOptions::with_start_to_close_timeout(Duration::from_secs(30))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(Duration::from_secs(1))
-                .backoff_coefficient(2.0)
-                .maximum_interval(Duration::from_secs(60))
-                .maximum_attempts(10)
-                .build(),
-        )
-        .build()
+    ActivityOptions::with_close_timeouts(ActivityCloseTimeouts::ScheduleAndStartToClose {
+        schedule_to_close: SEND_PATIENCE,
+        start_to_close: Duration::from_secs(30),
+    })
+    .retry_policy(
+        RetryPolicy::builder()
+            .initial_interval(Duration::from_secs(1))
+            .backoff_coefficient(2.0)
+            .maximum_interval(Duration::from_secs(30))
+            .build(),
+    )
+    .build()
 }
 
 /// The next reminder to send: the soonest offset not sent whose moment is not long past.

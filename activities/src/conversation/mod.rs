@@ -32,7 +32,7 @@ use crate::failure;
 use crate::gemini::{Gemini, Turn};
 use crate::messaging::send_once;
 use crate::reminders;
-use crate::whatsapp::pacing::SendPacer;
+use crate::whatsapp::pacing::Origin;
 use crate::whatsapp::{MessageId, WhatsAppGateway};
 use crate::yclients::YClients;
 use context::SalonContext;
@@ -54,6 +54,12 @@ pub const APOLOGY: &str = "Извините, я сейчас не могу от�
 /// says sorry and asks, instead of acting on it as if it were new.
 pub const LATE_APOLOGY: &str = "Здравствуйте! Простите, ваше сообщение дошло до нас с большой \
      задержкой. Если вопрос ещё актуален, напишите, пожалуйста, ещё раз — ответим сразу.";
+
+/// Messages said without the bot taken into the history at one turn at most (the
+/// history keeps 20 turns).
+const OVERHEARD_TURNS: usize = 10;
+/// Older messages said without the bot are not context any more.
+const OVERHEARD_WITHIN: Duration = Duration::from_secs(24 * 3600);
 
 /// The longest message text the assistant reads (and keeps in history); longer ones are
 /// cut here, before anything reaches the language model or the workflow.
@@ -120,6 +126,22 @@ pub struct OpenTurn {
     pub phone: String,
     /// The messages answered together.
     pub messages: Vec<ClientMessage>,
+    /// The last inbound row the conversation took in before: what was said in the chat
+    /// after it without the bot joins the history.
+    #[serde(default)]
+    pub after: i64,
+}
+
+/// A message of the chat the bot took no part in: the salon's own, from its phone, or
+/// the client's while the bot kept quiet (the salon answering, a handoff).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Overheard {
+    /// Its `inbound_messages` row, ordered with the client's.
+    pub inbound_id: i64,
+    /// The salon wrote it (else the client).
+    pub by_salon: bool,
+    /// What it said.
+    pub text: String,
 }
 
 /// Whether to answer, and the client's name as the salon knows it.
@@ -133,6 +155,9 @@ pub struct Opening {
     /// [`AssistantLimits::late_after`]: answer with [`LATE_APOLOGY`].
     #[serde(default)]
     pub late: bool,
+    /// What was said in the chat without the bot since the last turn, oldest first.
+    #[serde(default)]
+    pub overheard: Vec<Overheard>,
 }
 
 /// Input of [`ConversationActivities::understand`].
@@ -224,7 +249,6 @@ pub struct ConversationActivities {
     yclients: Arc<dyn YClients>,
     gemini: Arc<dyn Gemini>,
     gateway: Arc<dyn WhatsAppGateway>,
-    pacer: Arc<SendPacer>,
     reminder_offsets: Vec<Duration>,
     limits: AssistantLimits,
 }
@@ -236,7 +260,6 @@ impl ConversationActivities {
         yclients: Arc<dyn YClients>,
         gemini: Arc<dyn Gemini>,
         gateway: Arc<dyn WhatsAppGateway>,
-        pacer: Arc<SendPacer>,
         reminder_offsets: Vec<Duration>,
     ) -> Self {
         Self {
@@ -244,7 +267,6 @@ impl ConversationActivities {
             yclients,
             gemini,
             gateway,
-            pacer,
             reminder_offsets,
             limits: AssistantLimits::default(),
         }
@@ -315,10 +337,29 @@ impl ConversationActivities {
         if late {
             tracing::info!(salon_id = %input.salon_id, messages = ids.len(), "late messages: apologising instead of answering");
         }
+        let up_to = ids.iter().copied().max().unwrap_or(input.after);
+        let overheard = inbound::overheard(
+            &self.db,
+            input.salon_id,
+            &input.phone,
+            input.after..=up_to,
+            &ids,
+            OVERHEARD_WITHIN,
+            OVERHEARD_TURNS,
+        )
+        .await?
+        .into_iter()
+        .map(|(inbound_id, by_salon, text)| Overheard {
+            inbound_id,
+            by_salon,
+            text: bounded_text(&text),
+        })
+        .collect();
         Ok(Opening {
             silent,
             client_name: conversation.client_name,
             late,
+            overheard,
         })
     }
 
@@ -494,7 +535,7 @@ impl ConversationActivities {
         let message_id = send_once(
             &self.db,
             &*self.gateway,
-            Some(&self.pacer),
+            Origin::Reply,
             &input.key,
             input.salon_id,
             &phone,

@@ -276,6 +276,58 @@ pub async fn all_written_before(
     Ok(late.unwrap_or(false))
 }
 
+/// The chat's messages the bot took no part in, after inbound row `after` and up to row
+/// `up_to`, leaving out `answering` (the rows answered now) and anything received longer
+/// than `within` ago: what the salon wrote to `client` itself, and what the client
+/// wrote while the bot kept quiet. The newest `limit`, oldest first, as (row, written
+/// by the salon, text).
+pub async fn overheard(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    client: &str,
+    rows: std::ops::RangeInclusive<i64>,
+    answering: &[i64],
+    within: std::time::Duration,
+    limit: usize,
+) -> anyhow::Result<Vec<(i64, bool, String)>> {
+    let mut said: Vec<(i64, bool, String)> = sqlx::query_as(
+        "SELECT id, from_salon, text FROM inbound_messages
+         WHERE salon_id = $1 AND client_phone = $2 AND id > $3 AND id <= $4
+           AND (from_salon OR status = 'ignored')
+           AND kind NOT IN ('reaction', 'edit', 'revoke')
+           AND NOT (id = ANY($5))
+           AND received_at > NOW() - make_interval(secs => $6)
+         ORDER BY id DESC LIMIT $7",
+    )
+    .bind(salon_id.get())
+    .bind(client)
+    .bind(*rows.start())
+    .bind(*rows.end())
+    .bind(answering)
+    .bind(within.as_secs_f64())
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+    .fetch_all(db)
+    .await?;
+    said.reverse();
+    Ok(said)
+}
+
+/// Whether `client` ever wrote to the salon (as far as the kept rows go).
+pub async fn client_wrote(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    client: &str,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM inbound_messages
+                        WHERE salon_id = $1 AND client_phone = $2 AND NOT from_salon)",
+    )
+    .bind(salon_id.get())
+    .bind(client)
+    .fetch_one(db)
+    .await?)
+}
+
 /// Deletes answered or ignored messages received more than `older_than` ago; a message
 /// still pending is kept whatever its age.
 pub async fn prune(db: &sqlx::PgPool, older_than: std::time::Duration) -> anyhow::Result<u64> {

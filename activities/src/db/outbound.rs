@@ -47,6 +47,17 @@ pub async fn claim(
     })
 }
 
+/// Whether the message under `key` went out already.
+pub async fn was_sent(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbound_messages
+                        WHERE idempotency_key = $1 AND status = 'sent')",
+    )
+    .bind(key)
+    .fetch_one(db)
+    .await?)
+}
+
 /// Records that the message under `key` went out as `message_id`.
 pub async fn mark_sent(db: impl PgExecutor<'_>, key: &str, message_id: &str) -> anyhow::Result<()> {
     sqlx::query(

@@ -34,6 +34,14 @@ pub enum GatewayCall {
         /// answer instead of a second message.
         #[serde(default)]
         key: Option<String>,
+        /// An answer or the bot's own message (paced apart).
+        #[serde(default)]
+        origin: super::pacing::Origin,
+    },
+    /// [`WhatsAppGateway::is_on_whatsapp`].
+    IsOnWhatsApp {
+        /// The number asked about.
+        phone: PhoneNumber,
     },
     /// [`WhatsAppGateway::send_reaction`].
     SendReaction {
@@ -74,6 +82,11 @@ pub enum GatewayCall {
         /// How long a ban lasts.
         seconds: Option<u64>,
     },
+    /// Simulator only: `phone` has no WhatsApp, as the session sees it.
+    PhoneAbsent {
+        /// The number.
+        phone: PhoneNumber,
+    },
     /// Simulator only: what the bot did in the session.
     PhoneOutbox,
     /// Simulator only: the session as `/dev/phone` shows it.
@@ -98,6 +111,7 @@ impl GatewayCall {
             Self::PairingCode { .. } => "pairing_code",
             Self::Status => "status",
             Self::SendText { .. } => "send_text",
+            Self::IsOnWhatsApp { .. } => "is_on_whatsapp",
             Self::SendReaction { .. } => "send_reaction",
             Self::MarkRead { .. } => "mark_read",
             Self::SetTyping { .. } => "set_typing",
@@ -105,6 +119,7 @@ impl GatewayCall {
             Self::PhoneLink { .. } => "phone_link",
             Self::PhoneIncoming(_) => "phone_incoming",
             Self::PhoneFault { .. } => "phone_fault",
+            Self::PhoneAbsent { .. } => "phone_absent",
             Self::PhoneOutbox => "phone_outbox",
             Self::PhoneView => "phone_view",
         }
@@ -125,6 +140,8 @@ pub enum GatewayReply {
     Pairing(PairingCode),
     /// A message id (sent).
     Message(MessageId),
+    /// Whether a number has WhatsApp.
+    OnWhatsApp(bool),
     /// A message the simulated phone received, and whether the ledger took it yet.
     Received {
         /// Its id.
@@ -199,6 +216,9 @@ pub async fn execute(
         GatewayCall::SendText { to, text, .. } => {
             GatewayReply::Message(gateway.send_text(session, &to, &text).await?)
         }
+        GatewayCall::IsOnWhatsApp { phone } => {
+            GatewayReply::OnWhatsApp(gateway.is_on_whatsapp(session, &phone).await?)
+        }
         GatewayCall::SendReaction {
             chat,
             message,
@@ -232,6 +252,10 @@ pub async fn execute(
         GatewayCall::PhoneIncoming(sent) => {
             let (id, delivered) = simulator()?.incoming(session, sent).await?;
             GatewayReply::Received { id, delivered }
+        }
+        GatewayCall::PhoneAbsent { phone } => {
+            simulator()?.not_on_whatsapp(session, phone)?;
+            GatewayReply::Done
         }
         GatewayCall::PhoneOutbox => GatewayReply::Outbox(simulator()?.outbox(session)?),
         GatewayCall::PhoneView => {

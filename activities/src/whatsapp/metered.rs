@@ -54,6 +54,14 @@ impl WhatsAppGateway for MeteredGateway {
         self.inner.sessions()
     }
 
+    async fn is_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, GatewayError> {
+        self.inner.is_on_whatsapp(session, phone).await
+    }
+
     async fn send_text(
         &self,
         session: SessionId,

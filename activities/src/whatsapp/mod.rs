@@ -74,16 +74,27 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
 
     /// Sends a text message that must go out once under `key`, however often it is
     /// asked for: a gateway that runs the send elsewhere uses the key to find a send
-    /// already made. Locally, the same as [`send_text`](Self::send_text).
+    /// already made, and paces it by its `origin`. Locally, the same as
+    /// [`send_text`](Self::send_text).
     async fn send_text_once(
         &self,
         session: SessionId,
         to: &ClientAddress,
         text: &str,
         _key: &str,
+        _origin: pacing::Origin,
     ) -> Result<MessageId, GatewayError> {
         self.send_text(session, to, text).await
     }
+
+    /// Whether `phone` has WhatsApp, asked before the bot starts a chat with a number
+    /// that never wrote to the salon (WhatsApp flags numbers that message strangers who
+    /// are not on it). When WhatsApp's answer does not say, `true`.
+    async fn is_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, GatewayError>;
 
     /// Reacts to a message with an emoji.
     async fn send_reaction(

@@ -13,8 +13,9 @@
 //! that grows while it keeps failing, and a ban is waited out first.
 
 use super::calls::{self, CallError, CallResult, GatewayCall};
+use super::pacing::SendPacer;
 use super::simulator::SimulatedGateway;
-use super::{GatewayEvent, SessionStatus, WhatsAppGateway};
+use super::{GatewayError, GatewayEvent, SessionStatus, WhatsAppGateway};
 use crate::db::leases::{self, Claim, Owner};
 use crate::domain::SessionId;
 use anyhow::Context as _;
@@ -30,6 +31,8 @@ use tokio::time::Instant;
 /// How many lapsed sessions one round takes over at most: the rest wait for the next
 /// round (or another node), so a dead node's sessions spread over the survivors.
 const TAKEOVERS_PER_ROUND: i64 = 10;
+/// The longest a send waits here for its slot; a later slot is refused, to be retried.
+const LONGEST_PACED_WAIT: Duration = Duration::from_secs(10);
 /// The longest wait before starting a suspended session again.
 const LONGEST_RESTART_WAIT: Duration = Duration::from_secs(15 * 60);
 
@@ -77,6 +80,9 @@ struct Inner {
     /// Calls running on the local gateway, waited for by `close`.
     in_flight: AtomicUsize,
     idle: Notify,
+    /// Every send of the sessions held here waits its turn in it, whichever process
+    /// asked for it.
+    pacer: SendPacer,
 }
 
 #[derive(Debug, Default)]
@@ -124,8 +130,20 @@ impl GatewayNode {
                 closing: AtomicBool::new(false),
                 in_flight: AtomicUsize::new(0),
                 idle: Notify::new(),
+                pacer: SendPacer::default(),
             }),
         }
+    }
+
+    /// The node with `pacer` instead of the default pacing (before it is shared).
+    pub fn with_pacer(mut self, pacer: SendPacer) -> Self {
+        match Arc::get_mut(&mut self.inner) {
+            Some(inner) => inner.pacer = pacer,
+            None => tracing::warn!(
+                "the gateway node's pacing is set after it was shared; kept as it was"
+            ),
+        }
+        self
     }
 
     /// `NODE_ID`.
@@ -286,6 +304,16 @@ impl GatewayNode {
         let _counted = InFlight(&self.inner);
         if !self.owns(session) {
             return Err(CallError::NotOwner(self.inner.node_id.clone()));
+        }
+        if let GatewayCall::SendText { origin, .. } = &call {
+            // Waiting longer would outlast the caller's patience (a call has 30 s).
+            self.inner
+                .pacer
+                .wait(session, *origin, LONGEST_PACED_WAIT)
+                .await
+                .map_err(|wait| GatewayError::Paced {
+                    retry_after_ms: u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                })?;
         }
         calls::execute(
             &*self.inner.gateway,

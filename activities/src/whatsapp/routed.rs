@@ -6,6 +6,7 @@
 
 use super::calls::{self, CallError, CallResult, GatewayCall, GatewayReply};
 use super::ownership::{Acquired, GatewayNode};
+use super::pacing::Origin;
 use super::simulator::ControlError;
 use super::{
     GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
@@ -153,11 +154,13 @@ impl RoutedGateway {
         to: &ClientAddress,
         text: &str,
         key: Option<String>,
+        origin: Origin,
     ) -> Result<MessageId, GatewayError> {
         let call = GatewayCall::SendText {
             to: to.clone(),
             text: text.to_owned(),
             key,
+            origin,
         };
         let result = self.call(session, call).await;
         Ok(calls::expect(result, |reply| match reply {
@@ -255,7 +258,7 @@ impl WhatsAppGateway for RoutedGateway {
         to: &ClientAddress,
         text: &str,
     ) -> Result<MessageId, GatewayError> {
-        self.send(session, to, text, None).await
+        self.send(session, to, text, None, Origin::Reply).await
     }
 
     async fn send_text_once(
@@ -264,8 +267,25 @@ impl WhatsAppGateway for RoutedGateway {
         to: &ClientAddress,
         text: &str,
         key: &str,
+        origin: Origin,
     ) -> Result<MessageId, GatewayError> {
-        self.send(session, to, text, Some(key.to_owned())).await
+        self.send(session, to, text, Some(key.to_owned()), origin)
+            .await
+    }
+
+    async fn is_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, GatewayError> {
+        let call = GatewayCall::IsOnWhatsApp {
+            phone: phone.clone(),
+        };
+        let result = self.call(session, call).await;
+        Ok(calls::expect(result, |reply| match reply {
+            GatewayReply::OnWhatsApp(registered) => Ok(registered),
+            other => Err(other),
+        })?)
     }
 
     async fn send_reaction(

@@ -22,7 +22,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -221,6 +221,8 @@ struct SimSession {
     banned_until: Option<Instant>,
     /// Each chat's disappearing-message timer, as its latest message carried it.
     timers: HashMap<ClientAddress, u32>,
+    /// Numbers without WhatsApp: a send to one is refused, as WhatsApp refuses it.
+    absent: HashSet<PhoneNumber>,
 }
 
 impl SimSession {
@@ -239,6 +241,7 @@ impl SimSession {
             redelivering: false,
             banned_until: None,
             timers: HashMap::new(),
+            absent: HashSet::new(),
         }
     }
 
@@ -559,6 +562,22 @@ impl SimulatedGateway {
         Ok(())
     }
 
+    /// `phone` has no WhatsApp, as `session` sees it: the number check says so, and a
+    /// send to it is refused.
+    pub fn not_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: PhoneNumber,
+    ) -> Result<(), ControlError> {
+        self.shared
+            .lock()
+            .get_mut(&session)
+            .ok_or_else(|| ControlError::NoSession(session.to_string()))?
+            .absent
+            .insert(phone);
+        Ok(())
+    }
+
     /// A client writes to the salon's number. Returns the message's id, and whether the
     /// ledger took it now (else it waits in the session's queue and is delivered again
     /// until it does).
@@ -838,6 +857,15 @@ impl WhatsAppGateway for SimulatedGateway {
         text: &str,
     ) -> Result<MessageId, GatewayError> {
         let id = self.with_linked(session, |state| {
+            if let ClientAddress::Phone(phone) = to
+                && state.absent.contains(phone)
+            {
+                // What the live gateway makes of WhatsApp's 4xx for such a number.
+                return Err(GatewayError::Refused(format!(
+                    "{} is not on WhatsApp",
+                    phone.masked()
+                )));
+            }
             state.sent += 1;
             let id = MessageId(format!("SIM-{}-{}", session.salon_id(), state.sent));
             let expiration = state.timers.get(to).copied();
@@ -848,8 +876,8 @@ impl WhatsAppGateway for SimulatedGateway {
                 expiration,
                 at_ms: now_ms(),
             });
-            id
-        })?;
+            Ok(id)
+        })??;
         // WhatsApp's server takes it, as the live gateway hears in a ServerAck.
         self.shared.emit(GatewayEvent::SendAck {
             session: session.to_string(),
@@ -857,6 +885,14 @@ impl WhatsAppGateway for SimulatedGateway {
             error: None,
         });
         Ok(id)
+    }
+
+    async fn is_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, GatewayError> {
+        self.with_linked(session, |state| !state.absent.contains(phone))
     }
 
     async fn send_reaction(

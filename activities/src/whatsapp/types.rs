@@ -354,6 +354,12 @@ pub enum GatewayError {
     /// sending it again gets the same answer.
     #[error("WhatsApp refused the message: {0}")]
     Refused(String),
+    /// The salon's number is at its sending pace: the next slot is this far away.
+    #[error("the salon's WhatsApp number is at its sending pace; next slot in {}s", .retry_after_ms.div_ceil(1000))]
+    Paced {
+        /// Milliseconds until the next slot.
+        retry_after_ms: u64,
+    },
     /// Anything else.
     #[error("WhatsApp gateway error: {0}")]
     Other(String),
@@ -362,6 +368,9 @@ pub enum GatewayError {
 impl GatewayError {
     /// Whether the same call may succeed later.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, Self::Unavailable(_) | Self::Throttled)
+        matches!(
+            self,
+            Self::Unavailable(_) | Self::Throttled | Self::Paced { .. }
+        )
     }
 }

@@ -12,6 +12,7 @@ use ai_admin_activities::db;
 use ai_admin_activities::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
+use ai_admin_activities::whatsapp::pacing::{Origin, Pace, SendPacer};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::{SimulatedGateway, SimulatorSettings};
 use ai_admin_temporal::connection;
@@ -63,7 +64,9 @@ pub async fn run(config: Config, calls: usize, gap: Duration) -> anyhow::Result<
         LEASE,
         Arc::new(simulator.clone()),
         Some(simulator.clone()),
-    );
+    )
+    // The bench measures the route, not the salon's sending budget.
+    .with_pacer(SendPacer::new(Pace::UNLIMITED, Pace::UNLIMITED));
     let worker = spawn_workers(temporal.clone(), vec![Queue::Gateway(node.clone())], None).await?;
     node.start().await?;
     let (stop_keeper, keeper_stopping) = tokio::sync::watch::channel(false);
@@ -91,7 +94,7 @@ pub async fn run(config: Config, calls: usize, gap: Duration) -> anyhow::Result<
             match keyed {
                 Some(key) => {
                     gateway
-                        .send_text_once(session, &client, "Добрый день!", &key)
+                        .send_text_once(session, &client, "Добрый день!", &key, Origin::Reply)
                         .await
                 }
                 None => gateway.send_text(session, &client, "Добрый день!").await,

@@ -119,9 +119,6 @@ async fn sync_once(
                 webhook_base_url: "http://localhost/webhook/yclients".to_owned(),
             },
             gemini: Arc::new(ai_admin_activities::gemini::NoGemini),
-            pacer: Arc::new(ai_admin_activities::whatsapp::pacing::SendPacer::new(
-                ai_admin_activities::whatsapp::pacing::Pace::DEFAULT,
-            )),
             reminder_offsets: Vec::new(),
             retention: Default::default(),
             assistant_limits: Default::default(),

@@ -18,6 +18,8 @@
 //! - `POST /dev/whatsapp/{session_id}/fault {"kind", "seconds"?}` — WhatsApp stops the
 //!   session as the live gateway would see it: `replaced`, `banned` (for `seconds`),
 //!   `connect_failure` or `logged_out`.
+//! - `POST /dev/whatsapp/{session_id}/not-on-whatsapp {"phone"}` — that number has no
+//!   WhatsApp: the number check says so and a send to it is refused.
 //!
 //! A simulated phone lives in the gateway node holding its session: each action is
 //! routed there like any other WhatsApp call.
@@ -60,6 +62,10 @@ pub fn router(gateway: RoutedGateway, db: PgPool) -> Router<AppState> {
         .route("/dev/whatsapp/{session_id}/outbox", get(outbox))
         .route("/dev/whatsapp/{session_id}/logout", post(logout))
         .route("/dev/whatsapp/{session_id}/fault", post(fault))
+        .route(
+            "/dev/whatsapp/{session_id}/not-on-whatsapp",
+            post(not_on_whatsapp),
+        )
         .with_state(phones)
 }
 
@@ -154,6 +160,17 @@ async fn link(
     Json(body): Json<LinkBody>,
 ) -> Result<Json<Value>, ApiError> {
     let call = GatewayCall::PhoneLink {
+        phone: phone(&body.phone)?,
+    };
+    done(&phones, &session_id, call).await
+}
+
+async fn not_on_whatsapp(
+    State(phones): State<Phones>,
+    Path(session_id): Path<String>,
+    Json(body): Json<LinkBody>,
+) -> Result<Json<Value>, ApiError> {
+    let call = GatewayCall::PhoneAbsent {
         phone: phone(&body.phone)?,
     };
     done(&phones, &session_id, call).await

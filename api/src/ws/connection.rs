@@ -246,7 +246,9 @@ impl Connection {
                 "throttled",
             ),
             GatewayError::AlreadyLinked(_) => ("WhatsApp уже подключён.", "already_linked"),
-            GatewayError::Unavailable(_) | GatewayError::NoSession(_) => (
+            GatewayError::Unavailable(_)
+            | GatewayError::NoSession(_)
+            | GatewayError::Paced { .. } => (
                 "WhatsApp временно недоступен. Попробуйте ещё раз.",
                 "whatsapp_unavailable",
             ),

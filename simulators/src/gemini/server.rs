@@ -45,6 +45,22 @@ fn google_status(status: u16) -> &'static str {
     }
 }
 
+/// Every turn before the last one, as (role, text).
+fn earlier_turns(contents: &[Value]) -> Vec<(String, String)> {
+    contents[..contents.len().saturating_sub(1)]
+        .iter()
+        .map(|turn| {
+            (
+                turn["role"].as_str().unwrap_or_default().to_owned(),
+                turn["parts"][0]["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            )
+        })
+        .collect()
+}
+
 /// The user's words since the model last spoke (quick messages arrive together).
 fn latest_user_words(contents: &[Value]) -> String {
     let mut words: Vec<&str> = contents
@@ -54,6 +70,10 @@ fn latest_user_words(contents: &[Value]) -> String {
         .filter_map(|turn| turn["parts"][0]["text"].as_str())
         .collect();
     words.reverse();
+    // A question asked again (say, once while a person had the chat and once after) is
+    // one question.
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|text| seen.insert(text.trim()));
     words.join("\n")
 }
 
@@ -90,6 +110,7 @@ async fn generate(
     };
     let structured = request["generationConfig"]["responseMimeType"] == "application/json";
     let input = latest_user_words(contents);
+    let history = earlier_turns(contents);
     let stage = if structured { 1 } else { 2 };
     let latency = state.latency();
     if !latency.is_zero() {
@@ -100,6 +121,7 @@ async fn generate(
             stage,
             model: model.to_owned(),
             input,
+            history,
             status: fault.status,
         });
         let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
@@ -122,6 +144,7 @@ async fn generate(
         stage,
         model: model.to_owned(),
         input,
+        history,
         status: 200,
     });
     Json(json!({

@@ -27,6 +27,8 @@ pub struct GeminiCall {
     pub model: String,
     /// The client's latest words (stage 1) or the stage 2 input.
     pub input: String,
+    /// The turns before the last one, oldest first, as (role, text).
+    pub history: Vec<(String, String)>,
     /// What the simulator answered with.
     pub status: u16,
 }

@@ -278,12 +278,34 @@ async fn the_salon_answering_a_client_itself_pauses_the_bot_for_that_client() {
     assert!(from_salon, "kept as the salon's message");
     assert_eq!(status, "ignored");
 
-    // Once the pause is over, the bot answers Anna again.
+    // Once the pause is over, the bot answers Anna again, knowing what the salon said.
     tokio::time::sleep(Duration::from_secs(6)).await;
-    let again = json!({ "from": anna, "text": "Сколько стоит маникюр?" });
+    app.gemini.state.clear_calls();
+    let again = json!({ "from": anna, "text": "А педикюр?" });
     assert!(write(&app, salon_id, again).await);
     app.wait_for_replies(salon_id, anna, 1, Duration::from_secs(60))
         .await;
+    let understood = app
+        .gemini
+        .state
+        .calls()
+        .into_iter()
+        .find(|call| call.stage == 1 && call.input.contains("педикюр"))
+        .expect("the turn went to the model");
+    let said: Vec<(&str, &str)> = understood
+        .history
+        .iter()
+        .map(|(role, text)| (role.as_str(), text.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("model", "Анна, добрый день! Я сама вас запишу."),
+            ("user", "Сколько стоит маникюр?"),
+        ],
+        "the salon's words are its turn, then what Anna asked while it answered her itself (input {:?})",
+        understood.input
+    );
 }
 
 #[tokio::test]

@@ -172,3 +172,83 @@ async fn a_reminder_follows_its_visit_and_the_reply_confirms_it() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_morning_of_reminders_goes_out_at_the_bots_own_pace_and_skips_numbers_without_whatsapp() {
+    let options = AppOptions {
+        reminder_offsets: Some("20s".to_owned()),
+        ..AppOptions::default()
+    };
+    let fx = Fixture::active("Салон «Утро напоминаний»", options).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let session = format!("company_{salon_id}");
+    let start = Utc::now();
+
+    // Seven clients with visits at the same moment, and one whose number has no
+    // WhatsApp; none of them ever wrote to the salon. Reminders are due at 25 s.
+    let clients: Vec<String> = (0..7).map(|i| format!("7911333440{i}")).collect();
+    let without = "79113334499";
+    let absent = app
+        .post_json(
+            &format!("/dev/whatsapp/{session}/not-on-whatsapp"),
+            json!({ "phone": without }),
+        )
+        .await;
+    assert_eq!(absent.status(), 200);
+    let at = start + Span::seconds(45);
+    for (i, phone) in clients.iter().chain([&without.to_owned()]).enumerate() {
+        let record = add_visit(&fx, phone, &format!("Клиент {i}"), at);
+        record_webhook(&fx, record, "create").await;
+    }
+    app.wait_until_applied(salon_id, Duration::from_secs(20))
+        .await;
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let sent_at = loop {
+        let outbox: Vec<serde_json::Value> = app
+            .get(&format!("/dev/whatsapp/{session}/outbox"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let mut sent_at: Vec<i64> = outbox
+            .iter()
+            .filter(|entry| {
+                entry["kind"] == "text"
+                    && entry["text"]
+                        .as_str()
+                        .is_some_and(|text| text.contains("Напоминаем"))
+            })
+            .filter_map(|entry| entry["at_ms"].as_i64())
+            .collect();
+        if sent_at.len() >= clients.len() {
+            sent_at.sort_unstable();
+            break sent_at;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} reminders went out",
+            sent_at.len()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    // Five at once, then one every three seconds: the seventh at least ~6 s after the
+    // first (unpaced, all seven leave within the same second).
+    let spread = sent_at[6] - sent_at[0];
+    assert!(
+        spread >= 5_500,
+        "seven reminders went out within {spread} ms"
+    );
+    assert!(
+        app.replies_to(salon_id, without).await.is_empty(),
+        "no reminder to a number without WhatsApp"
+    );
+    assert_eq!(
+        app.count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'reminder_sent'",
+            salon_id
+        )
+        .await,
+        7
+    );
+}

@@ -32,6 +32,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, broadcast};
 use tokio::time::{Instant, timeout};
 use whatsapp_rust::bot::{Bot, BotBuilder, BotHandle, Provided};
+use whatsapp_rust::features::ContactError;
 use whatsapp_rust::http::HttpClient;
 use whatsapp_rust::pair_code::{PairCodeOptions, PairCodeRejection, PairError};
 use whatsapp_rust::prelude::MessageBuilderExt as _;
@@ -40,7 +41,7 @@ use whatsapp_rust::transport::TransportFactory;
 use whatsapp_rust::types::events::Subscription;
 use whatsapp_rust::wacore::pair_code::PairCodeUtils;
 use whatsapp_rust::waproto::whatsapp as wa;
-use whatsapp_rust::{Client, IqError, SendError, SendOptions};
+use whatsapp_rust::{Client, IqError, Jid, SendError, SendOptions};
 
 /// Events kept for a subscriber that falls behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
@@ -549,6 +550,30 @@ impl WhatsAppGateway for LiveGateway {
         Ok(MessageId(sent.message_id))
     }
 
+    #[tracing::instrument(skip_all, fields(%session, phone = %phone.masked()))]
+    async fn is_on_whatsapp(
+        &self,
+        session: SessionId,
+        phone: &PhoneNumber,
+    ) -> Result<bool, GatewayError> {
+        let client = self.inner.linked_client(session).await?;
+        let jid = Jid::pn(phone.as_str());
+        let contacts = client.contacts();
+        let results = bounded(
+            "a number lookup",
+            contacts.is_on_whatsapp(std::slice::from_ref(&jid)),
+        )
+        .await?
+        .map_err(|error| match error {
+            ContactError::Iq(_) => GatewayError::Unavailable(error.to_string()),
+            _ => GatewayError::Other(error.to_string()),
+        })?;
+        let answers = results
+            .iter()
+            .map(|result| (&result.jid, result.pn_jid.as_ref(), result.is_registered));
+        Ok(registered(answers, phone))
+    }
+
     #[tracing::instrument(skip_all, fields(%session, chat = %chat.masked()))]
     async fn send_reaction(
         &self,
@@ -708,6 +733,20 @@ fn send_error(session: SessionId, error: SendError) -> GatewayError {
         SendError::Client(_) | SendError::Iq(_) => GatewayError::Unavailable(error.to_string()),
         _ => GatewayError::Other(error.to_string()),
     }
+}
+
+/// Whether WhatsApp's answers — (JID, the number's JID when the first is a LID,
+/// registered) — list `phone` as registered; answers that do not mention it say
+/// nothing, and the number counts as on WhatsApp.
+fn registered<'a>(
+    answers: impl IntoIterator<Item = (&'a Jid, Option<&'a Jid>, bool)>,
+    phone: &PhoneNumber,
+) -> bool {
+    let digits = phone.as_str();
+    answers
+        .into_iter()
+        .find(|(jid, pn, _)| jid.user == digits || pn.is_some_and(|pn| pn.user == digits))
+        .is_none_or(|(_, _, registered)| registered)
 }
 
 fn pair_error(error: PairError) -> GatewayError {

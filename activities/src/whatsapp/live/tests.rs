@@ -6,6 +6,7 @@
 use super::*;
 use crate::whatsapp::{IncomingMessage, MessageId, MessageKind, SuspendReason};
 use whatsapp_rust::InboundDurabilityHook as _;
+use whatsapp_rust::Server;
 use whatsapp_rust::async_channel;
 use whatsapp_rust::chrono::DateTime;
 use whatsapp_rust::http::{HttpRequest, HttpResponse};
@@ -16,7 +17,6 @@ use whatsapp_rust::types::events::{
 };
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
 use whatsapp_rust::waproto::buffa::MessageField;
-use whatsapp_rust::{Jid, Server};
 
 /// WhatsApp Web version announced instead of fetching the current one.
 const VERSION: (u32, u32, u32) = (2, 3000, 1_026_131_876);
@@ -942,4 +942,21 @@ async fn a_chats_disappearing_timer_is_read_and_kept_for_the_replies() {
         Some(86_400)
     );
     within(gateway.shutdown()).await;
+}
+
+#[test]
+fn a_number_is_off_whatsapp_only_when_whatsapp_says_so() {
+    let phone = PhoneNumber::from_digits("79005550101").unwrap();
+    let (number, other, lid) = (
+        Jid::pn("79005550101"),
+        Jid::pn("79005550202"),
+        Jid::lid("100000001"),
+    );
+    assert!(!registered([(&number, None, false)], &phone));
+    assert!(registered([(&number, None, true)], &phone));
+    // The answer may name the number's LID first and the number beside it.
+    assert!(!registered([(&lid, Some(&number), false)], &phone));
+    // An answer about someone else (or none) says nothing about this number.
+    assert!(registered([(&other, None, false)], &phone));
+    assert!(registered([], &phone));
 }
