@@ -14,6 +14,7 @@ use crate::routes;
 use crate::state::AppState;
 use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
+use ai_admin_activities::db::session_stores::PgSessionVault;
 use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::supervisor::Supervisor;
@@ -219,6 +220,12 @@ impl Application {
             }
             if let Some(live) = &live {
                 live.set_ledger(ledger);
+                // Each node keeps its stores on its own disk; sessions move between
+                // hosts through PostgreSQL.
+                live.set_vault(Arc::new(PgSessionVault::new(
+                    db.clone(),
+                    config.node_id.clone(),
+                )));
             }
             let gateway: Arc<dyn WhatsAppGateway> =
                 Arc::new(MeteredGateway::new(gateway, metrics.clone()));

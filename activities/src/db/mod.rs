@@ -13,6 +13,7 @@ pub mod live_events;
 pub mod outbound;
 pub mod overview;
 pub mod schedules;
+pub mod session_stores;
 pub mod staff;
 pub mod unseen;
 pub mod webhook_inbox;

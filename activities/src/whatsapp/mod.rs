@@ -14,6 +14,8 @@
 //! - [`ownership`] — a gateway node: leases on its sessions, takeover, hand-back.
 //! - [`routed`] — the gateway a process uses: each call runs where its session lives.
 //! - [`pacing`] — per-session send pacing, so a number is never flagged as a spammer.
+//! - [`vault`] — the shared copy of linked sessions' keys, for moving them between
+//!   hosts.
 //! - [`live`] — the real implementation over `whatsapp-rust`: one linked-device bot
 //!   per salon, keys in one SQLite file per session.
 
@@ -26,6 +28,7 @@ pub mod pacing;
 pub mod routed;
 pub mod simulator;
 pub mod types;
+pub mod vault;
 
 pub use ledger::InboundLedger;
 pub use types::{

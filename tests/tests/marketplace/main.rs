@@ -10,5 +10,6 @@ mod observability;
 mod onboarding_page;
 mod onboarding_workflow;
 mod registration;
+mod session_stores;
 mod webhooks;
 mod whatsapp_faults;

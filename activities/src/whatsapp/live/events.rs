@@ -332,7 +332,10 @@ impl SessionEvents {
         match own.and_then(|jid| PhoneNumber::from_digits(jid.user_base()).ok()) {
             Some(phone) => {
                 if let Some(gateway) = self.gateway.upgrade() {
-                    gateway.mark_linked(self.session);
+                    // Each connection is a checkpoint other hosts can resume from.
+                    let fresh = gateway.mark_linked(self.session);
+                    let session = self.session;
+                    tokio::spawn(async move { gateway.save_store(session, fresh).await });
                 }
                 tracing::info!(session = %self.session, phone = %phone.masked(), "connected");
                 self.emit(GatewayEvent::Connected {

@@ -10,11 +10,17 @@
 //! - `inbound` — clients' messages: what each says (text, caption, voice note, …), who
 //!   sent it, and the durability hook that records them before WhatsApp is told.
 //! - `chats` — the chat each client wrote from, for receipts, typing and reactions.
+//! - [`offline`] — the gateway with the network down, for tests.
+//! - `handover` — the store's copy in the [`SessionVault`], so a session moves between
+//!   hosts.
 
 mod chats;
 mod events;
+mod handover;
 mod inbound;
+pub mod offline;
 
+use super::vault::SessionVault;
 use super::{
     GatewayError, GatewayEvent, InboundLedger, MessageId, PairingCode, QrCode, SessionStatus,
     WhatsAppGateway,
@@ -45,8 +51,12 @@ use whatsapp_rust::{Client, IqError, Jid, SendError, SendOptions};
 
 /// Events kept for a subscriber that falls behind before it sees `Lagged`.
 const EVENT_CAPACITY: usize = 1024;
-/// A bot stuck connecting only notices a shutdown after its 20 s transport timeout;
-/// past this the bot is aborted instead.
+/// How long a stopping bot may flush: the crate bounds its two flushes (received
+/// messages' commits and receipts, then outgoing ones) at 5 s each, then writes the
+/// device state and message secrets.
+const FLUSH_WAIT: Duration = Duration::from_secs(12);
+/// After the flush, how long the run loop may take to end: one stuck connecting only
+/// notices after its 20 s transport timeout, and is aborted instead.
 const STOP_WAIT: Duration = Duration::from_secs(2);
 /// How long the unlink request to WhatsApp may hold up a logout.
 const UNLINK_WAIT: Duration = Duration::from_secs(3);
@@ -80,6 +90,9 @@ struct Inner {
     generations: AtomicU64,
     /// Where clients' messages are recorded before WhatsApp hears they arrived.
     ledger: OnceLock<Arc<dyn InboundLedger>>,
+    /// The shared copy of linked stores, for nodes on other hosts (none: this
+    /// directory is the only copy).
+    vault: OnceLock<Arc<dyn SessionVault>>,
     /// The chat each client wrote from.
     chats: Arc<chats::ChatBook>,
 }
@@ -135,6 +148,7 @@ impl LiveGateway {
                 slots: std::sync::Mutex::default(),
                 generations: AtomicU64::new(0),
                 ledger: OnceLock::new(),
+                vault: OnceLock::new(),
                 chats: Arc::default(),
             }),
         }
@@ -148,13 +162,27 @@ impl LiveGateway {
         }
     }
 
+    /// Keeps a copy of every linked store in `vault`, so another host can take a
+    /// session over (set once, before the first bot starts).
+    pub fn set_vault(&self, vault: Arc<dyn SessionVault>) {
+        if self.inner.vault.set(vault).is_err() {
+            tracing::warn!("the live gateway's vault was set twice; the first one stays");
+        }
+    }
+
     /// Stops every bot (each within a bounded time), keeping the key stores for the
-    /// next start.
+    /// next start, and saves each store to the vault.
     pub async fn shutdown(&self) {
-        let slots: Vec<Arc<Slot>> = self.inner.lock_slots().values().cloned().collect();
-        futures::future::join_all(slots.iter().map(|slot| async move {
+        let slots: Vec<(SessionId, Arc<Slot>)> = self
+            .inner
+            .lock_slots()
+            .iter()
+            .map(|(session, slot)| (*session, Arc::clone(slot)))
+            .collect();
+        futures::future::join_all(slots.iter().map(|(session, slot)| async move {
             if let Some(bot) = slot.bot.lock().await.take() {
                 bot.stop().await;
+                self.inner.save_store(*session, false).await;
             }
         }))
         .await;
@@ -193,11 +221,45 @@ impl Inner {
         self.dir.join(format!("{session}.linked"))
     }
 
-    /// Notes that the session's store holds a linked device.
-    fn mark_linked(&self, session: SessionId) {
-        if let Err(error) = std::fs::write(self.linked_marker(session), b"") {
+    /// The sessions with a linked store in this host's directory (a never-linked store
+    /// has nothing to restore).
+    async fn linked_stores(&self) -> Result<Vec<SessionId>, GatewayError> {
+        let dir = &self.dir;
+        let mut entries = match tokio::fs::read_dir(dir).await {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(error) => return Err(store_error("read", dir, &error)),
+        };
+        let mut found = Vec::new();
+        while let Some(entry) = entries
+            .next_entry()
+            .await
+            .map_err(|error| store_error("read", dir, &error))?
+        {
+            let name = entry.file_name();
+            if let Some(session) = name
+                .to_str()
+                .and_then(|name| name.strip_suffix(".linked"))
+                .and_then(|stem| stem.parse::<SessionId>().ok())
+                .filter(|session| self.store_path(*session).exists())
+            {
+                found.push(session);
+            }
+        }
+        Ok(found)
+    }
+
+    /// Notes that the session's store holds a linked device; true when it is a new
+    /// link (the marker was not there).
+    fn mark_linked(&self, session: SessionId) -> bool {
+        let marker = self.linked_marker(session);
+        if marker.exists() {
+            return false;
+        }
+        if let Err(error) = std::fs::write(marker, b"") {
             tracing::warn!(%session, %error, "could not note the session as linked");
         }
+        true
     }
 
     fn emit(&self, event: GatewayEvent) {
@@ -209,6 +271,8 @@ impl Inner {
         tokio::fs::create_dir_all(&self.dir)
             .await
             .map_err(|error| store_error("create", &self.dir, &error))?;
+        // Another host may have run the session since this one did.
+        self.take_newer_copy(session).await;
         let path = self.store_path(session);
         let url = path
             .to_str()
@@ -347,6 +411,7 @@ impl Inner {
                 Err(error) => return Err(store_error("delete", &path, &error)),
             }
         }
+        self.forget_copy(session).await;
         Ok(())
     }
 }
@@ -387,11 +452,16 @@ impl RunningBot {
         }
     }
 
-    /// Stops the bot gracefully if it can within [`STOP_WAIT`], else aborts it.
-    async fn stop(self) {
+    /// Stops the bot gracefully — its flush within [`FLUSH_WAIT`], its run loop
+    /// within [`STOP_WAIT`] — else aborts it.
+    async fn stop(mut self) {
         let session = self.events.session;
         self.events.retire();
-        if timeout(STOP_WAIT, self.handle.shutdown()).await.is_err() {
+        if timeout(FLUSH_WAIT, self.client.disconnect()).await.is_err() {
+            tracing::warn!(%session, "the bot's flush did not finish in time");
+        }
+        if timeout(STOP_WAIT, &mut self.handle).await.is_err() {
+            self.handle.abort();
             tracing::info!(%session, "bot did not stop in time; aborted");
         }
     }
@@ -652,30 +722,9 @@ impl WhatsAppGateway for LiveGateway {
     }
 
     async fn stored_sessions(&self) -> Result<Vec<SessionId>, GatewayError> {
-        let dir = &self.inner.dir;
-        let mut entries = match tokio::fs::read_dir(dir).await {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(store_error("read", dir, &error)),
-        };
-        let mut found = Vec::new();
-        while let Some(entry) = entries
-            .next_entry()
-            .await
-            .map_err(|error| store_error("read", dir, &error))?
-        {
-            let name = entry.file_name();
-            // Only stores that hold a linked device: a never-linked one has nothing to
-            // restore.
-            if let Some(session) = name
-                .to_str()
-                .and_then(|name| name.strip_suffix(".linked"))
-                .and_then(|stem| stem.parse::<SessionId>().ok())
-                .filter(|session| self.inner.store_path(*session).exists())
-            {
-                found.push(session);
-            }
-        }
+        let local = self.inner.linked_stores().await?;
+        // Sessions another host saved are restorable here too.
+        let mut found = self.inner.restorable(local).await;
         found.sort_by_key(|session| session.salon_id());
         Ok(found)
     }
@@ -684,8 +733,10 @@ impl WhatsAppGateway for LiveGateway {
         if let Some(slot) = self.inner.existing_slot(session)
             && let Some(bot) = slot.bot.lock().await.take()
         {
-            // Stopping the bot flushes its key store for the next owner.
+            // Stopping the bot flushes its key store; the vault's copy is for the next
+            // owner on another host.
             bot.stop().await;
+            self.inner.save_store(session, false).await;
             tracing::info!(%session, "WhatsApp session released to another node");
         }
     }

@@ -7,10 +7,7 @@ use super::*;
 use crate::whatsapp::{IncomingMessage, MessageId, MessageKind, SuspendReason};
 use whatsapp_rust::InboundDurabilityHook as _;
 use whatsapp_rust::Server;
-use whatsapp_rust::async_channel;
 use whatsapp_rust::chrono::DateTime;
-use whatsapp_rust::http::{HttpRequest, HttpResponse};
-use whatsapp_rust::transport::{Transport, TransportEvent};
 use whatsapp_rust::types::events::{
     ConnectFailureReason, Event, InboundMessage, LoggedOut, PairingQrCode, PairingQrCodesExhausted,
     ServerAck,
@@ -18,30 +15,10 @@ use whatsapp_rust::types::events::{
 use whatsapp_rust::types::message::{MessageInfo, MessageSource};
 use whatsapp_rust::waproto::buffa::MessageField;
 
-/// WhatsApp Web version announced instead of fetching the current one.
-const VERSION: (u32, u32, u32) = (2, 3000, 1_026_131_876);
 /// Upper bound for any single step of a test.
 const STEP: Duration = Duration::from_secs(10);
 
-/// The crate's network pieces with the network down.
-#[derive(Clone)]
-struct NetworkDown;
-
-#[async_trait::async_trait]
-impl TransportFactory for NetworkDown {
-    async fn create_transport(
-        &self,
-    ) -> anyhow::Result<(Arc<dyn Transport>, async_channel::Receiver<TransportEvent>)> {
-        anyhow::bail!("network is down")
-    }
-}
-
-#[async_trait::async_trait]
-impl HttpClient for NetworkDown {
-    async fn execute(&self, _request: HttpRequest) -> anyhow::Result<HttpResponse> {
-        anyhow::bail!("network is down")
-    }
-}
+use super::offline::{NetworkDown, VERSION};
 
 /// A store directory of its own, removed afterwards.
 struct TestDir(PathBuf);
