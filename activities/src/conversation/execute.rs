@@ -51,24 +51,63 @@ pub fn too_many_changes(command: &Command, limit: usize) -> CommandResult {
     )
 }
 
-/// The answer for a command stage 1 could not fill in.
+/// The answer for a command stage 1 could not fill in: the question to ask, worded for
+/// the client — when stage 2 is away it is sent as it is.
 pub fn problem_result(problem: &Problem) -> CommandResult {
-    let missing = if problem.missing.is_empty() {
-        "команда неизвестна".to_owned()
-    } else {
-        format!("не хватает: {}", problem.missing.join(", "))
-    };
-    CommandResult::ask(
-        &problem.command,
-        format!("Уточните, пожалуйста, у клиента ({missing})."),
-    )
+    CommandResult::ask(&problem.command, question_for(problem))
 }
 
-/// What the assistant is told when a client whose number WhatsApp hides asks to book,
-/// move or cancel a visit.
-const NUMBER_HIDDEN: &str = "WhatsApp скрывает номер этого клиента, а запись в салоне \
-    ведётся по номеру телефона: попросите клиента написать с номера, открытого в WhatsApp, \
-    или позвонить в салон; о свободном времени и ценах можно отвечать как обычно.";
+/// What to ask the client for what `problem` lacks.
+fn question_for(problem: &Problem) -> String {
+    let wanted: Vec<&str> = problem
+        .missing
+        .iter()
+        .filter_map(|field| match field.as_str() {
+            "service" => Some("какую услугу"),
+            "date" => Some("на какой день"),
+            "time" => Some("на какое время"),
+            "staff" => Some("к какому мастеру"),
+            _ => None,
+        })
+        .collect();
+    let command = problem.command.trim().to_ascii_uppercase();
+    let missing = |field: &str| problem.missing.iter().any(|m| m == field);
+    match command.as_str() {
+        "SAVE_CLIENT_NAME" if missing("name") => {
+            "Подскажите, пожалуйста, как к вам обращаться?".to_owned()
+        }
+        "CREATE_BOOKING" if !wanted.is_empty() => {
+            format!("Подскажите, пожалуйста, {} вас записать?", listed(&wanted))
+        }
+        "RESCHEDULE_BOOKING" if !wanted.is_empty() => {
+            format!(
+                "Подскажите, пожалуйста, {} перенести запись?",
+                listed(&wanted)
+            )
+        }
+        "CHECK_STAFF_SCHEDULE" if missing("staff") => {
+            "Подскажите, пожалуйста, какой мастер вас интересует?".to_owned()
+        }
+        _ => "Подскажите, пожалуйста, чем могу помочь: записать вас, перенести или \
+              отменить визит, рассказать о ценах или свободном времени?"
+            .to_owned(),
+    }
+}
+
+/// «a», «a и b», «a, b и c».
+fn listed(parts: &[&str]) -> String {
+    match parts {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} и {last}", rest.join(", ")),
+    }
+}
+
+/// What a client whose number WhatsApp hides is told when they ask to book, move or
+/// cancel a visit (sent as it is when stage 2 is away).
+const NUMBER_HIDDEN: &str = "WhatsApp не показывает нам ваш номер телефона, а записи в \
+    салоне ведутся по номеру. Напишите, пожалуйста, с номера, который виден в WhatsApp, \
+    или позвоните в салон. О ценах и свободном времени могу рассказать и здесь.";
 
 /// Runs one command.
 pub async fn run(
@@ -186,6 +225,63 @@ pub async fn run(
                     .to_owned(),
                 data: json!({ "handoff": true }),
             })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(command: &str, missing: &[&str]) -> String {
+        problem_result(&Problem {
+            command: command.to_owned(),
+            missing: missing.iter().map(|m| (*m).to_owned()).collect(),
+        })
+        .summary
+    }
+
+    #[test]
+    fn a_command_missing_something_asks_the_client_in_the_clients_words() {
+        assert_eq!(
+            asked("CREATE_BOOKING", &["time"]),
+            "Подскажите, пожалуйста, на какое время вас записать?"
+        );
+        assert_eq!(
+            asked("CREATE_BOOKING", &["service", "date", "time"]),
+            "Подскажите, пожалуйста, какую услугу, на какой день и на какое время вас записать?"
+        );
+        assert_eq!(
+            asked("RESCHEDULE_BOOKING", &["date", "time"]),
+            "Подскажите, пожалуйста, на какой день и на какое время перенести запись?"
+        );
+        assert_eq!(
+            asked("SAVE_CLIENT_NAME", &["name"]),
+            "Подскажите, пожалуйста, как к вам обращаться?"
+        );
+        assert!(asked("CHECK_STAFF_SCHEDULE", &["staff"]).contains("мастер"));
+        assert!(asked("DANCE", &["known command"]).contains("чем могу помочь"));
+    }
+
+    #[test]
+    fn nothing_the_client_may_be_sent_talks_about_the_client_or_field_names() {
+        let problems: [(&str, &[&str]); 6] = [
+            ("CREATE_BOOKING", &["service", "date", "time"]),
+            ("RESCHEDULE_BOOKING", &["date", "time"]),
+            ("SAVE_CLIENT_NAME", &["name"]),
+            ("CHECK_STAFF_SCHEDULE", &["staff"]),
+            ("DANCE", &["known command"]),
+            ("CREATE_BOOKING", &[]),
+        ];
+        let texts = problems
+            .iter()
+            .map(|(command, missing)| asked(command, missing))
+            .chain([NUMBER_HIDDEN.to_owned()]);
+        for text in texts {
+            for internal in ["клиент", "не хватает", "time", "date", "service", "staff"]
+            {
+                assert!(!text.contains(internal), "{text:?} says {internal:?}");
+            }
         }
     }
 }
