@@ -10,6 +10,14 @@ need() {
 }
 
 # A TCP port nobody listens on right now.
+# Where cargo puts what it builds: CARGO_TARGET_DIR (relative to the repository when
+# not absolute), else target/.
+cargo_target_dir() {
+  local dir="${CARGO_TARGET_DIR:-target}"
+  case "$dir" in /*) ;; *) dir="$PWD/$dir" ;; esac
+  printf '%s\n' "$dir"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

@@ -159,13 +159,7 @@ impl ActivationActivities {
         ctx: ActivityContext,
         input: FinishActivation,
     ) -> Result<(), ActivityError> {
-        let info = ctx.info();
-        let dedup_key = format!(
-            "{}/{}/{}",
-            info.workflow_id.as_deref().unwrap_or("-"),
-            info.workflow_run_id.as_deref().unwrap_or("-"),
-            info.activity_id
-        );
+        let dedup_key = crate::run_keys::attempt_key(&ctx);
         let (status, event, data) = match &input.outcome {
             ActivationOutcome::Activated => (
                 IntegrationStatus::Active,

@@ -45,7 +45,7 @@ pub fn permanent(type_name: &str, message: impl Into<String>) -> ActivityError {
 /// blocked answer is not.
 pub fn gemini(error: crate::gemini::GeminiError) -> ActivityError {
     use crate::gemini::GeminiError;
-    let retryable = error.is_retryable() || matches!(error, GeminiError::InvalidResponse(_));
+    let retryable = error.is_retryable();
     let delay = match &error {
         GeminiError::RateLimited { retry_after, .. } => *retry_after,
         _ => None,

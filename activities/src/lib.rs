@@ -21,7 +21,9 @@
 //! - [`webhooks`] — YClients webhooks: their shapes and the activity applying them.
 //! - [`http_answer`] — `Retry-After` and body snippets, for the HTTP clients.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
+//! - [`run_keys`] — idempotency keys from an activity's place in its workflow run.
 //! - [`whatsapp`] — the WhatsApp gateway trait and its implementations.
+//! - [`workflow_ids`] — every workflow's id, built one way.
 //! - [`gateway_calls`] — `whatsapp_call`, run on the gateway node holding the session.
 //! - [`assistant`] — versioned prompts and stage 1's commands.
 //! - [`baseline`] — a no-op activity, the yardstick of `bench messages`.
@@ -45,9 +47,11 @@ pub mod metrics;
 pub mod recurring_sync;
 pub mod reminders;
 pub mod retention;
+pub mod run_keys;
 pub mod secret;
 pub mod supervisor;
 pub mod sync;
 pub mod webhooks;
 pub mod whatsapp;
+pub mod workflow_ids;
 pub mod yclients;

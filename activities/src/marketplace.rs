@@ -7,6 +7,7 @@
 use crate::db::events::{self, NewEvent};
 use crate::db::live_events::{self, LiveEventKind};
 use crate::domain::SalonId;
+use crate::run_keys::attempt_key;
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -42,17 +43,6 @@ pub struct ProgressUpdate {
     pub status: String,
     /// Extra words for the owner (counts during sync, a failure reason).
     pub detail: Option<String>,
-}
-
-/// The identity of this activity execution, the same across its retries.
-fn attempt_key(ctx: &ActivityContext) -> String {
-    let info = ctx.info();
-    format!(
-        "{}/{}/{}",
-        info.workflow_id.as_deref().unwrap_or("-"),
-        info.workflow_run_id.as_deref().unwrap_or("-"),
-        info.activity_id
-    )
 }
 
 #[activities]

@@ -92,12 +92,7 @@ impl MessagingActivities {
             .as_deref()
             .and_then(|phone| PhoneNumber::from_digits(phone).ok())
             .ok_or_else(|| failure::permanent("NotLinked", "the salon's WhatsApp is not linked"))?;
-        let info = ctx.info();
-        let key = format!(
-            "welcome/{}/{}",
-            info.workflow_id.as_deref().unwrap_or("-"),
-            info.workflow_run_id.as_deref().unwrap_or("-")
-        );
+        let key = format!("welcome/{}", crate::run_keys::run_key(&ctx));
         let text = welcome_text(&company.title);
         let message = send_once(
             &self.db,

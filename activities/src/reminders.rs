@@ -94,11 +94,6 @@ impl SignalDefinition for VisitSignalRef {
     }
 }
 
-/// The workflow id of a record's reminders.
-pub fn workflow_id(record_id: i64) -> String {
-    format!("reminder-{record_id}")
-}
-
 /// Tells `reminder-<record_id>` where its visit is now: starts it for a visit in the
 /// future, moves it, or (`visit_at = None`) cancels it if it runs.
 pub async fn tell(
@@ -109,7 +104,7 @@ pub async fn tell(
     visit_at: Option<DateTime<Utc>>,
     offsets: &[Duration],
 ) -> anyhow::Result<()> {
-    let id = workflow_id(record_id);
+    let id = crate::workflow_ids::reminder(record_id);
     let change = VisitChange {
         visit_at: visit_at.map(|at| at.timestamp()),
     };

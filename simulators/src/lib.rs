@@ -5,6 +5,8 @@
 //! # Layout
 //! - [`yclients`] — the YClients API for seeded demo salons.
 //! - [`gemini`] — Gemini's `generateContent`, answering Russian deterministically.
+//! - [`serving`] — a simulator on a local port, until dropped.
 
 pub mod gemini;
+pub mod serving;
 pub mod yclients;

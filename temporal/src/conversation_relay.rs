@@ -17,10 +17,10 @@ use ai_admin_activities::db::inbound::{self, Outcome};
 use ai_admin_activities::db::{companies, conversations};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
 use ai_admin_activities::supervisor::Supervisor;
+use ai_admin_activities::workflow_ids as ids;
 use ai_admin_workflows::conversation::{
     ConversationInput, ConversationSettings, ConversationWorkflow,
 };
-use ai_admin_workflows::ids;
 use anyhow::Context as _;
 use sqlx::PgPool;
 use std::sync::Arc;

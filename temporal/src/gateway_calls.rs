@@ -13,7 +13,7 @@ use ai_admin_activities::domain::SessionId;
 use ai_admin_activities::gateway_calls::RemoteCall;
 use ai_admin_activities::whatsapp::calls::{CallError, CallResult, GatewayCall};
 use ai_admin_activities::whatsapp::routed::{RemoteError, RemoteGateway};
-use ai_admin_workflows::ids;
+use ai_admin_activities::workflow_ids as ids;
 use ai_admin_workflows::whatsapp_call::{CALL_TIMEOUT, WhatsAppCallWorkflow};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;

@@ -2,7 +2,7 @@
 
 use crate::connection::TemporalConfig;
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
-use ai_admin_workflows::ids;
+use ai_admin_activities::workflow_ids as ids;
 use ai_admin_workflows::onboarding::{
     ActivationResult, OnboardingInput, OnboardingWorkflow, Progress, WhatsAppConnected,
 };

@@ -11,8 +11,8 @@
 use ai_admin_activities::db::webhook_inbox::{self, CHANNEL};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::supervisor::Supervisor;
+use ai_admin_activities::workflow_ids as ids;
 use ai_admin_workflows::company::{CompanyInput, CompanyWorkflow};
-use ai_admin_workflows::ids;
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use sqlx::PgPool;

@@ -3,7 +3,6 @@
 //! `ai-admin-activities`.
 //!
 //! # Layout
-//! - [`ids`] — the deterministic workflow ids (`onboarding-<salon_id>`, …).
 //! - [`search_attributes`] — `SalonId` and `IntegrationStatus`.
 //! - [`onboarding`] — `onboarding-<salon_id>`: link → activate → sync → welcome → ready.
 //! - [`activation`] — `activation-<salon_id>`: API key and the YClients callback.
@@ -21,7 +20,6 @@ pub mod activation;
 pub mod baseline;
 pub mod company;
 pub mod conversation;
-pub mod ids;
 pub mod onboarding;
 pub mod options;
 pub mod reminder;

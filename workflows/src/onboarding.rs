@@ -11,7 +11,6 @@
 #![allow(missing_docs)]
 
 use crate::activation::{ActivationInput, ActivationWorkflow};
-use crate::ids;
 use crate::options::database_write;
 use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use crate::sync::SyncWorkflow;
@@ -23,6 +22,7 @@ use ai_admin_activities::marketplace::{MarketplaceActivities, ProgressUpdate};
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::{EnsureSchedules, RecurringSyncActivities};
 use ai_admin_activities::sync::{SyncInput, SyncReport};
+use ai_admin_activities::workflow_ids as ids;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};

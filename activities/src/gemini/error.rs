@@ -44,11 +44,16 @@ pub enum GeminiError {
 }
 
 impl GeminiError {
-    /// Whether the same call may succeed later: timeouts, transport errors, 429 and 5xx.
+    /// Whether the same call may succeed later: timeouts, transport errors, 429, 5xx,
+    /// and a 2xx whose body is broken (a model's output varies from call to call).
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Self::Timeout(_) | Self::Transport(_) | Self::RateLimited { .. } | Self::Server { .. }
+            Self::Timeout(_)
+                | Self::Transport(_)
+                | Self::RateLimited { .. }
+                | Self::Server { .. }
+                | Self::InvalidResponse(_)
         )
     }
 
@@ -83,6 +88,7 @@ mod tests {
                 status: 503,
                 message: String::new(),
             },
+            GeminiError::InvalidResponse("<html>".into()),
         ];
         let permanent = [
             GeminiError::Rejected {
@@ -90,7 +96,6 @@ mod tests {
                 message: String::new(),
             },
             GeminiError::NoText("SAFETY".into()),
-            GeminiError::InvalidResponse("<html>".into()),
         ];
         assert!(transient.iter().all(GeminiError::is_retryable));
         assert!(!permanent.iter().any(GeminiError::is_retryable));

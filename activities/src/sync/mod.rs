@@ -351,7 +351,6 @@ impl SyncActivities {
         ctx: ActivityContext,
         report: SyncReport,
     ) -> Result<(), ActivityError> {
-        let info = ctx.info();
         let counts: serde_json::Map<String, serde_json::Value> = report
             .parts
             .iter()
@@ -369,11 +368,7 @@ impl SyncActivities {
                     "rows": report.rows(),
                     "duration_ms": report.duration_ms,
                 }),
-                dedup_key: Some(format!(
-                    "{}/{}/sync_completed",
-                    info.workflow_id.as_deref().unwrap_or("-"),
-                    info.workflow_run_id.as_deref().unwrap_or("-")
-                )),
+                dedup_key: Some(format!("{}/sync_completed", crate::run_keys::run_key(&ctx))),
             },
         )
         .await?;

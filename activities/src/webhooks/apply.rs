@@ -328,7 +328,7 @@ async fn cancel_salon_workflows(
     client: &temporalio_client::Client,
     salon_id: SalonId,
 ) -> Result<(), ActivityError> {
-    let own = format!("company-{salon_id}");
+    let own = crate::workflow_ids::company(salon_id);
     let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
     let mut runs = client.list_workflows(query, WorkflowListOptions::default());
     while let Some(run) = runs.next().await {

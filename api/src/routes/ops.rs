@@ -9,7 +9,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::{leases, overview};
 use ai_admin_activities::domain::{SalonId, SessionId};
-use ai_admin_workflows::ids;
+use ai_admin_activities::workflow_ids as ids;
 use anyhow::Context as _;
 use axum::extract::State;
 use axum::routing::get;

@@ -17,41 +17,14 @@ pub mod understand;
 
 pub use state::{GeminiCall, GeminiFault, GeminiSimState};
 
-use std::net::SocketAddr;
+use crate::serving::{Running, serve};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-/// A simulator serving on a local port.
-#[derive(Debug)]
-pub struct RunningGemini {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its state, to inject faults and read the call log.
-    pub state: GeminiSimState,
-    task: JoinHandle<()>,
-}
-
-impl RunningGemini {
-    /// Base URL for `GEMINI_BASE_URL`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for RunningGemini {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
+/// The Gemini simulator serving on a local port (its base URL is `GEMINI_BASE_URL`).
+pub type RunningGemini = Running<GeminiSimState>;
 
 /// Serves `state` on `listener` until the handle is dropped.
 pub fn spawn(listener: TcpListener, state: GeminiSimState) -> anyhow::Result<RunningGemini> {
-    let addr = listener.local_addr()?;
     let app = server::router(state.clone());
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "Gemini simulator stopped");
-        }
-    });
-    Ok(RunningGemini { addr, state, task })
+    serve(listener, state, app, "Gemini")
 }

@@ -17,41 +17,14 @@ pub mod state;
 pub use seed::{Salon, SalonSize};
 pub use state::{Fault, RecordedRequest, SimState};
 
-use std::net::SocketAddr;
+use crate::serving::{Running, serve};
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 
-/// A simulator serving on a local port.
-#[derive(Debug)]
-pub struct RunningSimulator {
-    /// Where it listens.
-    pub addr: SocketAddr,
-    /// Its state, to seed salons, inject faults and read the request log.
-    pub state: SimState,
-    task: JoinHandle<()>,
-}
+/// The YClients simulator serving on a local port (its base URL is `YCLIENTS_BASE_URL`).
+pub type RunningSimulator = Running<SimState>;
 
-impl RunningSimulator {
-    /// Base URL for `YCLIENTS_BASE_URL`.
-    pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for RunningSimulator {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-/// Serves `state` on `listener` until the task is dropped.
+/// Serves `state` on `listener` until the handle is dropped.
 pub fn spawn(listener: TcpListener, state: SimState) -> anyhow::Result<RunningSimulator> {
-    let addr = listener.local_addr()?;
     let app = server::router(state.clone());
-    let task = tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, app).await {
-            tracing::error!(%error, "YClients simulator stopped");
-        }
-    });
-    Ok(RunningSimulator { addr, state, task })
+    serve(listener, state, app, "YClients")
 }

@@ -1,7 +1,8 @@
 //! Workflow ids. They are deterministic, so a duplicate start is impossible and ops find
-//! a salon's runs by id in the Temporal UI.
+//! a salon's runs by id in the Temporal UI. Built here, at the bottom of the crate
+//! graph, so activities, workflows and the API build each one the same way.
 
-use ai_admin_activities::domain::SalonId;
+use crate::domain::SalonId;
 
 /// `onboarding-<salon_id>`: one owner's journey from the marketplace to a working bot.
 pub fn onboarding(salon_id: SalonId) -> String {
@@ -59,5 +60,7 @@ mod tests {
             conversation(salon, "79005554433"),
             "conversation-962302-79005554433"
         );
+        assert_eq!(company(salon), "company-962302");
+        assert_eq!(reminder(41), "reminder-41");
     }
 }
