@@ -6,6 +6,15 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+/// The time zone of a salon whose zone YClients did not name (or named as nothing
+/// known): Moscow, where most of the salons are.
+pub const DEFAULT_ZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+
+/// The salon's time zone from its IANA name, [`DEFAULT_ZONE`] when it is not one.
+pub fn salon_zone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(DEFAULT_ZONE)
+}
+
 /// A YClients company ("salon") id: positive and within the `INTEGER` column the
 /// original schema gives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -344,6 +353,17 @@ impl fmt::Display for ClientAddress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_salons_zone_is_its_iana_name_or_moscow() {
+        assert_eq!(
+            salon_zone("Asia/Yekaterinburg"),
+            chrono_tz::Asia::Yekaterinburg
+        );
+        assert_eq!(salon_zone(""), DEFAULT_ZONE);
+        assert_eq!(salon_zone("Mars/Olympus"), DEFAULT_ZONE);
+        assert_eq!(DEFAULT_ZONE.name(), "Europe/Moscow");
+    }
 
     #[test]
     fn a_client_address_is_a_phone_or_a_lid() {

@@ -316,7 +316,7 @@ impl ReminderActivities {
         {
             return skip("client not on WhatsApp");
         }
-        let zone: Tz = visit.timezone.parse().unwrap_or(chrono_tz::Europe::Moscow);
+        let zone = crate::domain::salon_zone(&visit.timezone);
         let text = reminder_text(&visit, zone);
         let message_id = send_once(
             &self.db,

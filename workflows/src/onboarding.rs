@@ -51,7 +51,7 @@ pub struct OnboardingInput {
 }
 
 fn default_timezone() -> String {
-    "Europe/Moscow".to_owned()
+    ai_admin_activities::domain::DEFAULT_ZONE.name().to_owned()
 }
 
 /// Signal payload: the salon's phone is linked.

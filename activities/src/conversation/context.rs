@@ -44,10 +44,7 @@ impl SalonContext {
         let company = companies::find_by_salon(db, salon_id)
             .await?
             .with_context(|| format!("salon {salon_id} is not registered"))?;
-        let zone: Tz = company
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Moscow);
+        let zone = company.zone();
         let today = chrono::Utc::now().with_timezone(&zone).date_naive();
         let catalog = catalog::load(db, company.id).await?;
         Ok(SalonContext {

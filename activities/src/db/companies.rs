@@ -36,6 +36,13 @@ pub struct CompanyRow {
     pub whatsapp_phone: Option<String>,
 }
 
+impl CompanyRow {
+    /// The salon's time zone.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        crate::domain::salon_zone(&self.timezone)
+    }
+}
+
 /// Creates the salon or refreshes it from YClients; returns its row.
 ///
 /// Idempotent on `yclients_id`. A salon that had uninstalled the application starts

@@ -37,10 +37,7 @@ pub(super) async fn run(
                 format!("salon {salon_id} is not registered"),
             )
         })?;
-    let zone: Tz = company
-        .timezone
-        .parse()
-        .unwrap_or(chrono_tz::Europe::Moscow);
+    let zone = company.zone();
     let today = Utc::now().with_timezone(&zone).date_naive();
     let company_id = company.id;
     let synced_at = input.synced_at;

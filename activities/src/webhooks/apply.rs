@@ -113,10 +113,7 @@ impl WebhookActivities {
             webhook_inbox::mark_applied(&self.db, &ids).await?;
             return Ok(report);
         };
-        let zone: Tz = company
-            .timezone
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Moscow);
+        let zone = company.zone();
         for event in &batch.events {
             match event.kind {
                 WebhookKind::Marketplace => {
