@@ -59,3 +59,18 @@ pub fn gemini(error: crate::gemini::GeminiError) -> ActivityError {
             .build(),
     )
 }
+
+/// The activity error for a failed WhatsApp call: an unlinked number and a refusal are
+/// final (asking again gets the same answer), and so is anything else the gateway does
+/// not call retryable (named `failed`); the rest is retried.
+pub fn whatsapp(error: crate::whatsapp::GatewayError, failed: &str) -> ActivityError {
+    use crate::whatsapp::GatewayError;
+    match error {
+        GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
+            permanent("NotLinked", error.to_string())
+        }
+        GatewayError::Refused(_) => permanent("Refused", error.to_string()),
+        other if !other.is_retryable() => permanent(failed, other.to_string()),
+        other => anyhow::Error::new(other).into(),
+    }
+}

@@ -9,8 +9,8 @@ use crate::db::companies;
 use crate::db::outbound::{self, Claim};
 use crate::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use crate::failure;
+use crate::whatsapp::WhatsAppGateway;
 use crate::whatsapp::pacing::Origin;
-use crate::whatsapp::{GatewayError, WhatsAppGateway};
 use sqlx::PgPool;
 use std::sync::Arc;
 use temporalio_macros::activities;
@@ -61,15 +61,7 @@ pub async fn send_once(
     let sent = gateway
         .send_text_once(session, to, text, key, origin)
         .await
-        .map_err(|error| match error {
-            GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
-                failure::permanent("NotLinked", error.to_string())
-            }
-            // Sending it again gets the same answer.
-            GatewayError::Refused(_) => failure::permanent("Refused", error.to_string()),
-            other if !other.is_retryable() => failure::permanent("SendFailed", other.to_string()),
-            other => anyhow::Error::new(other).into(),
-        })?;
+        .map_err(|error| failure::whatsapp(error, "SendFailed"))?;
     outbound::mark_sent(db, key, &sent.0).await?;
     Ok(sent.0)
 }

@@ -17,8 +17,8 @@ use crate::db::{bookings, companies, inbound, outbound};
 use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
 use crate::failure;
 use crate::messaging::send_once;
+use crate::whatsapp::WhatsAppGateway;
 use crate::whatsapp::pacing::Origin;
-use crate::whatsapp::{GatewayError, WhatsAppGateway};
 use anyhow::Context as _;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -257,15 +257,7 @@ impl ReminderActivities {
         self.gateway
             .is_on_whatsapp(session, phone)
             .await
-            .map_err(|error| match error {
-                GatewayError::NotLinked(_) | GatewayError::NoSession(_) => {
-                    failure::permanent("NotLinked", error.to_string())
-                }
-                other if !other.is_retryable() => {
-                    failure::permanent("LookupFailed", other.to_string())
-                }
-                other => anyhow::Error::new(other).into(),
-            })
+            .map_err(|error| failure::whatsapp(error, "LookupFailed"))
     }
 }
 

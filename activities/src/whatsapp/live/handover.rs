@@ -143,7 +143,7 @@ impl Inner {
     }
 
     /// Deletes this host's store of `session` (not the vault's copy).
-    async fn remove_local(&self, session: SessionId) -> anyhow::Result<()> {
+    pub(super) async fn remove_local(&self, session: SessionId) -> anyhow::Result<()> {
         let path = self.store_path(session);
         let files = [
             self.linked_marker(session),

@@ -397,20 +397,10 @@ impl Inner {
     }
 
     async fn wipe_store(&self, session: SessionId) -> Result<(), GatewayError> {
-        let db = self.store_path(session);
-        let store_files = ["", "-wal", "-shm"].map(|suffix| {
-            let mut name = db.clone().into_os_string();
-            name.push(suffix);
-            PathBuf::from(name)
-        });
         self.chats.forget(session);
-        for path in [self.linked_marker(session)].into_iter().chain(store_files) {
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => {}
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                Err(error) => return Err(store_error("delete", &path, &error)),
-            }
-        }
+        self.remove_local(session)
+            .await
+            .map_err(|error| GatewayError::Other(format!("{error:#}")))?;
         self.forget_copy(session).await;
         Ok(())
     }
