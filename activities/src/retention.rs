@@ -1,14 +1,14 @@
 //! Keeping stored data bounded: the `prune_old_rows` activity deletes what has done its
 //! job after a configured age — live events (the owners' pages replay only recent ones),
-//! webhooks applied, ignored or orphaned, client messages answered or ignored and bot
-//! messages sent, and marketplace events. Anything still waiting (a pending webhook or
+//! webhooks applied, ignored or orphaned, client messages answered or ignored, bot
+//! messages sent and the assistant's turn records, and marketplace events. Anything still waiting (a pending webhook or
 //! message) is kept whatever its age. The `retention` workflow runs it, started hourly by
 //! the `retention-<task_queue>` schedule the worker creates.
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
 
-use crate::db::{events, inbound, live_events, outbound, webhook_inbox};
+use crate::db::{events, inbound, live_events, outbound, turns, webhook_inbox};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -54,6 +54,9 @@ pub struct Pruned {
     pub inbound_messages: u64,
     /// `outbound_messages`.
     pub outbound_messages: u64,
+    /// `assistant_turns` (kept as long as the messages they answer).
+    #[serde(default)]
+    pub assistant_turns: u64,
     /// `marketplace_events`.
     pub marketplace_events: u64,
 }
@@ -91,6 +94,7 @@ impl RetentionActivities {
             webhooks: webhook_inbox::prune(&self.db, policy.webhooks).await?,
             inbound_messages: inbound::prune(&self.db, policy.messages).await?,
             outbound_messages: outbound::prune(&self.db, policy.messages).await?,
+            assistant_turns: turns::prune(&self.db, policy.messages).await?,
             marketplace_events: events::prune(&self.db, policy.marketplace_events).await?,
         };
         tracing::info!(?pruned, "old rows pruned");

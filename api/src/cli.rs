@@ -1,5 +1,5 @@
 //! The command line: `serve` (API, worker and WhatsApp gateway, or some of them),
-//! `migrate`, `simulate yclients|gemini` and `bench`.
+//! `migrate`, `simulate yclients|gemini`, `bench` and `eval`.
 
 use crate::config::{Config, dev_defaults};
 use crate::startup::Application;
@@ -39,6 +39,26 @@ enum Command {
     Bench {
         #[command(subcommand)]
         bench: Benchmark,
+    },
+    /// Measure the assistant on the conversation corpus (eval/) through the whole
+    /// pipeline, against the services in DATABASE_URL and TEMPORAL_ADDRESS.
+    Eval {
+        /// The brain: the Gemini simulator, the configured Gemini model, or stage 1
+        /// scripted with each turn's expected commands.
+        #[arg(long, value_enum, default_value = "simulator")]
+        llm: crate::eval::Llm,
+        /// The corpus directory.
+        #[arg(long, default_value = "eval")]
+        corpus: std::path::PathBuf,
+        /// Also write the report as JSON here.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+        /// Run the corpus with this prompt version too and print the two side by side.
+        #[arg(long, value_name = "PROMPT_VERSION")]
+        compare: Option<String>,
+        /// Only the conversations whose id contains this.
+        #[arg(long)]
+        only: Option<String>,
     },
 }
 
@@ -191,6 +211,24 @@ pub async fn run() -> anyhow::Result<()> {
                 clients,
             };
             crate::bench::messages::run(config, load).await
+        }
+        Command::Eval {
+            llm,
+            corpus,
+            json,
+            compare,
+            only,
+        } => {
+            let config = Config::from_env()?;
+            telemetry::init_for_reports(&config);
+            let options = crate::eval::Options {
+                llm,
+                corpus,
+                json,
+                compare,
+                only,
+            };
+            crate::eval::run(config, options).await
         }
     }
 }

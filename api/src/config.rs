@@ -158,6 +158,24 @@ pub struct AssistantSettings {
     /// How long the bot keeps quiet for a client the salon wrote to itself
     /// (`OWNER_REPLY_PAUSE`, default 2h).
     pub salon_reply_pause: std::time::Duration,
+    /// The prompt set (`ASSISTANT_PROMPT_VERSION`, default the newest).
+    pub prompt_version: String,
+}
+
+impl AssistantSettings {
+    /// The prompt set named by `prompt_version`.
+    pub fn prompts(
+        &self,
+    ) -> anyhow::Result<&'static ai_admin_activities::assistant::prompts::PromptSet> {
+        use ai_admin_activities::assistant::prompts;
+        prompts::PromptSet::named(&self.prompt_version).ok_or_else(|| {
+            anyhow::anyhow!(
+                "ASSISTANT_PROMPT_VERSION={} is not a prompt set of this build (there are: {})",
+                self.prompt_version,
+                prompts::versions()
+            )
+        })
+    }
 }
 
 /// Who gets in, and how often.
@@ -594,6 +612,10 @@ impl Config {
                 reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
                 limits: assistant_limits(&env)?,
                 salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
+                prompt_version: env.or(
+                    "ASSISTANT_PROMPT_VERSION",
+                    ai_admin_activities::assistant::prompts::VERSION,
+                ),
             },
             access: access(&env)?,
             retention: retention(&env)?,

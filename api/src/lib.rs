@@ -26,6 +26,7 @@ pub mod cli;
 pub mod client_ip;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod gateway_events;
 pub mod inbound_ledger;
 pub mod live;

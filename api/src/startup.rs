@@ -263,6 +263,7 @@ impl Application {
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
                     retention: config.retention,
                     assistant_limits: config.assistant.limits,
+                    prompts: config.assistant.prompts()?,
                 }),
             };
             let meter = Some(sdk_metrics.meter.clone());

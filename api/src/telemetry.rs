@@ -160,6 +160,16 @@ pub fn init_for(config: &Config) {
     );
 }
 
+/// As [`init_for`], to standard error: for commands whose standard output is a report
+/// scripts read (`eval`).
+pub fn init_for_reports(config: &Config) {
+    init_with(
+        json_for(config.app_env),
+        Redactor::for_config(config),
+        std::io::stderr,
+    );
+}
+
 /// JSON in production, or with `LOG_FORMAT=json`.
 fn json_for(app_env: AppEnv) -> bool {
     app_env == AppEnv::Production

@@ -62,6 +62,8 @@ pub struct ActivityDeps {
     pub retention: RetentionPolicy,
     /// What the assistant may do in one conversation.
     pub assistant_limits: ai_admin_activities::conversation::AssistantLimits,
+    /// The prompts the assistant uses.
+    pub prompts: &'static ai_admin_activities::assistant::prompts::PromptSet,
 }
 
 /// A task queue this process polls.
@@ -142,7 +144,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
                 deps.gateway.clone(),
                 deps.reminder_offsets,
             )
-            .with_limits(deps.assistant_limits),
+            .with_limits(deps.assistant_limits)
+            .with_prompts(deps.prompts),
         )
         .register_activities(ReminderActivities::new(
             deps.db.clone(),

@@ -364,6 +364,7 @@ impl ConversationWorkflow {
                     client_name: client_name.clone(),
                     history: history.clone(),
                     messages: messages.clone(),
+                    step: step.clone(),
                 },
                 gemini_step(),
             )
@@ -483,6 +484,7 @@ impl ConversationWorkflow {
                     history,
                     messages: messages.to_vec(),
                     results: results.clone(),
+                    step: step.to_owned(),
                 },
                 gemini_step(),
             )

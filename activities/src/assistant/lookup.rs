@@ -67,6 +67,9 @@ pub struct Salon<'a> {
     pub company_id: i64,
     /// Today in the salon's time zone.
     pub today: NaiveDate,
+    /// The time there now: today's times before it (and the next half hour) are not
+    /// offered.
+    pub now: NaiveTime,
     /// Its services and masters.
     pub catalog: &'a Catalog,
     /// How far ahead, in days, the bot books or moves visits.
@@ -234,9 +237,22 @@ pub fn find_day(
 /// `SHOW_PRICES {category}`.
 pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
     const NAME: &str = "SHOW_PRICES";
-    let chosen: Vec<&ServiceInfo> = match category {
-        None => catalog.services.iter().collect(),
-        Some(phrase) => {
+    let named = category.map(|phrase| best(phrase, &catalog.services, |s| &s.title));
+    let chosen: Vec<&ServiceInfo> = match (category, named) {
+        (None, _) => catalog.services.iter().collect(),
+        // The services the phrase names, when it names some («детский маникюр»).
+        (Some(_), Some(Match::One(service))) => catalog
+            .services
+            .iter()
+            .filter(|s| s.yclients_id == service.yclients_id)
+            .collect(),
+        (Some(_), Some(Match::Several(services))) => catalog
+            .services
+            .iter()
+            .filter(|s| services.iter().any(|o| o.yclients_id == s.yclients_id))
+            .collect(),
+        // Else a category («косметология»), else titles like it.
+        (Some(phrase), _) => {
             let by_category: Vec<&ServiceInfo> = catalog
                 .services
                 .iter()
@@ -296,13 +312,68 @@ pub(super) fn refused_by_yclients(
     ))
 }
 
+/// An hour as people say it in a salon: 1–7 means afternoon.
+fn said_hour(hour: u32) -> u32 {
+    if (1..=7).contains(&hour) {
+        hour + 12
+    } else {
+        hour
+    }
+}
+
+/// The number after `word` in `preference` («после 18», «до 12»), as an hour.
+fn hour_after(preference: &str, word: &str) -> Option<u32> {
+    let at = preference.find(word)? + word.len();
+    let digits: String = preference[at..]
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok().map(said_hour)
+}
+
 fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
     let hour = time.hour();
-    match preference.map(str::to_lowercase).as_deref() {
-        Some(p) if p.contains("утр") => hour < 12,
-        Some(p) if p.contains("вечер") => hour >= 17,
-        Some(p) if p.contains("дн") || p.contains("обед") => (12..17).contains(&hour),
-        _ => true,
+    let Some(p) = preference.map(str::to_lowercase) else {
+        return true;
+    };
+    if let Some(from) = hour_after(&p, "после") {
+        return hour >= from;
+    }
+    if let Some(until) = hour_after(&p, "до ") {
+        return hour < until;
+    }
+    if p.contains("утр") {
+        hour < 12
+    } else if p.contains("вечер") {
+        hour >= 17
+    } else if p.contains("дн") || p.contains("обед") {
+        (12..17).contains(&hour)
+    } else {
+        true
+    }
+}
+
+/// The client wants the latest times of the day rather than the first.
+fn latest_wanted(preference: Option<&str>) -> bool {
+    preference.is_some_and(|p| {
+        let p = p.to_lowercase();
+        p.contains("поздн") || p.contains("попозже")
+    })
+}
+
+/// «На 02.12 (среда): уточните, …» when the day is known.
+fn about_day(day: Option<NaiveDate>, question: &str) -> String {
+    match day {
+        Some(day) => {
+            let mut chars = question.chars();
+            let lowered: String = chars
+                .next()
+                .map(|first| first.to_lowercase().chain(chars).collect())
+                .unwrap_or_default();
+            format!("На {}: {lowered}", day_text(day))
+        }
+        None => question.to_owned(),
     }
 }
 
@@ -316,13 +387,26 @@ pub async fn search_slots(
     staff: Option<&str>,
 ) -> anyhow::Result<CommandResult> {
     const NAME: &str = "SEARCH_SLOTS";
-    let service = match find_service(salon.catalog, service, NAME) {
-        Ok(service) => service,
-        Err(ask) => return Ok(ask),
-    };
-    let master = match find_staff(salon.catalog, staff, NAME) {
-        Ok(master) => master,
-        Err(ask) => return Ok(ask),
+    let (service, master) = match (
+        find_service(salon.catalog, service, NAME),
+        find_staff(salon.catalog, staff, NAME),
+    ) {
+        (Ok(service), Ok(master)) => (service, master),
+        // Every question at once, and the day they are about.
+        (service, master) => {
+            let questions: Vec<String> = [service.err(), master.err()]
+                .into_iter()
+                .flatten()
+                .map(|ask| ask.summary)
+                .collect();
+            let day = date
+                .and_then(|d| resolve_date(d, salon.today))
+                .filter(|d| *d >= salon.today);
+            return Ok(CommandResult::ask(
+                NAME,
+                about_day(day, &questions.join(" ")),
+            ));
+        }
     };
     let asked = match find_day(date, salon.today, NAME) {
         Ok(day) => day,
@@ -343,14 +427,22 @@ pub async fn search_slots(
                 return refused_by_yclients(error, NAME, "Не получилось проверить расписание");
             }
         };
-        let times: Vec<String> = free
+        // Today's times already gone (and the next half hour) cannot be offered.
+        let earliest = (day == salon.today).then(|| salon.now + chrono::Duration::minutes(30));
+        let mut times: Vec<String> = free
             .iter()
             .filter(|t| {
-                NaiveTime::parse_from_str(&t.time, "%H:%M")
-                    .is_ok_and(|time| fits(time, time_preference))
+                NaiveTime::parse_from_str(&t.time, "%H:%M").is_ok_and(|time| {
+                    fits(time, time_preference)
+                        && earliest.is_none_or(|e| time >= e && salon.now < e)
+                })
             })
             .map(|t| t.time.clone())
             .collect();
+        if latest_wanted(time_preference) {
+            let skip = times.len().saturating_sub(TIMES_SHOWN);
+            times.drain(..skip);
+        }
         if times.is_empty() {
             continue;
         }

@@ -51,13 +51,111 @@ pub fn stem(word: &str) -> String {
     }
 }
 
+/// How clients name what salons list under other words: verbs for the service
+/// («подстричь» — стрижка), slang («маник», «ноготочки»), a brand-like name («шеллак» is a
+/// gel polish). A client word starting with the first stands for the second.
+const SAID_FOR: &[(&str, &str)] = &[
+    ("подстри", "стрижка"),
+    ("постри", "стрижка"),
+    ("стричь", "стрижка"),
+    ("стричс", "стрижка"),
+    ("покрас", "окрашивание"),
+    ("маник", "маникюр"),
+    ("ноготоч", "маникюр"),
+    ("ногти", "маникюр"),
+    ("ногтей", "маникюр"),
+    ("шеллак", "гель-лак"),
+    ("шелак", "гель-лак"),
+    ("гелев", "гель-лак"),
+    ("педик", "педикюр"),
+    ("оформ", "коррекция"),
+    ("нарасти", "наращивание"),
+    ("почист", "чистка"),
+    ("уложить", "укладка"),
+];
+
+/// Children, for children's services: these words exactly.
+const CHILDREN: &[&str] = &[
+    "сын",
+    "сына",
+    "сыну",
+    "сыном",
+    "сыночка",
+    "сыночку",
+    "дочь",
+    "дочка",
+    "дочке",
+    "дочку",
+    "дочки",
+    "дочери",
+    "доче",
+    "ребенок",
+    "ребенка",
+    "ребенку",
+    "малыш",
+    "малыша",
+    "малышу",
+    "детей",
+    "детям",
+    "деток",
+    "мальчика",
+    "мальчику",
+    "девочке",
+    "девочку",
+    "девочки",
+];
+
+/// Short forms of first names (their stem) and the name they stand for.
+const SHORT_NAMES: &[(&str, &str)] = &[
+    ("дим", "дмитрий"),
+    ("маш", "мария"),
+    ("ан", "анна"),
+    ("ол", "ольга"),
+    ("лен", "елена"),
+    ("тан", "татьяна"),
+    ("ир", "ирина"),
+    ("свет", "светлана"),
+    ("наташ", "наталья"),
+    ("кат", "екатерина"),
+    ("юл", "юлия"),
+    ("наст", "анастасия"),
+    ("сереж", "сергей"),
+    ("паш", "павел"),
+    ("леш", "алексей"),
+];
+/// Endings a short name takes («Маша», «к Маше», «Машу», «с Машей»).
+const SHORT_NAME_ENDINGS: [&str; 9] = ["а", "я", "е", "у", "ю", "ой", "ей", "и", "ы"];
+
+/// What a client's word stands for: itself, or the words salons use for it.
+fn as_listed(word: &str) -> String {
+    let lower = word.to_lowercase().replace('ё', "е");
+    if CHILDREN.contains(&lower.as_str()) {
+        return "детская".to_owned();
+    }
+    let short_name = SHORT_NAMES.iter().find(|(stem, _)| {
+        lower
+            .strip_prefix(stem)
+            .is_some_and(|ending| SHORT_NAME_ENDINGS.contains(&ending))
+    });
+    if let Some((_, name)) = short_name {
+        return (*name).to_owned();
+    }
+    SAID_FOR
+        .iter()
+        .find(|(said, _)| lower.starts_with(said))
+        .map_or(lower.clone(), |(_, listed)| (*listed).to_owned())
+}
+
 /// The meaningful stems of a phrase.
 pub fn stems(phrase: &str) -> Vec<String> {
     phrase
-        .split(|c: char| !c.is_alphanumeric())
+        .split(|c: char| !c.is_alphanumeric() && c != '-')
+        .flat_map(|w| w.split('-'))
         .filter(|w| !w.is_empty())
         .filter(|w| !NOISE.contains(&w.to_lowercase().as_str()))
-        .map(stem)
+        .map(as_listed)
+        .flat_map(|w| w.split('-').map(str::to_owned).collect::<Vec<_>>())
+        .map(|w| stem(&w))
         .collect()
 }
 
@@ -104,7 +202,22 @@ pub fn score(query: &str, candidate: &str) -> f64 {
         .iter()
         .filter(|c| query.iter().any(|q| same_word(q, c)))
         .count();
-    found as f64 / query.len() as f64 * 0.8 + covered as f64 / candidate.len() as f64 * 0.2
+    let score =
+        found as f64 / query.len() as f64 * 0.8 + covered as f64 / candidate.len() as f64 * 0.2;
+    // «без покрытия» is the opposite of «с покрытием»: a candidate saying «без» what the
+    // client did not is not what they asked for.
+    let without = stem("без");
+    let negated = candidate
+        .iter()
+        .position(|w| *w == without)
+        .and_then(|at| candidate.get(at + 1));
+    if let Some(negated) = negated
+        && !query.contains(&without)
+        && query.iter().any(|q| same_word(q, negated))
+    {
+        return score * 0.7;
+    }
+    score
 }
 
 /// Scores at or below this do not count as a match (half the query's words found).
@@ -123,6 +236,24 @@ pub enum Match<T> {
 
 /// Finds the candidate `query` names; `name` gives each candidate's name.
 pub fn best<T: Clone>(query: &str, candidates: &[T], name: impl Fn(&T) -> &str) -> Match<T> {
+    // A candidate named exactly as asked is meant, even when longer names contain it
+    // («педикюр» is Педикюр, not Маникюр и педикюр).
+    let asked = {
+        let mut words = stems(query);
+        words.sort();
+        words
+    };
+    let exact: Vec<&T> = candidates
+        .iter()
+        .filter(|c| {
+            let mut words = stems(name(c));
+            words.sort();
+            !asked.is_empty() && words == asked
+        })
+        .collect();
+    if let [only] = exact.as_slice() {
+        return Match::One((*only).clone());
+    }
     let mut scored: Vec<(f64, &T)> = candidates
         .iter()
         .map(|c| (score(query, name(c)), c))
@@ -233,6 +364,45 @@ mod tests {
             Match::Several(vec!["Стрижка женская", "Стрижка мужская"])
         );
         assert_eq!(find("массаж", &SERVICES), Match::None);
+    }
+
+    #[test]
+    fn clients_words_for_services_and_short_names_are_understood() {
+        let services = [
+            "Стрижка женская",
+            "Стрижка детская",
+            "Маникюр без покрытия",
+            "Маникюр с покрытием гель-лак",
+            "Маникюр и педикюр",
+            "Педикюр",
+            "Окрашивание волос",
+            "Укладка",
+            "Стрижка и укладка",
+            "Коррекция бровей",
+            "Наращивание ресниц",
+        ];
+        let find = |query| best(query, &services, |s| s);
+        assert_eq!(
+            find("маникюр с покрытием"),
+            Match::One("Маникюр с покрытием гель-лак")
+        );
+        assert_eq!(find("шеллак"), Match::One("Маникюр с покрытием гель-лак"));
+        assert_eq!(find("педикюр"), Match::One("Педикюр"));
+        assert_eq!(find("укладку"), Match::One("Укладка"));
+        assert_eq!(find("покрасить волосы"), Match::One("Окрашивание волос"));
+        assert_eq!(find("подстричь сына"), Match::One("Стрижка детская"));
+        assert_eq!(find("брови оформить"), Match::One("Коррекция бровей"));
+        assert_eq!(find("нарастить ресницы"), Match::One("Наращивание ресниц"));
+        let staff = [
+            "Анна Петрова",
+            "Мария Иванова",
+            "Дмитрий Волков",
+            "Ольга Кузнецова",
+        ];
+        assert_eq!(best("к Диме", &staff, |s| s), Match::One("Дмитрий Волков"));
+        assert_eq!(best("к Маше", &staff, |s| s), Match::One("Мария Иванова"));
+        assert_eq!(best("к Оле", &staff, |s| s), Match::One("Ольга Кузнецова"));
+        assert_eq!(best("к Ирине", &staff, |s| s), Match::None);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-/// The prompt set in use.
+/// The newest prompt set, used unless `ASSISTANT_PROMPT_VERSION` names another.
 pub const VERSION: &str = "v1";
 
 /// Stage 1's system instruction: the salon's context and the command set.
@@ -16,6 +16,56 @@ pub const STAGE1_SCHEMA: &str = include_str!("../../prompts/v1/stage1-schema.jso
 pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v1/stage2.md");
 /// Stage 2's last user turn: the message and the command results.
 pub const STAGE2_INPUT: &str = include_str!("../../prompts/v1/stage2-input.md");
+
+/// One version of the prompts, all four files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromptSet {
+    /// Its directory name under `activities/prompts/`.
+    pub version: &'static str,
+    /// Stage 1's system instruction.
+    pub stage1_system: &'static str,
+    /// Stage 1's response schema.
+    pub stage1_schema: &'static str,
+    /// Stage 2's system instruction.
+    pub stage2_system: &'static str,
+    /// Stage 2's last user turn.
+    pub stage2_input: &'static str,
+}
+
+/// Every prompt set compiled in, oldest first.
+pub const SETS: [PromptSet; 1] = [PromptSet {
+    version: "v1",
+    stage1_system: STAGE1_SYSTEM,
+    stage1_schema: STAGE1_SCHEMA,
+    stage2_system: STAGE2_SYSTEM,
+    stage2_input: STAGE2_INPUT,
+}];
+
+impl PromptSet {
+    /// The set named `version`.
+    pub fn named(version: &str) -> Option<&'static PromptSet> {
+        SETS.iter().find(|set| set.version == version.trim())
+    }
+
+    /// The newest set.
+    pub fn current() -> &'static PromptSet {
+        // VERSION names one of SETS (a test holds it to that).
+        Self::named(VERSION).unwrap_or(&SETS[SETS.len() - 1])
+    }
+
+    /// Stage 1's response schema as JSON.
+    pub fn schema(&self) -> serde_json::Value {
+        serde_json::from_str(self.stage1_schema).unwrap_or_else(|_| serde_json::json!({}))
+    }
+}
+
+/// The versions compiled in, for an error message.
+pub fn versions() -> String {
+    SETS.iter()
+        .map(|s| s.version)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A placeholder left unfilled.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,5 +148,15 @@ mod tests {
         let schema: serde_json::Value = serde_json::from_str(STAGE1_SCHEMA).unwrap();
         let commands = &schema["properties"]["commands"]["items"]["properties"]["command"]["enum"];
         assert_eq!(commands.as_array().map(Vec::len), Some(9));
+    }
+
+    #[test]
+    fn every_set_is_found_by_its_version_and_the_current_one_is_the_newest() {
+        assert_eq!(PromptSet::current().version, VERSION);
+        for set in SETS {
+            assert_eq!(PromptSet::named(set.version), Some(&set));
+            assert_ne!(set.schema(), serde_json::json!({}), "{}", set.version);
+        }
+        assert_eq!(PromptSet::named("v0"), None);
     }
 }

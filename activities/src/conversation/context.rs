@@ -4,7 +4,7 @@
 use crate::assistant::catalog::{self, Catalog};
 use crate::assistant::dates::weekday_name;
 use crate::assistant::lookup::{CommandResult, day_text};
-use crate::assistant::prompts::{self, STAGE1_SYSTEM, STAGE2_INPUT, STAGE2_SYSTEM};
+use crate::assistant::prompts::{self, PromptSet};
 use crate::db::{bookings, companies};
 use crate::domain::SalonId;
 use crate::gemini::{Prompt, Turn};
@@ -34,6 +34,8 @@ pub struct SalonContext {
     pub zone: Tz,
     /// Today there.
     pub today: NaiveDate,
+    /// The time there now.
+    pub now: chrono::NaiveTime,
     /// Services and masters.
     pub catalog: Catalog,
 }
@@ -45,13 +47,15 @@ impl SalonContext {
             .await?
             .with_context(|| format!("salon {salon_id} is not registered"))?;
         let zone = company.zone();
-        let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+        let local = chrono::Utc::now().with_timezone(&zone);
+        let (today, now) = (local.date_naive(), local.time());
         let catalog = catalog::load(db, company.id).await?;
         Ok(SalonContext {
             company_id: company.id,
             title: company.title,
             zone,
             today,
+            now,
             catalog,
         })
     }
@@ -65,6 +69,7 @@ fn client_name_text(name: Option<&str>) -> String {
 /// Stage 1: the salon, the client's visits and the conversation → commands (JSON).
 pub async fn stage1_prompt(
     db: &PgPool,
+    set: &PromptSet,
     salon: &SalonContext,
     phone: &str,
     client_name: Option<&str>,
@@ -124,9 +129,9 @@ pub async fn stage1_prompt(
     let mut turns = history.to_vec();
     turns.extend(messages.iter().map(|text| Turn::user(text.clone())));
     Ok(Prompt {
-        system: prompts::render(STAGE1_SYSTEM, &values)?,
+        system: prompts::render(set.stage1_system, &values)?,
         turns,
-        response_schema: Some(prompts::stage1_schema()),
+        response_schema: Some(set.schema()),
         temperature: STAGE1_TEMPERATURE,
         max_output_tokens: STAGE1_MAX_TOKENS,
     })
@@ -134,6 +139,7 @@ pub async fn stage1_prompt(
 
 /// Stage 2: the conversation, the client's words and the command results → the reply.
 pub fn stage2_prompt(
+    set: &PromptSet,
     salon_title: &str,
     client_name: Option<&str>,
     history: &[Turn],
@@ -141,14 +147,14 @@ pub fn stage2_prompt(
     results: &[CommandResult],
 ) -> anyhow::Result<Prompt> {
     let system = prompts::render(
-        STAGE2_SYSTEM,
+        set.stage2_system,
         &BTreeMap::from([
             ("salon_name", salon_title.to_owned()),
             ("client_name", client_name_text(client_name)),
         ]),
     )?;
     let input = prompts::render(
-        STAGE2_INPUT,
+        set.stage2_input,
         &BTreeMap::from([
             ("message", messages.join("\n")),
             ("results", serde_json::to_string_pretty(results)?),

@@ -124,6 +124,7 @@ pub async fn run(
         salon_id: turn.salon_id,
         company_id: salon.company_id,
         today: salon.today,
+        now: salon.now,
         catalog: &salon.catalog,
         horizon_days: turn.limits.booking_horizon_days,
     };

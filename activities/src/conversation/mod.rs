@@ -24,9 +24,10 @@ pub mod execute;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
+use crate::assistant::prompts::PromptSet;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::inbound::{self, Outcome};
-use crate::db::{companies, conversations};
+use crate::db::{companies, conversations, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
 use crate::gemini::{Gemini, Turn};
@@ -173,6 +174,9 @@ pub struct Understand {
     pub history: Vec<Turn>,
     /// The client's new messages.
     pub messages: Vec<String>,
+    /// The turn's step: its record in `assistant_turns` (empty: not recorded).
+    #[serde(default)]
+    pub step: String,
 }
 
 /// Stage 1's answer.
@@ -212,6 +216,9 @@ pub struct Compose {
     pub messages: Vec<String>,
     /// What the commands gave.
     pub results: Vec<CommandResult>,
+    /// The turn's step: its record in `assistant_turns` (empty: not recorded).
+    #[serde(default)]
+    pub step: String,
 }
 
 /// Input of [`ConversationActivities::send_reply`].
@@ -251,6 +258,7 @@ pub struct ConversationActivities {
     gateway: Arc<dyn WhatsAppGateway>,
     reminder_offsets: Vec<Duration>,
     limits: AssistantLimits,
+    prompts: &'static PromptSet,
 }
 
 impl ConversationActivities {
@@ -269,7 +277,14 @@ impl ConversationActivities {
             gateway,
             reminder_offsets,
             limits: AssistantLimits::default(),
+            prompts: PromptSet::current(),
         }
+    }
+
+    /// With this prompt set instead of the newest.
+    pub fn with_prompts(mut self, prompts: &'static PromptSet) -> Self {
+        self.prompts = prompts;
+        self
     }
 
     /// With these limits instead of the defaults.
@@ -373,6 +388,7 @@ impl ConversationActivities {
         let salon = SalonContext::load(&self.db, input.salon_id).await?;
         let prompt = context::stage1_prompt(
             &self.db,
+            self.prompts,
             &salon,
             &input.phone,
             input.client_name.as_deref(),
@@ -380,17 +396,23 @@ impl ConversationActivities {
             &input.messages,
         )
         .await?;
+        let started = std::time::Instant::now();
         let generated = self
             .gemini
             .generate(&prompt)
             .await
             .map_err(failure::gemini)?;
+        let cost = turns::CallCost::new(
+            generated.usage.prompt,
+            generated.usage.output,
+            started.elapsed(),
+        );
         tracing::info!(
             salon_id = %input.salon_id,
             stage = 1,
             prompt_tokens = generated.usage.prompt,
             output_tokens = generated.usage.output,
-            prompts = crate::assistant::prompts::VERSION,
+            prompts = self.prompts.version,
             "Gemini answered"
         );
         // A model that breaks its schema is retried like a failed call.
@@ -406,6 +428,23 @@ impl ConversationActivities {
                 Parsed::Command(command) => understood.commands.push(command),
                 Parsed::Problem(problem) => understood.problems.push(problem),
             }
+        }
+        if !input.step.is_empty() {
+            turns::record_understood(
+                &self.db,
+                &turns::Understood {
+                    step: &input.step,
+                    salon_id: input.salon_id,
+                    phone: &input.phone,
+                    messages: &input.messages,
+                    prompt_version: self.prompts.version,
+                    model: &generated.model,
+                    commands: json!(understood.commands),
+                    problems: json!(understood.problems),
+                    cost,
+                },
+            )
+            .await?;
         }
         Ok(understood)
     }
@@ -479,6 +518,7 @@ impl ConversationActivities {
                 .iter()
                 .map(execute::problem_result),
         );
+        turns::record_results(&self.db, &input.step, &json!(results)).await?;
         Ok(results)
     }
 
@@ -494,23 +534,33 @@ impl ConversationActivities {
             .map(|c| c.title)
             .unwrap_or_default();
         let prompt = context::stage2_prompt(
+            self.prompts,
             &title,
             input.client_name.as_deref(),
             &input.history,
             &input.messages,
             &input.results,
         )?;
+        let started = std::time::Instant::now();
         let generated = self
             .gemini
             .generate(&prompt)
             .await
             .map_err(failure::gemini)?;
+        if !input.step.is_empty() {
+            let cost = turns::CallCost::new(
+                generated.usage.prompt,
+                generated.usage.output,
+                started.elapsed(),
+            );
+            turns::record_composed(&self.db, &input.step, cost).await?;
+        }
         tracing::info!(
             salon_id = %input.salon_id,
             stage = 2,
             prompt_tokens = generated.usage.prompt,
             output_tokens = generated.usage.output,
-            prompts = crate::assistant::prompts::VERSION,
+            prompts = self.prompts.version,
             "Gemini answered"
         );
         let text = generated.text.trim().to_owned();
@@ -546,6 +596,9 @@ impl ConversationActivities {
             tracing::debug!(%session, %error, "could not stop typing");
         }
         inbound::finish(&self.db, &input.inbound_ids, Outcome::Handled).await?;
+        if let Some(step) = input.key.strip_prefix("reply/") {
+            turns::record_reply(&self.db, step, &input.text).await?;
+        }
         tracing::info!(salon_id = %input.salon_id, client = %phone.masked(), "reply sent");
         Ok(message_id)
     }

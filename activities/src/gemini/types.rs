@@ -102,6 +102,9 @@ pub struct Generated {
     pub usage: TokenUsage,
     /// `finishReason` (`STOP`, `MAX_TOKENS`, …).
     pub finish_reason: String,
+    /// `modelVersion`: the model that answered (empty when not said).
+    #[serde(default)]
+    pub model: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -113,6 +116,8 @@ struct Response {
     usage_metadata: Option<UsageMetadata>,
     #[serde(default)]
     prompt_feedback: Option<PromptFeedback>,
+    #[serde(default)]
+    model_version: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -167,6 +172,7 @@ pub fn parse_response(body: &str) -> Result<Generated, GeminiError> {
             total: u.total_token_count,
         })
         .unwrap_or_default();
+    let model = response.model_version.unwrap_or_default();
     let Some(candidate) = response.candidates.into_iter().next() else {
         let reason = response
             .prompt_feedback
@@ -186,6 +192,7 @@ pub fn parse_response(body: &str) -> Result<Generated, GeminiError> {
         text,
         usage,
         finish_reason,
+        model,
     })
 }
 

@@ -12,8 +12,8 @@
 //! first sync, welcome) before the load. The debounce is off: it is deliberate waiting,
 //! not cost (with it, a reply comes that much later).
 
+use crate::bench::local_app::LocalApp;
 use crate::config::{Config, WhatsAppMode};
-use crate::startup::Application;
 use ai_admin_activities::db;
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_activities::secret::Secret;
@@ -156,7 +156,11 @@ fn joined<T>(handle: std::thread::JoinHandle<anyhow::Result<T>>) -> anyhow::Resu
 }
 
 /// Onboards a salon the owner's way: registration, QR (session), the phone links.
-async fn onboard(http: &reqwest::Client, base: &str, salon_id: SalonId) -> anyhow::Result<()> {
+pub(crate) async fn onboard(
+    http: &reqwest::Client,
+    base: &str,
+    salon_id: SalonId,
+) -> anyhow::Result<()> {
     let redirect = http
         .get(format!("{base}/auth/yclients/redirect?salon_id={salon_id}"))
         .send()
@@ -186,7 +190,7 @@ async fn onboard(http: &reqwest::Client, base: &str, salon_id: SalonId) -> anyho
     Ok(())
 }
 
-async fn wait_for(
+pub(crate) async fn wait_for(
     db: &PgPool,
     sql: &'static str,
     salons: &[i32],
@@ -254,14 +258,8 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;
     db::migrate(&pool).await?;
 
-    let app = Application::build(config)
-        .await
-        .context("Failed to start the app")?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = LocalApp::start(config).await?;
+    let base = app.base.clone();
 
     // Onboard every salon (a few at a time) and wait for their welcome messages.
     let http = reqwest::Client::builder()
@@ -395,8 +393,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     let starts = of(&|first| first);
     let later = of(&|first| !first);
     let gemini_calls = gemini.state.calls().len();
-    let _ = stop.send(());
-    server.await??;
+    app.stop().await?;
     pool.close().await;
 
     print_report(

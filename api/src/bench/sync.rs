@@ -122,6 +122,7 @@ async fn sync_once(
             reminder_offsets: Vec::new(),
             retention: Default::default(),
             assistant_limits: Default::default(),
+            prompts: ai_admin_activities::assistant::prompts::PromptSet::current(),
         },
         None,
     )

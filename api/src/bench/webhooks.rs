@@ -8,8 +8,8 @@
 //! the row (no sequence, no relay), so the report shows what the durable, ordered path
 //! costs.
 
+use crate::bench::local_app::LocalApp;
 use crate::config::Config;
-use crate::startup::Application;
 use ai_admin_activities::activation::salon_webhook_url;
 use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
@@ -275,14 +275,8 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     let base = fire(&baseline_url, load, &salons).await?;
     baseline_server.abort();
 
-    let app = Application::build(config)
-        .await
-        .context("Failed to start the app")?;
-    let url = format!("http://127.0.0.1:{}/webhook/yclients", app.port());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = stopped.await;
-    }));
+    let app = LocalApp::start(config).await?;
+    let url = format!("{}/webhook/yclients", app.base);
     let started = Instant::now();
     let acks = fire(&url, load, &salons).await?;
     let sent_done = started.elapsed();
@@ -296,8 +290,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let all_applied = started.elapsed();
-    let _ = stop.send(());
-    server.await??;
+    app.stop().await?;
     pool.close().await;
 
     print_report(

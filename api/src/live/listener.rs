@@ -35,6 +35,8 @@ async fn listen_forever(db: PgPool, hub: LiveHub) {
     loop {
         match listen(&db, &hub).await {
             Ok(()) => return,
+            // The app is stopping and closed the pool first: nothing to listen for.
+            Err(_) if db.is_closed() => return,
             Err(error) => {
                 tracing::warn!(error = %format!("{error:#}"), "live event listener failed, restarting");
                 hub.send(Fanout::Resync);

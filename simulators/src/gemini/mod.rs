@@ -5,8 +5,9 @@
 //! or to think for a while.
 //!
 //! # Layout
-//! - [`understand`] — message → commands.
-//! - [`reply`] — results → reply text.
+//! - [`understand`] — message and conversation → commands (the demo brain's stage 1).
+//! - [`words`] — how clients write days, times, services and masters.
+//! - [`reply`] — results → reply text (its stage 2).
 //! - [`state`] — API key, faults, outage, latency, call log.
 //! - [`server`] — the routes and the `/__sim` control API.
 
@@ -14,6 +15,7 @@ pub mod reply;
 pub mod server;
 pub mod state;
 pub mod understand;
+pub mod words;
 
 pub use state::{GeminiCall, GeminiFault, GeminiSimState};
 

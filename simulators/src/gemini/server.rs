@@ -111,6 +111,10 @@ async fn generate(
     let structured = request["generationConfig"]["responseMimeType"] == "application/json";
     let input = latest_user_words(contents);
     let history = earlier_turns(contents);
+    let system = request["systemInstruction"]["parts"][0]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let stage = if structured { 1 } else { 2 };
     let latency = state.latency();
     if !latency.is_zero() {
@@ -134,9 +138,11 @@ async fn generate(
         return response;
     }
     let text = if structured {
-        understand::commands(&input).to_string()
+        state
+            .take_script()
+            .unwrap_or_else(|| understand::commands(&input, &history, &system).to_string())
     } else {
-        reply::reply(&input)
+        reply::reply(&input, &history)
     };
     let prompt_tokens = (body.chars().count() / 4) as u64;
     let output_tokens = (text.chars().count() / 4).max(1) as u64;

@@ -1,5 +1,6 @@
 //! The Gemini simulator's state: the API key it accepts, injected faults, an outage
-//! switch, a per-call latency (zero unless set), and a log of calls.
+//! switch, a per-call latency (zero unless set), scripted stage 1 answers, and a log of
+//! calls.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -36,6 +37,7 @@ pub struct GeminiCall {
 #[derive(Debug, Default)]
 struct Inner {
     faults: VecDeque<GeminiFault>,
+    scripted: VecDeque<String>,
     calls: Vec<GeminiCall>,
     latency: Duration,
     down: bool,
@@ -103,6 +105,22 @@ impl GeminiSimState {
             inner.faults.pop_front();
         }
         Some(taken)
+    }
+
+    /// Stage 1 answers its next call with `answer` (a command JSON) instead of
+    /// understanding the message itself: `ai-admin eval --llm oracle` scripts the
+    /// commands each turn should produce, to measure everything after stage 1 alone.
+    pub fn script_stage1(&self, answer: String) {
+        self.lock().scripted.push_back(answer);
+    }
+
+    /// Forgets scripted stage 1 answers not used yet.
+    pub fn clear_script(&self) {
+        self.lock().scripted.clear();
+    }
+
+    pub(crate) fn take_script(&self) -> Option<String> {
+        self.lock().scripted.pop_front()
     }
 
     pub(crate) fn record(&self, call: GeminiCall) {

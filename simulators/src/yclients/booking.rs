@@ -86,11 +86,12 @@ impl Salon {
     /// Free times for the service on `date` with `staff_id` (0 = any master), in order.
     pub fn free_times(&self, staff_id: i64, date: NaiveDate, service_id: i64) -> Vec<FreeTime> {
         let length = self.duration_of(service_id);
-        let masters: Vec<i64> = if staff_id == 0 {
-            self.staff.iter().map(|s| s.id).collect()
-        } else {
-            vec![staff_id]
-        };
+        let masters: Vec<i64> = self
+            .staff
+            .iter()
+            .filter(|s| (staff_id == 0 || s.id == staff_id) && s.does(service_id))
+            .map(|s| s.id)
+            .collect();
         let mut times: Vec<FreeTime> = Vec::new();
         for minute in (0..24 * 60).step_by(STEP_MINUTES as usize) {
             let Some(time) = NaiveTime::from_hms_opt(minute / 60, minute % 60, 0) else {
@@ -118,12 +119,15 @@ impl Salon {
             return self
                 .staff
                 .iter()
+                .filter(|s| s.does(appointment.service_id))
                 .map(|s| s.id)
                 .find(|m| self.is_free(*m, appointment.at, length, except))
                 .ok_or(Refusal::Taken);
         }
-        if !self.staff.iter().any(|s| s.id == appointment.staff_id) {
-            return Err(Refusal::Unknown("staff"));
+        match self.staff.iter().find(|s| s.id == appointment.staff_id) {
+            None => return Err(Refusal::Unknown("staff")),
+            Some(master) if !master.does(appointment.service_id) => return Err(Refusal::Taken),
+            Some(_) => {}
         }
         if self.is_free(appointment.staff_id, appointment.at, length, except) {
             Ok(appointment.staff_id)

@@ -69,6 +69,16 @@ pub struct Staff {
     pub specialization: String,
     /// 0–5.
     pub rating: f32,
+    /// The services they do; empty = every service.
+    #[serde(default)]
+    pub services: Vec<i64>,
+}
+
+impl Staff {
+    /// Whether this master does `service_id`.
+    pub fn does(&self, service_id: i64) -> bool {
+        self.services.is_empty() || self.services.contains(&service_id)
+    }
 }
 
 /// A client of the salon.
@@ -358,6 +368,7 @@ impl Salon {
                 name: staff_name(first_staff, i),
                 specialization: SPECIALIZATIONS[i % SPECIALIZATIONS.len()].to_owned(),
                 rating: 4.0 + (seq.below(11) as f32) / 10.0,
+                services: Vec::new(),
             })
             .collect::<Vec<_>>();
         let clients = (0..size.clients)

@@ -539,3 +539,120 @@ async fn a_client_whose_number_whatsapp_hides_is_answered_at_their_lid() {
     assert!(replies[1].contains("номер"), "{replies:?}");
     assert!(bot_records(&fx).is_empty(), "nothing booked");
 }
+
+/// The demo conversation, as a new user plays it with `scripts/dev` and `/dev/phone`:
+/// prices, a follow-up «А маникюр?», free times, a bare «В 15:00» that books with the
+/// service and day being discussed, «Да» that books nothing more, and a move «на то же
+/// время» that keeps the service and master. The demo brain (the Gemini simulator)
+/// follows the conversation; nothing meant for the model reaches the client.
+#[tokio::test]
+async fn the_demo_conversation_books_the_manicure_tomorrow_at_three_and_moves_it() {
+    let fx = Fixture::active("Салон «Демо»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let (tomorrow, after) = (fx.today + Days::new(1), fx.today + Days::new(2));
+    // Other clients' visits would make 15:00 depend on the seed: the two days are free.
+    app.yclients
+        .state
+        .update_salon(i64::from(salon_id.get()), |salon| {
+            salon
+                .records
+                .retain(|r| r.date != tomorrow && r.date != after);
+        });
+    let manicure = fx
+        .simulated()
+        .services
+        .into_iter()
+        .find(|s| s.title == "Маникюр с покрытием гель-лак")
+        .unwrap();
+    let mut said = 0;
+    let mut say = async |text: &str| {
+        app.client_says(salon_id, OLGA, text).await;
+        said += 1;
+        let replies = app.wait_for_replies(salon_id, OLGA, said, PATIENCE).await;
+        let reply = replies[said - 1].clone();
+        for internal in [
+            "не хватает",
+            "клиент",
+            "```",
+            "SEARCH_SLOTS",
+            "Уточните, пожалуйста, у",
+        ] {
+            assert!(!reply.contains(internal), "{text:?} → {reply:?}");
+        }
+        reply
+    };
+
+    let reply = say("Здравствуйте! Сколько стоит стрижка?").await;
+    assert!(
+        reply.starts_with("Здравствуйте") && reply.contains("Стрижка") && reply.contains('₽'),
+        "{reply}"
+    );
+    let reply = say("А маникюр?").await;
+    assert!(
+        reply.contains("Маникюр") && reply.contains('₽') && !reply.contains("Здравствуйте"),
+        "{reply}"
+    );
+    let reply = say("Хочу записаться на маникюр завтра").await;
+    assert!(
+        reply.contains(&day_text(tomorrow)) && reply.contains("На какое время"),
+        "{reply}"
+    );
+    let reply = say("В 15:00").await;
+    assert!(
+        reply.contains("Записала") && reply.contains("15:00"),
+        "{reply}"
+    );
+    let booked = bot_records(&fx);
+    assert_eq!(booked.len(), 1, "{booked:?}");
+    let visit = booked[0].clone();
+    assert_eq!(
+        (
+            visit.service_id,
+            visit.date,
+            visit.time.format("%H:%M").to_string()
+        ),
+        (manicure.id, tomorrow, "15:00".to_owned())
+    );
+    let reply = say("Да").await;
+    assert_eq!(
+        bot_records(&fx).len(),
+        1,
+        "«да» after a booking books nothing: {reply}"
+    );
+    assert!(!reply.contains("Здравствуйте"), "{reply}");
+
+    // The master keeps the visit: they work the day after tomorrow too.
+    app.yclients
+        .state
+        .update_salon(i64::from(salon_id.get()), |salon| {
+            let works = |d: &ai_admin_simulators::yclients::seed::WorkingDay| {
+                d.staff_id == visit.staff_id && d.date == after
+            };
+            if !salon.schedules.iter().any(works) {
+                salon
+                    .schedules
+                    .push(ai_admin_simulators::yclients::seed::WorkingDay {
+                        staff_id: visit.staff_id,
+                        date: after,
+                        from: chrono::NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+                        to: chrono::NaiveTime::from_hms_opt(20, 0, 0).unwrap(),
+                    });
+            }
+        });
+    let reply = say("перенесите на послезавтра на то же время").await;
+    assert!(
+        reply.contains("Перенесла") && reply.contains("15:00"),
+        "{reply}"
+    );
+    let moved = bot_records(&fx);
+    assert_eq!(moved.len(), 1, "a move is not a new booking: {moved:?}");
+    assert_eq!(
+        (
+            moved[0].id,
+            moved[0].service_id,
+            moved[0].staff_id,
+            moved[0].date
+        ),
+        (visit.id, visit.service_id, visit.staff_id, after)
+    );
+}
