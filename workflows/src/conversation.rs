@@ -485,6 +485,7 @@ impl ConversationWorkflow {
                     messages: messages.to_vec(),
                     results: results.clone(),
                     step: step.to_owned(),
+                    phone: ctx.state(|s| s.phone.clone()),
                 },
                 gemini_step(),
             )

@@ -110,6 +110,42 @@ pub struct WorkingHours {
     pub to: chrono::NaiveTime,
 }
 
+impl WorkingHours {
+    /// «02.12 (среда) с 09:00 до 21:00».
+    pub fn text(&self) -> String {
+        format!(
+            "{} с {} до {}",
+            super::lookup::day_text(self.date),
+            self.from.format("%H:%M"),
+            self.to.format("%H:%M")
+        )
+    }
+}
+
+/// The salon's working hours on the days `from..=to` (the earliest start and latest end
+/// of its masters' schedules each day), in order; a day nobody works is left out.
+pub async fn salon_hours(
+    db: &PgPool,
+    company_id: i64,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> anyhow::Result<Vec<WorkingHours>> {
+    let rows: Vec<(chrono::NaiveDate, chrono::NaiveTime, chrono::NaiveTime)> = sqlx::query_as(
+        "SELECT date, MIN(time_start), MAX(time_end) FROM schedules
+         WHERE company_id = $1 AND available AND date BETWEEN $2 AND $3
+         GROUP BY date ORDER BY date",
+    )
+    .bind(company_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(date, from, to)| WorkingHours { date, from, to })
+        .collect())
+}
+
 /// The master's working hours on the days `from..=to`, in order.
 pub async fn working_hours(
     db: &PgPool,

@@ -518,17 +518,7 @@ pub async fn staff_schedule(
             json!([]),
         ));
     }
-    let days: Vec<String> = hours
-        .iter()
-        .map(|h| {
-            format!(
-                "{} с {} до {}",
-                day_text(h.date),
-                h.from.format("%H:%M"),
-                h.to.format("%H:%M")
-            )
-        })
-        .collect();
+    let days: Vec<String> = hours.iter().map(catalog::WorkingHours::text).collect();
     let data = json!(hours.iter().map(|h| json!({ "date": h.date, "from": h.from.format("%H:%M").to_string(), "to": h.to.format("%H:%M").to_string() })).collect::<Vec<_>>());
     Ok(CommandResult::ok(
         NAME,

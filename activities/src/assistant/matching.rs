@@ -220,6 +220,20 @@ pub fn score(query: &str, candidate: &str) -> f64 {
     score
 }
 
+/// The share of `name`'s words that `text` has (a service named inside a longer
+/// question: «сколько длится окрашивание волос?» names «Окрашивание волос» fully).
+pub fn share_named(name: &str, text: &str) -> f64 {
+    let (name, text) = (stems(name), stems(text));
+    if name.is_empty() {
+        return 0.0;
+    }
+    let found = name
+        .iter()
+        .filter(|n| text.iter().any(|t| same_word(n, t)))
+        .count();
+    found as f64 / name.len() as f64
+}
+
 /// Scores at or below this do not count as a match (half the query's words found).
 pub const MIN_SCORE: f64 = 0.5;
 

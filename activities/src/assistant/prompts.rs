@@ -6,16 +6,16 @@
 use std::collections::BTreeMap;
 
 /// The newest prompt set, used unless `ASSISTANT_PROMPT_VERSION` names another.
-pub const VERSION: &str = "v1";
+pub const VERSION: &str = "v2";
 
-/// Stage 1's system instruction: the salon's context and the command set.
-pub const STAGE1_SYSTEM: &str = include_str!("../../prompts/v1/stage1.md");
+/// Stage 1's system instruction (newest set): the salon's context and the command set.
+pub const STAGE1_SYSTEM: &str = include_str!("../../prompts/v2/stage1.md");
 /// Stage 1's response schema (Gemini's OpenAPI subset).
-pub const STAGE1_SCHEMA: &str = include_str!("../../prompts/v1/stage1-schema.json");
+pub const STAGE1_SCHEMA: &str = include_str!("../../prompts/v2/stage1-schema.json");
 /// Stage 2's system instruction: how to write the reply.
-pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v1/stage2.md");
-/// Stage 2's last user turn: the message and the command results.
-pub const STAGE2_INPUT: &str = include_str!("../../prompts/v1/stage2-input.md");
+pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v2/stage2.md");
+/// Stage 2's last user turn: the message, the command results and the facts.
+pub const STAGE2_INPUT: &str = include_str!("../../prompts/v2/stage2-input.md");
 
 /// One version of the prompts, all four files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,14 +32,24 @@ pub struct PromptSet {
     pub stage2_input: &'static str,
 }
 
-/// Every prompt set compiled in, oldest first.
-pub const SETS: [PromptSet; 1] = [PromptSet {
-    version: "v1",
-    stage1_system: STAGE1_SYSTEM,
-    stage1_schema: STAGE1_SCHEMA,
-    stage2_system: STAGE2_SYSTEM,
-    stage2_input: STAGE2_INPUT,
-}];
+/// Every prompt set compiled in, oldest first: v1, the first (kept to compare with); v2,
+/// the conversation rules carried over from the original and the salon's facts for stage 2.
+pub const SETS: [PromptSet; 2] = [
+    PromptSet {
+        version: "v1",
+        stage1_system: include_str!("../../prompts/v1/stage1.md"),
+        stage1_schema: include_str!("../../prompts/v1/stage1-schema.json"),
+        stage2_system: include_str!("../../prompts/v1/stage2.md"),
+        stage2_input: include_str!("../../prompts/v1/stage2-input.md"),
+    },
+    PromptSet {
+        version: "v2",
+        stage1_system: STAGE1_SYSTEM,
+        stage1_schema: STAGE1_SCHEMA,
+        stage2_system: STAGE2_SYSTEM,
+        stage2_input: STAGE2_INPUT,
+    },
+];
 
 impl PromptSet {
     /// The set named `version`.
@@ -144,7 +154,23 @@ mod tests {
             assert!(stage1.iter().any(|p| p == name), "stage 1 lacks {name}");
         }
         assert_eq!(placeholders(STAGE2_SYSTEM), ["salon_name", "client_name"]);
-        assert_eq!(placeholders(STAGE2_INPUT), ["message", "results"]);
+        assert_eq!(
+            placeholders(STAGE2_INPUT),
+            [
+                "message",
+                "results",
+                "today",
+                "weekday",
+                "salon_address",
+                "salon_phone",
+                "salon_email",
+                "salon_hours",
+                "bookings",
+                "services_named"
+            ]
+        );
+        let v1 = PromptSet::named("v1").unwrap();
+        assert_eq!(placeholders(v1.stage2_input), ["message", "results"]);
         let schema: serde_json::Value = serde_json::from_str(STAGE1_SCHEMA).unwrap();
         let commands = &schema["properties"]["commands"]["items"]["properties"]["command"]["enum"];
         assert_eq!(commands.as_array().map(Vec::len), Some(9));

@@ -1,11 +1,12 @@
 //! What one turn of a conversation knows about the salon and the client, and the two
 //! Gemini prompts rendered from it with the versioned prompt files.
 
+use super::facts::Facts;
 use crate::assistant::catalog::{self, Catalog};
 use crate::assistant::dates::weekday_name;
-use crate::assistant::lookup::{CommandResult, day_text};
+use crate::assistant::lookup::CommandResult;
 use crate::assistant::prompts::{self, PromptSet};
-use crate::db::{bookings, companies};
+use crate::db::companies;
 use crate::domain::SalonId;
 use crate::gemini::{Prompt, Turn};
 use anyhow::Context as _;
@@ -14,8 +15,6 @@ use chrono_tz::Tz;
 use sqlx::PgPool;
 use std::collections::BTreeMap;
 
-/// Upcoming visits shown to stage 1 at most.
-const VISITS_SHOWN: i64 = 5;
 /// Stage 1 is a classifier: as deterministic as the model allows.
 const STAGE1_TEMPERATURE: f32 = 0.1;
 /// Stage 2 writes: a little freedom, short answers.
@@ -76,29 +75,7 @@ pub async fn stage1_prompt(
     history: &[Turn],
     messages: &[String],
 ) -> anyhow::Result<Prompt> {
-    let visits = bookings::upcoming_for_phone(db, salon.company_id, phone, VISITS_SHOWN).await?;
-    let visits_text = if visits.is_empty() {
-        "нет".to_owned()
-    } else {
-        visits
-            .iter()
-            .map(|v| {
-                let local = v.datetime.with_timezone(&salon.zone);
-                format!(
-                    "№ {} — «{}» {} в {}{}",
-                    v.yclients_id,
-                    v.service.as_deref().unwrap_or("визит"),
-                    day_text(local.date_naive()),
-                    local.format("%H:%M"),
-                    v.staff
-                        .as_deref()
-                        .map(|s| format!(", мастер {s}"))
-                        .unwrap_or_default()
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let visits_text = super::facts::visits_text(db, salon, phone).await?;
     let services = salon
         .catalog
         .services
@@ -137,7 +114,8 @@ pub async fn stage1_prompt(
     })
 }
 
-/// Stage 2: the conversation, the client's words and the command results → the reply.
+/// Stage 2: the conversation, the client's words, the command results and the facts
+/// about the salon and the client → the reply.
 pub fn stage2_prompt(
     set: &PromptSet,
     salon_title: &str,
@@ -145,6 +123,7 @@ pub fn stage2_prompt(
     history: &[Turn],
     messages: &[String],
     results: &[CommandResult],
+    facts: &Facts,
 ) -> anyhow::Result<Prompt> {
     let system = prompts::render(
         set.stage2_system,
@@ -158,6 +137,14 @@ pub fn stage2_prompt(
         &BTreeMap::from([
             ("message", messages.join("\n")),
             ("results", serde_json::to_string_pretty(results)?),
+            ("today", facts.today.clone()),
+            ("weekday", facts.weekday.clone()),
+            ("salon_address", facts.address.clone()),
+            ("salon_phone", facts.phone.clone()),
+            ("salon_email", facts.email.clone()),
+            ("salon_hours", facts.hours.clone()),
+            ("bookings", facts.bookings.clone()),
+            ("services_named", facts.services.clone()),
         ]),
     )?;
     let mut turns = history.to_vec();

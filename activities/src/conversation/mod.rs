@@ -14,6 +14,7 @@
 //!
 //! # Layout
 //! - [`context`] — the salon and client as a turn sees them; both prompts.
+//! - [`facts`] — what stage 2 is told about the salon and the client.
 //! - [`execute`] — one command run.
 
 // `#[activities]` generates one undocumented constant per activity.
@@ -21,6 +22,7 @@
 
 pub mod context;
 pub mod execute;
+pub mod facts;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
@@ -61,6 +63,9 @@ pub const LATE_APOLOGY: &str = "Здравствуйте! Простите, ва
 const OVERHEARD_TURNS: usize = 10;
 /// Older messages said without the bot are not context any more.
 const OVERHEARD_WITHIN: Duration = Duration::from_secs(24 * 3600);
+
+/// Earlier turns whose services stage 2 is told about («а сколько она длится?»).
+const FACT_TURNS: usize = 4;
 
 /// The longest message text the assistant reads (and keeps in history); longer ones are
 /// cut here, before anything reaches the language model or the workflow.
@@ -219,6 +224,9 @@ pub struct Compose {
     /// The turn's step: its record in `assistant_turns` (empty: not recorded).
     #[serde(default)]
     pub step: String,
+    /// The client's number, digits (their visits are among the facts told).
+    #[serde(default)]
+    pub phone: String,
 }
 
 /// Input of [`ConversationActivities::send_reply`].
@@ -529,17 +537,25 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: Compose,
     ) -> Result<String, ActivityError> {
-        let title = companies::find_by_salon(&self.db, input.salon_id)
-            .await?
-            .map(|c| c.title)
-            .unwrap_or_default();
+        let salon = SalonContext::load(&self.db, input.salon_id).await?;
+        // The services the conversation is about: the client's words and the last turns.
+        let said: Vec<&str> = input.messages.iter().map(String::as_str).collect();
+        let recent: Vec<&str> = input
+            .history
+            .iter()
+            .rev()
+            .take(FACT_TURNS)
+            .map(|t| t.text.as_str())
+            .collect();
+        let facts = facts::Facts::load(&self.db, &salon, &input.phone, &said, &recent).await?;
         let prompt = context::stage2_prompt(
             self.prompts,
-            &title,
+            &salon.title,
             input.client_name.as_deref(),
             &input.history,
             &input.messages,
             &input.results,
+            &facts,
         )?;
         let started = std::time::Instant::now();
         let generated = self

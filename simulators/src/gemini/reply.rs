@@ -1,5 +1,5 @@
-//! The demo brain's stage 2: the reply from the command results the product put in the
-//! prompt. The product gives each result a factual `summary` in the client's words; the
+//! The demo brain's stage 2: the reply from the command results and the facts the
+//! product put in the prompt. The product gives each result a factual `summary` in the client's words; the
 //! brain tells them, adds what an administrator would ask next (which time suits, a
 //! goodbye), greets only at the start of a conversation, and answers small talk itself.
 //! It never says more than the results hold: what it does not know it says so and
@@ -8,10 +8,56 @@
 use super::words::normalised;
 use serde_json::Value;
 
-/// The reply to stage 2's last user turn (the message and its results), after `history`
-/// ((role, text), oldest first).
-pub fn reply(input: &str, history: &[(String, String)]) -> String {
+/// What the product told stage 2 about the salon and the client (prompts v2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Facts {
+    address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    /// «02.12 (среда) с 09:00 до 21:00» per day.
+    hours: Vec<String>,
+    /// The client's visits, as listed; `None` when not told.
+    bookings: Option<String>,
+    /// «Title — price, duration» lines.
+    services: Vec<String>,
+}
+
+impl Facts {
+    fn read(input: &str) -> Facts {
+        let mut facts = Facts::default();
+        let known = |value: &str| {
+            let value = value.trim();
+            (!value.is_empty() && value != "неизвестно").then(|| value.to_owned())
+        };
+        let mut in_services = false;
+        for line in input.lines() {
+            if let Some(v) = line.strip_prefix("Адрес:") {
+                facts.address = known(v);
+            } else if let Some(v) = line.strip_prefix("Телефон:") {
+                facts.phone = known(v);
+            } else if let Some(v) = line.strip_prefix("Почта:") {
+                facts.email = known(v);
+            } else if let Some(v) = line.strip_prefix("Часы работы:") {
+                facts.hours = known(v)
+                    .map(|h| h.split("; ").map(str::to_owned).collect())
+                    .unwrap_or_default();
+            } else if let Some(v) = line.strip_prefix("Записи клиента:") {
+                facts.bookings = Some(v.trim().to_owned());
+            } else if line.starts_with("Услуги, о которых") {
+                in_services = true;
+            } else if in_services && let Some(item) = line.strip_prefix("- ") {
+                facts.services.push(item.trim().to_owned());
+            }
+        }
+        facts
+    }
+}
+
+/// The reply to stage 2's last user turn (the message, its results and the facts), after
+/// `history` ((role, text), oldest first), as the salon named `salon`.
+pub fn reply(input: &str, history: &[(String, String)], salon: &str) -> String {
     let results = results(input);
+    let facts = Facts::read(input);
     let message = normalised(message(input));
     let first_reply = !history.iter().any(|(role, _)| role == "model");
     let greeting = if first_reply && greets(&message) {
@@ -29,10 +75,148 @@ pub fn reply(input: &str, history: &[(String, String)]) -> String {
         .find(|(role, _)| role == "model")
         .map(|(_, text)| text.as_str())
         .unwrap_or_default();
+    if let Some(answer) = from_facts(&message, &facts, salon) {
+        return format!("{greeting}{answer}");
+    }
     format!(
         "{greeting}{}",
         small_talk(&message, last_said, !greeting.is_empty())
     )
+}
+
+/// The day a question is about, as the hours list names it, today when none.
+fn day_asked<'h>(message: &str, hours: &'h [String]) -> Option<&'h String> {
+    let weekday = [
+        ("понедельник", "понедельник"),
+        ("вторник", "вторник"),
+        ("сред", "среда"),
+        ("четверг", "четверг"),
+        ("пятниц", "пятница"),
+        ("суббот", "суббота"),
+        ("воскресень", "воскресенье"),
+    ]
+    .into_iter()
+    .find(|(stem, _)| message.contains(stem))
+    .map(|(_, name)| name);
+    match weekday {
+        Some(name) => hours.iter().find(|h| h.contains(name)),
+        None if message.contains("послезавтра") => hours.get(2),
+        None if message.contains("завтра") => hours.get(1),
+        None => hours.first(),
+    }
+}
+
+/// «02.12 (среда) с 09:00 до 21:00» → («02.12 (среда)», «с 09:00 до 21:00»).
+fn day_and_hours(line: &str) -> (&str, &str) {
+    line.split_once(") ")
+        .map_or((line, ""), |(day, hours)| (&line[..day.len() + 1], hours))
+}
+
+/// The answer to a question about the salon or the client's visits, from the facts.
+fn from_facts(message: &str, facts: &Facts, salon: &str) -> Option<String> {
+    if has(
+        message,
+        &[
+            "где ",
+            "где?",
+            "адрес",
+            "как добраться",
+            "находитесь",
+            "филиал",
+        ],
+    ) {
+        return Some(match &facts.address {
+            Some(address) => format!("Мы находимся по адресу: {address}."),
+            None => "Точного адреса у меня нет — уточню у администратора.".to_owned(),
+        });
+    }
+    if has(message, &["почт", "email", "e-mail", "имейл"]) {
+        return facts.email.as_ref().map(|e| format!("Наша почта: {e}."));
+    }
+    if has(message, &["телефон", "позвонить", "номер салона"]) {
+        return facts
+            .phone
+            .as_ref()
+            .map(|p| format!("Телефон салона: {p}."));
+    }
+    let about_hours = has(
+        message,
+        &[
+            "до скольки",
+            "во сколько вы",
+            "часы работы",
+            "работаете",
+            "открываетесь",
+            "закрываетесь",
+            "открыты",
+        ],
+    );
+    if about_hours && !facts.hours.is_empty() {
+        return Some(match day_asked(message, &facts.hours) {
+            Some(line) => {
+                let (day, hours) = day_and_hours(line);
+                format!("{day} мы работаем {hours}.")
+            }
+            None => "В этот день салон не работает.".to_owned(),
+        });
+    }
+    let about_visits = has(
+        message,
+        &[
+            "мои записи",
+            "моя запись",
+            "на когда я",
+            "есть запись",
+            "я записан",
+            "во сколько там",
+            "к какому мастеру",
+        ],
+    );
+    if about_visits && let Some(bookings) = &facts.bookings {
+        return Some(if bookings == "нет" {
+            "У вас нет предстоящих записей — могу записать вас.".to_owned()
+        } else {
+            let listed: Vec<&str> = bookings
+                .split("; ")
+                .map(|visit| visit.split_once(" — ").map_or(visit, |(_, rest)| rest))
+                .collect();
+            format!("Ваши записи: {}.", listed.join("; "))
+        });
+    }
+    let about_service = has(
+        message,
+        &[
+            "что такое",
+            "длится",
+            "по времени",
+            "как долго",
+            "отличается",
+            "делаете",
+            "есть ли у вас",
+            "стрижете",
+            "делают",
+        ],
+    );
+    if about_service {
+        return match facts.services.as_slice() {
+            [] if has(message, &["делаете", "делают", "есть ли у вас"]) => Some(
+                "К сожалению, такой услуги у нас нет. Могу рассказать, что мы делаем, и о ценах."
+                    .to_owned(),
+            ),
+            [] => None,
+            [one, ..] => {
+                let (title, about) = one.split_once(" — ").unwrap_or((one, ""));
+                Some(format!("У нас это «{title}»: {about}."))
+            }
+        };
+    }
+    if has(message, &["вы кто", "ты кто", "кто вы", "кто это"]) {
+        return Some(format!(
+            "Я виртуальный администратор салона «{salon}»: записываю, переношу и отменяю \
+             визиты, подсказываю цены и свободное время."
+        ));
+    }
+    None
 }
 
 fn has(text: &str, words: &[&str]) -> bool {
@@ -215,8 +399,12 @@ fn results(input: &str) -> Vec<Value> {
 
 /// The client's message: what follows the first line, up to the results.
 fn message(input: &str) -> &str {
-    let after = input.split_once('\n').map_or(input, |(_, rest)| rest);
-    after.split("```").next().unwrap_or(after)
+    let after = input
+        .split_once("Сообщение клиента:\n")
+        .or_else(|| input.split_once('\n'))
+        .map_or(input, |(_, rest)| rest);
+    let text = after.split("```").next().unwrap_or(after);
+    text.split("\n\nРезультаты команд").next().unwrap_or(text)
 }
 
 #[cfg(test)]
@@ -236,27 +424,39 @@ mod tests {
             r#"[{"command":"CREATE_BOOKING","ok":true,"summary":"Записала вас на 25.12 в 15:00. Номер записи 123."}]"#,
         );
         assert_eq!(
-            reply(&booked, &[]),
+            reply(&booked, &[], "Роза"),
             "Записала вас на 25.12 в 15:00. Ждём вас!"
         );
         let hello = input("Добрый день!", "[]");
-        assert!(reply(&hello, &[]).starts_with("Здравствуйте"));
+        assert!(reply(&hello, &[], "Роза").starts_with("Здравствуйте"));
         let later = [("model".to_owned(), "Цены: …".to_owned())];
-        assert!(!reply(&hello, &later).contains("Здравствуйте"));
+        assert!(!reply(&hello, &later, "Роза").contains("Здравствуйте"));
     }
 
     #[test]
     fn small_talk_is_answered_and_unknown_facts_go_to_a_person() {
         let voice = input("[голосовое сообщение]", "[]");
-        assert!(reply(&voice, &[]).contains("текстом"));
+        assert!(reply(&voice, &[], "Роза").contains("текстом"));
         let thanks = input("спасибо!", "[]");
-        assert!(reply(&thanks, &[]).starts_with("Пожалуйста"));
+        assert!(reply(&thanks, &[], "Роза").starts_with("Пожалуйста"));
         let address = input("где вы находитесь?", "[]");
-        assert!(reply(&address, &[]).contains("администратор"));
+        assert!(reply(&address, &[], "Роза").contains("администратор"));
+        let facts = format!(
+            "{}\n\nСведения о салоне (сегодня 01.12.2026, вторник):\nАдрес: Москва, ул. Профсоюзная, 12\nТелефон: +74951234567\nПочта: неизвестно\nЧасы работы: 01.12 (вторник) с 09:00 до 21:00; 02.12 (среда) с 10:00 до 20:00\nЗаписи клиента: № 7 — «Педикюр» 02.12 (среда) в 15:00, мастер Мария\nУслуги, о которых идёт речь:\n- Окрашивание волос — от 4500 до 7000 ₽, 120 мин (2 часа)",
+            input("где вы?", "[]")
+        );
+        let answer = |question: &str| reply(&facts.replace("где вы?", question), &[], "Роза");
+        assert!(answer("где вы?").contains("Профсоюзная"));
+        assert!(answer("до скольки вы завтра работаете?").contains("до 20:00"));
+        assert!(answer("покажите мои записи").contains("15:00"));
+        assert!(answer("сколько длится окрашивание?").contains("2 часа"));
         let after = [(
             "model".to_owned(),
             "Записала вас на 25.12 в 15:00.".to_owned(),
         )];
-        assert_eq!(reply(&input("Да", "[]"), &after), "Отлично, ждём вас!");
+        assert_eq!(
+            reply(&input("Да", "[]"), &after, "Роза"),
+            "Отлично, ждём вас!"
+        );
     }
 }

@@ -142,7 +142,11 @@ async fn generate(
             .take_script()
             .unwrap_or_else(|| understand::commands(&input, &history, &system).to_string())
     } else {
-        reply::reply(&input, &history)
+        let salon = system
+            .split_once('«')
+            .and_then(|(_, rest)| rest.split_once('»'))
+            .map_or("", |(name, _)| name);
+        reply::reply(&input, &history, salon)
     };
     let prompt_tokens = (body.chars().count() / 4) as u64;
     let output_tokens = (text.chars().count() / 4).max(1) as u64;

@@ -97,7 +97,12 @@ async fn stage_two_answers_text_from_the_results() {
         )
         .unwrap(),
         turns: vec![Turn::user(
-            prompts::render(prompts::STAGE2_INPUT, &values).unwrap(),
+            // v1's input holds only the message and the results.
+            prompts::render(
+                prompts::PromptSet::named("v1").unwrap().stage2_input,
+                &values,
+            )
+            .unwrap(),
         )],
         response_schema: None,
         temperature: 0.4,
