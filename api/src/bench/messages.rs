@@ -12,8 +12,8 @@
 //! first sync, welcome) before the load. The debounce is off: it is deliberate waiting,
 //! not cost (with it, a reply comes that much later).
 
-use crate::bench::local_app::LocalApp;
-use crate::config::{Config, WhatsAppMode};
+use crate::bench::local_app::{self, LocalApp};
+use crate::config::Config;
 use ai_admin_activities::db;
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_activities::secret::Secret;
@@ -213,7 +213,7 @@ pub(crate) async fn wait_for(
 }
 
 /// Runs the benchmark and prints the report.
-pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
+pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
     let run_id: u64 = rand::random();
     let today = chrono::Utc::now().date_naive();
     let salon_ids: Vec<SalonId> = (0..load.salons)
@@ -241,19 +241,15 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
         GeminiSimState::new(GEMINI_KEY),
     )?;
 
-    config.port = 0;
-    config.temporal.task_queue = format!("bench-messages-{run_id:x}");
-    config.whatsapp_mode = WhatsAppMode::Simulator;
-    config.whatsapp_simulator.store_dir = None;
-    config.yclients.base_url = yclients.base_url();
-    config.yclients.partner_token = Secret::new(PARTNER_TOKEN);
-    // The simulator is local; the pipeline, not YClients' quota, is what is measured.
-    config.yclients.rate_limit_rps = 0.0;
+    let mut config = local_app::simulated(
+        config,
+        format!("bench-messages-{run_id:x}"),
+        yclients.base_url(),
+        PARTNER_TOKEN,
+    );
     config.gemini.base_url = gemini.base_url();
     config.gemini.api_key = Some(Secret::new(GEMINI_KEY));
     config.assistant.conversation.debounce_ms = 0;
-    // Every salon is registered from this one address.
-    config.access.redirects_per_minute = 0;
     let temporal_config = config.temporal.clone();
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;
     db::migrate(&pool).await?;

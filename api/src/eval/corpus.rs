@@ -500,7 +500,12 @@ fn filled(value: &str, today: chrono::NaiveDate, visits: &[i64], booked: Option<
         };
         return id.map_or_else(|| value.to_owned(), |id| id.to_string());
     }
-    let mut out = value.to_owned();
+    dated(value, today)
+}
+
+/// `text` with each `{+N}` as the date N days from `today`, `DD.MM`.
+pub fn dated(text: &str, today: chrono::NaiveDate) -> String {
+    let mut out = text.to_owned();
     while let Some(start) = out.find("{+") {
         let Some(end) = out[start..].find('}') else {
             break;

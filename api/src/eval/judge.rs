@@ -4,13 +4,13 @@
 //! so «маникюр с покрытием» and «Маникюр с покрытием гель-лак» are the same service and
 //! «завтра» and «02.12» the same day.
 
-use super::corpus::{Booked, ExpectedCommand, TurnSpec, Visit};
+use super::corpus::{Booked, ExpectedCommand, TurnSpec, Visit, dated};
 use ai_admin_activities::assistant::catalog::Catalog;
 use ai_admin_activities::assistant::dates::{resolve_date, resolve_time};
 use ai_admin_activities::assistant::lookup::show_prices;
 use ai_admin_activities::assistant::matching::{Match, best};
 use ai_admin_simulators::yclients::seed::Record;
-use chrono::{Datelike as _, NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -578,23 +578,6 @@ fn normalised(text: &str) -> String {
     out
 }
 
-/// `{+N}` → the date N days from today as `DD.MM`.
-fn expanded(text: &str, today: NaiveDate) -> String {
-    let mut out = text.to_owned();
-    while let Some(start) = out.find("{+") {
-        let Some(end) = out[start..].find('}') else {
-            break;
-        };
-        let days: u64 = out[start + 2..start + end].parse().unwrap_or(0);
-        let date = today + chrono::Days::new(days);
-        out.replace_range(
-            start..start + end + 1,
-            &format!("{:02}.{:02}", date.day(), date.month()),
-        );
-    }
-    out
-}
-
 /// Prices in a reply: numbers of 3+ digits followed by ₽ or «руб».
 fn prices_in(text: &str) -> Vec<u32> {
     let chars: Vec<char> = text.chars().collect();
@@ -638,14 +621,14 @@ fn reply_errors(spec: &TurnSpec, reply: Option<&str>, at: Context<'_>) -> Vec<St
     for want in &spec.reply.has {
         let options: Vec<String> = want
             .split('|')
-            .map(|o| normalised(&expanded(o, at.today)))
+            .map(|o| normalised(&dated(o, at.today)))
             .collect();
         if !options.iter().any(|o| text.contains(o.as_str())) {
             errors.push(format!("lacks {want:?}"));
         }
     }
     for unwanted in &spec.reply.lacks {
-        if text.contains(normalised(&expanded(unwanted, at.today)).as_str()) {
+        if text.contains(normalised(&dated(unwanted, at.today)).as_str()) {
             errors.push(format!("says {unwanted:?}"));
         }
     }
@@ -673,7 +656,7 @@ mod tests {
     fn replies_are_read_as_clients_read_them() {
         assert_eq!(normalised("Цена 1 800 ₽, Ёлка"), "цена 1800 ₽, елка");
         assert_eq!(
-            expanded(
+            dated(
                 "на {+1} в 15:00",
                 NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()
             ),

@@ -8,9 +8,9 @@ use super::corpus::{Conversation, Corpus, TurnSpec};
 use super::judge::{self, Changes, Context, Observed};
 use super::report::{Report, TurnResult};
 use super::salon::{self, Built};
-use crate::bench::local_app::LocalApp;
+use crate::bench::local_app::{self, LocalApp};
 use crate::bench::messages::{onboard, wait_for};
-use crate::config::{Config, WhatsAppMode};
+use crate::config::Config;
 use ai_admin_activities::assistant::catalog::{self, Catalog};
 use ai_admin_activities::db::{self, companies, turns};
 use ai_admin_activities::domain::{SalonId, SessionId};
@@ -87,16 +87,14 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
             None
         }
     };
-    config.port = 0;
-    config.temporal.task_queue = format!("eval-{run_id:x}");
-    config.whatsapp_mode = WhatsAppMode::Simulator;
-    config.whatsapp_simulator.store_dir = None;
-    config.yclients.base_url = yclients.base_url();
-    config.yclients.partner_token = Secret::new(PARTNER_TOKEN);
-    config.yclients.rate_limit_rps = 0.0;
+    let mut config = local_app::simulated(
+        config,
+        format!("eval-{run_id:x}"),
+        yclients.base_url(),
+        PARTNER_TOKEN,
+    );
     config.assistant.conversation.debounce_ms = DEBOUNCE_MS;
     config.assistant.prompt_version = run.prompt_version.to_owned();
-    config.access.redirects_per_minute = 0;
     let model = config.gemini.model.clone();
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;
     db::migrate(&pool).await?;
