@@ -602,7 +602,12 @@ impl Config {
                 conversation: ai_admin_workflows::conversation::ConversationSettings {
                     debounce_ms: env.number(
                         "CONVERSATION_DEBOUNCE_MS",
-                        1_500,
+                        ai_admin_workflows::conversation::DEBOUNCE_MS,
+                        "a number of milliseconds",
+                    )?,
+                    debounce_max_ms: env.number(
+                        "CONVERSATION_DEBOUNCE_MAX_MS",
+                        ai_admin_workflows::conversation::DEBOUNCE_MAX_MS,
                         "a number of milliseconds",
                     )?,
                     quiet_secs: env
@@ -744,11 +749,13 @@ mod assistant_tests {
                 Duration::from_secs(2 * 3600)
             ]
         );
-        assert_eq!(defaults.conversation.debounce_ms, 1_500);
+        assert_eq!(defaults.conversation.debounce_ms, 2_000);
+        assert_eq!(defaults.conversation.debounce_max_ms, 6_000);
 
         let set = config(&[
             ("REMINDER_OFFSETS", "90s, 30m"),
             ("CONVERSATION_DEBOUNCE_MS", "0"),
+            ("CONVERSATION_DEBOUNCE_MAX_MS", "9000"),
         ])
         .unwrap()
         .assistant;
@@ -757,6 +764,7 @@ mod assistant_tests {
             [Duration::from_secs(90), Duration::from_secs(1800)]
         );
         assert_eq!(set.conversation.debounce_ms, 0);
+        assert_eq!(set.conversation.debounce_max_ms, 9_000);
 
         let error = config(&[("REMINDER_OFFSETS", "tomorrow")]).unwrap_err();
         assert!(error.to_string().contains("REMINDER_OFFSETS"), "{error}");

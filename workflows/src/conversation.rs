@@ -1,7 +1,8 @@
 //! `conversation-<salon_id>-<client_phone>`: one client of one salon. The conversation
 //! relay hands the client's recorded messages over as `messages` signals
 //! (signal-with-start); the workflow answers them one turn at a time, in order, and
-//! answers quick successive messages together (a short durable debounce timer).
+//! answers quick successive messages together (a durable debounce that starts again
+//! with each new message, up to a longest wait).
 //!
 //! A turn is five local activities: open (answer at all? ticks, typing) → understand
 //! (Gemini stage 1) → execute (commands) → compose (Gemini stage 2) → send. Local
@@ -49,16 +50,32 @@ const MESSAGES_PER_TURN: usize = 10;
 /// How conversations behave (from the process configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationSettings {
-    /// How long to wait after a message for more before answering (0 = answer at once).
+    /// How long to wait after a message for another before answering; each new message
+    /// starts the wait again (0 = answer at once).
     pub debounce_ms: u64,
+    /// The longest wait from the first unanswered message, however many follow.
+    #[serde(default = "default_debounce_max_ms")]
+    pub debounce_max_ms: u64,
     /// The workflow ends after this long without messages.
     pub quiet_secs: u64,
+}
+
+/// The default of [`ConversationSettings::debounce_ms`]: clients who write in
+/// fragments send the next within about two seconds; a lone message waits that long.
+pub const DEBOUNCE_MS: u64 = 2_000;
+/// The default of [`ConversationSettings::debounce_max_ms`]: a client who keeps typing
+/// is answered within about this long after their first message.
+pub const DEBOUNCE_MAX_MS: u64 = 6_000;
+
+fn default_debounce_max_ms() -> u64 {
+    DEBOUNCE_MAX_MS
 }
 
 impl Default for ConversationSettings {
     fn default() -> Self {
         Self {
-            debounce_ms: 1_500,
+            debounce_ms: DEBOUNCE_MS,
+            debounce_max_ms: DEBOUNCE_MAX_MS,
             quiet_secs: 6 * 3600,
         }
     }
@@ -117,6 +134,8 @@ pub struct ConversationWorkflow {
     history: Vec<Turn>,
     handled_up_to: i64,
     waiting: BTreeMap<i64, ClientMessage>,
+    /// Messages handed over so far (restarts the debounce).
+    received: u64,
     turns: u64,
 }
 
@@ -248,6 +267,7 @@ impl ConversationWorkflow {
                 .filter(|m| m.inbound_id > handled_up_to && !m.withdrawn)
                 .map(|m| (m.inbound_id, m))
                 .collect(),
+            received: 0,
             turns: 0,
         }
     }
@@ -265,9 +285,7 @@ impl ConversationWorkflow {
                     turns: ctx.state(|s| s.turns),
                 });
             }
-            if settings.debounce_ms > 0 {
-                ctx.timer(Duration::from_millis(settings.debounce_ms)).await;
-            }
+            Self::gather(ctx, settings).await?;
             let batch = ctx.state_mut(|s| {
                 let mut batch = Vec::new();
                 while batch.len() < MESSAGES_PER_TURN
@@ -294,6 +312,34 @@ impl ConversationWorkflow {
                 });
                 let Err(termination) = ctx.continue_as_new(input, Default::default());
                 return Err(termination);
+            }
+        }
+    }
+
+    /// Waits while the client is still writing: until no message came for
+    /// `debounce_ms`, or `debounce_max_ms` after the wait began.
+    async fn gather(
+        ctx: &mut WorkflowContext<Self>,
+        settings: ConversationSettings,
+    ) -> WorkflowResult<()> {
+        if settings.debounce_ms == 0 {
+            return Ok(());
+        }
+        let quiet_for = Duration::from_millis(settings.debounce_ms);
+        let longest = Duration::from_millis(settings.debounce_max_ms).max(quiet_for);
+        let began = ctx.workflow_time();
+        loop {
+            let waited = began
+                .zip(ctx.workflow_time())
+                .and_then(|(began, now)| now.duration_since(began).ok())
+                .unwrap_or(longest);
+            let wait = quiet_for.min(longest.saturating_sub(waited));
+            if wait.is_zero() {
+                return Ok(());
+            }
+            let seen = ctx.state(|s| s.received);
+            if !condition_within(ctx, wait, move |s: &Self| s.received != seen).await? {
+                return Ok(());
             }
         }
     }
@@ -506,7 +552,9 @@ impl ConversationWorkflow {
                 self.waiting.remove(&message.inbound_id);
             } else if message.inbound_id > self.handled_up_to {
                 // A message handed over again after an edit replaces the waiting one.
-                self.waiting.insert(message.inbound_id, message);
+                if self.waiting.insert(message.inbound_id, message).is_none() {
+                    self.received += 1;
+                }
             }
         }
     }

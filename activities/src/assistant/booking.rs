@@ -11,6 +11,7 @@ use super::lookup::{
 };
 use crate::db::{bookings, clients};
 use crate::sync::convert;
+use crate::yclients::types::RecordService;
 use crate::yclients::{Appointment, BookingRequest, Record, YClientsError};
 use chrono::{NaiveDate, NaiveTime};
 use chrono_tz::Tz;
@@ -144,7 +145,12 @@ pub async fn create_booking(
                 };
                 let record = match salon.yclients.record(salon.salon_id, first.record_id).await {
                     Ok(record) => record,
-                    Err(error) => return unavailable(error, NAME),
+                    // The visit exists: the client is told so from what was booked, and
+                    // the record itself arrives with its webhook or the next sync.
+                    Err(error) => {
+                        tracing::warn!(%error, record_id = first.record_id, "booked, but the new record could not be read back");
+                        as_requested(first.record_id, &request, service)
+                    }
                 };
                 return confirmed(salon, zone, service, record).await;
             }
@@ -163,6 +169,28 @@ pub async fn create_booking(
         time,
     )
     .await
+}
+
+/// The record YClients made for `request`, as we asked for it.
+fn as_requested(record_id: i64, request: &BookingRequest, service: &ServiceInfo) -> Record {
+    let appointment = request.appointments.first();
+    Record {
+        id: record_id,
+        company_id: None,
+        staff_id: appointment.map(|a| a.staff_id).filter(|&id| id != 0),
+        services: vec![RecordService {
+            id: service.yclients_id,
+            title: Some(service.title.clone()),
+            cost: service.price_min,
+        }],
+        client: None,
+        datetime: appointment.map(|a| a.datetime.clone()).unwrap_or_default(),
+        seance_length: service.duration.map(|minutes| i64::from(minutes) * 60),
+        attendance: Some(0),
+        deleted: false,
+        comment: Some(request.comment.clone()),
+        api_id: Some(request.api_id.clone()),
+    }
 }
 
 fn ask(summary: String) -> CommandResult {
@@ -230,8 +258,13 @@ async fn confirmed(
         .map(|s| s.name.clone())
         .unwrap_or_default();
     let when = when_text(&record.datetime, zone);
+    let to_master = if master.is_empty() {
+        String::new()
+    } else {
+        format!(" к мастеру {master}")
+    };
     let summary = format!(
-        "Записала вас на «{service}» к мастеру {master} на {when}. Стоимость: {price}. Номер записи {}.",
+        "Записала вас на «{service}»{to_master} на {when}. Стоимость: {price}. Номер записи {}.",
         record.id
     );
     let data = json!({ "record_id": record.id, "service": service, "staff": master, "datetime": record.datetime, "price": price });

@@ -175,6 +175,37 @@ async fn a_taken_time_gets_alternatives_and_nothing_is_booked() {
     assert_eq!(bot_records(&fx).len(), 1, "Olga's request booked nothing");
 }
 
+/// YClients books the visit but cannot be read back at once: the client is told the
+/// visit is booked (it is), never «не получилось».
+#[tokio::test]
+async fn a_booking_that_went_through_is_confirmed_when_the_record_cannot_be_read_back() {
+    let fx = Fixture::active("Салон «Записано»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+    let (master, free) = fx.free_haircuts_tomorrow().await;
+    let time = free[0].time.clone();
+    app.yclients
+        .state
+        .inject(ai_admin_simulators::yclients::state::Fault {
+            method: Some("GET".into()),
+            ..ai_admin_simulators::yclients::state::Fault::status("/api/v1/record/", 503, 8)
+        });
+
+    app.client_says(
+        salon_id,
+        OLGA,
+        &haircut_tomorrow(&time, &to_master(&master.name)),
+    )
+    .await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    let booked = bot_records(&fx);
+    assert_eq!(booked.len(), 1, "{booked:?} after {replies:?}");
+    assert!(!replies[0].contains("Не получилось"), "{replies:?}");
+    let tomorrow = fx.today + Days::new(1);
+    for part in [day_text(tomorrow), time.clone(), "Записала".to_owned()] {
+        assert!(replies[0].contains(&part), "{part} in {replies:?}");
+    }
+}
+
 #[tokio::test]
 async fn the_client_is_remembered_by_name_and_a_redelivery_is_not_answered_twice() {
     let fx = Fixture::active("Салон «Имя»", AppOptions::default()).await;
@@ -217,6 +248,47 @@ async fn three_quick_messages_get_one_answer() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
     messages_closed_as(app, "handled", 3).await;
+}
+
+/// Fragments typed one after another, each sooner than the debounce after the last but
+/// together longer than it, are one request; a client who never stops is answered once
+/// the longest wait is over, not when they stop.
+#[tokio::test]
+async fn the_wait_starts_again_with_each_fragment_up_to_the_longest_wait() {
+    let fx = Fixture::active(
+        "Салон «Фрагменты»",
+        AppOptions {
+            debounce_ms: Some(1_500),
+            env: vec![("CONVERSATION_DEBOUNCE_MAX_MS", "4000".to_owned())],
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+
+    for text in ["Добрый день", "Подскажите", "сколько стоит", "маникюр?"]
+    {
+        app.client_says(salon_id, OLGA, text).await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    assert!(
+        replies[0].contains("Маникюр") && replies[0].contains('₽'),
+        "{replies:?}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
+    messages_closed_as(app, "handled", 4).await;
+
+    // Twelve messages over about 7 s: answered after about 4 s, before the last is
+    // written, so there are two replies at least.
+    for n in 0..12 {
+        app.client_says(salon_id, IVAN, &format!("Вопрос {n}"))
+            .await;
+        tokio::time::sleep(Duration::from_millis(600)).await;
+    }
+    let to_ivan = app.wait_for_replies(salon_id, IVAN, 2, PATIENCE).await;
+    assert!(to_ivan.len() >= 2, "{to_ivan:?}");
 }
 
 #[tokio::test]
