@@ -343,6 +343,10 @@ fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
     if let Some(until) = hour_after(&p, "до ") {
         return hour < until;
     }
+    if p.contains("после работы") || p.contains("после учебы") || p.contains("после учёбы")
+    {
+        return hour >= 18;
+    }
     if p.contains("утр") {
         hour < 12
     } else if p.contains("вечер") {
@@ -530,6 +534,20 @@ pub async fn staff_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_preferences_keep_the_times_they_mean() {
+        let at = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+        let keeps = |p: &str| -> Vec<u32> { (9..21).filter(|&h| fits(at(h), Some(p))).collect() };
+        assert_eq!(keeps("утром"), (9..12).collect::<Vec<_>>());
+        assert_eq!(keeps("днём"), (12..17).collect::<Vec<_>>());
+        assert_eq!(keeps("вечером"), (17..21).collect::<Vec<_>>());
+        assert_eq!(keeps("после 18"), (18..21).collect::<Vec<_>>());
+        assert_eq!(keeps("после 5"), (17..21).collect::<Vec<_>>());
+        assert_eq!(keeps("до 12"), (9..12).collect::<Vec<_>>());
+        assert_eq!(keeps("после работы"), (18..21).collect::<Vec<_>>());
+        assert_eq!(keeps("в любое время"), (9..21).collect::<Vec<_>>());
+    }
 
     fn master(id: i64, name: &str, what: &str) -> StaffInfo {
         StaffInfo {
