@@ -92,6 +92,8 @@ enum Benchmark {
         #[arg(long, default_value_t = 50)]
         salons: usize,
     },
+    /// The size of stage 1's prompt for the bench salon, against its token budget.
+    Prompt,
     /// Client messages through the whole assistant pipeline (Gemini simulator with zero
     /// delay), against a bare-workflow baseline at the same rate.
     Messages {
@@ -168,6 +170,9 @@ pub async fn run() -> anyhow::Result<()> {
             let gap = std::time::Duration::from_millis(gap_ms);
             crate::bench::gateway::run(config, calls.max(1), gap).await
         }
+        Command::Bench {
+            bench: Benchmark::Prompt,
+        } => crate::bench::prompt::run(),
         Command::Bench {
             bench: Benchmark::Sync { rps },
         } => {

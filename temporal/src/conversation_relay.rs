@@ -212,6 +212,7 @@ impl Relay {
                 history: Vec::new(),
                 handled_up_to: 0,
                 waiting: messages.clone(),
+                discussed: Default::default(),
             };
             match self
                 .client

@@ -5,7 +5,9 @@
 //! with each new message, up to a longest wait).
 //!
 //! A turn is five local activities: open (answer at all? ticks, typing) → understand
-//! (Gemini stage 1) → execute (commands) → compose (Gemini stage 2) → send. Local
+//! (Gemini stage 1) → execute (commands) → compose (Gemini stage 2) → send; thanks or a
+//! goodbye alone get a reaction on the client's message after the open instead (no model
+//! call). Local
 //! activities run on the worker that holds the workflow and are recorded as markers in
 //! the workflow task that asked for them, so a turn costs one or two workflow tasks
 //! instead of a dozen: the Temporal dev server spends ~30 ms per workflow task, more than
@@ -25,9 +27,11 @@ use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
 use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::assistant::lookup::CommandResult;
+use ai_admin_activities::conversation::courtesy::reaction_for;
+use ai_admin_activities::conversation::discussed::Discussed;
 use ai_admin_activities::conversation::{
     APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
-    OpenTurn, Overheard, SendReply, Understand, Understood,
+    OpenTurn, Overheard, React, SendReply, Understand, Understood,
 };
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::gemini::Turn;
@@ -102,6 +106,9 @@ pub struct ConversationInput {
     /// Messages received but not answered yet (carried over).
     #[serde(default)]
     pub waiting: Vec<ClientMessage>,
+    /// What the conversation is about (carried over).
+    #[serde(default)]
+    pub discussed: Discussed,
 }
 
 /// The answer to the `status` query.
@@ -136,6 +143,7 @@ pub struct ConversationWorkflow {
     waiting: BTreeMap<i64, ClientMessage>,
     /// Messages handed over so far (restarts the debounce).
     received: u64,
+    discussed: Discussed,
     turns: u64,
 }
 
@@ -239,6 +247,15 @@ fn interleaved(overheard: &[Overheard], batch: &[ClientMessage]) -> Vec<Turn> {
     said.into_iter().map(|(_, turn)| turn).collect()
 }
 
+/// What stage 1 made of a turn's messages, and what the turn knew when it began.
+struct Heard<'m> {
+    understood: Understood,
+    client_name: Option<String>,
+    history: Vec<Turn>,
+    messages: &'m [String],
+    discussed: Discussed,
+}
+
 impl ConversationWorkflow {
     /// Adds `turns` to the history, keeping the last [`HISTORY_TURNS`].
     fn remember(&mut self, turns: impl IntoIterator<Item = Turn>) {
@@ -268,6 +285,7 @@ impl ConversationWorkflow {
                 .map(|m| (m.inbound_id, m))
                 .collect(),
             received: 0,
+            discussed: input.discussed,
             turns: 0,
         }
     }
@@ -309,6 +327,7 @@ impl ConversationWorkflow {
                     history: s.history.clone(),
                     handled_up_to: s.handled_up_to,
                     waiting: s.waiting.values().cloned().collect(),
+                    discussed: s.discussed.clone(),
                 });
                 let Err(termination) = ctx.continue_as_new(input, Default::default());
                 return Err(termination);
@@ -381,14 +400,50 @@ impl ConversationWorkflow {
             });
             return Ok(());
         }
-        let (client_name, history) = ctx.state_mut(|s| {
+        let (client_name, history, discussed) = ctx.state_mut(|s| {
             // What was said without the bot comes before the messages answered now.
             s.remember(interleaved(&opening.overheard, &[]));
             if s.client_name.is_none() {
                 s.client_name = opening.client_name.clone();
             }
-            (s.client_name.clone(), s.history.clone())
+            // A question waits one turn: this one answers it or moves on.
+            let discussed = s.discussed.clone();
+            s.discussed.awaiting = None;
+            (s.client_name.clone(), s.history.clone(), discussed)
         });
+        if !opening.late
+            && let Some(emoji) = reaction_for(&messages)
+            && let Some(message_id) = batch.last().map(|m| m.message_id.clone())
+        {
+            let reacted = ctx
+                .execute_local_activity(
+                    ConversationActivities::react,
+                    React {
+                        salon_id,
+                        phone: phone.clone(),
+                        message_id,
+                        emoji: emoji.to_owned(),
+                        messages: messages.clone(),
+                        inbound_ids,
+                        step: step.clone(),
+                    },
+                    send_step(),
+                )
+                .await;
+            if let Err(error) = &reacted {
+                tracing::warn!(reason = %crate::failure_reason(error), "reaction not sent");
+            }
+            ctx.state_mut(|s| {
+                s.handled_up_to = s.handled_up_to.max(last);
+                s.remember(
+                    messages
+                        .into_iter()
+                        .map(Turn::user)
+                        .chain([Turn::model(emoji)]),
+                );
+            });
+            return Ok(());
+        }
         if opening.late {
             return Self::reply(
                 ctx,
@@ -411,6 +466,7 @@ impl ConversationWorkflow {
                     history: history.clone(),
                     messages: messages.clone(),
                     step: step.clone(),
+                    discussed: discussed.clone(),
                 },
                 gemini_step(),
             )
@@ -420,10 +476,13 @@ impl ConversationWorkflow {
                 Self::answer(
                     ctx,
                     &step,
-                    understood,
-                    client_name.or(push_name),
-                    history,
-                    &messages,
+                    Heard {
+                        understood,
+                        client_name: client_name.or(push_name),
+                        history,
+                        messages: &messages,
+                        discussed,
+                    },
                 )
                 .await
             }
@@ -493,11 +552,15 @@ impl ConversationWorkflow {
     async fn answer(
         ctx: &mut WorkflowContext<Self>,
         step: &str,
-        understood: Understood,
-        client_name: Option<String>,
-        history: Vec<Turn>,
-        messages: &[String],
+        heard: Heard<'_>,
     ) -> Result<String, String> {
+        let Heard {
+            understood,
+            client_name,
+            history,
+            messages,
+            discussed,
+        } = heard;
         let (salon_id, phone) = ctx.state(|s| (s.salon_id, s.phone.clone()));
         let named = understood.commands.iter().find_map(|c| match c {
             Command::SaveClientName { name } => Some(name.trim().to_owned()),
@@ -516,11 +579,14 @@ impl ConversationWorkflow {
                     client_name: client_name.clone(),
                     understood,
                     step: step.to_owned(),
+                    messages: messages.to_vec(),
+                    awaiting: discussed.awaiting.clone(),
                 },
                 execute_step(),
             )
             .await
             .map_err(|error| crate::failure_reason(&error))?;
+        ctx.state_mut(|s| s.discussed = discussed.after(&results));
         let composed = ctx
             .execute_local_activity(
                 ConversationActivities::compose,

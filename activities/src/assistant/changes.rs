@@ -1,7 +1,7 @@
 //! `CANCEL_BOOKING`, `RESCHEDULE_BOOKING` and `CONFIRM_BOOKING`: only the client's own
 //! upcoming visits (found in YClients by the client's id, known from their phone) can be
 //! cancelled, moved or confirmed; a client with several and no number given is asked
-//! which.
+//! which. A cancellation is asked about first and runs on the client's yes.
 
 use super::booking::{alternatives, unavailable};
 use super::lookup::{CommandResult, Salon, find_day, when_text, within_horizon};
@@ -100,18 +100,32 @@ fn list(visits: &[Record], zone: Tz) -> String {
         .join("; ")
 }
 
-/// `CANCEL_BOOKING {booking}`.
+/// `CANCEL_BOOKING {booking}`: asks the client to confirm, and cancels only the visit
+/// they have just said yes to (`confirmed`).
 pub async fn cancel_booking(
     salon: Salon<'_>,
     zone: Tz,
     phone: &str,
     booking: Option<&str>,
+    confirmed: Option<i64>,
 ) -> anyhow::Result<CommandResult> {
     const NAME: &str = "CANCEL_BOOKING";
+    // «Да» answers the question about one visit, whichever the model named.
+    let confirmed_number = confirmed.map(|id| id.to_string());
+    let booking = booking.or(confirmed_number.as_deref());
     let record = match own_visit(salon, zone, NAME, phone, booking).await? {
         Ok(record) => record,
         Err(answer) => return Ok(answer),
     };
+    if confirmed != Some(record.id) {
+        let visit = describe(&record, zone);
+        return Ok(CommandResult {
+            command: NAME.to_owned(),
+            ok: false,
+            summary: format!("Отменить вашу запись {visit}? Напишите «да», и я отменю."),
+            data: crate::conversation::discussed::confirm_cancel_data(record.id, &visit),
+        });
+    }
     match salon
         .yclients
         .cancel_record(salon.salon_id, record.id)

@@ -150,6 +150,7 @@ mod tests {
             "bookings",
             "services",
             "staff",
+            "discussed",
         ] {
             assert!(stage1.iter().any(|p| p == name), "stage 1 lacks {name}");
         }

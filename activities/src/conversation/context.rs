@@ -1,7 +1,9 @@
 //! What one turn of a conversation knows about the salon and the client, and the two
 //! Gemini prompts rendered from it with the versioned prompt files.
 
+use super::discussed::Discussed;
 use super::facts::Facts;
+use super::shortlist::shortlist;
 use crate::assistant::catalog::{self, Catalog};
 use crate::assistant::dates::weekday_name;
 use crate::assistant::lookup::CommandResult;
@@ -70,41 +72,76 @@ pub async fn stage1_prompt(
     db: &PgPool,
     set: &PromptSet,
     salon: &SalonContext,
-    phone: &str,
-    client_name: Option<&str>,
-    history: &[Turn],
-    messages: &[String],
+    input: &super::Understand,
 ) -> anyhow::Result<Prompt> {
-    let visits_text = super::facts::visits_text(db, salon, phone).await?;
-    let services = salon
-        .catalog
-        .services
+    let visits_text = super::facts::visits_text(db, salon, &input.phone).await?;
+    stage1_prompt_with(
+        set,
+        salon,
+        &Stage1Turn {
+            client_name: input.client_name.as_deref(),
+            visits: &visits_text,
+            history: &input.history,
+            messages: &input.messages,
+            discussed: &input.discussed,
+        },
+    )
+}
+
+/// What stage 1 is told of the client and the conversation.
+#[derive(Debug, Clone, Copy)]
+pub struct Stage1Turn<'a> {
+    /// The name as known.
+    pub client_name: Option<&'a str>,
+    /// The client's upcoming visits, as text.
+    pub visits: &'a str,
+    /// Earlier turns, oldest first.
+    pub history: &'a [Turn],
+    /// The client's new messages.
+    pub messages: &'a [String],
+    /// What the conversation is about.
+    pub discussed: &'a Discussed,
+}
+
+/// Earlier turns whose words pick the services a large salon's prompt lists.
+const SHORTLIST_TURNS: usize = 4;
+
+/// Stage 1's prompt from what is already loaded.
+pub fn stage1_prompt_with(
+    set: &PromptSet,
+    salon: &SalonContext,
+    turn: &Stage1Turn<'_>,
+) -> anyhow::Result<Prompt> {
+    let discussed_service = turn.discussed.service.clone().unwrap_or_default();
+    let texts: Vec<&str> = turn
+        .messages
         .iter()
-        .map(|s| format!("- {} — {}", s.title, s.price_text()))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let staff = salon
-        .catalog
-        .staff
-        .iter()
-        .map(|s| match &s.specialization {
-            Some(what) => format!("- {} ({what})", s.name),
-            None => format!("- {}", s.name),
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+        .rev()
+        .map(String::as_str)
+        .chain([discussed_service.as_str()])
+        .chain(
+            turn.history
+                .iter()
+                .rev()
+                .take(SHORTLIST_TURNS)
+                .map(|t| t.text.as_str()),
+        )
+        .chain([turn.visits])
+        .collect();
+    let lists = shortlist(&salon.catalog, &texts);
     let values = BTreeMap::from([
         ("salon_name", salon.title.clone()),
         ("today", salon.today.format("%d.%m.%Y").to_string()),
         ("weekday", weekday_name(salon.today.weekday()).to_owned()),
         ("timezone", salon.zone.name().to_owned()),
-        ("client_name", client_name_text(client_name)),
-        ("bookings", visits_text),
-        ("services", services),
-        ("staff", staff),
+        ("client_name", client_name_text(turn.client_name)),
+        ("bookings", turn.visits.to_owned()),
+        ("services", lists.services),
+        ("staff", lists.staff),
+        ("discussed", turn.discussed.text()),
     ]);
-    let mut turns = history.to_vec();
-    turns.extend(messages.iter().map(|text| Turn::user(text.clone())));
+    let mut turns = turn.history.to_vec();
+    turns.extend(turn.messages.iter().map(|text| Turn::user(text.clone())));
     Ok(Prompt {
         system: prompts::render(set.stage1_system, &values)?,
         turns,

@@ -28,6 +28,8 @@ pub struct TurnOf<'a> {
     pub step: &'a str,
     /// What the assistant may do.
     pub limits: super::AssistantLimits,
+    /// The visit whose cancellation the client has just said yes to.
+    pub confirmed_cancel: Option<i64>,
 }
 
 /// Whether the command changes a visit (and counts against a turn's changes).
@@ -176,7 +178,14 @@ pub async fn run(
             create_booking(at, zone, &booker, wanted, &api_id).await
         }
         Command::CancelBooking { booking } => {
-            cancel_booking(at, zone, turn.phone, booking.as_deref()).await
+            cancel_booking(
+                at,
+                zone,
+                turn.phone,
+                booking.as_deref(),
+                turn.confirmed_cancel,
+            )
+            .await
         }
         Command::RescheduleBooking {
             booking,

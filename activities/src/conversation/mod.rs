@@ -9,20 +9,28 @@
 //! 5. [`ConversationActivities::send_reply`] — sent once under the step's key, paced per
 //!    session; the messages closed as handled.
 //!
+//! A turn that only thanks or says goodbye is [`ConversationActivities::react`] instead.
+//!
 //! [`ConversationActivities::report_assistant_down`] records that Gemini stayed away and
 //! a client got the fixed apology instead.
 //!
 //! # Layout
 //! - [`context`] — the salon and client as a turn sees them; both prompts.
+//! - [`courtesy`] — thanks and goodbyes, answered with a reaction.
+//! - [`discussed`] — what the conversation is about, kept by the workflow.
 //! - [`facts`] — what stage 2 is told about the salon and the client.
+//! - [`shortlist`] — which services and masters stage 1 is shown.
 //! - [`execute`] — one command run.
 
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
 
 pub mod context;
+pub mod courtesy;
+pub mod discussed;
 pub mod execute;
 pub mod facts;
+pub mod shortlist;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
@@ -39,6 +47,7 @@ use crate::whatsapp::pacing::Origin;
 use crate::whatsapp::{MessageId, WhatsAppGateway};
 use crate::yclients::YClients;
 use context::SalonContext;
+use discussed::{Awaiting, Discussed};
 use execute::TurnOf;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -182,6 +191,9 @@ pub struct Understand {
     /// The turn's step: its record in `assistant_turns` (empty: not recorded).
     #[serde(default)]
     pub step: String,
+    /// What the conversation is about so far.
+    #[serde(default)]
+    pub discussed: Discussed,
 }
 
 /// Stage 1's answer.
@@ -206,6 +218,12 @@ pub struct Execute {
     pub understood: Understood,
     /// Unique per turn, the same on every retry (the bookings' `api_id`).
     pub step: String,
+    /// The client's messages of this turn (a yes to a question asked before).
+    #[serde(default)]
+    pub messages: Vec<String>,
+    /// The cancellation the last turn asked the client to confirm.
+    #[serde(default)]
+    pub awaiting: Option<Awaiting>,
 }
 
 /// Input of [`ConversationActivities::compose`].
@@ -242,6 +260,25 @@ pub struct SendReply {
     pub text: String,
     /// The messages it answers, closed as handled once it is sent.
     pub inbound_ids: Vec<i64>,
+}
+
+/// Input of [`ConversationActivities::react`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct React {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The client's number, digits.
+    pub phone: String,
+    /// The client's message reacted to (WhatsApp's id).
+    pub message_id: String,
+    /// The emoji.
+    pub emoji: String,
+    /// The client's messages of the turn, for its record.
+    pub messages: Vec<String>,
+    /// The messages it answers, closed as handled once the reaction is sent.
+    pub inbound_ids: Vec<i64>,
+    /// The turn's step: its record in `assistant_turns`.
+    pub step: String,
 }
 
 /// Input of [`ConversationActivities::report_assistant_down`].
@@ -394,16 +431,7 @@ impl ConversationActivities {
         input: Understand,
     ) -> Result<Understood, ActivityError> {
         let salon = SalonContext::load(&self.db, input.salon_id).await?;
-        let prompt = context::stage1_prompt(
-            &self.db,
-            self.prompts,
-            &salon,
-            &input.phone,
-            input.client_name.as_deref(),
-            &input.history,
-            &input.messages,
-        )
-        .await?;
+        let prompt = context::stage1_prompt(&self.db, self.prompts, &salon, &input).await?;
         let started = std::time::Instant::now();
         let generated = self
             .gemini
@@ -476,6 +504,11 @@ impl ConversationActivities {
             client_name: &name,
             step: &input.step,
             limits: self.limits,
+            confirmed_cancel: input
+                .awaiting
+                .as_ref()
+                .filter(|_| discussed::says_yes(&input.messages))
+                .map(|a| a.record_id),
         };
         let mut results = Vec::new();
         let mut bookings = 0;
@@ -617,6 +650,51 @@ impl ConversationActivities {
         }
         tracing::info!(salon_id = %input.salon_id, client = %phone.masked(), "reply sent");
         Ok(message_id)
+    }
+
+    /// Reacts to the client's last message (thanks, a goodbye) and closes the turn's
+    /// messages. A repeated reaction is the same reaction, so a retry is harmless.
+    #[activity(name = "react")]
+    pub async fn react(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: React,
+    ) -> Result<(), ActivityError> {
+        let phone = address_of(&input.phone)?;
+        let session = SessionId::for_salon(input.salon_id);
+        self.gateway
+            .send_reaction(
+                session,
+                &phone,
+                &MessageId(input.message_id.clone()),
+                &input.emoji,
+            )
+            .await
+            .map_err(|error| failure::whatsapp(error, "ReactionFailed"))?;
+        if let Err(error) = self.gateway.set_typing(session, &phone, false).await {
+            tracing::debug!(%session, %error, "could not stop typing");
+        }
+        let mut tx = self.db.begin().await?;
+        inbound::finish(&mut *tx, &input.inbound_ids, Outcome::Handled).await?;
+        turns::record_understood(
+            &mut *tx,
+            &turns::Understood {
+                step: &input.step,
+                salon_id: input.salon_id,
+                phone: &input.phone,
+                messages: &input.messages,
+                prompt_version: self.prompts.version,
+                model: "",
+                commands: json!([]),
+                problems: json!([]),
+                cost: turns::CallCost::new(0, 0, Duration::ZERO),
+            },
+        )
+        .await?;
+        turns::record_reply(&mut *tx, &input.step, &input.emoji).await?;
+        tx.commit().await?;
+        tracing::info!(salon_id = %input.salon_id, client = %phone.masked(), "reacted");
+        Ok(())
     }
 
     /// Records (once per turn) that a client got the apology because Gemini was away.

@@ -165,6 +165,9 @@ pub struct TurnSpec {
     /// The bot must not answer.
     #[serde(default)]
     pub silent: bool,
+    /// The bot reacts to the message (❤️ or 👍) and writes nothing.
+    #[serde(default)]
+    pub reaction: bool,
     /// The report row.
     #[serde(default)]
     pub intent: Option<String>,

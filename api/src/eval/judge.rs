@@ -176,6 +176,8 @@ pub struct Observed {
     pub changes: Changes,
     /// The replies sent, joined.
     pub reply: Option<String>,
+    /// The reaction put on the client's message, when the bot reacted.
+    pub reacted: Option<String>,
 }
 
 /// A turn's verdict on each count; a reason for each that failed.
@@ -257,7 +259,7 @@ pub fn judge(spec: &TurnSpec, seen: &Observed, at: Context<'_>) -> Verdict {
         None => verdict.effects = true,
         Some(reason) => verdict.reasons.push(format!("effects: {reason}")),
     }
-    let reply_errors = reply_errors(spec, seen.reply.as_deref(), at);
+    let reply_errors = reply_errors(spec, seen, at);
     verdict.reply = reply_errors.is_empty();
     verdict
         .reasons
@@ -605,11 +607,25 @@ fn prices_in(text: &str) -> Vec<u32> {
     found
 }
 
-fn reply_errors(spec: &TurnSpec, reply: Option<&str>, at: Context<'_>) -> Vec<String> {
+fn reply_errors(spec: &TurnSpec, seen: &Observed, at: Context<'_>) -> Vec<String> {
     let mut errors = Vec::new();
-    let Some(reply) = reply else {
-        if !spec.silent {
-            errors.push("no reply".to_owned());
+    if spec.reaction {
+        if seen.reacted.is_none() {
+            errors.push("no reaction".to_owned());
+        }
+        if let Some(reply) = &seen.reply {
+            errors.push(format!("wrote {reply:?} where a reaction does"));
+        }
+        return errors;
+    }
+    let Some(reply) = seen.reply.as_deref() else {
+        match (&seen.reacted, spec.silent) {
+            (Some(reaction), true) => errors.push(format!("expected silence, reacted {reaction}")),
+            (Some(reaction), false) => {
+                errors.push(format!("reacted {reaction} instead of answering"));
+            }
+            (None, false) => errors.push("no reply".to_owned()),
+            (None, true) => {}
         }
         return errors;
     };

@@ -12,6 +12,7 @@ use crate::bench::local_app::{self, LocalApp};
 use crate::bench::messages::{onboard, wait_for};
 use crate::config::Config;
 use ai_admin_activities::assistant::catalog::{self, Catalog};
+use ai_admin_activities::conversation::courtesy;
 use ai_admin_activities::db::{self, companies, turns};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_activities::secret::Secret;
@@ -283,10 +284,17 @@ async fn play_conversation(
             booked_earlier,
             prices: &stage.prices,
         };
+        // A turn that reacted records its emoji as its reply and sends no text.
+        let reacted = new_turns
+            .iter()
+            .filter_map(|r| r.reply.clone())
+            .find(|r| [courtesy::THANKS, courtesy::GOODBYE].contains(&r.as_str()))
+            .filter(|_| reply.is_none());
         let seen = Observed {
             produced,
             changes: changes.clone(),
             reply: reply.clone(),
+            reacted: reacted.clone(),
         };
         let verdict = judge::judge(turn, &seen, context);
         if let [record] = changes.booked.as_slice() {
@@ -301,7 +309,7 @@ async fn play_conversation(
             turn: t + 1,
             intent: turn.intent(),
             said: said.join(" / "),
-            reply,
+            reply: reply.or_else(|| reacted.map(|r| format!("[реакция {r}]"))),
             produced: judge::produced_text(&seen.produced),
             commands: verdict.commands,
             entities: verdict.entities,

@@ -18,6 +18,8 @@ pub struct Salon {
     pub masters: Vec<String>,
     /// The client's upcoming visits.
     pub visits: Vec<Visit>,
+    /// The visit the bot asked whether to cancel, waiting for the client's answer.
+    pub awaiting_cancel: Option<String>,
 }
 
 /// One of the client's visits as the prompt lists it.
@@ -44,8 +46,20 @@ impl Salon {
                 section = "services";
             } else if line.starts_with("Мастера") {
                 section = "masters";
-            } else if line.starts_with("Команды") {
+            } else if line.starts_with("Команды") || line.starts_with("О чём идёт разговор")
+            {
                 section = "";
+            } else if let Some(question) = line.strip_prefix("Ждёт ответа клиента:")
+            {
+                salon.awaiting_cancel = question
+                    .split_once('№')
+                    .map(|(_, rest)| {
+                        rest.trim_start()
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect::<String>()
+                    })
+                    .filter(|id| !id.is_empty() && question.contains("отмен"));
             } else if let Some(visits) = line.strip_prefix("Записи клиента:") {
                 salon.visits = visits.split(';').filter_map(Visit::read).collect();
             } else if let Some(item) = line.strip_prefix("- ") {
@@ -167,7 +181,10 @@ impl Frame {
         if reply.contains("Записала вас") {
             self.topic = Topic::Booked;
             self.offered.clear();
-        } else if reply.contains("Перенесла") || reply.contains("Отменила") {
+        } else if reply.contains("Перенесла")
+            || reply.contains("Отменила")
+            || reply.contains("Отменить")
+        {
             self.topic = Topic::Nothing;
             self.offered.clear();
         }
@@ -366,6 +383,21 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
         put(&mut params, "reason", Some(message.trim().to_owned()));
         out.push(command("HANDOFF_TO_HUMAN", params));
         return out;
+    }
+    if let Some(visit) = &salon.awaiting_cancel {
+        // The bot asked whether to cancel this visit.
+        if has(
+            &lower,
+            &["нет", "не надо", "не отменя", "передумал", "остав"],
+        ) {
+            return out;
+        }
+        if accepts(&lower) || has(&lower, &["отмен"]) {
+            let mut params = Map::new();
+            put(&mut params, "booking", Some(visit.clone()));
+            out.push(command("CANCEL_BOOKING", params));
+            return out;
+        }
     }
     if has(&lower, &["отмен", "не приду", "не смогу прийти"])
         || (frame.topic == Topic::Cancelling && service.is_some())

@@ -132,15 +132,21 @@ async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
     let olga_record = olga.data["record_id"].as_i64().unwrap();
 
     // Ivan names Olga's visit: refused, nothing changes.
-    let refused = cancel_booking(salon, zone, "79001112233", Some(&olga_record.to_string()))
-        .await
-        .unwrap();
+    let refused = cancel_booking(
+        salon,
+        zone,
+        "79001112233",
+        Some(&olga_record.to_string()),
+        Some(olga_record),
+    )
+    .await
+    .unwrap();
     assert!(
         !refused.ok && refused.summary.contains("среди ваших нет"),
         "{refused:?}"
     );
     // Someone with no visits.
-    let stranger = cancel_booking(salon, zone, "79009999999", None)
+    let stranger = cancel_booking(salon, zone, "79009999999", None, None)
         .await
         .unwrap();
     assert!(
@@ -182,7 +188,24 @@ async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
         .unwrap();
     assert_eq!(status, "confirmed");
 
-    let cancelled = cancel_booking(salon, zone, "79005554433", None)
+    // Asked first: nothing is cancelled until she says yes to this visit.
+    let asked = cancel_booking(salon, zone, "79005554433", None, None)
+        .await
+        .unwrap();
+    assert!(
+        !asked.ok && asked.data["confirm"] == "cancel" && asked.summary.contains("Отменить"),
+        "{asked:?}"
+    );
+    assert!(!record(olga_record).deleted);
+    let another = cancel_booking(salon, zone, "79005554433", None, Some(olga_record + 1000))
+        .await
+        .unwrap();
+    assert!(
+        !another.ok,
+        "a yes to another visit cancels nothing: {another:?}"
+    );
+    assert!(!record(olga_record).deleted);
+    let cancelled = cancel_booking(salon, zone, "79005554433", None, Some(olga_record))
         .await
         .unwrap();
     assert!(cancelled.ok, "{cancelled:?}");

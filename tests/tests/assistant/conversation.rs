@@ -291,6 +291,48 @@ async fn the_wait_starts_again_with_each_fragment_up_to_the_longest_wait() {
     assert!(to_ivan.len() >= 2, "{to_ivan:?}");
 }
 
+/// Thanks get a reaction on the client's message and no text, without asking the model;
+/// a question after it is answered as usual.
+#[tokio::test]
+async fn thanks_get_a_reaction_and_no_text() {
+    let fx = Fixture::active("Салон «Спасибо»", AppOptions::default()).await;
+    let (app, salon_id) = (&fx.app, fx.salon_id);
+
+    app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
+        .await;
+    app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
+    let model_calls = app.gemini.state.calls().len();
+    app.client_says_with_id(salon_id, OLGA, "Спасибо большое!", "thanks-1")
+        .await;
+    let session = ai_admin_activities::domain::SessionId::for_salon(salon_id);
+    let reaction = eventually(PATIENCE, "a reaction on the thanks", || async {
+        let outbox: Vec<serde_json::Value> = app
+            .get(&format!("/dev/whatsapp/{session}/outbox"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        outbox
+            .into_iter()
+            .find(|e| e["kind"] == "reaction" && e["message"] == "thanks-1")
+    })
+    .await;
+    assert_eq!(reaction["emoji"], "❤️");
+    assert_eq!(reaction["to"], OLGA);
+    messages_closed_as(app, "handled", 2).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        app.replies_to(salon_id, OLGA).await.len(),
+        1,
+        "no text for thanks"
+    );
+    assert_eq!(app.gemini.state.calls().len(), model_calls, "no model call");
+
+    app.client_says(salon_id, OLGA, "А педикюр сколько?").await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
+    assert!(replies[1].contains('₽'), "{replies:?}");
+}
+
 #[tokio::test]
 async fn gemini_failing_four_times_is_retried_and_the_client_still_answered() {
     let fx = Fixture::active("Салон «Терпение»", AppOptions::default()).await;
@@ -459,9 +501,26 @@ async fn a_client_cancels_their_own_visit_and_cannot_touch_another() {
     .await;
     let replies = app.wait_for_replies(salon_id, OLGA, 2, PATIENCE).await;
     assert!(replies[1].contains(&later), "{replies:?}");
+    // A cancellation is asked about first; a no keeps the visit, a yes cancels it.
     app.client_says(salon_id, OLGA, "Отмените мою запись").await;
     let replies = app.wait_for_replies(salon_id, OLGA, 3, PATIENCE).await;
-    assert!(replies[2].contains("Отменила"), "{replies:?}");
+    assert!(
+        replies[2].contains("Отменить") && replies[2].contains(&later),
+        "{replies:?}"
+    );
+    assert_eq!(bot_records(&fx).len(), 1, "nothing cancelled before a yes");
+    app.client_says(salon_id, OLGA, "нет, не надо").await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 4, PATIENCE).await;
+    assert_eq!(
+        bot_records(&fx).len(),
+        1,
+        "a no keeps the visit: {replies:?}"
+    );
+    app.client_says(salon_id, OLGA, "Отмените мою запись").await;
+    app.wait_for_replies(salon_id, OLGA, 5, PATIENCE).await;
+    app.client_says(salon_id, OLGA, "да").await;
+    let replies = app.wait_for_replies(salon_id, OLGA, 6, PATIENCE).await;
+    assert!(replies[5].contains("Отменила"), "{replies:?}");
     assert!(bot_records(&fx).is_empty());
 }
 
