@@ -406,6 +406,14 @@ impl ConversationWorkflow {
             if s.client_name.is_none() {
                 s.client_name = opening.client_name.clone();
             }
+            // A reminder the client may be answering is the bot's last word, and its
+            // question is the one waiting.
+            if let Some(reminder) = &opening.reminder {
+                if s.history.last().map(|t| t.text.as_str()) != Some(reminder.visit.as_str()) {
+                    s.remember([Turn::model(reminder.visit.clone())]);
+                }
+                s.discussed.awaiting = Some(reminder.clone());
+            }
             // A question waits one turn: this one answers it or moves on.
             let discussed = s.discussed.clone();
             s.discussed.awaiting = None;

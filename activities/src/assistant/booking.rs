@@ -6,8 +6,8 @@
 
 use super::catalog::ServiceInfo;
 use super::lookup::{
-    CommandResult, Salon, day_text, find_day, find_service, find_staff, refused_by_yclients,
-    when_text, within_horizon,
+    CommandResult, Salon, day_off, day_text, find_day, find_service, find_staff_for,
+    refused_by_yclients, when_text, within_horizon,
 };
 use crate::db::{bookings, clients};
 use crate::sync::convert;
@@ -72,11 +72,18 @@ pub async fn create_booking(
     wanted: Wanted<'_>,
     api_id: &str,
 ) -> anyhow::Result<CommandResult> {
-    let service = match find_service(salon.catalog, Some(wanted.service), NAME) {
+    // A booking takes a generic word as the client's own usual service only: the salon's
+    // most booked one is a guess to offer times for, not to book.
+    let service = match find_service(
+        salon.catalog,
+        Some(wanted.service),
+        NAME,
+        &salon.preferred(false),
+    ) {
         Ok(service) => service,
         Err(ask) => return Ok(ask),
     };
-    let master = match find_staff(salon.catalog, wanted.staff, NAME) {
+    let master = match find_staff_for(salon.catalog, wanted.staff, service, NAME) {
         Ok(master) => master,
         Err(ask) => return Ok(ask),
     };
@@ -312,10 +319,24 @@ pub(super) async fn alternatives(
             .iter()
             .map(|t| t.format("%H:%M").to_string())
             .collect();
+        let master = salon
+            .catalog
+            .staff
+            .iter()
+            .find(|m| m.yclients_id == staff_id)
+            .filter(|_| offset > 0);
+        let not_free = match master {
+            Some(m) if day_off(&salon, staff_id, day).await? => {
+                format!("{} {} не работает.", m.name, day_text(day))
+            }
+            _ => format!(
+                "{} в {} на «{service}» уже занято.",
+                day_text(day),
+                time.format("%H:%M")
+            ),
+        };
         let summary = format!(
-            "{} в {} на «{service}» уже занято. Свободно {}: {}. Какое время удобно?",
-            day_text(day),
-            time.format("%H:%M"),
+            "{not_free} Свободно {}: {}. Какое время удобно?",
             day_text(date),
             list.join(", ")
         );

@@ -19,6 +19,8 @@ pub struct ServiceInfo {
     pub price_max: Option<f64>,
     /// Minutes.
     pub duration: Option<i32>,
+    /// What it is, as the salon describes it.
+    pub description: Option<String>,
 }
 
 impl ServiceInfo {
@@ -43,6 +45,8 @@ pub struct StaffInfo {
     pub name: String,
     /// What they do.
     pub specialization: Option<String>,
+    /// The services YClients lists them for (YClients ids).
+    pub services: Vec<i64>,
 }
 
 /// A salon's services and masters.
@@ -54,11 +58,29 @@ pub struct Catalog {
     pub staff: Vec<StaffInfo>,
 }
 
+impl Catalog {
+    /// Whether `master` does the service `service_id`: a service YClients lists no master
+    /// for is taken as done by all.
+    pub fn does(&self, master: &StaffInfo, service_id: i64) -> bool {
+        master.services.contains(&service_id)
+            || !self.staff.iter().any(|m| m.services.contains(&service_id))
+    }
+
+    /// The masters who do the service `service_id`.
+    pub fn masters_for(&self, service_id: i64) -> Vec<&StaffInfo> {
+        self.staff
+            .iter()
+            .filter(|m| self.does(m, service_id))
+            .collect()
+    }
+}
+
 /// Loads the catalog of `company_id` (our id).
 pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Catalog> {
     let services = sqlx::query(
         "SELECT s.yclients_id::int8 AS id, s.title, c.title AS category,
-                s.price_min::float8 AS price_min, s.price_max::float8 AS price_max, s.duration
+                s.price_min::float8 AS price_min, s.price_max::float8 AS price_max, s.duration,
+                NULLIF(BTRIM(s.description), '') AS description
          FROM services s
          LEFT JOIN service_categories c
                 ON c.company_id = s.company_id AND c.yclients_id = s.category_id AND c.active
@@ -77,12 +99,20 @@ pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Catalog> {
             price_min: row.try_get("price_min")?,
             price_max: row.try_get("price_max")?,
             duration: row.try_get("duration")?,
+            description: row.try_get("description")?,
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let staff = sqlx::query(
-        "SELECT yclients_id::int8 AS id, name, specialization FROM staff
-         WHERE company_id = $1 AND active ORDER BY name",
+        "SELECT st.yclients_id::int8 AS id, st.name, st.specialization,
+                COALESCE(ARRAY_AGG(ss.service_yclients_id)
+                         FILTER (WHERE ss.service_yclients_id IS NOT NULL), '{}') AS services
+         FROM staff st
+         LEFT JOIN staff_services ss
+                ON ss.company_id = st.company_id AND ss.staff_yclients_id = st.yclients_id
+         WHERE st.company_id = $1 AND st.active
+         GROUP BY st.id
+         ORDER BY st.name",
     )
     .bind(company_id)
     .fetch_all(db)
@@ -93,6 +123,7 @@ pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Catalog> {
             yclients_id: row.try_get("id")?,
             name: row.try_get("name")?,
             specialization: row.try_get("specialization")?,
+            services: row.try_get("services")?,
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;

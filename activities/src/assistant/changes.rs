@@ -1,10 +1,11 @@
 //! `CANCEL_BOOKING`, `RESCHEDULE_BOOKING` and `CONFIRM_BOOKING`: only the client's own
 //! upcoming visits (found in YClients by the client's id, known from their phone) can be
 //! cancelled, moved or confirmed; a client with several and no number given is asked
-//! which. A cancellation is asked about first and runs on the client's yes.
+//! which. A cancellation — and, for a client with several visits, a move to another
+//! day — is asked about first and runs on the client's yes.
 
 use super::booking::{alternatives, unavailable};
-use super::lookup::{CommandResult, Salon, find_day, when_text, within_horizon};
+use super::lookup::{CommandResult, Salon, day_text, find_day, when_text, within_horizon};
 use crate::db::{bookings, clients};
 use crate::sync::convert;
 use crate::yclients::{Appointment, Record, YClientsError};
@@ -34,6 +35,19 @@ async fn own_visit(
     phone: &str,
     booking: Option<&str>,
 ) -> anyhow::Result<Result<Record, CommandResult>> {
+    Ok(own_visits(salon, zone, command, phone, booking)
+        .await?
+        .map(|(record, _)| record))
+}
+
+/// [`own_visit`] and how many upcoming visits the client has.
+async fn own_visits(
+    salon: Salon<'_>,
+    zone: Tz,
+    command: &str,
+    phone: &str,
+    booking: Option<&str>,
+) -> anyhow::Result<Result<(Record, usize), CommandResult>> {
     let Some(client) = clients::yclients_id_by_phone(salon.db, salon.company_id, phone).await?
     else {
         return Ok(Err(CommandResult::ask(
@@ -72,7 +86,7 @@ async fn own_visit(
             "У вас нет предстоящих записей в салоне.".to_owned(),
         ))),
         (Some(id), visits) => match visits.iter().find(|r| r.id == id) {
-            Some(record) => Ok(Ok(record.clone())),
+            Some(record) => Ok(Ok((record.clone(), visits.len()))),
             None => Ok(Err(CommandResult::ask(
                 command,
                 format!(
@@ -81,7 +95,7 @@ async fn own_visit(
                 ),
             ))),
         },
-        (None, [only]) => Ok(Ok(only.clone())),
+        (None, [only]) => Ok(Ok((only.clone(), 1))),
         (None, visits) => Ok(Err(CommandResult::ask(
             command,
             format!(
@@ -144,7 +158,9 @@ pub async fn cancel_booking(
     })
 }
 
-/// `RESCHEDULE_BOOKING {booking, date, time}`.
+/// `RESCHEDULE_BOOKING {booking, date, time}`. A client with several visits who moves
+/// one to another day is asked first which visit goes where, and it moves on their yes
+/// (`confirmed`).
 pub async fn reschedule_booking(
     salon: Salon<'_>,
     zone: Tz,
@@ -152,10 +168,13 @@ pub async fn reschedule_booking(
     booking: Option<&str>,
     date: &str,
     time: &str,
+    confirmed: Option<i64>,
 ) -> anyhow::Result<CommandResult> {
     const NAME: &str = "RESCHEDULE_BOOKING";
-    let record = match own_visit(salon, zone, NAME, phone, booking).await? {
-        Ok(record) => record,
+    let confirmed_number = confirmed.map(|id| id.to_string());
+    let booking = booking.or(confirmed_number.as_deref());
+    let (record, visits) = match own_visits(salon, zone, NAME, phone, booking).await? {
+        Ok(found) => found,
         Err(answer) => return Ok(answer),
     };
     let day = match find_day(Some(date), salon.today, NAME) {
@@ -182,6 +201,23 @@ pub async fn reschedule_booking(
             "Такого времени в этот день нет — выберите другое.".to_owned(),
         ));
     };
+    let other_day = convert::instant(&record.datetime, zone)
+        .is_none_or(|at| at.with_timezone(&zone).date_naive() != day);
+    if visits > 1 && other_day && confirmed != Some(record.id) {
+        let visit = describe(&record, zone);
+        let to = format!("{} в {}", day_text(day), new_time.format("%H:%M"));
+        return Ok(CommandResult {
+            command: NAME.to_owned(),
+            ok: false,
+            summary: format!("Перенести вашу запись {visit} на {to}? Напишите «да», и я перенесу."),
+            data: crate::conversation::discussed::confirm_move_data(
+                record.id,
+                &visit,
+                &day.format("%d.%m").to_string(),
+                &new_time.format("%H:%M").to_string(),
+            ),
+        });
+    }
     let service_id = record.services.first().map(|s| s.id).unwrap_or_default();
     let staff_id = record.staff_id.unwrap_or_default();
     let to = Appointment {

@@ -6,6 +6,7 @@
 use super::catalog::{self, Catalog, ServiceInfo, StaffInfo};
 use super::dates::{resolve_date, weekday_name};
 use super::matching::{Match, best};
+use super::usual::Usual;
 use crate::domain::SalonId;
 use crate::yclients::{YClients, YClientsError};
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike};
@@ -74,6 +75,23 @@ pub struct Salon<'a> {
     pub catalog: &'a Catalog,
     /// How far ahead, in days, the bot books or moves visits.
     pub horizon_days: u32,
+    /// What the client usually books, most visited first.
+    pub usual: &'a [Usual],
+    /// The salon's services, most booked first (YClients ids).
+    pub most_booked: &'a [i64],
+}
+
+impl Salon<'_> {
+    /// The services a generic word is read as, most likely first: the client's usual
+    /// ones, then — when `popular` — the salon's most booked.
+    pub fn preferred(&self, popular: bool) -> Vec<i64> {
+        let mut ids: Vec<i64> = self.usual.iter().map(|u| u.service_id).collect();
+        if popular {
+            let usual = ids.clone();
+            ids.extend(self.most_booked.iter().filter(|id| !usual.contains(id)));
+        }
+        ids
+    }
 }
 
 /// `Ok` when `day` is within the bot's booking horizon, else what to tell the client.
@@ -123,11 +141,18 @@ pub fn when_text(datetime: &str, zone: chrono_tz::Tz) -> String {
         .unwrap_or_else(|| datetime.to_owned())
 }
 
-/// The service a phrase names, or the question to ask.
+/// Options a client is asked to choose from at most.
+const OPTIONS_ASKED: usize = 3;
+
+/// The service a phrase names, or the question to ask. A phrase that fits several
+/// («стрижка» in a salon of five haircuts) is the first of `preferred` among them (the
+/// client's usual service, the salon's most booked); else the client is asked, with
+/// [`OPTIONS_ASKED`] options at most.
 pub fn find_service<'c>(
     catalog: &'c Catalog,
     phrase: Option<&str>,
     command: &str,
+    preferred: &[i64],
 ) -> Result<&'c ServiceInfo, CommandResult> {
     let Some(phrase) = phrase else {
         return Err(CommandResult::ask(
@@ -141,18 +166,29 @@ pub fn find_service<'c>(
             .iter()
             .find(|s| s.yclients_id == service.yclients_id)
             .ok_or_else(|| CommandResult::ask(command, "Уточните, пожалуйста, услугу.".to_owned())),
-        Match::Several(options) => Err(CommandResult::ask(
-            command,
-            format!(
-                "Уточните, пожалуйста, какую услугу: {}?",
+        Match::Several(options) => {
+            let likely = preferred.iter().find_map(|id| {
                 options
                     .iter()
-                    .take(4)
-                    .map(|s| s.title.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
+                    .any(|o| o.yclients_id == *id)
+                    .then(|| catalog.services.iter().find(|s| s.yclients_id == *id))
+                    .flatten()
+            });
+            likely.ok_or_else(|| {
+                CommandResult::ask(
+                    command,
+                    format!(
+                        "Уточните, пожалуйста, какую услугу: {}?",
+                        options
+                            .iter()
+                            .take(OPTIONS_ASKED)
+                            .map(|s| s.title.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            })
+        }
         Match::None => Err(CommandResult::ask(
             command,
             format!("Услуги «{phrase}» в салоне нет. Могу рассказать о ценах на наши услуги."),
@@ -209,6 +245,84 @@ pub fn find_staff<'c>(
                     .join(", ")
             ),
         )),
+    }
+}
+
+/// Whether the master `staff_id` has `day` off: no working hours that day while their
+/// schedule is known for the days around it (an unsynced schedule says nothing).
+pub(super) async fn day_off(
+    salon: &Salon<'_>,
+    staff_id: i64,
+    day: NaiveDate,
+) -> anyhow::Result<bool> {
+    if staff_id == 0 {
+        return Ok(false);
+    }
+    let around = catalog::working_hours(
+        salon.db,
+        salon.company_id,
+        staff_id,
+        day,
+        day + chrono::Days::new(DAYS_AHEAD * 2),
+    )
+    .await?;
+    Ok(!around.is_empty() && around.iter().all(|h| h.date != day))
+}
+
+/// Masters named in one answer at most.
+const MASTERS_NAMED: usize = 5;
+
+/// The master a phrase names for `service` (`None` = any master): among namesakes, the
+/// one who does it («к Анне на маникюр»); a master who does not do it gets the client
+/// the names of those who do.
+pub fn find_staff_for<'c>(
+    catalog: &'c Catalog,
+    phrase: Option<&str>,
+    service: &ServiceInfo,
+    command: &str,
+) -> Result<Option<&'c StaffInfo>, CommandResult> {
+    let doing = catalog.masters_for(service.yclients_id);
+    let who_does = || {
+        doing
+            .iter()
+            .take(MASTERS_NAMED)
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match find_staff(catalog, phrase, command) {
+        Ok(Some(master)) if catalog.does(master, service.yclients_id) => Ok(Some(master)),
+        Ok(Some(master)) if doing.is_empty() => Err(CommandResult::ask(
+            command,
+            format!(
+                "{} не делает «{}», и записаться на эту услугу онлайн сейчас нельзя — уточните у администратора.",
+                master.name, service.title
+            ),
+        )),
+        Ok(Some(master)) => Err(CommandResult::ask(
+            command,
+            format!(
+                "{} не делает «{}». Эту услугу делают: {}. К кому вас записать?",
+                master.name,
+                service.title,
+                who_does()
+            ),
+        )),
+        Ok(None) => Ok(None),
+        Err(ask) => {
+            // Namesakes («к Анне»): the one who does this service is meant.
+            let Some(phrase) = phrase else {
+                return Err(ask);
+            };
+            let candidates: Vec<StaffInfo> = doing.iter().map(|m| (*m).clone()).collect();
+            match best(phrase, &candidates, |m| &m.name) {
+                Match::One(master) => Ok(catalog
+                    .staff
+                    .iter()
+                    .find(|m| m.yclients_id == master.yclients_id)),
+                _ => Err(ask),
+            }
+        }
     }
 }
 
@@ -358,6 +472,21 @@ fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
     }
 }
 
+/// The [`TIMES_SHOWN`] of `times` (`HH:MM`) nearest to `hour`, in order.
+fn around(times: Vec<String>, hour: NaiveTime) -> Vec<String> {
+    let mut near: Vec<(i64, String)> = times
+        .into_iter()
+        .filter_map(|t| {
+            let at = NaiveTime::parse_from_str(&t, "%H:%M").ok()?;
+            Some(((at - hour).num_minutes().abs(), t))
+        })
+        .collect();
+    near.sort();
+    let mut kept: Vec<String> = near.into_iter().take(TIMES_SHOWN).map(|(_, t)| t).collect();
+    kept.sort();
+    kept
+}
+
 /// The client wants the latest times of the day rather than the first.
 fn latest_wanted(preference: Option<&str>) -> bool {
     preference.is_some_and(|p| {
@@ -391,10 +520,12 @@ pub async fn search_slots(
     staff: Option<&str>,
 ) -> anyhow::Result<CommandResult> {
     const NAME: &str = "SEARCH_SLOTS";
-    let (service, master) = match (
-        find_service(salon.catalog, service, NAME),
-        find_staff(salon.catalog, staff, NAME),
-    ) {
+    let service = find_service(salon.catalog, service, NAME, &salon.preferred(true));
+    let master = match &service {
+        Ok(service) => find_staff_for(salon.catalog, staff, service, NAME),
+        Err(_) => find_staff(salon.catalog, staff, NAME),
+    };
+    let (service, master) = match (service, master) {
         (Ok(service), Ok(master)) => (service, master),
         // Every question at once, and the day they are about.
         (service, master) => {
@@ -417,6 +548,12 @@ pub async fn search_slots(
         Err(ask) => return Ok(ask),
     };
     let staff_id = master.map_or(0, |m| m.yclients_id);
+    let usual_hour = salon
+        .usual
+        .iter()
+        .find(|u| u.service_id == service.yclients_id)
+        .filter(|_| time_preference.is_none())
+        .map(|u| u.time);
     for offset in 0..=DAYS_AHEAD {
         let Some(day) = asked.checked_add_days(chrono::Days::new(offset)) else {
             break;
@@ -446,6 +583,9 @@ pub async fn search_slots(
         if latest_wanted(time_preference) {
             let skip = times.len().saturating_sub(TIMES_SHOWN);
             times.drain(..skip);
+        } else if let Some(usual) = usual_hour {
+            // The times around the hour the client usually comes, in order.
+            times = around(times, usual);
         }
         if times.is_empty() {
             continue;
@@ -453,10 +593,12 @@ pub async fn search_slots(
         let who = master
             .map(|m| format!(" у мастера {}", m.name))
             .unwrap_or_default();
-        let lead = if offset == 0 {
-            String::new()
-        } else {
-            format!("На {} свободного времени нет. ", day_text(asked))
+        let lead = match master {
+            _ if offset == 0 => String::new(),
+            Some(m) if day_off(&salon, m.yclients_id, asked).await? => {
+                format!("{} {} не работает. ", m.name, day_text(asked))
+            }
+            _ => format!("На {} свободного времени нет. ", day_text(asked)),
         };
         let summary = format!(
             "{lead}Свободное время на «{}»{who} {}: {}.",
@@ -536,6 +678,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn free_times_are_offered_around_the_usual_hour() {
+        let times: Vec<String> = (10..21)
+            .flat_map(|h| [format!("{h}:00"), format!("{h}:30")])
+            .collect();
+        let near = around(times, NaiveTime::from_hms_opt(18, 0, 0).unwrap());
+        assert_eq!(near.len(), TIMES_SHOWN);
+        assert!(near.contains(&"18:00".to_owned()), "{near:?}");
+        assert_eq!(near.first().map(String::as_str), Some("16:00"));
+        assert_eq!(near.last().map(String::as_str), Some("19:30"));
+    }
+
+    #[test]
     fn time_preferences_keep_the_times_they_mean() {
         let at = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
         let keeps = |p: &str| -> Vec<u32> { (9..21).filter(|&h| fits(at(h), Some(p))).collect() };
@@ -554,6 +708,7 @@ mod tests {
             yclients_id: id,
             name: name.to_owned(),
             specialization: Some(what.to_owned()),
+            services: vec![],
         }
     }
 

@@ -220,6 +220,19 @@ pub fn score(query: &str, candidate: &str) -> f64 {
     score
 }
 
+/// Whether `name` says «без» something `text` asks for without «без» («Маникюр без
+/// покрытия» for «а с покрытием?»).
+pub fn negates(name: &str, text: &str) -> bool {
+    let (name, text) = (stems(name), stems(text));
+    let without = stem("без");
+    name.iter()
+        .position(|w| *w == without)
+        .and_then(|at| name.get(at + 1))
+        .is_some_and(|negated| {
+            !text.contains(&without) && text.iter().any(|t| same_word(t, negated))
+        })
+}
+
 /// The share of `name`'s words that `text` has (a service named inside a longer
 /// question: «сколько длится окрашивание волос?» names «Окрашивание волос» fully).
 pub fn share_named(name: &str, text: &str) -> f64 {

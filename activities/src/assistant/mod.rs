@@ -10,6 +10,7 @@
 //! - [`lookup`] — the read-only commands: prices, free times, a master's days.
 //! - [`dates`] — «завтра», «в пятницу», «в 3 часа дня» in the salon's time zone.
 //! - [`matching`] — services and masters found from inflected Russian names.
+//! - [`usual`] — what a client usually books, from their past visits.
 
 pub mod booking;
 pub mod catalog;
@@ -19,3 +20,4 @@ pub mod dates;
 pub mod lookup;
 pub mod matching;
 pub mod prompts;
+pub mod usual;

@@ -148,6 +148,7 @@ mod tests {
             "timezone",
             "client_name",
             "bookings",
+            "usual",
             "services",
             "staff",
             "discussed",

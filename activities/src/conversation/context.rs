@@ -8,7 +8,8 @@ use crate::assistant::catalog::{self, Catalog};
 use crate::assistant::dates::weekday_name;
 use crate::assistant::lookup::CommandResult;
 use crate::assistant::prompts::{self, PromptSet};
-use crate::db::companies;
+use crate::assistant::usual;
+use crate::db::{bookings, companies};
 use crate::domain::SalonId;
 use crate::gemini::{Prompt, Turn};
 use anyhow::Context as _;
@@ -75,12 +76,16 @@ pub async fn stage1_prompt(
     input: &super::Understand,
 ) -> anyhow::Result<Prompt> {
     let visits_text = super::facts::visits_text(db, salon, &input.phone).await?;
+    let past =
+        bookings::past_for_phone(db, salon.company_id, &input.phone, usual::VISITS_READ).await?;
+    let usual_text = usual::text(&usual::usual(&past, salon.zone));
     stage1_prompt_with(
         set,
         salon,
         &Stage1Turn {
             client_name: input.client_name.as_deref(),
             visits: &visits_text,
+            usual: &usual_text,
             history: &input.history,
             messages: &input.messages,
             discussed: &input.discussed,
@@ -95,6 +100,8 @@ pub struct Stage1Turn<'a> {
     pub client_name: Option<&'a str>,
     /// The client's upcoming visits, as text.
     pub visits: &'a str,
+    /// What the client usually books, as text.
+    pub usual: &'a str,
     /// Earlier turns, oldest first.
     pub history: &'a [Turn],
     /// The client's new messages.
@@ -126,7 +133,7 @@ pub fn stage1_prompt_with(
                 .take(SHORTLIST_TURNS)
                 .map(|t| t.text.as_str()),
         )
-        .chain([turn.visits])
+        .chain([turn.visits, turn.usual])
         .collect();
     let lists = shortlist(&salon.catalog, &texts);
     let values = BTreeMap::from([
@@ -136,6 +143,7 @@ pub fn stage1_prompt_with(
         ("timezone", salon.zone.name().to_owned()),
         ("client_name", client_name_text(turn.client_name)),
         ("bookings", turn.visits.to_owned()),
+        ("usual", turn.usual.to_owned()),
         ("services", lists.services),
         ("staff", lists.staff),
         ("discussed", turn.discussed.text()),

@@ -1,6 +1,7 @@
 //! What the conversation is about, kept by the workflow from turn to turn and shown to
 //! stage 1: the visit being discussed (service, master, day, time), the times just
-//! offered, the visit just booked, and a cancellation that waits for the client's yes.
+//! offered, the visit just booked, and a cancellation or a move that waits for the
+//! client's yes.
 //!
 //! It is built from the commands' results (what the salon's data resolved), not from
 //! the model's words, so «да» or «в 12» after an offer is read against what was really
@@ -31,18 +32,45 @@ pub struct Discussed {
     pub awaiting: Option<Awaiting>,
 }
 
-/// A cancellation asked about, waiting for a yes.
+/// A question about one visit, waiting for the client's yes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Awaiting {
     /// The visit.
     pub record_id: i64,
     /// How the client was told of it («Стрижка» 02.12 (среда) в 15:00 (№ 5)).
     pub visit: String,
+    /// What a yes does.
+    #[serde(default)]
+    pub question: Question,
+}
+
+/// What the client was asked about a visit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Question {
+    /// «Отменить?»
+    #[default]
+    Cancel,
+    /// «Перенести на … в …?» (day `DD.MM`, time `HH:MM`).
+    Move {
+        /// The new day.
+        date: String,
+        /// The new time.
+        time: String,
+    },
+    /// A reminder: «ок», «👍», «да» confirm the visit.
+    Confirm,
 }
 
 /// The `data` of a cancellation that waits for a yes.
 pub fn confirm_cancel_data(record_id: i64, visit: &str) -> Value {
     serde_json::json!({ "confirm": "cancel", "record_id": record_id, "visit": visit })
+}
+
+/// The `data` of a move that waits for a yes.
+pub fn confirm_move_data(record_id: i64, visit: &str, date: &str, time: &str) -> Value {
+    serde_json::json!({
+        "confirm": "move", "record_id": record_id, "visit": visit, "date": date, "time": time,
+    })
 }
 
 fn text_of(data: &Value, key: &str) -> Option<String> {
@@ -111,7 +139,25 @@ impl Discussed {
                     if let (Some(record_id), Some(visit)) =
                         (data["record_id"].as_i64(), text_of(data, "visit"))
                     {
-                        next.awaiting = Some(Awaiting { record_id, visit });
+                        next.awaiting = Some(Awaiting {
+                            record_id,
+                            visit,
+                            question: Question::Cancel,
+                        });
+                    }
+                }
+                ("RESCHEDULE_BOOKING", false) if data["confirm"] == "move" => {
+                    if let (Some(record_id), Some(visit), Some(date), Some(time)) = (
+                        data["record_id"].as_i64(),
+                        text_of(data, "visit"),
+                        text_of(data, "date"),
+                        text_of(data, "time"),
+                    ) {
+                        next.awaiting = Some(Awaiting {
+                            record_id,
+                            visit,
+                            question: Question::Move { date, time },
+                        });
                     }
                 }
                 _ => {}
@@ -144,11 +190,23 @@ impl Discussed {
                 self.offered.join(", ")
             ));
         }
-        if let Some(awaiting) = &self.awaiting {
-            lines.push(format!(
-                "Ждёт ответа клиента: отменить запись № {} — {}? Согласие — CANCEL_BOOKING с booking «{}»; отказ или другое — без отмены.",
-                awaiting.record_id, awaiting.visit, awaiting.record_id
-            ));
+        if let Some(Awaiting {
+            record_id,
+            visit,
+            question,
+        }) = &self.awaiting
+        {
+            lines.push(match question {
+                Question::Cancel => format!(
+                    "Ждёт ответа клиента: отменить запись № {record_id} — {visit}? Согласие — CANCEL_BOOKING с booking «{record_id}»; отказ или другое — без отмены."
+                ),
+                Question::Move { date, time } => format!(
+                    "Ждёт ответа клиента: перенести запись № {record_id} — {visit} на {date} в {time}? Согласие — RESCHEDULE_BOOKING с booking «{record_id}», date «{date}», time «{time}»; отказ или другое — без переноса."
+                ),
+                Question::Confirm => format!(
+                    "Ждёт ответа клиента: напоминание о записи № {record_id} — {visit}. «Да», «ок», «👍», «приду» — CONFIRM_BOOKING с booking «{record_id}»."
+                ),
+            });
         }
         if lines.is_empty() {
             "ничего".to_owned()
@@ -159,7 +217,7 @@ impl Discussed {
 }
 
 /// Words that agree to what was just asked («да», «давайте», «отменяйте», 👍).
-const YES: [&str; 18] = [
+const YES: [&str; 21] = [
     "да",
     "давай",
     "давайте",
@@ -177,11 +235,21 @@ const YES: [&str; 18] = [
     "отмените",
     "отменить",
     "отмена",
+    "переносите",
+    "перенесите",
+    "подходит",
     "согласна",
 ];
 
 /// What refuses («нет», «не надо», «передумала», «оставьте»): parts of words.
-const NO: [&str; 5] = ["не надо", "не нужно", "не отменя", "передумал", "остав"];
+const NO: [&str; 6] = [
+    "не надо",
+    "не нужно",
+    "не отменя",
+    "не переноси",
+    "передумал",
+    "остав",
+];
 
 /// Whether the client's `messages` say yes to the question just asked, and not no: a
 /// cancellation runs only on that, whatever the model made of the words.
@@ -266,6 +334,31 @@ mod tests {
         let done = asked.after(&[result("CANCEL_BOOKING", true, json!({ "record_id": 5 }))]);
         assert_eq!(done, Discussed::default());
         assert_eq!(done.text(), "ничего");
+
+        let move_asked = Discussed::default().after(&[result(
+            "RESCHEDULE_BOOKING",
+            false,
+            confirm_move_data(
+                5,
+                "«Педикюр» 05.12 (суббота) в 16:00 (№ 5)",
+                "03.12",
+                "16:00",
+            ),
+        )]);
+        let awaiting = move_asked.awaiting.clone().unwrap();
+        assert_eq!(
+            awaiting.question,
+            Question::Move {
+                date: "03.12".into(),
+                time: "16:00".into()
+            }
+        );
+        assert!(
+            move_asked.text().contains("перенести запись № 5")
+                && move_asked.text().contains("03.12"),
+            "{}",
+            move_asked.text()
+        );
     }
 
     #[test]

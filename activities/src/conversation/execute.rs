@@ -30,6 +30,12 @@ pub struct TurnOf<'a> {
     pub limits: super::AssistantLimits,
     /// The visit whose cancellation the client has just said yes to.
     pub confirmed_cancel: Option<i64>,
+    /// The visit whose move the client has just said yes to.
+    pub confirmed_move: Option<i64>,
+    /// What the client usually books.
+    pub usual: &'a [crate::assistant::usual::Usual],
+    /// The salon's services, most booked first.
+    pub most_booked: &'a [i64],
 }
 
 /// Whether the command changes a visit (and counts against a turn's changes).
@@ -129,6 +135,8 @@ pub async fn run(
         now: salon.now,
         catalog: &salon.catalog,
         horizon_days: turn.limits.booking_horizon_days,
+        usual: turn.usual,
+        most_booked: turn.most_booked,
     };
     let zone = salon.zone;
     let number_hidden = ClientAddress::parse(turn.phone).is_ok_and(|a| a.phone().is_none());
@@ -191,7 +199,18 @@ pub async fn run(
             booking,
             date,
             time,
-        } => reschedule_booking(at, zone, turn.phone, booking.as_deref(), date, time).await,
+        } => {
+            reschedule_booking(
+                at,
+                zone,
+                turn.phone,
+                booking.as_deref(),
+                date,
+                time,
+                turn.confirmed_move,
+            )
+            .await
+        }
         Command::ConfirmBooking { booking } => {
             confirm_booking(at, zone, turn.phone, booking.as_deref()).await
         }

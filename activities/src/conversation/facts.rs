@@ -7,7 +7,7 @@
 use super::context::SalonContext;
 use crate::assistant::catalog::{self, ServiceInfo};
 use crate::assistant::lookup::day_text;
-use crate::assistant::matching::share_named;
+use crate::assistant::matching::{negates, share_named};
 use crate::db::bookings;
 use anyhow::Context as _;
 use chrono::Days;
@@ -91,20 +91,38 @@ fn service_line(service: &ServiceInfo) -> String {
         .filter(|m| *m > 0)
         .map(|m| format!(", {}", duration_text(m)))
         .unwrap_or_default();
-    format!("- {} — {}{duration}", service.title, service.price_text())
+    let about = service
+        .description
+        .as_deref()
+        .map(|d| format!(" — {d}"))
+        .unwrap_or_default();
+    format!(
+        "- {} — {}{duration}{about}",
+        service.title,
+        service.price_text()
+    )
 }
 
-/// The services the client's `said` words are about, then those of the conversation's
-/// `recent` turns, best first: half of a service's name must be there.
+/// The services the client's `said` words and the conversation's `recent` turns are
+/// about, best first (named now and before, then named now): half of a service's name
+/// must be there.
 pub fn services_named<'c>(
     salon: &'c SalonContext,
     said: &[&str],
     recent: &[&str],
 ) -> Vec<&'c ServiceInfo> {
+    // A service that says «без» what the client asks for is the opposite of it.
     let best = |title: &str, texts: &[&str]| {
         texts
             .iter()
-            .map(|text| share_named(title, text))
+            .map(|text| {
+                let share = share_named(title, text);
+                if negates(title, text) {
+                    share * 0.5
+                } else {
+                    share
+                }
+            })
             .fold(0.0, f64::max)
     };
     let mut named: Vec<(f64, f64, &ServiceInfo)> = salon
@@ -114,7 +132,13 @@ pub fn services_named<'c>(
         .map(|s| (best(&s.title, said), best(&s.title, recent), s))
         .filter(|(now, before, _)| now.max(*before) >= 0.5)
         .collect();
-    named.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+    // What the message names, read with what the conversation was about: «а с покрытием
+    // сколько длится?» after manicure is the manicure with coating, not «Снятие покрытия».
+    named.sort_by(|a, b| {
+        (b.0 + b.1)
+            .total_cmp(&(a.0 + a.1))
+            .then(b.0.total_cmp(&a.0))
+    });
     named
         .into_iter()
         .take(SERVICES_TOLD)
@@ -189,5 +213,63 @@ mod tests {
         assert_eq!(duration_text(120), "120 мин (2 часа)");
         assert_eq!(duration_text(75), "75 мин (1 ч 15 мин)");
         assert_eq!(duration_text(150), "150 мин (2,5 часа)");
+    }
+
+    fn salon(titles: &[&str]) -> SalonContext {
+        SalonContext {
+            company_id: 1,
+            title: "Салон".into(),
+            zone: chrono_tz::Europe::Moscow,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            now: chrono::NaiveTime::MIN,
+            catalog: catalog::Catalog {
+                services: titles
+                    .iter()
+                    .enumerate()
+                    .map(|(i, title)| ServiceInfo {
+                        yclients_id: i as i64,
+                        title: (*title).to_owned(),
+                        category: None,
+                        price_min: Some(1000.0),
+                        price_max: None,
+                        duration: Some(60),
+                        description: Some("что это".into()),
+                    })
+                    .collect(),
+                staff: Vec::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_follow_up_question_is_about_the_service_of_the_conversation() {
+        let salon = salon(&[
+            "Снятие покрытия",
+            "Маникюр с покрытием гель-лак",
+            "Маникюр без покрытия",
+            "Педикюр",
+        ]);
+        let titles = |said: &str, recent: &[&str]| -> Vec<String> {
+            services_named(&salon, &[said], recent)
+                .iter()
+                .map(|s| s.title.clone())
+                .collect()
+        };
+        let named = titles(
+            "а с покрытием сколько делается",
+            &[
+                "Цены: Маникюр с покрытием гель-лак — 2200 ₽.",
+                "почем маник",
+            ],
+        );
+        assert_eq!(
+            named.first().map(String::as_str),
+            Some("Маникюр с покрытием гель-лак")
+        );
+        assert_eq!(
+            titles("а педикюр?", &["маникюр с покрытием гель-лак"])[0],
+            "Педикюр"
+        );
+        assert!(service_line(&salon.catalog.services[3]).ends_with("— что это"));
     }
 }

@@ -35,9 +35,10 @@ pub mod shortlist;
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
 use crate::assistant::prompts::PromptSet;
+use crate::assistant::usual;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::inbound::{self, Outcome};
-use crate::db::{companies, conversations, turns};
+use crate::db::{bookings, companies, conversations, outbound, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
 use crate::gemini::{Gemini, Turn};
@@ -47,7 +48,7 @@ use crate::whatsapp::pacing::Origin;
 use crate::whatsapp::{MessageId, WhatsAppGateway};
 use crate::yclients::YClients;
 use context::SalonContext;
-use discussed::{Awaiting, Discussed};
+use discussed::{Awaiting, Discussed, Question};
 use execute::TurnOf;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -72,6 +73,12 @@ pub const LATE_APOLOGY: &str = "Здравствуйте! Простите, ва
 const OVERHEARD_TURNS: usize = 10;
 /// Older messages said without the bot are not context any more.
 const OVERHEARD_WITHIN: Duration = Duration::from_secs(24 * 3600);
+
+/// The days of bookings that say which of a salon's services is most booked.
+const MOST_BOOKED_DAYS: i32 = 180;
+
+/// How long after a reminder the client's «ок» still answers it.
+pub const REMINDER_ANSWERED_WITHIN: Duration = Duration::from_secs(12 * 3600);
 
 /// Earlier turns whose services stage 2 is told about («а сколько она длится?»).
 const FACT_TURNS: usize = 4;
@@ -173,6 +180,10 @@ pub struct Opening {
     /// What was said in the chat without the bot since the last turn, oldest first.
     #[serde(default)]
     pub overheard: Vec<Overheard>,
+    /// A reminder the client may be answering now: nothing else was sent to them after
+    /// it, within [`REMINDER_ANSWERED_WITHIN`].
+    #[serde(default)]
+    pub reminder: Option<Awaiting>,
 }
 
 /// Input of [`ConversationActivities::understand`].
@@ -221,7 +232,7 @@ pub struct Execute {
     /// The client's messages of this turn (a yes to a question asked before).
     #[serde(default)]
     pub messages: Vec<String>,
-    /// The cancellation the last turn asked the client to confirm.
+    /// The cancellation or move the last turn asked the client to confirm.
     #[serde(default)]
     pub awaiting: Option<Awaiting>,
 }
@@ -415,11 +426,28 @@ impl ConversationActivities {
             text: bounded_text(&text),
         })
         .collect();
+        let reminder = if silent.is_none() {
+            outbound::pending_reminder(
+                &self.db,
+                input.salon_id,
+                &input.phone,
+                REMINDER_ANSWERED_WITHIN,
+            )
+            .await?
+            .map(|(record_id, text)| Awaiting {
+                record_id,
+                visit: text,
+                question: Question::Confirm,
+            })
+        } else {
+            None
+        };
         Ok(Opening {
             silent,
             client_name: conversation.client_name,
             late,
             overheard,
+            reminder,
         })
     }
 
@@ -498,22 +526,44 @@ impl ConversationActivities {
             .client_name
             .clone()
             .unwrap_or_else(|| "Клиент WhatsApp".to_owned());
+        let past =
+            bookings::past_for_phone(&self.db, salon.company_id, &input.phone, usual::VISITS_READ)
+                .await?;
+        let usual = usual::usual(&past, salon.zone);
+        let most_booked =
+            bookings::most_booked_services(&self.db, salon.company_id, MOST_BOOKED_DAYS).await?;
+        let yes_to = input
+            .awaiting
+            .as_ref()
+            .filter(|_| discussed::says_yes(&input.messages));
         let turn = TurnOf {
             salon_id: input.salon_id,
             phone: &input.phone,
             client_name: &name,
             step: &input.step,
             limits: self.limits,
-            confirmed_cancel: input
-                .awaiting
-                .as_ref()
-                .filter(|_| discussed::says_yes(&input.messages))
+            confirmed_cancel: yes_to
+                .filter(|a| a.question == Question::Cancel)
                 .map(|a| a.record_id),
+            confirmed_move: yes_to
+                .filter(|a| matches!(a.question, Question::Move { .. }))
+                .map(|a| a.record_id),
+            usual: &usual,
+            most_booked: &most_booked,
         };
         let mut results = Vec::new();
         let mut bookings = 0;
         let mut changes = 0;
-        for command in &input.understood.commands {
+        let mut commands = input.understood.commands.clone();
+        if let Some(reminded) = yes_to.filter(|a| a.question == Question::Confirm)
+            && commands.is_empty()
+        {
+            // «Ок», «👍» to a reminder confirms the visit, whatever the model made of it.
+            commands.push(Command::ConfirmBooking {
+                booking: Some(reminded.record_id.to_string()),
+            });
+        }
+        for command in &commands {
             if execute::changes_a_visit(command) {
                 changes += 1;
                 if changes > self.limits.changes_per_turn {

@@ -139,6 +139,7 @@ mod tests {
             price_min: Some(1000.0),
             price_max: None,
             duration: Some(60),
+            description: None,
         }
     }
 
@@ -164,11 +165,13 @@ mod tests {
                 yclients_id: n,
                 name: format!("Мастер{n} Фамилия{n}"),
                 specialization: None,
+                services: vec![],
             })
             .chain([StaffInfo {
                 yclients_id: 99,
                 name: "Анна Смирнова".into(),
                 specialization: Some("парикмахер".into()),
+                services: vec![],
             }])
             .collect();
         Catalog { services, staff }

@@ -185,6 +185,78 @@ pub async fn upcoming_for_phone(
         .map_err(Into::into)
 }
 
+/// One of a client's past visits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastVisit {
+    /// Start.
+    pub datetime: DateTime<Utc>,
+    /// The service (YClients id, name).
+    pub service: Option<(i64, String)>,
+    /// The master (YClients id, name).
+    pub staff: Option<(i64, String)>,
+}
+
+/// The client's last visits (by phone, digits only) that took place or were due — not
+/// deleted, not missed — newest first.
+pub async fn past_for_phone(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    phone: &str,
+    limit: i64,
+) -> anyhow::Result<Vec<PastVisit>> {
+    use sqlx::Row as _;
+    let rows = sqlx::query(
+        "SELECT b.datetime, s.yclients_id::int8 AS service_id, s.title AS service,
+                st.yclients_id::int8 AS staff_id, st.name AS staff
+         FROM bookings b
+         JOIN clients c ON c.id = b.client_id
+         LEFT JOIN services s ON s.id = b.service_id
+         LEFT JOIN staff st ON st.id = b.staff_id
+         WHERE b.company_id = $1 AND c.phone = $2 AND b.datetime <= NOW()
+           AND COALESCE(b.status, '') NOT IN ('deleted', 'no_show')
+         ORDER BY b.datetime DESC
+         LIMIT $3",
+    )
+    .bind(company_id)
+    .bind(phone)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let pair = |id: Option<i64>, name: Option<String>| id.zip(name);
+            Ok(PastVisit {
+                datetime: row.try_get("datetime")?,
+                service: pair(row.try_get("service_id")?, row.try_get("service")?),
+                staff: pair(row.try_get("staff_id")?, row.try_get("staff")?),
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(Into::into)
+}
+
+/// The salon's services by how often they were booked in the last `days` days (YClients
+/// ids), most booked first.
+pub async fn most_booked_services(
+    db: impl PgExecutor<'_>,
+    company_id: i64,
+    days: i32,
+) -> anyhow::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT s.yclients_id::int8 FROM bookings b
+         JOIN services s ON s.id = b.service_id
+         WHERE b.company_id = $1 AND COALESCE(b.status, '') <> 'deleted'
+           AND b.datetime > NOW() - make_interval(days => $2)
+         GROUP BY s.yclients_id
+         ORDER BY COUNT(*) DESC, s.yclients_id
+         LIMIT 100",
+    )
+    .bind(company_id)
+    .bind(days)
+    .fetch_all(db)
+    .await?)
+}
+
 /// How many upcoming visits of the client (by phone, digits only) the bot booked itself
 /// (their `api_id` names a conversation workflow).
 pub async fn upcoming_booked_by_bot(

@@ -1,4 +1,5 @@
-//! The `service_categories` and `services` tables: the salon's price list.
+//! The `service_categories`, `services` and `staff_services` tables: the salon's price
+//! list and who does what.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
@@ -102,4 +103,39 @@ pub async fn upsert_services(
     .execute(db)
     .await?;
     Ok(result.rows_affected())
+}
+
+/// Replaces who does each of `services` (service YClients id → its masters' ids) with
+/// what YClients listed; services not given keep theirs.
+pub async fn replace_staff_services(
+    db: &sqlx::PgPool,
+    company_id: i64,
+    services: &[(i64, Vec<i64>)],
+) -> anyhow::Result<u64> {
+    let ids: Vec<i64> = services.iter().map(|(id, _)| *id).collect();
+    let (service_ids, staff_ids): (Vec<i64>, Vec<i64>) = services
+        .iter()
+        .flat_map(|(service, staff)| staff.iter().map(move |m| (*service, *m)))
+        .unzip();
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "DELETE FROM staff_services WHERE company_id = $1 AND service_yclients_id = ANY($2)",
+    )
+    .bind(company_id)
+    .bind(&ids)
+    .execute(&mut *tx)
+    .await?;
+    let inserted = sqlx::query(
+        "INSERT INTO staff_services (company_id, service_yclients_id, staff_yclients_id)
+         SELECT $1, s, m FROM UNNEST($2::int8[], $3::int8[]) AS r(s, m)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(company_id)
+    .bind(&service_ids)
+    .bind(&staff_ids)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(inserted)
 }

@@ -58,6 +58,37 @@ pub async fn was_sent(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool
     .await?)
 }
 
+/// The last reminder sent to `phone` within `within`, when nothing else was sent to
+/// them after it (a reply after it is what the client answers then): its record id and
+/// text. Reminder keys are `reminder/<record_id>/…`.
+pub async fn pending_reminder(
+    db: impl PgExecutor<'_>,
+    salon_id: crate::domain::SalonId,
+    phone: &str,
+    within: std::time::Duration,
+) -> anyhow::Result<Option<(i64, String)>> {
+    let last: Option<(String, String)> = sqlx::query_as(
+        "SELECT idempotency_key, text FROM outbound_messages
+         WHERE salon_id = $1 AND to_phone = $2 AND status = 'sent'
+           AND sent_at > NOW() - make_interval(secs => $3)
+         ORDER BY sent_at DESC LIMIT 1",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(within.as_secs_f64())
+    .fetch_optional(db)
+    .await?;
+    Ok(last.and_then(|(key, text)| {
+        let record = key
+            .strip_prefix("reminder/")?
+            .split('/')
+            .next()?
+            .parse()
+            .ok()?;
+        Some((record, text))
+    }))
+}
+
 /// Records that the message under `key` went out as `message_id`.
 pub async fn mark_sent(db: impl PgExecutor<'_>, key: &str, message_id: &str) -> anyhow::Result<()> {
     sqlx::query(

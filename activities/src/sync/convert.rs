@@ -179,6 +179,7 @@ mod tests {
             duration: Some(3600),
             comment: None,
             active: true,
+            staff: vec![],
         };
         let row = super::service(&service).unwrap();
         assert_eq!(row.duration_minutes, Some(60));

@@ -163,6 +163,10 @@ pub(crate) async fn services(
         categories.iter().filter_map(convert::category).collect(),
         |row| row.yclients_id,
     );
+    let who_does: Vec<(i64, Vec<i64>)> = services
+        .iter()
+        .map(|s| (s.id, s.staff.iter().map(|m| m.id).collect()))
+        .collect();
     let services = dedup_by_key(
         services.iter().filter_map(convert::service).collect(),
         |row| row.yclients_id,
@@ -172,6 +176,9 @@ pub(crate) async fn services(
     }
     for batch in services.chunks(BATCH) {
         report.rows += catalog::upsert_services(db, company_id, batch, synced_at).await?;
+    }
+    for batch in who_does.chunks(BATCH) {
+        catalog::replace_staff_services(db, company_id, batch).await?;
     }
     for table in [SyncedTable::ServiceCategories, SyncedTable::Services] {
         report.deactivated += unseen::deactivate(db, table, company_id, synced_at).await?;

@@ -129,6 +129,16 @@ pub struct Service {
     /// Offered (YClients sends 1/0 or a bool).
     #[serde(default = "default_true_flag", deserialize_with = "flag")]
     pub active: bool,
+    /// The masters who do it.
+    #[serde(default)]
+    pub staff: Vec<ServiceStaff>,
+}
+
+/// A master who does a service, as listed with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceStaff {
+    /// The master's YClients id.
+    pub id: i64,
 }
 
 /// A master (`GET /company/{id}/staff`).

@@ -48,6 +48,7 @@ fn bench_catalog() -> Catalog {
                 price_min: Some(f64::from(s.price_min)),
                 price_max: Some(f64::from(s.price_max)),
                 duration: i32::try_from(s.duration_minutes).ok(),
+                description: None,
             })
             .collect(),
         staff: salon
@@ -57,6 +58,7 @@ fn bench_catalog() -> Catalog {
                 yclients_id: m.id,
                 name: m.name.clone(),
                 specialization: Some(m.specialization.clone()),
+                services: vec![],
             })
             .collect(),
     }
@@ -123,6 +125,7 @@ pub fn run() -> anyhow::Result<()> {
         let turn = Stage1Turn {
             client_name: Some("Ольга"),
             visits,
+            usual: "«Стрижка мужская» у мастера Анна Смирнова, обычно в 15:00 (4 визита)",
             history: &history,
             messages: &messages,
             discussed: &discussed,

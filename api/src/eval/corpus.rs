@@ -52,6 +52,9 @@ pub struct ServiceSpec {
     pub price: [u32; 2],
     /// Duration.
     pub minutes: u32,
+    /// What it is (its description in YClients).
+    #[serde(default)]
+    pub about: Option<String>,
 }
 
 /// A master.

@@ -95,6 +95,7 @@ pub fn build(corpus: &Corpus, id: i64, today: NaiveDate) -> anyhow::Result<Built
             price_min: service.price[0],
             price_max: service.price[1],
             duration_minutes: service.minutes,
+            description: service.about.clone().unwrap_or_default(),
         });
     }
     let mut staff_ids = HashMap::new();

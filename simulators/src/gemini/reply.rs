@@ -204,6 +204,13 @@ fn from_facts(message: &str, facts: &Facts, salon: &str) -> Option<String> {
                     .to_owned(),
             ),
             [] => None,
+            [one, two, ..] if has(message, &["отличается", "разница"]) => {
+                let told = |line: &str| {
+                    let (title, about) = line.split_once(" — ").unwrap_or((line, ""));
+                    format!("«{title}»: {about}")
+                };
+                Some(format!("{}. {}.", told(one), told(two)))
+            }
             [one, ..] => {
                 let (title, about) = one.split_once(" — ").unwrap_or((one, ""));
                 Some(format!("У нас это «{title}»: {about}."))

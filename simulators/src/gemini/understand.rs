@@ -20,6 +20,39 @@ pub struct Salon {
     pub visits: Vec<Visit>,
     /// The visit the bot asked whether to cancel, waiting for the client's answer.
     pub awaiting_cancel: Option<String>,
+    /// What the client usually books, most visited first.
+    pub usual: Vec<UsualVisit>,
+    /// The move the bot asked the client to confirm: visit number, day, time.
+    pub awaiting_move: Option<(String, String, String)>,
+}
+
+/// A service the client usually books, as the prompt tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UsualVisit {
+    /// The service.
+    pub service: String,
+    /// The master, when told.
+    pub staff: Option<String>,
+    /// `HH:MM`.
+    pub time: Option<String>,
+}
+
+impl UsualVisit {
+    /// «Стрижка мужская» у мастера Дмитрий Волков, обычно в 18:00 (2 визита).
+    fn read(text: &str) -> Option<UsualVisit> {
+        let service = text.split_once('«')?.1.split_once('»')?.0.to_owned();
+        let staff = text
+            .split_once("у мастера ")
+            .map(|(_, rest)| rest.split(',').next().unwrap_or(rest).trim().to_owned());
+        let time = text
+            .split_once("обычно в ")
+            .map(|(_, rest)| rest.chars().take(5).collect::<String>());
+        Some(UsualVisit {
+            service,
+            staff,
+            time,
+        })
+    }
 }
 
 /// One of the client's visits as the prompt lists it.
@@ -60,6 +93,20 @@ impl Salon {
                             .collect::<String>()
                     })
                     .filter(|id| !id.is_empty() && question.contains("отмен"));
+                let quoted = |key: &str| {
+                    question
+                        .split_once(key)
+                        .and_then(|(_, rest)| rest.split_once('»'))
+                        .map(|(value, _)| value.to_owned())
+                };
+                if question.contains("перенести") {
+                    salon.awaiting_move = quoted("booking «")
+                        .zip(quoted("date «"))
+                        .zip(quoted("time «"))
+                        .map(|((id, date), time)| (id, date, time));
+                }
+            } else if let Some(usual) = line.strip_prefix("Обычно клиент ходит:") {
+                salon.usual = usual.split(';').filter_map(UsualVisit::read).collect();
             } else if let Some(visits) = line.strip_prefix("Записи клиента:") {
                 salon.visits = visits.split(';').filter_map(Visit::read).collect();
             } else if let Some(item) = line.strip_prefix("- ") {
@@ -184,6 +231,7 @@ impl Frame {
         } else if reply.contains("Перенесла")
             || reply.contains("Отменила")
             || reply.contains("Отменить")
+            || reply.contains("Перенести вашу")
         {
             self.topic = Topic::Nothing;
             self.offered.clear();
@@ -377,6 +425,21 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
         .map(|phrase| as_written(message, &phrase))
         .or_else(|| capitalised_master(message));
     let service = words::service(&lower, &salon.services).map(|s| clarified(&s, frame));
+    // «Как обычно», «к той же, что в прошлый раз»: what the client usually books.
+    let as_usual = has(
+        &lower,
+        &[
+            "как обычно",
+            "как всегда",
+            "прошлый раз",
+            "к той же",
+            "к тому же",
+        ],
+    );
+    let usual = salon.usual.first().filter(|_| as_usual);
+    let service = service.or_else(|| usual.map(|u| u.service.clone()));
+    let staff = staff.or_else(|| usual.and_then(|u| u.staff.clone()));
+    let usual_time = salon.usual.first().and_then(|u| u.time.clone());
     let preference = words::time_preference(&lower);
     if has(&lower, &HANDOFF) {
         let mut params = Map::new();
@@ -396,6 +459,23 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
             let mut params = Map::new();
             put(&mut params, "booking", Some(visit.clone()));
             out.push(command("CANCEL_BOOKING", params));
+            return out;
+        }
+    }
+    if let Some((visit, date, time)) = &salon.awaiting_move {
+        // The bot asked whether to move this visit there.
+        if has(
+            &lower,
+            &["нет", "не надо", "не переноси", "передумал", "остав"],
+        ) {
+            return out;
+        }
+        if accepts(&lower) || has(&lower, &["перенос", "перенес"]) {
+            let mut params = Map::new();
+            put(&mut params, "booking", Some(visit.clone()));
+            put(&mut params, "date", Some(date.clone()));
+            put(&mut params, "time", Some(time.clone()));
+            out.push(command("RESCHEDULE_BOOKING", params));
             return out;
         }
     }
@@ -493,7 +573,8 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
     // What the client says now, filled in from the booking being discussed.
     let keep =
         |now: &Option<String>, before: &Option<String>| now.clone().or_else(|| before.clone());
-    let booking = has(&lower, &BOOK) && !has(&lower, &["записи", "запись есть"]);
+    let booking = (has(&lower, &BOOK) || (as_usual && frame.topic != Topic::Booking))
+        && !has(&lower, &["записи", "запись есть"]);
     let free = has(&lower, &FREE) || (lower.contains("есть?") && (has_when || discussing));
     if booking || free {
         let carried = discussing || booking || frame.topic == Topic::Prices;
@@ -526,7 +607,9 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
         || (frame.topic == Topic::Schedule && time.is_some())
         || (frame.topic == Topic::Booked && service.is_some());
     if follows {
-        let chosen = time.clone().or_else(|| picked(&lower, frame));
+        let chosen = time
+            .clone()
+            .or_else(|| picked(&lower, frame, usual_time.as_deref()));
         let chosen = chosen.or_else(|| {
             // A new day keeps the time the client asked for.
             (same_time || (date.is_some() && preference.is_none()))
@@ -600,6 +683,12 @@ fn clarified(phrase: &str, frame: &Frame) -> String {
         ([one], _) => (**one).to_owned(),
         ([], Some(service)) if only_qualifiers && !options.is_empty() => {
             format!("{service} {phrase}")
+        }
+        // «с покрытием» after the bot offered «Маникюр без покрытия»: the same kind of
+        // service, as qualified now.
+        ([], Some(service)) if only_qualifiers => {
+            let kind = service.split_whitespace().next().unwrap_or(service);
+            format!("{kind} {phrase}")
         }
         _ => phrase.to_owned(),
     }
@@ -679,8 +768,9 @@ fn accepts(lower: &str) -> bool {
     lower.contains('👍') || is_word(lower, &ACCEPT)
 }
 
-/// The offered time the client accepts or points at.
-fn picked(lower: &str, frame: &Frame) -> Option<String> {
+/// The offered time the client accepts or points at; «да» to several times is the one
+/// they usually come at, when it is among them.
+fn picked(lower: &str, frame: &Frame, usual_time: Option<&str>) -> Option<String> {
     let offered = frame.offered.as_slice();
     if has(lower, &["первый", "первое", "самое раннее", "пораньше"])
     {
@@ -691,6 +781,9 @@ fn picked(lower: &str, frame: &Frame) -> Option<String> {
     }
     match offered {
         [only] if accepts(lower) => Some(only.clone()),
+        several if accepts(lower) => usual_time
+            .filter(|usual| several.iter().any(|t| t == usual))
+            .map(str::to_owned),
         _ => None,
     }
 }

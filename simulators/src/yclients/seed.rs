@@ -56,6 +56,9 @@ pub struct Service {
     pub price_max: u32,
     /// Minutes.
     pub duration_minutes: u32,
+    /// What it is (YClients' `comment`).
+    #[serde(default)]
+    pub description: String,
 }
 
 /// A master.
@@ -358,6 +361,7 @@ impl Salon {
                     price_min: price,
                     price_max: price + 500 * (i as u32 % 3),
                     duration_minutes: minutes,
+                    description: String::new(),
                 }
             })
             .collect::<Vec<_>>();
@@ -453,7 +457,13 @@ impl Salon {
     }
 
     /// A service as YClients lists it (duration in seconds).
-    pub fn service_json(service: &Service) -> serde_json::Value {
+    pub fn service_json(&self, service: &Service) -> serde_json::Value {
+        let staff: Vec<serde_json::Value> = self
+            .staff
+            .iter()
+            .filter(|m| m.does(service.id))
+            .map(|m| serde_json::json!({ "id": m.id, "seance_length": service.duration_minutes * 60 }))
+            .collect();
         serde_json::json!({
             "id": service.id,
             "title": service.title,
@@ -461,8 +471,9 @@ impl Salon {
             "price_min": service.price_min,
             "price_max": service.price_max,
             "duration": service.duration_minutes * 60,
-            "comment": "",
+            "comment": service.description,
             "active": 1,
+            "staff": staff,
         })
     }
 

@@ -200,7 +200,7 @@ async fn services(State(state): State<SimState>, Path(id): Path<String>) -> Resp
             salon
                 .services
                 .iter()
-                .map(Salon::service_json)
+                .map(|s| salon.service_json(s))
                 .collect::<Vec<_>>()
         ))
         .into_response()

@@ -158,7 +158,7 @@ async fn only_the_clients_own_visit_is_moved_confirmed_or_cancelled() {
     // Far from both visits booked above (each takes an hour).
     assert!(free.len() >= 6, "{free:?}");
     let later = free.last().unwrap().time.clone();
-    let moved = reschedule_booking(salon, zone, "79005554433", None, "завтра", &later)
+    let moved = reschedule_booking(salon, zone, "79005554433", None, "завтра", &later, None)
         .await
         .unwrap();
     assert!(moved.ok, "{moved:?}");
@@ -300,4 +300,97 @@ async fn the_bot_books_no_further_than_its_horizon_nor_more_upcoming_visits_than
         "{second:?}"
     );
     assert_eq!(records(), 1, "one visit booked");
+}
+
+/// YClients lists which masters do each service; the sync keeps it, so a master named
+/// for a service they do not do gets the client the names of those who do, and a
+/// search for the service with them offers nothing of theirs.
+#[tokio::test]
+async fn a_master_who_does_not_do_the_service_names_those_who_do() {
+    let mut fx = Fixture::new("Салон «Кто что делает»").await;
+    let sim = fx.simulated();
+    let haircut = sim
+        .services
+        .iter()
+        .find(|s| s.title == "Стрижка мужская")
+        .unwrap()
+        .clone();
+    let (barber, others) = sim.staff.split_first().unwrap();
+    let other = sim
+        .services
+        .iter()
+        .find(|s| s.id != haircut.id)
+        .unwrap()
+        .clone();
+    // The first master does men's haircuts only; the others everything but them.
+    let everything_else: Vec<i64> = sim
+        .services
+        .iter()
+        .filter(|s| s.id != haircut.id)
+        .map(|s| s.id)
+        .collect();
+    assert!(
+        fx.app
+            .yclients
+            .state
+            .update_salon(i64::from(fx.salon_id.get()), |salon| {
+                for master in &mut salon.staff {
+                    master.services = if master.id == barber.id {
+                        vec![haircut.id]
+                    } else {
+                        everything_else.clone()
+                    };
+                }
+            })
+    );
+    fx.app
+        .sync(
+            fx.salon_id,
+            vec![ai_admin_activities::sync::SyncPart::Services],
+        )
+        .await;
+    fx.reload_catalog().await;
+    let catalog = &fx.catalog;
+    let listed = |id: i64| {
+        catalog
+            .staff
+            .iter()
+            .find(|m| m.yclients_id == id)
+            .unwrap()
+            .services
+            .clone()
+    };
+    assert_eq!(listed(barber.id), [haircut.id]);
+    assert!(!listed(others[0].id).contains(&haircut.id));
+
+    let service = catalog
+        .services
+        .iter()
+        .find(|s| s.yclients_id == other.id)
+        .unwrap();
+    let asked = ai_admin_activities::assistant::lookup::find_staff_for(
+        catalog,
+        Some(&barber.name),
+        service,
+        "SEARCH_SLOTS",
+    )
+    .unwrap_err();
+    assert!(
+        asked.summary.contains("не делает") && asked.summary.contains(&others[0].name),
+        "{}",
+        asked.summary
+    );
+    let haircut_info = catalog
+        .services
+        .iter()
+        .find(|s| s.yclients_id == haircut.id)
+        .unwrap();
+    let found = ai_admin_activities::assistant::lookup::find_staff_for(
+        catalog,
+        Some(&barber.name),
+        haircut_info,
+        "SEARCH_SLOTS",
+    )
+    .unwrap();
+    assert_eq!(found.map(|m| m.yclients_id), Some(barber.id));
 }

@@ -35,8 +35,10 @@ fn stage1(message: &str) -> Prompt {
         ("timezone", "Europe/Moscow".to_owned()),
         ("client_name", "неизвестно".to_owned()),
         ("bookings", "нет".to_owned()),
+        ("usual", "нет".to_owned()),
         ("services", "Стрижка женская — 2000 ₽".to_owned()),
         ("staff", "Анна Смирнова".to_owned()),
+        ("discussed", "ничего".to_owned()),
     ]);
     Prompt {
         system: prompts::render(prompts::STAGE1_SYSTEM, &values).unwrap(),

@@ -1,6 +1,7 @@
 //! Reminders end to end: a visit created in YClients (record webhook) gets a reminder at
 //! its offset (20 s here, instead of 24 h and 2 h); moving the visit moves the reminder;
-//! deleting it cancels it; the client's «подтверждаю» confirms the visit in YClients.
+//! deleting it cancels it; the client's «👍» (or «ок», «подтверждаю») to it confirms the
+//! visit in YClients.
 
 use crate::support::Fixture;
 use ai_admin_simulators::yclients::seed::{Client, Record};
@@ -148,8 +149,8 @@ async fn a_reminder_follows_its_visit_and_the_reply_confirms_it() {
         "{reminders:?}"
     );
 
-    // Anna confirms; the visit is confirmed in YClients.
-    app.client_says(salon_id, ANNA, "Подтверждаю").await;
+    // Anna answers the reminder with a thumbs-up: the visit is confirmed in YClients.
+    app.client_says(salon_id, ANNA, "👍").await;
     let replies = app
         .wait_for_replies(salon_id, ANNA, 2, Duration::from_secs(15))
         .await;

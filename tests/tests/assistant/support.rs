@@ -115,6 +115,11 @@ impl Fixture {
         }
     }
 
+    /// Reads the catalog again (after a sync).
+    pub async fn reload_catalog(&mut self) {
+        self.catalog = catalog::load(&self.app.db, self.company_id).await.unwrap();
+    }
+
     /// Where commands run.
     pub fn salon(&self) -> Salon<'_> {
         Salon {
@@ -127,6 +132,8 @@ impl Fixture {
             now: chrono::NaiveTime::MIN,
             catalog: &self.catalog,
             horizon_days: 90,
+            usual: &[],
+            most_booked: &[],
         }
     }
 
