@@ -472,6 +472,31 @@ fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
     }
 }
 
+/// «10:00, 11:30» within one part of the day; «утром 10:00, 11:30; днём 13:00; вечером
+/// 18:00» across several, as an administrator reads them out.
+fn by_part_of_day(times: &[String]) -> String {
+    let part = |t: &String| match t.split(':').next().and_then(|h| h.parse::<u32>().ok()) {
+        Some(h) if h < 12 => "утром",
+        Some(h) if h < 17 => "днём",
+        _ => "вечером",
+    };
+    let mut parts: Vec<(&str, Vec<&str>)> = Vec::new();
+    for time in times {
+        match parts.last_mut() {
+            Some((name, list)) if *name == part(time) => list.push(time),
+            _ => parts.push((part(time), vec![time.as_str()])),
+        }
+    }
+    match parts.as_slice() {
+        [(_, only)] => only.join(", "),
+        _ => parts
+            .iter()
+            .map(|(name, list)| format!("{name} {}", list.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
 /// The [`TIMES_SHOWN`] of `times` (`HH:MM`) nearest to `hour`, in order.
 fn around(times: Vec<String>, hour: NaiveTime) -> Vec<String> {
     let mut near: Vec<(i64, String)> = times
@@ -600,16 +625,12 @@ pub async fn search_slots(
             }
             _ => format!("На {} свободного времени нет. ", day_text(asked)),
         };
+        let shown: Vec<String> = times.iter().take(TIMES_SHOWN).cloned().collect();
         let summary = format!(
             "{lead}Свободное время на «{}»{who} {}: {}.",
             service.title,
             day_text(day),
-            times
-                .iter()
-                .take(TIMES_SHOWN)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
+            by_part_of_day(&shown)
         );
         let data = json!({ "service": service.title, "staff": master.map(|m| &m.name), "date": day, "times": times });
         return Ok(CommandResult::ok(NAME, summary, data));
@@ -676,6 +697,16 @@ pub async fn staff_schedule(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn free_times_are_read_out_by_part_of_the_day() {
+        let times = |list: &[&str]| list.iter().map(|t| (*t).to_owned()).collect::<Vec<_>>();
+        assert_eq!(by_part_of_day(&times(&["10:00", "11:30"])), "10:00, 11:30");
+        assert_eq!(
+            by_part_of_day(&times(&["10:00", "11:30", "13:00", "18:00", "19:30"])),
+            "утром 10:00, 11:30; днём 13:00; вечером 18:00, 19:30"
+        );
+    }
 
     #[test]
     fn free_times_are_offered_around_the_usual_hour() {

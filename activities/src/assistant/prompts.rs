@@ -167,6 +167,7 @@ mod tests {
                 "salon_phone",
                 "salon_email",
                 "salon_hours",
+                "client",
                 "bookings",
                 "services_named"
             ]

@@ -189,6 +189,7 @@ pub fn stage2_prompt(
             ("salon_email", facts.email.clone()),
             ("salon_hours", facts.hours.clone()),
             ("bookings", facts.bookings.clone()),
+            ("client", facts.client.clone()),
             ("services_named", facts.services.clone()),
         ]),
     )?;

@@ -8,6 +8,7 @@ use super::context::SalonContext;
 use crate::assistant::catalog::{self, ServiceInfo};
 use crate::assistant::lookup::day_text;
 use crate::assistant::matching::{negates, share_named};
+use crate::assistant::usual;
 use crate::db::bookings;
 use anyhow::Context as _;
 use chrono::Days;
@@ -17,6 +18,8 @@ use sqlx::PgPool;
 const VISITS_TOLD: i64 = 5;
 /// Services the conversation is about, told at most.
 const SERVICES_TOLD: usize = 5;
+/// Masters named per service at most.
+const MASTERS_TOLD: usize = 5;
 /// Days of working hours told.
 const HOURS_DAYS: u64 = 7;
 /// What stage 2 is told when a fact is not known.
@@ -39,6 +42,8 @@ pub struct Facts {
     pub hours: String,
     /// The client's upcoming visits.
     pub bookings: String,
+    /// New, or regular and what they usually book.
+    pub client: String,
     /// «- Title — price, duration» lines.
     pub services: String,
 }
@@ -68,6 +73,20 @@ pub async fn visits_text(db: &PgPool, salon: &SalonContext, phone: &str) -> anyh
         })
         .collect::<Vec<_>>()
         .join("; "))
+}
+
+/// «новый клиент», or «постоянный клиент: «Стрижка мужская» у мастера …, обычно в 18:00
+/// (3 визита)».
+pub async fn client_text(db: &PgPool, salon: &SalonContext, phone: &str) -> anyhow::Result<String> {
+    let past = bookings::past_for_phone(db, salon.company_id, phone, usual::VISITS_READ).await?;
+    Ok(if past.is_empty() {
+        "новый клиент (прошлых визитов нет)".to_owned()
+    } else {
+        format!(
+            "постоянный клиент: {}",
+            usual::text(&usual::usual(&past, salon.zone))
+        )
+    })
 }
 
 /// «90 мин (1,5 часа)».
@@ -178,7 +197,20 @@ impl Facts {
         } else {
             named
                 .iter()
-                .map(|s| service_line(s))
+                .map(|s| {
+                    let masters: Vec<&str> = salon
+                        .catalog
+                        .masters_for(s.yclients_id)
+                        .iter()
+                        .take(MASTERS_TOLD)
+                        .map(|m| m.name.as_str())
+                        .collect();
+                    if masters.is_empty() || masters.len() == salon.catalog.staff.len() {
+                        service_line(s)
+                    } else {
+                        format!("{}; мастера: {}", service_line(s), masters.join(", "))
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         };
@@ -196,6 +228,7 @@ impl Facts {
             email: known(email),
             hours,
             bookings: visits_text(db, salon, phone).await?,
+            client: client_text(db, salon, phone).await?,
             services,
         })
     }
