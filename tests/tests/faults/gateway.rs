@@ -147,7 +147,9 @@ async fn a_gateway_node_killed_while_holding_a_session_is_taken_over_and_replies
     let takeovers = wait_for_holder(&app, salon_id, &third_id).await;
     let handed_over = stopping_at.elapsed();
     assert_eq!(takeovers, 2);
-    app.client_says(salon_id, CLIENT, "Спасибо!").await;
+    // A question, so the answer is a text (thanks alone would get a reaction).
+    app.client_says(salon_id, CLIENT, "А маникюр сколько стоит?")
+        .await;
     app.wait_for_replies(salon_id, CLIENT, 1, Duration::from_secs(60))
         .await;
 
