@@ -891,16 +891,21 @@ impl TestApp {
         self.client_says_with_id(salon_id, from, text, &id).await;
     }
 
-    /// The texts the bot sent to `to` so far, in order.
-    pub async fn replies_to(&self, salon_id: SalonId, to: &str) -> Vec<String> {
+    /// What the bot did in the salon's chats so far (texts, reactions, read receipts…),
+    /// in order, as the WhatsApp simulator's outbox lists it.
+    pub async fn outbox(&self, salon_id: SalonId) -> Vec<serde_json::Value> {
         let session = SessionId::for_salon(salon_id);
-        let outbox: Vec<serde_json::Value> = self
-            .get(&format!("/dev/whatsapp/{session}/outbox"))
+        self.get(&format!("/dev/whatsapp/{session}/outbox"))
             .await
             .json()
             .await
-            .expect("the outbox is JSON");
-        outbox
+            .expect("the outbox is JSON")
+    }
+
+    /// The texts the bot sent to `to` so far, in order.
+    pub async fn replies_to(&self, salon_id: SalonId, to: &str) -> Vec<String> {
+        self.outbox(salon_id)
+            .await
             .iter()
             .filter(|entry| entry["kind"] == "text" && entry["to"] == to)
             .filter_map(|entry| entry["text"].as_str().map(str::to_owned))

@@ -257,6 +257,18 @@ struct Heard<'m> {
 }
 
 impl ConversationWorkflow {
+    /// The client's `messages` up to inbound row `last` were answered with `said` (a
+    /// reply or a reaction): handled, and in the history.
+    fn answered(&mut self, last: i64, messages: Vec<String>, said: impl Into<String>) {
+        self.handled_up_to = self.handled_up_to.max(last);
+        self.remember(
+            messages
+                .into_iter()
+                .map(Turn::user)
+                .chain([Turn::model(said)]),
+        );
+    }
+
     /// Adds `turns` to the history, keeping the last [`HISTORY_TURNS`].
     fn remember(&mut self, turns: impl IntoIterator<Item = Turn>) {
         self.history.extend(turns);
@@ -441,15 +453,7 @@ impl ConversationWorkflow {
             if let Err(error) = &reacted {
                 tracing::warn!(reason = %crate::failure_reason(error), "reaction not sent");
             }
-            ctx.state_mut(|s| {
-                s.handled_up_to = s.handled_up_to.max(last);
-                s.remember(
-                    messages
-                        .into_iter()
-                        .map(Turn::user)
-                        .chain([Turn::model(emoji)]),
-                );
-            });
+            ctx.state_mut(|s| s.answered(last, messages, emoji));
             return Ok(());
         }
         if opening.late {
@@ -543,15 +547,7 @@ impl ConversationWorkflow {
             // Only an unlinked number ends here: nobody can be answered from it.
             tracing::warn!(reason = %crate::failure_reason(error), "reply not sent");
         }
-        ctx.state_mut(|s| {
-            s.handled_up_to = s.handled_up_to.max(last);
-            s.remember(
-                messages
-                    .into_iter()
-                    .map(Turn::user)
-                    .chain([Turn::model(text)]),
-            );
-        });
+        ctx.state_mut(|s| s.answered(last, messages, text));
         Ok(())
     }
 

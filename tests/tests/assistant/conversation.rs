@@ -304,15 +304,9 @@ async fn thanks_get_a_reaction_and_no_text() {
     let model_calls = app.gemini.state.calls().len();
     app.client_says_with_id(salon_id, OLGA, "Спасибо большое!", "thanks-1")
         .await;
-    let session = ai_admin_activities::domain::SessionId::for_salon(salon_id);
     let reaction = eventually(PATIENCE, "a reaction on the thanks", || async {
-        let outbox: Vec<serde_json::Value> = app
-            .get(&format!("/dev/whatsapp/{session}/outbox"))
+        app.outbox(salon_id)
             .await
-            .json()
-            .await
-            .unwrap();
-        outbox
             .into_iter()
             .find(|e| e["kind"] == "reaction" && e["message"] == "thanks-1")
     })

@@ -348,13 +348,8 @@ async fn replies_disappear_after_the_chats_own_timer() {
         .await;
     let client = "79005559090";
     let timers = || async {
-        let outbox: Vec<serde_json::Value> = app
-            .get(&format!("/dev/whatsapp/company_{salon_id}/outbox"))
+        app.outbox(salon_id)
             .await
-            .json()
-            .await
-            .unwrap();
-        outbox
             .into_iter()
             .filter(|entry| entry["kind"] == "text" && entry["to"] == client)
             .map(|entry| entry["expiration"].as_u64())

@@ -206,12 +206,7 @@ async fn a_morning_of_reminders_goes_out_at_the_bots_own_pace_and_skips_numbers_
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let sent_at = loop {
-        let outbox: Vec<serde_json::Value> = app
-            .get(&format!("/dev/whatsapp/{session}/outbox"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let outbox = app.outbox(salon_id).await;
         let mut sent_at: Vec<i64> = outbox
             .iter()
             .filter(|entry| {
