@@ -1,6 +1,6 @@
 //! What the assistant knows of a salon from the synced tables: its active services (with
-//! category, prices, length) and masters, and the masters' working hours. Read per turn,
-//! so a price changed in YClients is what the next answer says.
+//! category, prices, length), masters and synonyms, and the masters' working hours.
+//! Read per turn, so a price changed in YClients is what the next answer says.
 
 use sqlx::{PgPool, Row};
 
@@ -56,6 +56,8 @@ pub struct Catalog {
     pub services: Vec<ServiceInfo>,
     /// Active masters by name.
     pub staff: Vec<StaffInfo>,
+    /// How the salon's clients name its services.
+    pub words: super::synonyms::Synonyms,
 }
 
 impl Catalog {
@@ -127,7 +129,12 @@ pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Catalog> {
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    Ok(Catalog { services, staff })
+    let words = crate::db::synonyms::load(db, company_id).await?;
+    Ok(Catalog {
+        services,
+        staff,
+        words,
+    })
 }
 
 /// One master's working interval.
@@ -175,6 +182,24 @@ pub async fn salon_hours(
         .into_iter()
         .map(|(date, from, to)| WorkingHours { date, from, to })
         .collect())
+}
+
+/// The masters (YClients ids) working on `day`, by the synced schedules.
+pub async fn working_on(
+    db: &PgPool,
+    company_id: i64,
+    day: chrono::NaiveDate,
+) -> anyhow::Result<Vec<i64>> {
+    let ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT st.yclients_id::int8 FROM schedules sc
+         JOIN staff st ON st.id = sc.staff_id
+         WHERE sc.company_id = $1 AND sc.date = $2 AND sc.available AND st.active",
+    )
+    .bind(company_id)
+    .bind(day)
+    .fetch_all(db)
+    .await?;
+    Ok(ids)
 }
 
 /// The master's working hours on the days `from..=to`, in order.

@@ -6,6 +6,7 @@
 use super::catalog::{self, Catalog, ServiceInfo, StaffInfo};
 use super::dates::{resolve_date, weekday_name};
 use super::matching::{Match, best};
+use super::synonyms::Synonyms;
 use super::usual::Usual;
 use crate::domain::SalonId;
 use crate::yclients::{YClients, YClientsError};
@@ -160,7 +161,7 @@ pub fn find_service<'c>(
             "Уточните, пожалуйста, на какую услугу.".to_owned(),
         ));
     };
-    match best(phrase, &catalog.services, |s| &s.title) {
+    match best(phrase, &catalog.services, |s| &s.title, &catalog.words) {
         Match::One(service) => catalog
             .services
             .iter()
@@ -217,7 +218,7 @@ pub fn find_staff<'c>(
     let Some(phrase) = phrase else {
         return Ok(None);
     };
-    match best(phrase, &catalog.staff, |s| &s.name) {
+    match best(phrase, &catalog.staff, |s| &s.name, &Synonyms::default()) {
         Match::One(master) => Ok(catalog
             .staff
             .iter()
@@ -315,7 +316,7 @@ pub fn find_staff_for<'c>(
                 return Err(ask);
             };
             let candidates: Vec<StaffInfo> = doing.iter().map(|m| (*m).clone()).collect();
-            match best(phrase, &candidates, |m| &m.name) {
+            match best(phrase, &candidates, |m| &m.name, &Synonyms::default()) {
                 Match::One(master) => Ok(catalog
                     .staff
                     .iter()
@@ -351,7 +352,8 @@ pub fn find_day(
 /// `SHOW_PRICES {category}`.
 pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
     const NAME: &str = "SHOW_PRICES";
-    let named = category.map(|phrase| best(phrase, &catalog.services, |s| &s.title));
+    let named =
+        category.map(|phrase| best(phrase, &catalog.services, |s| &s.title, &catalog.words));
     let chosen: Vec<&ServiceInfo> = match (category, named) {
         (None, _) => catalog.services.iter().collect(),
         // The services the phrase names, when it names some («детский маникюр»).
@@ -372,7 +374,8 @@ pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
                 .iter()
                 .filter(|s| {
                     s.category.as_deref().is_some_and(|c| {
-                        super::matching::score(phrase, c) > super::matching::MIN_SCORE
+                        super::matching::score(phrase, c, &catalog.words)
+                            > super::matching::MIN_SCORE
                     })
                 })
                 .collect();
@@ -381,7 +384,8 @@ pub fn show_prices(catalog: &Catalog, category: Option<&str>) -> CommandResult {
                     .services
                     .iter()
                     .filter(|s| {
-                        super::matching::score(phrase, &s.title) > super::matching::MIN_SCORE
+                        super::matching::score(phrase, &s.title, &catalog.words)
+                            > super::matching::MIN_SCORE
                     })
                     .collect()
             } else {
@@ -461,11 +465,16 @@ fn fits(time: NaiveTime, preference: Option<&str>) -> bool {
     {
         return hour >= 18;
     }
-    if p.contains("утр") {
+    // Whole words' starts: «позднее» has «дн» inside and is not «днём».
+    let says = |start: &str| {
+        p.split(|c: char| !c.is_alphanumeric())
+            .any(|w| w.starts_with(start))
+    };
+    if says("утр") {
         hour < 12
-    } else if p.contains("вечер") {
+    } else if says("вечер") {
         hour >= 17
-    } else if p.contains("дн") || p.contains("обед") {
+    } else if says("дн") || says("обед") {
         (12..17).contains(&hour)
     } else {
         true
@@ -497,8 +506,111 @@ fn by_part_of_day(times: &[String]) -> String {
     }
 }
 
-/// The [`TIMES_SHOWN`] of `times` (`HH:MM`) nearest to `hour`, in order.
-fn around(times: Vec<String>, hour: NaiveTime) -> Vec<String> {
+/// The times of `free` on `day` the client can be offered: those fitting their
+/// preference, and today none already gone (nor the next half hour).
+fn offerable(
+    salon: &Salon<'_>,
+    free: &[crate::yclients::FreeTime],
+    day: NaiveDate,
+    preference: Option<&str>,
+) -> Vec<String> {
+    let earliest = (day == salon.today).then(|| salon.now + chrono::Duration::minutes(30));
+    free.iter()
+        .filter(|t| {
+            NaiveTime::parse_from_str(&t.time, "%H:%M").is_ok_and(|time| {
+                fits(time, preference) && earliest.is_none_or(|e| time >= e && salon.now < e)
+            })
+        })
+        .map(|t| t.time.clone())
+        .collect()
+}
+
+/// Masters asked for their own free times when the client takes any master.
+const MASTERS_ASKED: usize = 3;
+/// Times named per master.
+const TIMES_PER_MASTER: usize = 4;
+
+/// Who of the masters `doing` the service works on `day` and their free times then:
+/// [`MASTERS_ASKED`] at most (one YClients call each), those with time only. Nothing
+/// when the schedules are not synced or fewer than two have time: the times found for
+/// any master stand on their own.
+async fn who_is_free(
+    salon: &Salon<'_>,
+    doing: &[&StaffInfo],
+    service: &ServiceInfo,
+    day: NaiveDate,
+    preference: Option<&str>,
+    shown: impl Fn(Vec<String>) -> Vec<String>,
+) -> FreeMasters {
+    let mut free_masters = FreeMasters::default();
+    if doing.len() < 2 {
+        return free_masters;
+    }
+    let working = match catalog::working_on(salon.db, salon.company_id, day).await {
+        Ok(working) => working,
+        Err(error) => {
+            tracing::warn!(error = %error, "masters' schedules not read");
+            return free_masters;
+        }
+    };
+    let at_work: Vec<&&StaffInfo> = doing
+        .iter()
+        .filter(|m| working.contains(&m.yclients_id))
+        .collect();
+    for master in at_work.iter().take(MASTERS_ASKED) {
+        match salon
+            .yclients
+            .free_times(salon.salon_id, master.yclients_id, day, service.yclients_id)
+            .await
+        {
+            Ok(free) => {
+                let times = shown(offerable(salon, &free, day, preference));
+                if !times.is_empty() {
+                    free_masters.each.push((master.name.clone(), times));
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, staff = master.yclients_id, "a master's free times not read");
+                free_masters.partial = true;
+            }
+        }
+    }
+    free_masters.partial |= at_work.len() > MASTERS_ASKED;
+    // One master free is the same as naming them; two or more let the client choose.
+    if free_masters.each.len() < 2 {
+        return FreeMasters::default();
+    }
+    free_masters
+}
+
+/// Who is free when, for a client who takes any master.
+#[derive(Debug, Default)]
+struct FreeMasters {
+    /// Masters with their times, two or more (else none).
+    each: Vec<(String, Vec<String>)>,
+    /// Other masters work that day too: the list is examples, not everyone.
+    partial: bool,
+}
+
+/// The times to offer, in order: the latest `count` when the client wants them, else the
+/// `count` around the hour they usually come, else all.
+fn ordered(
+    mut times: Vec<String>,
+    preference: Option<&str>,
+    usual_hour: Option<NaiveTime>,
+    count: usize,
+) -> Vec<String> {
+    if latest_wanted(preference) {
+        let skip = times.len().saturating_sub(count);
+        times.drain(..skip);
+    } else if let Some(usual) = usual_hour {
+        times = around(times, usual, count);
+    }
+    times
+}
+
+/// The `count` of `times` (`HH:MM`) nearest to `hour`, in order.
+fn around(times: Vec<String>, hour: NaiveTime, count: usize) -> Vec<String> {
     let mut near: Vec<(i64, String)> = times
         .into_iter()
         .filter_map(|t| {
@@ -507,7 +619,7 @@ fn around(times: Vec<String>, hour: NaiveTime) -> Vec<String> {
         })
         .collect();
     near.sort();
-    let mut kept: Vec<String> = near.into_iter().take(TIMES_SHOWN).map(|(_, t)| t).collect();
+    let mut kept: Vec<String> = near.into_iter().take(count).map(|(_, t)| t).collect();
     kept.sort();
     kept
 }
@@ -545,7 +657,22 @@ pub async fn search_slots(
     staff: Option<&str>,
 ) -> anyhow::Result<CommandResult> {
     const NAME: &str = "SEARCH_SLOTS";
-    let service = find_service(salon.catalog, service, NAME, &salon.preferred(true));
+    let phrase = service;
+    let service = find_service(salon.catalog, phrase, NAME, &salon.preferred(true));
+    if let Err(question) = &service {
+        let options = several_services(salon.catalog, phrase);
+        if !options.is_empty() {
+            return slots_for_each(
+                salon,
+                &options,
+                question.clone(),
+                date,
+                time_preference,
+                staff,
+            )
+            .await;
+        }
+    }
     let master = match &service {
         Ok(service) => find_staff_for(salon.catalog, staff, service, NAME),
         Err(_) => find_staff(salon.catalog, staff, NAME),
@@ -572,6 +699,99 @@ pub async fn search_slots(
         Ok(day) => day,
         Err(ask) => return Ok(ask),
     };
+    slots_for(salon, service, master, asked, time_preference, ONE_SERVICE).await
+}
+
+/// A search for a word naming a few services («на брови»): the question which, with
+/// each one's free times on the day asked, so the client answers both at once («18:30
+/// коррекция»).
+async fn slots_for_each(
+    salon: Salon<'_>,
+    options: &[&ServiceInfo],
+    question: CommandResult,
+    date: Option<&str>,
+    time_preference: Option<&str>,
+    staff: Option<&str>,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "SEARCH_SLOTS";
+    let asked = match find_day(date, salon.today, NAME) {
+        Ok(day) => day,
+        Err(ask) => return Ok(ask),
+    };
+    let mut found = Vec::new();
+    let mut master_question = None;
+    for service in options.iter().take(OPTIONS_ASKED) {
+        let master = match find_staff_for(salon.catalog, staff, service, NAME) {
+            Ok(master) => master,
+            Err(ask) => {
+                master_question.get_or_insert(ask);
+                continue;
+            }
+        };
+        let slots = slots_for(salon, service, master, asked, time_preference, EACH_SERVICE).await?;
+        if slots.ok {
+            found.push(slots.summary);
+        }
+    }
+    if found.is_empty() {
+        // The master named does none of them, or is not here: both questions.
+        return Ok(match master_question {
+            Some(ask) => CommandResult::ask(NAME, format!("{} {}", question.summary, ask.summary)),
+            None => question,
+        });
+    }
+    Ok(CommandResult::ask(
+        NAME,
+        format!("{} {}", question.summary, found.join(" ")),
+    ))
+}
+
+/// The services a phrase names about equally, when it names several.
+fn several_services<'c>(catalog: &'c Catalog, phrase: Option<&str>) -> Vec<&'c ServiceInfo> {
+    match phrase.map(|p| best(p, &catalog.services, |s| &s.title, &catalog.words)) {
+        Some(Match::Several(options)) => options
+            .iter()
+            .filter_map(|o| {
+                catalog
+                    .services
+                    .iter()
+                    .find(|s| s.yclients_id == o.yclients_id)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// How far one search goes.
+#[derive(Debug, Clone, Copy)]
+struct Scope {
+    /// Days after the one asked, when it has no time.
+    days_ahead: u64,
+    /// Whether «any master» is answered with each one's times.
+    per_master: bool,
+}
+
+/// A search of one service: the nearest week, with who is free.
+const ONE_SERVICE: Scope = Scope {
+    days_ahead: DAYS_AHEAD,
+    per_master: true,
+};
+/// A search of each of a few services: the day asked only, one YClients call each.
+const EACH_SERVICE: Scope = Scope {
+    days_ahead: 0,
+    per_master: false,
+};
+
+/// The free times of `service` from the day `asked` on (the nearest day with some).
+async fn slots_for(
+    salon: Salon<'_>,
+    service: &ServiceInfo,
+    master: Option<&StaffInfo>,
+    asked: NaiveDate,
+    time_preference: Option<&str>,
+    scope: Scope,
+) -> anyhow::Result<CommandResult> {
+    const NAME: &str = "SEARCH_SLOTS";
     let staff_id = master.map_or(0, |m| m.yclients_id);
     let usual_hour = salon
         .usual
@@ -579,7 +799,7 @@ pub async fn search_slots(
         .find(|u| u.service_id == service.yclients_id)
         .filter(|_| time_preference.is_none())
         .map(|u| u.time);
-    for offset in 0..=DAYS_AHEAD {
+    for offset in 0..=scope.days_ahead {
         let Some(day) = asked.checked_add_days(chrono::Days::new(offset)) else {
             break;
         };
@@ -593,31 +813,33 @@ pub async fn search_slots(
                 return refused_by_yclients(error, NAME, "Не получилось проверить расписание");
             }
         };
-        // Today's times already gone (and the next half hour) cannot be offered.
-        let earliest = (day == salon.today).then(|| salon.now + chrono::Duration::minutes(30));
-        let mut times: Vec<String> = free
-            .iter()
-            .filter(|t| {
-                NaiveTime::parse_from_str(&t.time, "%H:%M").is_ok_and(|time| {
-                    fits(time, time_preference)
-                        && earliest.is_none_or(|e| time >= e && salon.now < e)
-                })
-            })
-            .map(|t| t.time.clone())
-            .collect();
-        if latest_wanted(time_preference) {
-            let skip = times.len().saturating_sub(TIMES_SHOWN);
-            times.drain(..skip);
-        } else if let Some(usual) = usual_hour {
-            // The times around the hour the client usually comes, in order.
-            times = around(times, usual);
-        }
+        let mut times = offerable(&salon, &free, day, time_preference);
+        times = ordered(times, time_preference, usual_hour, TIMES_SHOWN);
         if times.is_empty() {
             continue;
         }
+        let doing = salon.catalog.masters_for(service.yclients_id);
+        let only = match doing.as_slice() {
+            [only] => Some(*only),
+            _ => None,
+        };
         let who = master
+            .or(only)
             .map(|m| format!(" у мастера {}", m.name))
             .unwrap_or_default();
+        // «Any master» is answered with who is free when, so the client can choose.
+        let free_masters = match master.or(only) {
+            Some(_) => FreeMasters::default(),
+            None if !scope.per_master => FreeMasters::default(),
+            None => {
+                let per_master = |times| {
+                    let mut times = ordered(times, time_preference, usual_hour, TIMES_PER_MASTER);
+                    times.truncate(TIMES_PER_MASTER);
+                    times
+                };
+                who_is_free(&salon, &doing, service, day, time_preference, per_master).await
+            }
+        };
         let lead = match master {
             _ if offset == 0 => String::new(),
             Some(m) if day_off(&salon, m.yclients_id, asked).await? => {
@@ -626,13 +848,37 @@ pub async fn search_slots(
             _ => format!("На {} свободного времени нет. ", day_text(asked)),
         };
         let shown: Vec<String> = times.iter().take(TIMES_SHOWN).cloned().collect();
-        let summary = format!(
+        let mut summary = format!(
             "{lead}Свободное время на «{}»{who} {}: {}.",
             service.title,
             day_text(day),
             by_part_of_day(&shown)
         );
-        let data = json!({ "service": service.title, "staff": master.map(|m| &m.name), "date": day, "times": times });
+        if !free_masters.each.is_empty() {
+            let each: Vec<String> = free_masters
+                .each
+                .iter()
+                .map(|(name, times)| format!("{name} — {}", times.join(", ")))
+                .collect();
+            summary.push_str(&if free_masters.partial {
+                format!(" Например: {}; работают и другие мастера.", each.join("; "))
+            } else {
+                format!(" Кто свободен: {}.", each.join("; "))
+            });
+        }
+        let by_master: Vec<serde_json::Value> = free_masters
+            .each
+            .iter()
+            .map(|(name, times)| json!({ "staff": name, "times": times }))
+            .collect();
+        let data = json!({
+            "service": service.title,
+            "staff": master.or(only).map(|m| &m.name),
+            "date": day,
+            "times": times,
+            "by_master": by_master,
+            "by_master_partial": free_masters.partial,
+        });
         return Ok(CommandResult::ok(NAME, summary, data));
     }
     Ok(CommandResult::ask(
@@ -713,7 +959,11 @@ mod tests {
         let times: Vec<String> = (10..21)
             .flat_map(|h| [format!("{h}:00"), format!("{h}:30")])
             .collect();
-        let near = around(times, NaiveTime::from_hms_opt(18, 0, 0).unwrap());
+        let near = around(
+            times,
+            NaiveTime::from_hms_opt(18, 0, 0).unwrap(),
+            TIMES_SHOWN,
+        );
         assert_eq!(near.len(), TIMES_SHOWN);
         assert!(near.contains(&"18:00".to_owned()), "{near:?}");
         assert_eq!(near.first().map(String::as_str), Some("16:00"));
@@ -732,6 +982,11 @@ mod tests {
         assert_eq!(keeps("до 12"), (9..12).collect::<Vec<_>>());
         assert_eq!(keeps("после работы"), (18..21).collect::<Vec<_>>());
         assert_eq!(keeps("в любое время"), (9..21).collect::<Vec<_>>());
+        // «позднее» holds «дн» and is not «днём».
+        assert_eq!(keeps("самое позднее"), (9..21).collect::<Vec<_>>());
+        assert_eq!(keeps("днем"), (12..17).collect::<Vec<_>>());
+        assert_eq!(keeps("в обед"), (12..17).collect::<Vec<_>>());
+        assert_eq!(keeps("с утра"), (9..12).collect::<Vec<_>>());
     }
 
     fn master(id: i64, name: &str, what: &str) -> StaffInfo {
@@ -752,6 +1007,7 @@ mod tests {
                 master(2, "Ирина Волкова", "Мастер маникюра"),
                 master(3, "Анна Смирнова", "Косметолог"),
             ],
+            words: Synonyms::common(),
         };
 
         let asked = find_staff(&catalog, Some("к Ирине Волковой"), "SEARCH_SLOTS").unwrap_err();

@@ -2,7 +2,11 @@
 //! the salon's synced services and masters. Russian inflects names and nouns, so both
 //! sides are reduced to rough stems (endings cut) and compared word by word; the best
 //! candidate wins when it is clearly best, otherwise the caller gets the close ones to
-//! ask the client about.
+//! ask the client about. The salon's synonyms ([`Synonyms`]) read the client's words as
+//! the salon's; the client's phrase is compared both as written and as read, the better
+//! counting, against the titles as the salon wrote them.
+
+use super::synonyms::Synonyms;
 
 /// Words that carry no meaning for matching («к Анне», «мастер Ольга», «на стрижку»).
 const NOISE: [&str; 14] = [
@@ -50,29 +54,6 @@ pub fn stem(word: &str) -> String {
         _ => word,
     }
 }
-
-/// How clients name what salons list under other words: verbs for the service
-/// («подстричь» — стрижка), slang («маник», «ноготочки»), a brand-like name («шеллак» is a
-/// gel polish). A client word starting with the first stands for the second.
-const SAID_FOR: &[(&str, &str)] = &[
-    ("подстри", "стрижка"),
-    ("постри", "стрижка"),
-    ("стричь", "стрижка"),
-    ("стричс", "стрижка"),
-    ("покрас", "окрашивание"),
-    ("маник", "маникюр"),
-    ("ноготоч", "маникюр"),
-    ("ногти", "маникюр"),
-    ("ногтей", "маникюр"),
-    ("шеллак", "гель-лак"),
-    ("шелак", "гель-лак"),
-    ("гелев", "гель-лак"),
-    ("педик", "педикюр"),
-    ("оформ", "коррекция"),
-    ("нарасти", "наращивание"),
-    ("почист", "чистка"),
-    ("уложить", "укладка"),
-];
 
 /// Children, for children's services: these words exactly.
 const CHILDREN: &[&str] = &[
@@ -127,7 +108,7 @@ const SHORT_NAMES: &[(&str, &str)] = &[
 const SHORT_NAME_ENDINGS: [&str; 9] = ["а", "я", "е", "у", "ю", "ой", "ей", "и", "ы"];
 
 /// What a client's word stands for: itself, or the words salons use for it.
-fn as_listed(word: &str) -> String {
+fn as_listed(word: &str, words: &Synonyms) -> String {
     let lower = word.to_lowercase().replace('ё', "е");
     if CHILDREN.contains(&lower.as_str()) {
         return "детская".to_owned();
@@ -140,23 +121,50 @@ fn as_listed(word: &str) -> String {
     if let Some((_, name)) = short_name {
         return (*name).to_owned();
     }
-    SAID_FOR
-        .iter()
-        .find(|(said, _)| lower.starts_with(said))
-        .map_or(lower.clone(), |(_, listed)| (*listed).to_owned())
+    words.listed(&lower).map_or(lower.clone(), str::to_owned)
 }
 
-/// The meaningful stems of a phrase.
-pub fn stems(phrase: &str) -> Vec<String> {
+/// The meaningful stems of a phrase, its words read through `words`.
+fn stems(phrase: &str, words: &Synonyms) -> Vec<String> {
     phrase
         .split(|c: char| !c.is_alphanumeric() && c != '-')
         .flat_map(|w| w.split('-'))
         .filter(|w| !w.is_empty())
         .filter(|w| !NOISE.contains(&w.to_lowercase().as_str()))
-        .map(as_listed)
-        .flat_map(|w| w.split('-').map(str::to_owned).collect::<Vec<_>>())
+        .map(|w| as_listed(w, words))
+        .flat_map(|w| {
+            w.split(|c: char| c.is_whitespace() || c == '-')
+                .filter(|w| !w.is_empty())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
         .map(|w| stem(&w))
         .collect()
+}
+
+/// A phrase's stems as written and as read through the synonyms.
+struct Read {
+    written: Vec<String>,
+    listed: Vec<String>,
+}
+
+impl Read {
+    fn new(phrase: &str, words: &Synonyms) -> Self {
+        Self {
+            written: stems(phrase, &Synonyms::default()),
+            listed: stems(phrase, words),
+        }
+    }
+
+    /// The pairings compared: the client's words read and as written, each against the
+    /// salon's title as written (a title read through the synonyms would gain words —
+    /// «Стрижка бороды» as «моделирование бороды» — and tie with titles it is not).
+    fn pairs<'a>(query: &'a Read, candidate: &'a Read) -> [(&'a [String], &'a [String]); 2] {
+        [
+            (&query.listed, &candidate.written),
+            (&query.written, &candidate.written),
+        ]
+    }
 }
 
 /// A stem without its fleeting vowel: «Павел» → «Павлу», «Лев» → «Льву», «Пётр» →
@@ -168,7 +176,7 @@ fn without_fleeting_vowel(stem: &str) -> Option<String> {
         .then(|| chars[..n - 2].iter().chain(&chars[n - 1..]).collect())
 }
 
-fn same_word(a: &str, b: &str) -> bool {
+fn same_word(a: &str, b: &str, typos: bool) -> bool {
     // A stem may still be one letter off (стриж-к/стриж-ек); a shared start of four
     // letters, or equality for short words, counts as the same word.
     if a == b {
@@ -185,36 +193,52 @@ fn same_word(a: &str, b: &str) -> bool {
     }
     without_fleeting_vowel(a).is_some_and(|a| a == b)
         || without_fleeting_vowel(b).is_some_and(|b| b == a)
+        || (typos && typo_of(a, b))
+}
+
+/// Whether one stem is the other with a typo («педекюр», «окрашевание»): one letter
+/// wrong, missing, extra or swapped in stems of 7 to 10 letters, two from 11, never the
+/// first letter — so «мелирование» stays apart from «моделирование», and short words,
+/// where one letter makes another word, are left to the rules above.
+fn typo_of(a: &str, b: &str) -> bool {
+    let (a_len, b_len) = (a.chars().count(), b.chars().count());
+    let allowed = match a_len.min(b_len) {
+        0..7 => return false,
+        7..11 => 1,
+        _ => 2,
+    };
+    a_len.abs_diff(b_len) <= allowed
+        && a.chars().next() == b.chars().next()
+        && strsim::damerau_levenshtein(a, b) <= allowed
 }
 
 /// How well `query` names `candidate`: the share of the query's words found in the
 /// candidate, nudged up when the candidate has no words the query lacks.
-pub fn score(query: &str, candidate: &str) -> f64 {
-    let (query, candidate) = (stems(query), stems(candidate));
+pub fn score(query: &str, candidate: &str, words: &Synonyms) -> f64 {
+    let (query, candidate) = (Read::new(query, words), Read::new(candidate, words));
+    Read::pairs(&query, &candidate)
+        .into_iter()
+        .map(|(q, c)| score_stems(q, c, words.forgives_typos()))
+        .fold(0.0, f64::max)
+}
+
+fn score_stems(query: &[String], candidate: &[String], typos: bool) -> f64 {
     if query.is_empty() || candidate.is_empty() {
         return 0.0;
     }
     let found = query
         .iter()
-        .filter(|q| candidate.iter().any(|c| same_word(q, c)))
+        .filter(|q| candidate.iter().any(|c| same_word(q, c, typos)))
         .count();
     let covered = candidate
         .iter()
-        .filter(|c| query.iter().any(|q| same_word(q, c)))
+        .filter(|c| query.iter().any(|q| same_word(q, c, typos)))
         .count();
     let score =
         found as f64 / query.len() as f64 * 0.8 + covered as f64 / candidate.len() as f64 * 0.2;
     // «без покрытия» is the opposite of «с покрытием»: a candidate saying «без» what the
     // client did not is not what they asked for.
-    let without = stem("без");
-    let negated = candidate
-        .iter()
-        .position(|w| *w == without)
-        .and_then(|at| candidate.get(at + 1));
-    if let Some(negated) = negated
-        && !query.contains(&without)
-        && query.iter().any(|q| same_word(q, negated))
-    {
+    if negates_stems(candidate, query, typos) {
         return score * 0.7;
     }
     score
@@ -222,29 +246,40 @@ pub fn score(query: &str, candidate: &str) -> f64 {
 
 /// Whether `name` says «без» something `text` asks for without «без» («Маникюр без
 /// покрытия» for «а с покрытием?»).
-pub fn negates(name: &str, text: &str) -> bool {
-    let (name, text) = (stems(name), stems(text));
+pub fn negates(name: &str, text: &str, words: &Synonyms) -> bool {
+    let (text, name) = (Read::new(text, words), Read::new(name, words));
+    Read::pairs(&text, &name)
+        .into_iter()
+        .any(|(text, name)| negates_stems(name, text, words.forgives_typos()))
+}
+
+fn negates_stems(name: &[String], text: &[String], typos: bool) -> bool {
     let without = stem("без");
     name.iter()
         .position(|w| *w == without)
         .and_then(|at| name.get(at + 1))
         .is_some_and(|negated| {
-            !text.contains(&without) && text.iter().any(|t| same_word(t, negated))
+            !text.contains(&without) && text.iter().any(|t| same_word(t, negated, typos))
         })
 }
 
 /// The share of `name`'s words that `text` has (a service named inside a longer
 /// question: «сколько длится окрашивание волос?» names «Окрашивание волос» fully).
-pub fn share_named(name: &str, text: &str) -> f64 {
-    let (name, text) = (stems(name), stems(text));
-    if name.is_empty() {
-        return 0.0;
-    }
-    let found = name
-        .iter()
-        .filter(|n| text.iter().any(|t| same_word(n, t)))
-        .count();
-    found as f64 / name.len() as f64
+pub fn share_named(name: &str, text: &str, words: &Synonyms) -> f64 {
+    let (text, name) = (Read::new(text, words), Read::new(name, words));
+    Read::pairs(&text, &name)
+        .into_iter()
+        .map(|(text, name)| {
+            if name.is_empty() {
+                return 0.0;
+            }
+            let found = name
+                .iter()
+                .filter(|n| text.iter().any(|t| same_word(n, t, words.forgives_typos())))
+                .count();
+            found as f64 / name.len() as f64
+        })
+        .fold(0.0, f64::max)
 }
 
 /// Scores at or below this do not count as a match (half the query's words found).
@@ -261,21 +296,37 @@ pub enum Match<T> {
     None,
 }
 
-/// Finds the candidate `query` names; `name` gives each candidate's name.
-pub fn best<T: Clone>(query: &str, candidates: &[T], name: impl Fn(&T) -> &str) -> Match<T> {
+/// Whether `asked` are the words of `title`, no more and no fewer (each maybe inflected
+/// or misspelt).
+fn names_exactly(asked: &[String], title: &[String], typos: bool) -> bool {
+    !asked.is_empty()
+        && asked.len() == title.len()
+        && asked
+            .iter()
+            .all(|a| title.iter().any(|t| same_word(a, t, typos)))
+        && title
+            .iter()
+            .all(|t| asked.iter().any(|a| same_word(a, t, typos)))
+}
+
+/// Finds the candidate `query` names; `name` gives each candidate's name, `words` the
+/// salon's synonyms (none for masters' names).
+pub fn best<T: Clone>(
+    query: &str,
+    candidates: &[T],
+    name: impl Fn(&T) -> &str,
+    words: &Synonyms,
+) -> Match<T> {
     // A candidate named exactly as asked is meant, even when longer names contain it
-    // («педикюр» is Педикюр, not Маникюр и педикюр).
-    let asked = {
-        let mut words = stems(query);
-        words.sort();
-        words
-    };
+    // («педикюр», or «педекюр», is Педикюр, not Маникюр и педикюр).
+    let asked = Read::new(query, words);
     let exact: Vec<&T> = candidates
         .iter()
         .filter(|c| {
-            let mut words = stems(name(c));
-            words.sort();
-            !asked.is_empty() && words == asked
+            let title = Read::new(name(c), words);
+            Read::pairs(&asked, &title)
+                .into_iter()
+                .any(|(asked, title)| names_exactly(asked, title, words.forgives_typos()))
         })
         .collect();
     if let [only] = exact.as_slice() {
@@ -283,7 +334,7 @@ pub fn best<T: Clone>(query: &str, candidates: &[T], name: impl Fn(&T) -> &str) 
     }
     let mut scored: Vec<(f64, &T)> = candidates
         .iter()
-        .map(|c| (score(query, name(c)), c))
+        .map(|c| (score(query, name(c), words), c))
         // More than half of what the client wrote must be found: «к Светлане Ивановой»
         // is not Светлана Петрова.
         .filter(|(s, _)| *s > MIN_SCORE)
@@ -318,7 +369,7 @@ mod tests {
     const STAFF: [&str; 3] = ["Анна Смирнова", "Мария Иванова", "Ольга Петрова"];
 
     fn find(query: &str, names: &[&'static str]) -> Match<&'static str> {
-        best(query, names, |n| n)
+        best(query, names, |n| n, &Synonyms::common())
     }
 
     #[test]
@@ -358,9 +409,13 @@ mod tests {
         ];
         let names: Vec<&str> = masters.iter().map(|(name, _, _)| *name).collect();
         for (name, dative, genitive) in masters {
-            assert_eq!(best(dative, &names, |n| n), Match::One(name), "{dative}");
             assert_eq!(
-                best(genitive, &names, |n| n),
+                best(dative, &names, |n| n, &Synonyms::common()),
+                Match::One(name),
+                "{dative}"
+            );
+            assert_eq!(
+                best(genitive, &names, |n| n, &Synonyms::common()),
                 Match::One(name),
                 "{genitive}"
             );
@@ -408,7 +463,7 @@ mod tests {
             "Коррекция бровей",
             "Наращивание ресниц",
         ];
-        let find = |query| best(query, &services, |s| s);
+        let find = |query| best(query, &services, |s| s, &Synonyms::common());
         assert_eq!(
             find("маникюр с покрытием"),
             Match::One("Маникюр с покрытием гель-лак")
@@ -426,10 +481,203 @@ mod tests {
             "Дмитрий Волков",
             "Ольга Кузнецова",
         ];
-        assert_eq!(best("к Диме", &staff, |s| s), Match::One("Дмитрий Волков"));
-        assert_eq!(best("к Маше", &staff, |s| s), Match::One("Мария Иванова"));
-        assert_eq!(best("к Оле", &staff, |s| s), Match::One("Ольга Кузнецова"));
-        assert_eq!(best("к Ирине", &staff, |s| s), Match::None);
+        assert_eq!(
+            best("к Диме", &staff, |s| s, &Synonyms::default()),
+            Match::One("Дмитрий Волков")
+        );
+        assert_eq!(
+            best("к Маше", &staff, |s| s, &Synonyms::default()),
+            Match::One("Мария Иванова")
+        );
+        assert_eq!(
+            best("к Оле", &staff, |s| s, &Synonyms::default()),
+            Match::One("Ольга Кузнецова")
+        );
+        assert_eq!(
+            best("к Ирине", &staff, |s| s, &Synonyms::default()),
+            Match::None
+        );
+    }
+
+    #[test]
+    fn a_salons_own_synonyms_are_read_and_can_only_help() {
+        let services = [
+            "Восстановление волос",
+            "Стрижка бороды",
+            "Стрижка мужская",
+            "Коррекция бровей",
+        ];
+        let own = Synonyms::new([("ботокс", "восстановление волос")]);
+        assert_eq!(
+            best("на ботокс", &services, |s| s, &Synonyms::common()),
+            Match::None
+        );
+        assert_eq!(
+            best("на ботокс", &services, |s| s, &own),
+            Match::One("Восстановление волос")
+        );
+        // The common «борода» is «Моделирование бороды»; this salon's title is read as
+        // written.
+        assert_eq!(
+            best("бороду подровнять", &services, |s| s, &Synonyms::common()),
+            Match::One("Стрижка бороды")
+        );
+        assert!(share_named("Восстановление волос", "сколько стоит ботокс?", &own) >= 1.0);
+        assert!(negates(
+            "Маникюр без покрытия",
+            "а с шеллаком?",
+            &Synonyms::new([("шеллак", "покрытие")])
+        ));
+    }
+
+    #[test]
+    fn typos_in_long_service_words_are_forgiven_and_names_kept_apart() {
+        let find = |query| best(query, &SERVICES, |s| s, &Synonyms::common());
+        assert_eq!(find("педекюр"), Match::One("Педикюр"));
+        assert_eq!(
+            best(
+                "на педекюр",
+                &["Педикюр", "Маникюр и педикюр"],
+                |s| s,
+                &Synonyms::common()
+            ),
+            Match::One("Педикюр")
+        );
+        assert_eq!(find("на окрашевание"), Match::One("Окрашивание волос"));
+        assert_eq!(find("мужскую стришку"), Match::One("Стрижка мужская"));
+        assert_eq!(
+            find("маникур класический"),
+            Match::One("Маникюр классический")
+        );
+        // A title read through a synonym does not gain words: «моделирование» is the
+        // brows, not the beard.
+        assert_eq!(
+            best(
+                "моделирование",
+                &["Моделирование бровей", "Стрижка бороды"],
+                |s| s,
+                &Synonyms::common()
+            ),
+            Match::One("Моделирование бровей")
+        );
+        // Masters' names are read as written: one letter makes another person.
+        let staff = ["Ангелина Орлова", "Ирина Белова"];
+        assert_eq!(
+            best("к Анжелине", &staff, |s| s, &Synonyms::default()),
+            Match::None
+        );
+        let staff = ["Марина Орлова", "Ирина Белова"];
+        assert_eq!(
+            best("к Карине", &staff, |s| s, &Synonyms::default()),
+            Match::None
+        );
+        assert_eq!(
+            best("к Арине", &staff, |s| s, &Synonyms::default()),
+            Match::None
+        );
+        assert_eq!(
+            best("к Марине Орловой", &staff, |s| s, &Synonyms::default()),
+            Match::One("Марина Орлова")
+        );
+    }
+
+    /// The pairs the stems were weighed on against Snowball's Russian stemmer
+    /// (`rust-stemmers`; README, "What the code reads"): a client's word and a title's.
+    #[test]
+    fn a_clients_forms_of_a_word_are_the_same_word_and_other_words_are_not() {
+        let same = [
+            ("Анне", "Анна"),
+            ("Анны", "Анна"),
+            ("Марии", "Мария"),
+            ("Марие", "Мария"),
+            ("Павлу", "Павел"),
+            ("Павла", "Павел"),
+            ("Петра", "Пётр"),
+            ("Ольге", "Ольга"),
+            ("Ольги", "Ольга"),
+            ("Наталье", "Наталья"),
+            ("Натальи", "Наталья"),
+            ("Алексею", "Алексей"),
+            ("Алексея", "Алексей"),
+            ("Игорю", "Игорь"),
+            ("Игоря", "Игорь"),
+            ("Светлане", "Светлана"),
+            ("Дмитрию", "Дмитрий"),
+            ("Татьяне", "Татьяна"),
+            ("Сергею", "Сергей"),
+            ("Андрею", "Андрей"),
+            ("Максиму", "Максим"),
+            ("Олегу", "Олег"),
+            ("Елене", "Елена"),
+            ("Ирине", "Ирина"),
+            ("Ивановой", "Иванова"),
+            ("Петровой", "Петрова"),
+            ("Смирновой", "Смирнова"),
+            ("Волкову", "Волков"),
+            ("Лебедеву", "Лебедев"),
+            ("стрижку", "Стрижка"),
+            ("стрижке", "Стрижка"),
+            ("стрижечку", "Стрижка"),
+            ("стрижек", "Стрижка"),
+            ("мужскую", "мужская"),
+            ("детскую", "детская"),
+            ("окрашиванием", "Окрашивание"),
+            ("окрашивания", "Окрашивание"),
+            ("покрытием", "покрытие"),
+            ("покрытия", "покрытие"),
+            ("бровей", "брови"),
+            ("бровки", "брови"),
+            ("ресниц", "ресницы"),
+            ("ресничек", "ресницы"),
+            ("укладку", "Укладка"),
+            ("укладочку", "Укладка"),
+            ("педикюра", "Педикюр"),
+            ("маникюрчик", "Маникюр"),
+            ("маникюра", "Маникюр"),
+            ("бороды", "борода"),
+            ("бороду", "борода"),
+            ("волосам", "волос"),
+            ("волосы", "волос"),
+            ("чистку", "Чистка"),
+            ("лица", "лицо"),
+            ("массажа", "Массаж"),
+            ("коррекцию", "Коррекция"),
+            ("шугаринга", "Шугаринг"),
+            ("депиляцию", "Депиляция"),
+            ("кончики", "кончиков"),
+            ("маникур", "Маникюр"),
+            ("педекюр", "Педикюр"),
+            ("окрашевание", "Окрашивание"),
+            ("стрижку", "Стришка"),
+            ("Марине", "Марина"),
+        ];
+        for (said, listed) in same {
+            assert!(
+                same_word(&stem(said), &stem(listed), true),
+                "{said} / {listed}"
+            );
+        }
+        let apart = [
+            ("Ирина", "Арина"),
+            ("Маникюр", "Педикюр"),
+            ("Анна", "Алла"),
+            ("Укладка", "Кладка"),
+            ("мужская", "женская"),
+            ("детская", "женская"),
+            ("Олег", "Ольга"),
+            ("Павел", "Паша"),
+            ("коррекция", "окрашивание"),
+            ("волос", "голос"),
+            ("бровей", "ресниц"),
+            ("Карина", "Марина"),
+            ("мелирование", "моделирование"),
+        ];
+        for (said, listed) in apart {
+            assert!(
+                !same_word(&stem(said), &stem(listed), true),
+                "{said} / {listed}"
+            );
+        }
     }
 
     #[test]

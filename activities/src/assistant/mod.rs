@@ -10,6 +10,7 @@
 //! - [`lookup`] — the read-only commands: prices, free times, a master's days.
 //! - [`dates`] — «завтра», «в пятницу», «в 3 часа дня» in the salon's time zone.
 //! - [`matching`] — services and masters found from inflected Russian names.
+//! - [`synonyms`] — a salon's words for its services as its clients say them.
 //! - [`usual`] — what a client usually books, from their past visits.
 
 pub mod booking;
@@ -20,4 +21,5 @@ pub mod dates;
 pub mod lookup;
 pub mod matching;
 pub mod prompts;
+pub mod synonyms;
 pub mod usual;

@@ -135,8 +135,8 @@ pub fn services_named<'c>(
         texts
             .iter()
             .map(|text| {
-                let share = share_named(title, text);
-                if negates(title, text) {
+                let share = share_named(title, text, &salon.catalog.words);
+                if negates(title, text, &salon.catalog.words) {
                     share * 0.5
                 } else {
                     share
@@ -270,6 +270,7 @@ mod tests {
                     })
                     .collect(),
                 staff: Vec::new(),
+                words: crate::assistant::synonyms::Synonyms::common(),
             },
         }
     }

@@ -7,6 +7,7 @@
 
 use crate::assistant::catalog::{Catalog, ServiceInfo, StaffInfo};
 use crate::assistant::matching::share_named;
+use crate::assistant::synonyms::Synonyms;
 use std::collections::BTreeMap;
 
 /// A catalog up to this many services is listed whole.
@@ -29,11 +30,11 @@ pub struct Shortlist {
 
 /// How much `texts` (the turn's and the conversation's words, newest first) touch `name`:
 /// the best share of its words any of them has, the newest text winning ties.
-fn touched(name: &str, texts: &[&str]) -> f64 {
+fn touched(name: &str, texts: &[&str], words: &Synonyms) -> f64 {
     texts
         .iter()
         .enumerate()
-        .map(|(age, text)| share_named(name, text) - age as f64 * 0.01)
+        .map(|(age, text)| share_named(name, text, words) - age as f64 * 0.01)
         .fold(0.0, f64::max)
 }
 
@@ -42,11 +43,12 @@ fn most_touched<'c, T>(
     items: &'c [T],
     name: impl Fn(&T) -> &str,
     texts: &[&str],
+    words: &Synonyms,
     limit: usize,
 ) -> Vec<&'c T> {
     let mut touched_items: Vec<(f64, &T)> = items
         .iter()
-        .map(|item| (touched(name(item), texts), item))
+        .map(|item| (touched(name(item), texts, words), item))
         .filter(|(share, _)| *share > 0.0)
         .collect();
     touched_items.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -97,6 +99,7 @@ pub fn shortlist(catalog: &Catalog, texts: &[&str]) -> Shortlist {
             &catalog.services,
             |s| s.title.as_str(),
             texts,
+            &catalog.words,
             RELEVANT_SERVICES,
         );
         let mut lines: Vec<String> = shown.iter().map(|s| service_line(s)).collect();
@@ -116,7 +119,13 @@ pub fn shortlist(catalog: &Catalog, texts: &[&str]) -> Shortlist {
             .collect::<Vec<_>>()
             .join("\n")
     } else {
-        let shown = most_touched(&catalog.staff, |m| m.name.as_str(), texts, RELEVANT_STAFF);
+        let shown = most_touched(
+            &catalog.staff,
+            |m| m.name.as_str(),
+            texts,
+            &Synonyms::default(),
+            RELEVANT_STAFF,
+        );
         let mut lines: Vec<String> = shown.iter().map(|m| staff_line(m)).collect();
         lines.push(format!(
             "(Мастеров в салоне {}; здесь те, кого называли. Другого мастера пиши как назвал клиент — система найдёт.)",
@@ -174,7 +183,11 @@ mod tests {
                 services: vec![],
             }])
             .collect();
-        Catalog { services, staff }
+        Catalog {
+            services,
+            staff,
+            words: Synonyms::common(),
+        }
     }
 
     #[test]
@@ -185,6 +198,7 @@ mod tests {
                 service(2, "Маникюр", "Ногти"),
             ],
             staff: vec![],
+            words: Synonyms::common(),
         };
         let list = shortlist(&catalog, &["привет"]);
         assert_eq!(

@@ -15,6 +15,7 @@ pub mod overview;
 pub mod schedules;
 pub mod session_stores;
 pub mod staff;
+pub mod synonyms;
 pub mod turns;
 pub mod unseen;
 pub mod webhook_inbox;

@@ -183,6 +183,11 @@ pub(crate) async fn services(
     for table in [SyncedTable::ServiceCategories, SyncedTable::Services] {
         report.deactivated += unseen::deactivate(db, table, company_id, synced_at).await?;
     }
+    // The salon's words for its services; the services themselves are synced already,
+    // so a failure here is logged, not a failed sync.
+    if let Err(error) = crate::db::synonyms::seed_common(db, company_id).await {
+        tracing::warn!(company_id, error = %error, "common synonyms not seeded");
+    }
     Ok(report)
 }
 

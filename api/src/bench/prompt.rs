@@ -61,6 +61,7 @@ fn bench_catalog() -> Catalog {
                 services: vec![],
             })
             .collect(),
+        words: ai_admin_activities::assistant::synonyms::Synonyms::common(),
     }
 }
 

@@ -116,10 +116,7 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
             gemini,
             built,
             salon_id,
-            catalog: Catalog {
-                services: Vec::new(),
-                staff: Vec::new(),
-            },
+            catalog: Catalog::default(),
             prices: Vec::new(),
         },
         run.corpus,
