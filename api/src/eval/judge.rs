@@ -9,6 +9,7 @@ use ai_admin_activities::assistant::catalog::Catalog;
 use ai_admin_activities::assistant::dates::{resolve_date, resolve_time};
 use ai_admin_activities::assistant::lookup::show_prices;
 use ai_admin_activities::assistant::matching::{Match, best};
+use ai_admin_activities::assistant::synonyms::Synonyms;
 use ai_admin_simulators::yclients::seed::Record;
 use chrono::{NaiveDate, NaiveTime};
 use serde_json::Value;
@@ -235,10 +236,13 @@ pub fn judge(spec: &TurnSpec, seen: &Observed, at: Context<'_>) -> Verdict {
     let lists: Vec<&Vec<ExpectedCommand>> = std::iter::once(&spec.expect)
         .chain(spec.also.iter())
         .collect();
-    let matching = lists
+    // Every list with the produced commands' names is tried: the entities may fit an
+    // alternative («маникюр с покрытием») where they do not fit the first («маникюр»).
+    let matching: Vec<&&Vec<ExpectedCommand>> = lists
         .iter()
-        .find(|list| names(list.iter().map(|c| c.command.as_str())) == produced_names);
-    match matching {
+        .filter(|list| names(list.iter().map(|c| c.command.as_str())) == produced_names)
+        .collect();
+    match matching.first() {
         None => {
             verdict.reasons.push(format!(
                 "commands: expected {}, got {}",
@@ -246,9 +250,13 @@ pub fn judge(spec: &TurnSpec, seen: &Observed, at: Context<'_>) -> Verdict {
                 produced_text(&seen.produced)
             ));
         }
-        Some(list) => {
+        Some(first) => {
             verdict.commands = true;
-            let wrong = entity_errors(list, &seen.produced, at);
+            let wrong = matching
+                .iter()
+                .map(|list| entity_errors(list, &seen.produced, at))
+                .find(Vec::is_empty)
+                .unwrap_or_else(|| entity_errors(first, &seen.produced, at));
             verdict.entities = wrong.is_empty();
             verdict
                 .reasons
@@ -319,8 +327,9 @@ fn resolve<T: Clone>(
     items: &[T],
     name: impl Fn(&T) -> &str,
     id: impl Fn(&T) -> i64,
+    words: &Synonyms,
 ) -> Resolved {
-    match best(phrase, items, name) {
+    match best(phrase, items, name, words) {
         Match::One(item) => Resolved::One(id(&item)),
         Match::Several(items) => {
             let mut ids: Vec<i64> = items.iter().map(&id).collect();
@@ -337,13 +346,35 @@ fn same(key: &str, expected: &str, actual: &str, at: Context<'_>) -> bool {
     match key {
         "service" => {
             let services = &at.catalog.services;
-            resolve(expected, services, |s| &s.title, |s| s.yclients_id)
-                == resolve(actual, services, |s| &s.title, |s| s.yclients_id)
+            resolve(
+                expected,
+                services,
+                |s| &s.title,
+                |s| s.yclients_id,
+                &at.catalog.words,
+            ) == resolve(
+                actual,
+                services,
+                |s| &s.title,
+                |s| s.yclients_id,
+                &at.catalog.words,
+            )
         }
         "staff" => {
             let staff = &at.catalog.staff;
-            resolve(expected, staff, |s| &s.name, |s| s.yclients_id)
-                == resolve(actual, staff, |s| &s.name, |s| s.yclients_id)
+            resolve(
+                expected,
+                staff,
+                |s| &s.name,
+                |s| s.yclients_id,
+                &Synonyms::default(),
+            ) == resolve(
+                actual,
+                staff,
+                |s| &s.name,
+                |s| s.yclients_id,
+                &Synonyms::default(),
+            )
         }
         "date" => match (
             resolve_date(expected, at.today),
@@ -679,6 +710,66 @@ mod tests {
             "на 01.01 в 15:00"
         );
         assert_eq!(prices_in("от 1800 до 2300 ₽; 500 руб; 15:00"), [2300, 500]);
+    }
+
+    #[test]
+    fn an_alternative_whose_entities_fit_makes_the_turn_right() {
+        use ai_admin_activities::assistant::catalog::ServiceInfo;
+        let service = |id, title: &str| ServiceInfo {
+            yclients_id: id,
+            title: title.to_owned(),
+            category: None,
+            price_min: None,
+            price_max: None,
+            duration: None,
+            description: None,
+        };
+        let catalog = Catalog {
+            services: vec![
+                service(1, "Маникюр с покрытием гель-лак"),
+                service(2, "Маникюр без покрытия"),
+            ],
+            staff: Vec::new(),
+            words: Synonyms::common(),
+        };
+        let spec: TurnSpec = toml::from_str(
+            r#"
+            say = ["а вечером есть?"]
+            expect = [{ command = "SEARCH_SLOTS", service = "маникюр" }]
+            also = [[{ command = "SEARCH_SLOTS", service = "маникюр с покрытием" }]]
+            "#,
+        )
+        .unwrap();
+        let seen = |said: &str| Observed {
+            produced: vec![Produced {
+                command: "SEARCH_SLOTS".to_owned(),
+                params: BTreeMap::from([("service".to_owned(), said.to_owned())]),
+                missing: Vec::new(),
+            }],
+            changes: Changes::default(),
+            reply: Some("Свободное время".to_owned()),
+            reacted: None,
+        };
+        let none = HashMap::new();
+        let at = Context {
+            catalog: &catalog,
+            today: NaiveDate::from_ymd_opt(2026, 12, 2).unwrap(),
+            services: &none,
+            staff: &none,
+            visits: &[],
+            booked_earlier: None,
+            prices: &[],
+        };
+        let right = judge(&spec, &seen("Маникюр с покрытием гель-лак"), at);
+        assert!(right.entities, "{:?}", right.reasons);
+        let wrong = judge(&spec, &seen("Маникюр без покрытия"), at);
+        assert!(!wrong.entities);
+        // The reason names the first expectation.
+        assert!(
+            wrong.reasons[0].contains("\"маникюр\""),
+            "{:?}",
+            wrong.reasons
+        );
     }
 
     #[test]

@@ -383,6 +383,12 @@ fn small_talk(message: &str, last_said: &str, greeted: bool) -> String {
     {
         return "Хорошо! Если будут вопросы — пишите.".to_owned();
     }
+    // A question the facts do not answer: a model told never to invent offers a person.
+    if message.contains('?') {
+        return "Точно подскажет администратор салона — могу позвать его в этот чат. А записать \
+                вас, подобрать время или рассказать о ценах могу сама."
+            .to_owned();
+    }
     if greeted {
         return "Чем могу помочь: записать вас, подобрать время или рассказать о ценах?".to_owned();
     }

@@ -709,7 +709,15 @@ fn category_named(lower: &str) -> Option<String> {
 
 /// The thing asked about when it is none of the salon's services («ботокс делаете?»).
 fn unknown_service(lower: &str) -> Option<String> {
-    const NOT_IT: [&str; 24] = [
+    const NOT_IT: &[&str] = &[
+        "пришлите",
+        "скиньте",
+        "киньте",
+        "отправьте",
+        "покажите",
+        "напишите",
+        "дайте",
+        "можете",
         "сколько",
         "стоит",
         "стоят",

@@ -361,10 +361,21 @@ fn service_words(lower: &str, titles: &[String]) -> Option<String> {
         })
         .filter(|r| r.chars().count() >= 4)
         .collect();
+    let title_words: Vec<String> = titles
+        .iter()
+        .flat_map(|t| {
+            words(&t.to_lowercase())
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect();
     let tokens = words(lower);
     let names_service = |w: &str| {
         w.chars().count() >= 4
-            && (roots.contains(&root(w)) || SERVICE_WORDS.iter().any(|s| w.starts_with(s)))
+            && (roots.contains(&root(w))
+                || SERVICE_WORDS.iter().any(|s| w.starts_with(s))
+                || title_words.iter().any(|t| misspelt(w, t)))
     };
     let first = tokens.iter().position(|w| names_service(w))?;
     let last = tokens.iter().rposition(|w| names_service(w))?;
@@ -401,6 +412,25 @@ fn service_words(lower: &str, titles: &[String]) -> Option<String> {
         .rev()
         .collect();
     (!phrase.is_empty()).then(|| phrase.join(" "))
+}
+
+/// Whether `word` is `title_word` with one letter wrong, missing or extra («педекюр»), as
+/// a model reads a typo; long words only, first letter kept.
+fn misspelt(word: &str, title_word: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (word.chars().collect(), title_word.chars().collect());
+    if a.len().min(b.len()) < 6 || a.first() != b.first() || a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    // One edit: skip the first difference on the longer side (or on both) and compare.
+    let Some(at) = a.iter().zip(&b).position(|(x, y)| x != y) else {
+        return true;
+    };
+    let rest = |x: &[char], y: &[char]| x == y;
+    match a.len().cmp(&b.len()) {
+        std::cmp::Ordering::Equal => rest(&a[at + 1..], &b[at + 1..]),
+        std::cmp::Ordering::Greater => rest(&a[at + 1..], &b[at..]),
+        std::cmp::Ordering::Less => rest(&a[at..], &b[at + 1..]),
+    }
 }
 
 /// Short forms of first names and the full name's start.

@@ -192,8 +192,9 @@ async fn a_caption_is_answered_as_text_and_a_foreign_number_at_its_own_number() 
 #[tokio::test]
 async fn an_edit_replaces_a_message_not_yet_answered_and_a_deletion_withdraws_it() {
     let app = spawn_app_with(AppOptions {
-        // Long enough for the client to change their mind before the answer.
-        debounce_ms: Some(3_000),
+        // Long enough for the client to change their mind before the answer, even on a
+        // loaded two-core CI machine.
+        debounce_ms: Some(5_000),
         ..AppOptions::default()
     })
     .await;
@@ -223,7 +224,7 @@ async fn an_edit_replaces_a_message_not_yet_answered_and_a_deletion_withdraws_it
     let revoke =
         json!({ "from": "79005550909", "kind": "revoke", "refers_to": "oops-1", "id": "revoke-1" });
     assert!(write(&app, salon_id, revoke).await);
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
     assert!(
         app.replies_to(salon_id, "79005550909").await.is_empty(),
         "a deleted message is not answered"
