@@ -250,13 +250,18 @@ pub fn judge(spec: &TurnSpec, seen: &Observed, at: Context<'_>) -> Verdict {
                 produced_text(&seen.produced)
             ));
         }
-        Some(first) => {
+        Some(_) => {
             verdict.commands = true;
-            let wrong = matching
+            // Each list judged once, lazily; the first one's errors are the reasons.
+            let mut errors = matching
                 .iter()
-                .map(|list| entity_errors(list, &seen.produced, at))
-                .find(Vec::is_empty)
-                .unwrap_or_else(|| entity_errors(first, &seen.produced, at));
+                .map(|list| entity_errors(list, &seen.produced, at));
+            let first = errors.next().unwrap_or_default();
+            let wrong = if first.is_empty() {
+                first
+            } else {
+                errors.find(Vec::is_empty).unwrap_or(first)
+            };
             verdict.entities = wrong.is_empty();
             verdict
                 .reasons
