@@ -40,17 +40,17 @@ pub fn permanent(type_name: &str, message: impl Into<String>) -> ActivityError {
     )
 }
 
-/// The activity error for a failed Gemini call: 429, 5xx, timeouts and broken answers
-/// are retried (after `Retry-After` when Gemini sent one); a rejected request or a
-/// blocked answer is not.
-pub fn gemini(error: crate::gemini::GeminiError) -> ActivityError {
-    use crate::gemini::GeminiError;
+/// The activity error for a failed language-model call: 429, 5xx, timeouts and broken
+/// answers are retried (after `Retry-After` when the provider sent one); a rejected
+/// request, a refused region or a blocked answer is not.
+pub fn llm(error: crate::llm::LlmError) -> ActivityError {
+    use crate::llm::LlmError;
     let retryable = error.is_retryable();
     let delay = match &error {
-        GeminiError::RateLimited { retry_after, .. } => *retry_after,
+        LlmError::RateLimited { retry_after, .. } => *retry_after,
         _ => None,
     };
-    let kind = format!("Gemini:{}", error.kind());
+    let kind = format!("LLM:{}", error.kind());
     ActivityError::application(
         ApplicationFailure::builder(error)
             .type_name(kind)

@@ -29,7 +29,8 @@
 //! - [`baseline`] — a no-op activity, the yardstick of `bench messages`.
 //! - [`conversation`] — the activities of one conversation turn (stage 1, commands,
 //!   stage 2, send).
-//! - [`gemini`] — the Gemini trait and its HTTP client (the assistant's language model).
+//! - [`llm`] — the language-model trait, its providers (Gemini, OpenAI-compatible),
+//!   proxies and the fallback.
 
 pub mod activation;
 pub mod assistant;
@@ -39,8 +40,8 @@ pub mod db;
 pub mod domain;
 pub mod failure;
 pub mod gateway_calls;
-pub mod gemini;
 pub mod http_answer;
+pub mod llm;
 pub mod marketplace;
 pub mod messaging;
 pub mod metrics;

@@ -10,6 +10,23 @@ use prometheus::{
 };
 use std::time::Duration;
 
+/// One language-model call, as [`Metrics::llm_call`] counts it.
+#[derive(Debug, Clone, Copy)]
+pub struct LlmCall<'a> {
+    /// `gemini`, `openai`.
+    pub provider: &'a str,
+    /// `primary`, `fallback`.
+    pub route: &'a str,
+    /// `ok` or the error's kind.
+    pub outcome: &'a str,
+    /// How long it took.
+    pub took: Duration,
+    /// Prompt tokens.
+    pub prompt_tokens: u64,
+    /// Output tokens.
+    pub output_tokens: u64,
+}
+
 /// Latency buckets, seconds: from a cached page to a slow Gemini answer.
 const SECONDS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -27,10 +44,14 @@ pub struct Metrics {
     pub webhooks: IntCounterVec,
     /// `ai_admin_messages_total{direction}`: client messages in, bot messages out.
     pub messages: IntCounterVec,
-    /// `ai_admin_gemini_request_duration_seconds{outcome}`.
-    pub gemini_requests: HistogramVec,
-    /// `ai_admin_gemini_tokens_total{kind}`: prompt, output.
-    pub gemini_tokens: IntCounterVec,
+    /// `ai_admin_llm_request_duration_seconds{provider, route, outcome}`: each
+    /// language-model call (route `primary` or `fallback`).
+    pub llm_requests: HistogramVec,
+    /// `ai_admin_llm_tokens_total{provider, route, kind}`: prompt, output.
+    pub llm_tokens: IntCounterVec,
+    /// `ai_admin_llm_fallbacks_total{reason}`: calls the fallback provider answered
+    /// (or tried to), by what the primary said.
+    pub llm_fallbacks: IntCounterVec,
     /// `ai_admin_yclients_requests_total{status}`: HTTP status, or timeout/transport.
     pub yclients_requests: IntCounterVec,
     /// Gauges set from the database and the gateway right before each scrape.
@@ -86,17 +107,23 @@ impl Metrics {
                 "WhatsApp messages: clients' in, the bot's out",
                 &["direction"],
             ),
-            gemini_requests: histogram(
+            llm_requests: histogram(
                 &registry,
-                "ai_admin_gemini_request_duration_seconds",
-                "Gemini generateContent calls by outcome",
-                &["outcome"],
+                "ai_admin_llm_request_duration_seconds",
+                "Language-model calls by provider, route (primary, fallback) and outcome",
+                &["provider", "route", "outcome"],
             ),
-            gemini_tokens: counter(
+            llm_tokens: counter(
                 &registry,
-                "ai_admin_gemini_tokens_total",
-                "Gemini tokens used, prompt and output",
-                &["kind"],
+                "ai_admin_llm_tokens_total",
+                "Language-model tokens used, prompt and output, by provider and route",
+                &["provider", "route", "kind"],
+            ),
+            llm_fallbacks: counter(
+                &registry,
+                "ai_admin_llm_fallbacks_total",
+                "Calls handed to the fallback provider, by what the primary answered",
+                &["reason"],
             ),
             yclients_requests: counter(
                 &registry,
@@ -142,17 +169,20 @@ impl Metrics {
         self.yclients_requests.with_label_values(&[status]).inc();
     }
 
-    /// One Gemini call: how it ended, how long it took, and the tokens it used.
-    pub fn gemini_call(&self, outcome: &str, took: Duration, prompt: u64, output: u64) {
-        self.gemini_requests
-            .with_label_values(&[outcome])
-            .observe(took.as_secs_f64());
-        self.gemini_tokens
-            .with_label_values(&["prompt"])
-            .inc_by(prompt);
-        self.gemini_tokens
-            .with_label_values(&["output"])
-            .inc_by(output);
+    /// One language-model call: which provider and route, how it ended, how long it
+    /// took, and the tokens it used.
+    pub fn llm_call(&self, call: LlmCall<'_>) {
+        self.llm_requests
+            .with_label_values(&[call.provider, call.route, call.outcome])
+            .observe(call.took.as_secs_f64());
+        for (kind, tokens) in [
+            ("prompt", call.prompt_tokens),
+            ("output", call.output_tokens),
+        ] {
+            self.llm_tokens
+                .with_label_values(&[call.provider, call.route, kind])
+                .inc_by(tokens);
+        }
     }
 
     /// Counts a live-channel socket as open until the guard is dropped.
@@ -224,7 +254,14 @@ mod tests {
         let metrics = Metrics::new();
         metrics.yclients_call("200");
         metrics.yclients_call("200");
-        metrics.gemini_call("ok", Duration::from_millis(30), 120, 40);
+        metrics.llm_call(LlmCall {
+            provider: "gemini",
+            route: "primary",
+            outcome: "ok",
+            took: Duration::from_millis(30),
+            prompt_tokens: 120,
+            output_tokens: 40,
+        });
         metrics.scraped.salons.with_label_values(&["active"]).set(3);
         metrics
             .http_requests
@@ -236,10 +273,14 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("ai_admin_gemini_tokens_total{kind=\"prompt\"} 120"),
+            text.contains(
+                "ai_admin_llm_tokens_total{kind=\"prompt\",provider=\"gemini\",route=\"primary\"} 120"
+            ),
             "{text}"
         );
-        assert!(text.contains("ai_admin_gemini_request_duration_seconds_count{outcome=\"ok\"} 1"));
+        assert!(text.contains(
+            "ai_admin_llm_request_duration_seconds_count{outcome=\"ok\",provider=\"gemini\",route=\"primary\"} 1"
+        ));
         assert!(text.contains("ai_admin_salons{status=\"active\"} 3"));
         assert!(text.contains("# TYPE ai_admin_http_request_duration_seconds histogram"));
     }

@@ -43,8 +43,9 @@ enum Command {
     /// Measure the assistant on the conversation corpus (eval/) through the whole
     /// pipeline, against the services in DATABASE_URL and TEMPORAL_ADDRESS.
     Eval {
-        /// The brain: the Gemini simulator, the configured Gemini model, or stage 1
-        /// scripted with each turn's expected commands.
+        /// The brain: the simulator (in the configured provider's API), the configured
+        /// Gemini or OpenAI-compatible model, or stage 1 scripted with each turn's
+        /// expected commands.
         #[arg(long, value_enum, default_value = "simulator")]
         llm: crate::eval::Llm,
         /// The corpus directory.

@@ -10,6 +10,10 @@ use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_temporal::TemporalConfig;
 use std::path::PathBuf;
 
+mod llm;
+
+pub use llm::{LlmProviderKind, LlmRouteSettings, LlmSettings};
+
 /// Which kind of deployment this is; production refuses insecure defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -135,17 +139,6 @@ pub struct YClientsSettings {
     pub rate_limit_rps: f64,
 }
 
-/// Gemini access (used by the assistant).
-#[derive(Debug, Clone)]
-pub struct GeminiSettings {
-    /// API root.
-    pub base_url: String,
-    /// `x-goog-api-key`; the assistant cannot answer without it.
-    pub api_key: Option<Secret>,
-    /// Model name.
-    pub model: String,
-}
-
 /// How the assistant behaves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AssistantSettings {
@@ -215,8 +208,8 @@ pub struct Config {
     pub webhook_secret: Option<Secret>,
     /// Bearer token of the ops endpoints (`/ops/…`); unset, they are off.
     pub ops_token: Option<Secret>,
-    /// Gemini access.
-    pub gemini: GeminiSettings,
+    /// The assistant's language models (primary, fallback).
+    pub llm: LlmSettings,
     /// The assistant's timing and limits.
     pub assistant: AssistantSettings,
     /// Trusted proxies and per-client limits.
@@ -590,14 +583,7 @@ impl Config {
             },
             webhook_secret: env.get("WEBHOOK_SECRET").map(Secret::new),
             ops_token: env.get("OPS_TOKEN").map(Secret::new),
-            gemini: GeminiSettings {
-                base_url: env.url(
-                    "GEMINI_BASE_URL",
-                    "https://generativelanguage.googleapis.com",
-                )?,
-                api_key: env.get("GEMINI_API_KEY").map(Secret::new),
-                model: env.or("GEMINI_MODEL", "gemini-2.5-flash"),
-            },
+            llm: llm::llm(&env)?,
             assistant: AssistantSettings {
                 conversation: ai_admin_workflows::conversation::ConversationSettings {
                     debounce_ms: env.number(

@@ -11,6 +11,7 @@
 //! - [`ws`] — the onboarding page's WebSocket; [`live`] — the event fan-out behind it.
 //! - [`gateway_events`] — WhatsApp events turned into durable facts.
 //! - [`inbound_ledger`] — client messages recorded before WhatsApp hears they arrived.
+//! - [`language_model`] — the configured providers, routes and fallback.
 //! - [`webhook_wakeup`] — wakes the webhook relay, coalesced, off the request path.
 //! - [`qr_image`] — QR codes as PNG data URLs.
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
@@ -29,6 +30,7 @@ pub mod error;
 pub mod eval;
 pub mod gateway_events;
 pub mod inbound_ledger;
+pub mod language_model;
 pub mod live;
 pub mod qr_image;
 pub mod routes;

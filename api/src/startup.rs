@@ -15,7 +15,8 @@ use crate::state::AppState;
 use ai_admin_activities::activation::ActivationSettings;
 use ai_admin_activities::db;
 use ai_admin_activities::db::session_stores::PgSessionVault;
-use ai_admin_activities::gemini::{Gemini, GeminiConfig, HttpGemini, NoGemini};
+use ai_admin_activities::llm::LanguageModel;
+use ai_admin_activities::llm::health::LlmHealth;
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::live::LiveGateway;
@@ -42,9 +43,6 @@ use tokio::task::JoinHandle;
 
 /// How long start-up waits for Temporal to answer (the demo starts both at once).
 const TEMPORAL_PATIENCE: Duration = Duration::from_secs(60);
-
-/// Limit for one Gemini request (the original system saw ~9 s answers).
-const GEMINI_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Limit for one YClients request.
 const YCLIENTS_TIMEOUT: Duration = Duration::from_secs(10);
@@ -119,7 +117,9 @@ struct Clients {
     yclients: Arc<dyn YClients>,
     /// The same client and limiter for the API's handlers, which queue less.
     interactive_yclients: Arc<dyn YClients>,
-    gemini: Arc<dyn Gemini>,
+    llm: Arc<dyn LanguageModel>,
+    /// The language-model routes' states, for the health check.
+    llm_health: LlmHealth,
 }
 
 impl Clients {
@@ -136,26 +136,13 @@ impl Clients {
         )
         .context("Failed to build the YClients client")?
         .with_metrics(metrics.clone());
-        let gemini: Arc<dyn Gemini> = match &config.gemini.api_key {
-            Some(api_key) => Arc::new(
-                HttpGemini::new(GeminiConfig {
-                    base_url: config.gemini.base_url.clone(),
-                    api_key: api_key.clone(),
-                    model: config.gemini.model.clone(),
-                    timeout: GEMINI_TIMEOUT,
-                })
-                .context("Failed to build the Gemini client")?
-                .with_metrics(metrics.clone()),
-            ),
-            None => {
-                tracing::warn!("GEMINI_API_KEY is not set: clients will get the fixed apology");
-                Arc::new(NoGemini)
-            }
-        };
+        let llm_health = LlmHealth::default();
+        let llm = crate::language_model::build(&config.llm, metrics, &llm_health)?;
         Ok(Self {
             interactive_yclients: Arc::new(yclients.clone().with_max_wait(INTERACTIVE_QUEUE_WAIT)),
             yclients: Arc::new(yclients),
-            gemini,
+            llm,
+            llm_health,
         })
     }
 }
@@ -259,7 +246,7 @@ impl Application {
                         application_id: config.yclients.app_id.clone(),
                         webhook_base_url: config.webhook_url(),
                     },
-                    gemini: clients.gemini.clone(),
+                    llm: clients.llm.clone(),
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
                     retention: config.retention,
                     assistant_limits: config.assistant.limits,
@@ -342,6 +329,7 @@ impl Application {
             webhook_wakeup,
             metrics,
             sdk_metrics,
+            llm_health: clients.llm_health,
         };
         let router = if roles.api {
             // The phone's control side exists only where phones are simulated.

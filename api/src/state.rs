@@ -44,4 +44,7 @@ pub struct AppState {
     pub metrics: Metrics,
     /// The Temporal SDK's metrics, served after ours by `GET /metrics`.
     pub sdk_metrics: SdkMetrics,
+    /// How this process's language-model routes stand (never called where no worker
+    /// runs).
+    pub llm_health: ai_admin_activities::llm::health::LlmHealth,
 }

@@ -46,7 +46,10 @@ impl Redactor {
             config.yclients.partner_token.expose().to_owned(),
             config.database_url.expose().to_owned(),
         ];
-        secrets.extend(config.gemini.api_key.iter().map(|k| k.expose().to_owned()));
+        for route in std::iter::once(&config.llm.primary).chain(config.llm.fallback.iter()) {
+            secrets.extend(route.api_key.iter().map(|k| k.expose().to_owned()));
+            secrets.extend(route.proxy.iter().map(|p| p.secret().expose().to_owned()));
+        }
         secrets.extend(config.webhook_secret.iter().map(|k| k.expose().to_owned()));
         secrets.extend(config.ops_token.iter().map(|k| k.expose().to_owned()));
         Self::new(secrets)

@@ -12,7 +12,7 @@ use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
 use ai_admin_activities::baseline::BaselineActivities;
 use ai_admin_activities::conversation::ConversationActivities;
 use ai_admin_activities::gateway_calls::GatewayCallActivities;
-use ai_admin_activities::gemini::Gemini;
+use ai_admin_activities::llm::LanguageModel;
 use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
@@ -55,7 +55,7 @@ pub struct ActivityDeps {
     /// Our application id and webhook URL, for the activation callback.
     pub activation: ActivationSettings,
     /// The assistant's language model.
-    pub gemini: Arc<dyn Gemini>,
+    pub llm: Arc<dyn LanguageModel>,
     /// How long before a visit reminders go out.
     pub reminder_offsets: Vec<std::time::Duration>,
     /// How long old rows are kept.
@@ -140,7 +140,7 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             ConversationActivities::new(
                 deps.db.clone(),
                 deps.yclients,
-                deps.gemini,
+                deps.llm,
                 deps.gateway.clone(),
                 deps.reminder_offsets,
             )

@@ -15,6 +15,7 @@ pub mod faults;
 pub mod nodes;
 pub mod proxy;
 pub mod services;
+pub mod socks;
 pub mod sync_checks;
 pub mod ws_client;
 
@@ -76,8 +77,31 @@ pub struct AppOptions {
     /// Run as production (`APP_ENV=production`, live WhatsApp, which is unreachable
     /// here: for what needs no phone).
     pub production: bool,
+    /// The primary language model's API (`LLM_PROVIDER`: `gemini` or `openai`), spoken
+    /// to the test's simulator; unset, the app is configured by `GEMINI_*` as before.
+    pub llm_provider: Option<&'static str>,
+    /// A second simulator as the fallback provider, in this API.
+    pub llm_fallback: Option<&'static str>,
     /// Further variables, e.g. `("TRUSTED_PROXIES", "127.0.0.1")`.
     pub env: Vec<(&'static str, String)>,
+}
+
+/// The variables pointing one route (`LLM_` or `LLM_FALLBACK_`) at a simulator.
+fn llm_route_env(prefix: &str, kind: &str, simulator: &RunningGemini) -> Vec<(String, String)> {
+    let base = match kind {
+        "openai" => format!("{}/v1", simulator.base_url()),
+        _ => simulator.base_url(),
+    };
+    let model = match kind {
+        "openai" => "sim-chat",
+        _ => "gemini-2.5-flash",
+    };
+    vec![
+        (format!("{prefix}PROVIDER"), kind.to_owned()),
+        (format!("{prefix}BASE_URL"), base),
+        (format!("{prefix}API_KEY"), GEMINI_API_KEY.to_owned()),
+        (format!("{prefix}MODEL"), model.to_owned()),
+    ]
 }
 
 /// The debounce the tests run with: long enough for "three quick messages" sent back to
@@ -108,8 +132,10 @@ pub struct TestApp {
     pub db: PgPool,
     /// The YClients simulator the app talks to.
     pub yclients: RunningSimulator,
-    /// The Gemini simulator the app talks to.
+    /// The language-model simulator the app talks to (the primary provider).
     pub gemini: RunningGemini,
+    /// The fallback provider's simulator, when asked for.
+    pub fallback_llm: Option<RunningGemini>,
     /// A Temporal client for the test's own checks.
     pub temporal: Client,
     /// The configuration the app runs with.
@@ -288,6 +314,18 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .expect("bind the Gemini simulator");
     let gemini = gemini::spawn(gemini_listener, GeminiSimState::new(GEMINI_API_KEY))
         .expect("start the Gemini simulator");
+    let fallback_llm = match options.llm_fallback {
+        Some(_) => Some(
+            gemini::spawn(
+                tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind the fallback simulator"),
+                GeminiSimState::new(GEMINI_API_KEY),
+            )
+            .expect("start the fallback simulator"),
+        ),
+        None => None,
+    };
 
     let port = if options.separate_process {
         free_port()
@@ -346,6 +384,16 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         vars.insert("APP_ENV", "production".to_owned());
         vars.insert("WHATSAPP_MODE", "live".to_owned());
     }
+    let mut llm_vars = Vec::new();
+    if let Some(kind) = options.llm_provider {
+        llm_vars.extend(llm_route_env("LLM_", kind, &gemini));
+    }
+    if let (Some(kind), Some(fallback)) = (options.llm_fallback, &fallback_llm) {
+        llm_vars.extend(llm_route_env("LLM_FALLBACK_", kind, fallback));
+    }
+    for (name, value) in &llm_vars {
+        vars.insert(name.as_str(), value.clone());
+    }
     for (name, value) in &options.env {
         vars.insert(name, value.clone());
     }
@@ -401,6 +449,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         db,
         yclients,
         gemini,
+        fallback_llm,
         temporal,
         config,
         http: reqwest::Client::builder()

@@ -34,7 +34,7 @@ use ai_admin_activities::conversation::{
     OpenTurn, Overheard, React, SendReply, Understand, Understood,
 };
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::gemini::Turn;
+use ai_admin_activities::llm::Turn;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;

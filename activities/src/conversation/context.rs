@@ -1,5 +1,5 @@
 //! What one turn of a conversation knows about the salon and the client, and the two
-//! Gemini prompts rendered from it with the versioned prompt files.
+//! language-model prompts rendered from it with the versioned prompt files.
 
 use super::discussed::Discussed;
 use super::facts::Facts;
@@ -11,7 +11,7 @@ use crate::assistant::prompts::{self, PromptSet};
 use crate::assistant::usual;
 use crate::db::{bookings, companies};
 use crate::domain::SalonId;
-use crate::gemini::{Prompt, Turn};
+use crate::llm::{Prompt, Stage, Turn};
 use anyhow::Context as _;
 use chrono::{Datelike as _, NaiveDate};
 use chrono_tz::Tz;
@@ -151,6 +151,7 @@ pub fn stage1_prompt_with(
     let mut turns = turn.history.to_vec();
     turns.extend(turn.messages.iter().map(|text| Turn::user(text.clone())));
     Ok(Prompt {
+        stage: Stage::Understand,
         system: prompts::render(set.stage1_system, &values)?,
         turns,
         response_schema: Some(set.schema()),
@@ -196,6 +197,7 @@ pub fn stage2_prompt(
     let mut turns = history.to_vec();
     turns.push(Turn::user(input));
     Ok(Prompt {
+        stage: Stage::Compose,
         system,
         turns,
         response_schema: None,

@@ -3,16 +3,17 @@
 //!
 //! 1. [`ConversationActivities::open_turn`] — answer at all? (salon active, client not
 //!    handed off); blue ticks and "typing…" when so, the messages closed as ignored when not.
-//! 2. [`ConversationActivities::understand`] — Gemini stage 1: commands as JSON.
+//! 2. [`ConversationActivities::understand`] — stage 1: commands as JSON.
 //! 3. [`ConversationActivities::execute`] — the commands against YClients and the database.
-//! 4. [`ConversationActivities::compose`] — Gemini stage 2: the reply from the results.
+//! 4. [`ConversationActivities::compose`] — stage 2: the reply from the results.
 //! 5. [`ConversationActivities::send_reply`] — sent once under the step's key, paced per
 //!    session; the messages closed as handled.
 //!
 //! A turn that only thanks or says goodbye is [`ConversationActivities::react`] instead.
 //!
-//! [`ConversationActivities::report_assistant_down`] records that Gemini stayed away and
-//! a client got the fixed apology instead.
+//! [`ConversationActivities::report_assistant_down`] records that the language model
+//! stayed away and a client got the fixed apology instead; a provider refusing the
+//! salon's region is an `llm_unavailable` event of its own.
 //!
 //! # Layout
 //! - [`context`] — the salon and client as a turn sees them; both prompts.
@@ -41,7 +42,7 @@ use crate::db::inbound::{self, Outcome};
 use crate::db::{bookings, companies, conversations, outbound, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
-use crate::gemini::{Gemini, Turn};
+use crate::llm::{Generated, LanguageModel, LlmError, Turn};
 use crate::messaging::send_once;
 use crate::reminders;
 use crate::whatsapp::pacing::Origin;
@@ -58,7 +59,12 @@ use std::time::Duration;
 use temporalio_macros::activities;
 use temporalio_sdk::activities::{ActivityContext, ActivityError};
 
-/// What the client gets when the assistant cannot answer (Gemini down past its retries).
+/// Why a salon's `llm_unavailable` event was written, as the owner and ops read it.
+pub const LLM_REGION_REASON: &str =
+    "provider refuses this region: set LLM_PROXY or another provider";
+
+/// What the client gets when the assistant cannot answer (the language model down past
+/// its retries).
 pub const APOLOGY: &str = "Извините, я сейчас не могу ответить. Администратор салона \
      увидит ваше сообщение и ответит вам здесь же в ближайшее время.";
 
@@ -310,7 +316,7 @@ pub struct AssistantDown {
 pub struct ConversationActivities {
     db: PgPool,
     yclients: Arc<dyn YClients>,
-    gemini: Arc<dyn Gemini>,
+    llm: Arc<dyn LanguageModel>,
     gateway: Arc<dyn WhatsAppGateway>,
     reminder_offsets: Vec<Duration>,
     limits: AssistantLimits,
@@ -322,14 +328,14 @@ impl ConversationActivities {
     pub fn new(
         db: PgPool,
         yclients: Arc<dyn YClients>,
-        gemini: Arc<dyn Gemini>,
+        llm: Arc<dyn LanguageModel>,
         gateway: Arc<dyn WhatsAppGateway>,
         reminder_offsets: Vec<Duration>,
     ) -> Self {
         Self {
             db,
             yclients,
-            gemini,
+            llm,
             gateway,
             reminder_offsets,
             limits: AssistantLimits::default(),
@@ -451,7 +457,101 @@ impl ConversationActivities {
         })
     }
 
-    /// Gemini stage 1: the client's words as commands.
+    /// One call to the language model; a provider that refuses the salon's region is
+    /// reported to the salon (even when the fallback answered).
+    async fn ask(
+        &self,
+        salon_id: SalonId,
+        prompt: &crate::llm::Prompt,
+    ) -> Result<Generated, LlmError> {
+        let answer = self.llm.generate(prompt).await;
+        let refusals: Vec<(&str, &LlmError, Option<&str>)> = match &answer {
+            Ok(generated) => generated
+                .troubles
+                .iter()
+                .map(|t| {
+                    (
+                        t.provider.as_str(),
+                        &t.error,
+                        Some(generated.provider.as_str()),
+                    )
+                })
+                .collect(),
+            Err(error) => vec![("", error, None)],
+        };
+        for (provider, error, answered_by) in refusals {
+            if matches!(error, LlmError::RegionRefused(_)) {
+                self.report_region_refusal(salon_id, provider, error, answered_by)
+                    .await;
+            }
+        }
+        answer
+    }
+
+    /// An `llm_unavailable` event for the salon, at most one a day per cause.
+    async fn report_region_refusal(
+        &self,
+        salon_id: SalonId,
+        provider: &str,
+        error: &LlmError,
+        answered_by: Option<&str>,
+    ) {
+        let provider = if provider.is_empty() {
+            self.llm.describe()
+        } else {
+            provider.to_owned()
+        };
+        let day = chrono::Utc::now().date_naive();
+        let event = NewEvent {
+            salon_id,
+            event_type: EventType::LlmUnavailable,
+            data: json!({
+                "reason": LLM_REGION_REASON,
+                "provider": provider,
+                "detail": error.to_string(),
+                "answered_by": answered_by,
+            }),
+            dedup_key: Some(format!("llm-unavailable/{salon_id}/{}/{day}", error.kind())),
+        };
+        if let Err(error) = events::record(&self.db, &event).await {
+            tracing::warn!(%salon_id, %error, "could not record llm_unavailable");
+        }
+    }
+
+    /// Stage 1's answer and its commands. A broken answer (no JSON, or not the
+    /// commands) is asked for once more at once, a model's output varying from call to
+    /// call; a second one fails the turn rather than burn the client's wait on retries.
+    async fn stage1_answer(
+        &self,
+        salon_id: SalonId,
+        prompt: &crate::llm::Prompt,
+    ) -> Result<(Generated, Vec<Parsed>), ActivityError> {
+        let mut broken = String::new();
+        for _ in 0..2 {
+            let generated = match self.ask(salon_id, prompt).await {
+                Ok(generated) => generated,
+                Err(LlmError::InvalidResponse(why)) => {
+                    broken = why;
+                    tracing::warn!(%salon_id, broken, "stage 1 answer broken");
+                    continue;
+                }
+                Err(other) => return Err(failure::llm(other)),
+            };
+            match commands::parse(&generated.text) {
+                Ok(parsed) => return Ok((generated, parsed)),
+                Err(error) => {
+                    broken = error.to_string();
+                    tracing::warn!(%salon_id, broken, "stage 1 answer is not the commands");
+                }
+            }
+        }
+        Err(failure::permanent(
+            "LLM:invalid_answer",
+            format!("stage 1 answered no usable commands twice: {broken}"),
+        ))
+    }
+
+    /// Stage 1: the client's words as commands.
     #[activity(name = "understand")]
     pub async fn understand(
         self: Arc<Self>,
@@ -461,11 +561,7 @@ impl ConversationActivities {
         let salon = SalonContext::load(&self.db, input.salon_id).await?;
         let prompt = context::stage1_prompt(&self.db, self.prompts, &salon, &input).await?;
         let started = std::time::Instant::now();
-        let generated = self
-            .gemini
-            .generate(&prompt)
-            .await
-            .map_err(failure::gemini)?;
+        let (generated, parsed) = self.stage1_answer(input.salon_id, &prompt).await?;
         let cost = turns::CallCost::new(
             generated.usage.prompt,
             generated.usage.output,
@@ -474,15 +570,12 @@ impl ConversationActivities {
         tracing::info!(
             salon_id = %input.salon_id,
             stage = 1,
+            provider = generated.provider,
             prompt_tokens = generated.usage.prompt,
             output_tokens = generated.usage.output,
             prompts = self.prompts.version,
-            "Gemini answered"
+            "language model answered"
         );
-        // A model that breaks its schema is retried like a failed call.
-        let parsed = commands::parse(&generated.text).map_err(|e| {
-            failure::gemini(crate::gemini::GeminiError::InvalidResponse(e.to_string()))
-        })?;
         let mut understood = Understood {
             commands: Vec::new(),
             problems: Vec::new(),
@@ -503,6 +596,7 @@ impl ConversationActivities {
                     messages: &input.messages,
                     prompt_version: self.prompts.version,
                     model: &generated.model,
+                    provider: &generated.provider,
                     commands: json!(understood.commands),
                     problems: json!(understood.problems),
                     cost,
@@ -613,7 +707,7 @@ impl ConversationActivities {
         Ok(results)
     }
 
-    /// Gemini stage 2: the reply.
+    /// Stage 2: the reply.
     #[activity(name = "compose")]
     pub async fn compose(
         self: Arc<Self>,
@@ -642,31 +736,36 @@ impl ConversationActivities {
         )?;
         let started = std::time::Instant::now();
         let generated = self
-            .gemini
-            .generate(&prompt)
+            .ask(input.salon_id, &prompt)
             .await
-            .map_err(failure::gemini)?;
+            .map_err(failure::llm)?;
         if !input.step.is_empty() {
             let cost = turns::CallCost::new(
                 generated.usage.prompt,
                 generated.usage.output,
                 started.elapsed(),
             );
-            turns::record_composed(&self.db, &input.step, cost).await?;
+            turns::record_composed(
+                &self.db,
+                &input.step,
+                cost,
+                &generated.provider,
+                &generated.model,
+            )
+            .await?;
         }
         tracing::info!(
             salon_id = %input.salon_id,
             stage = 2,
+            provider = generated.provider,
             prompt_tokens = generated.usage.prompt,
             output_tokens = generated.usage.output,
             prompts = self.prompts.version,
-            "Gemini answered"
+            "language model answered"
         );
         let text = generated.text.trim().to_owned();
         if text.is_empty() {
-            return Err(failure::gemini(crate::gemini::GeminiError::NoText(
-                "empty".to_owned(),
-            )));
+            return Err(failure::llm(LlmError::NoText("empty".to_owned())));
         }
         Ok(text)
     }
@@ -735,6 +834,7 @@ impl ConversationActivities {
                 messages: &input.messages,
                 prompt_version: self.prompts.version,
                 model: "",
+                provider: "",
                 commands: json!([]),
                 problems: json!([]),
                 cost: turns::CallCost::new(0, 0, Duration::ZERO),
@@ -747,7 +847,8 @@ impl ConversationActivities {
         Ok(())
     }
 
-    /// Records (once per turn) that a client got the apology because Gemini was away.
+    /// Records (once per turn) that a client got the apology because the language model
+    /// was away.
     #[activity(name = "report_assistant_down")]
     pub async fn report_assistant_down(
         self: Arc<Self>,

@@ -32,8 +32,12 @@ pub enum EventType {
     Frozen,
     /// YClients reported a payment.
     PaymentReceived,
-    /// Gemini stayed unavailable: a client got the fixed apology instead of an answer.
+    /// The language model stayed unavailable: a client got the fixed apology instead of
+    /// an answer.
     AssistantUnavailable,
+    /// A language-model provider refuses the salon's region (the data says which and
+    /// what to do); its clients got the fallback's answer or the apology.
+    LlmUnavailable,
     /// A client was handed over to a person; the bot is silent for them.
     HandoffRequested,
     /// The salon gave the client back to the bot.
@@ -58,6 +62,7 @@ impl EventType {
             Self::Frozen => "frozen",
             Self::PaymentReceived => "payment_received",
             Self::AssistantUnavailable => "assistant_unavailable",
+            Self::LlmUnavailable => "llm_unavailable",
             Self::HandoffRequested => "handoff_requested",
             Self::HandoffReleased => "handoff_released",
             Self::ReminderSent => "reminder_sent",

@@ -64,6 +64,9 @@ pub struct SalonOverview {
     pub webhooks_pending: i64,
     /// Its clients' messages neither answered nor closed.
     pub client_messages_pending: i64,
+    /// Its latest `llm_unavailable` event of the last day (a provider refusing its
+    /// region): `{at, reason, provider, detail, answered_by}`.
+    pub llm_unavailable: Option<serde_json::Value>,
 }
 
 /// Every salon, most recently connected first.
@@ -81,7 +84,12 @@ pub async fn salons(db: &PgPool) -> sqlx::Result<Vec<SalonOverview>> {
                     AS webhooks_pending,
                 (SELECT COUNT(*) FROM inbound_messages m
                   WHERE m.salon_id = c.yclients_id AND m.status = 'pending')
-                    AS client_messages_pending
+                    AS client_messages_pending,
+                (SELECT COALESCE(e.event_data, '{}'::jsonb) || jsonb_build_object('at', e.created_at)
+                   FROM marketplace_events e
+                  WHERE e.salon_id = c.yclients_id AND e.event_type = 'llm_unavailable'
+                    AND e.created_at > NOW() - INTERVAL '1 day'
+                  ORDER BY e.created_at DESC LIMIT 1) AS llm_unavailable
            FROM companies c
           ORDER BY c.connected_at DESC, c.yclients_id",
     )

@@ -46,6 +46,8 @@ pub struct Understood<'a> {
     pub prompt_version: &'a str,
     /// The model that answered.
     pub model: &'a str,
+    /// The route that answered (`gemini`, `openai (fallback)`, …).
+    pub provider: &'a str,
     /// The commands, as JSON.
     pub commands: Value,
     /// The commands named without what they need, as JSON.
@@ -66,15 +68,16 @@ pub async fn record_understood(
     sqlx::query(
         "INSERT INTO assistant_turns
              (step, salon_id, client_phone, messages, prompt_version, model, commands, problems,
-              stage1_prompt_tokens, stage1_output_tokens, stage1_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+              stage1_prompt_tokens, stage1_output_tokens, stage1_ms, stage1_provider)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, NULLIF($12, ''))
          ON CONFLICT (step) DO UPDATE SET
              messages = EXCLUDED.messages, prompt_version = EXCLUDED.prompt_version,
              model = EXCLUDED.model, commands = EXCLUDED.commands,
              problems = EXCLUDED.problems,
              stage1_prompt_tokens = EXCLUDED.stage1_prompt_tokens,
              stage1_output_tokens = EXCLUDED.stage1_output_tokens,
-             stage1_ms = EXCLUDED.stage1_ms, updated_at = NOW()",
+             stage1_ms = EXCLUDED.stage1_ms, stage1_provider = EXCLUDED.stage1_provider,
+             updated_at = NOW()",
     )
     .bind(turn.step)
     .bind(turn.salon_id.get())
@@ -87,6 +90,7 @@ pub async fn record_understood(
     .bind(int(turn.cost.prompt_tokens))
     .bind(int(turn.cost.output_tokens))
     .bind(int(turn.cost.ms))
+    .bind(turn.provider)
     .execute(db)
     .await?;
     Ok(())
@@ -106,21 +110,26 @@ pub async fn record_results(
     Ok(())
 }
 
-/// Records stage 2's call.
+/// Records stage 2's call and who answered it.
 pub async fn record_composed(
     db: impl PgExecutor<'_>,
     step: &str,
     cost: CallCost,
+    provider: &str,
+    model: &str,
 ) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE assistant_turns SET stage2_prompt_tokens = $2, stage2_output_tokens = $3,
-             stage2_ms = $4, updated_at = NOW()
+             stage2_ms = $4, stage2_provider = NULLIF($5, ''), stage2_model = NULLIF($6, ''),
+             updated_at = NOW()
          WHERE step = $1",
     )
     .bind(step)
     .bind(int(cost.prompt_tokens))
     .bind(int(cost.output_tokens))
     .bind(int(cost.ms))
+    .bind(provider)
+    .bind(model)
     .execute(db)
     .await?;
     Ok(())
@@ -167,6 +176,10 @@ pub struct TurnRecord {
     pub stage2_output_tokens: Option<i32>,
     /// Stage 2's time, ms.
     pub stage2_ms: Option<i32>,
+    /// The route that answered stage 1 (`gemini`, `openai (fallback)`, …).
+    pub stage1_provider: Option<String>,
+    /// The route that answered stage 2.
+    pub stage2_provider: Option<String>,
 }
 
 /// A client's turns, oldest first.
@@ -178,7 +191,8 @@ pub async fn for_client(
     Ok(sqlx::query_as(
         "SELECT step, messages, prompt_version, model, commands, problems, results, reply,
                 stage1_prompt_tokens, stage1_output_tokens, stage1_ms,
-                stage2_prompt_tokens, stage2_output_tokens, stage2_ms
+                stage2_prompt_tokens, stage2_output_tokens, stage2_ms,
+                stage1_provider, stage2_provider
          FROM assistant_turns WHERE salon_id = $1 AND client_phone = $2
          ORDER BY created_at, step",
     )

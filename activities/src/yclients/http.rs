@@ -53,6 +53,9 @@ impl HttpYClients {
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())
+            // Direct, whatever HTTPS_PROXY/ALL_PROXY say: a proxy meant for the language
+            // model (abroad) must never carry a salon's data.
+            .no_proxy()
             .user_agent(concat!("ai-admin/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let mut config = config;

@@ -16,7 +16,6 @@ use crate::bench::local_app::{self, LocalApp};
 use crate::config::Config;
 use ai_admin_activities::db;
 use ai_admin_activities::domain::{SalonId, SessionId};
-use ai_admin_activities::secret::Secret;
 use ai_admin_simulators::gemini::{self, GeminiSimState};
 use ai_admin_simulators::yclients::{self, Salon, SalonSize, SimState};
 use ai_admin_temporal::connection;
@@ -247,8 +246,7 @@ pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
         yclients.base_url(),
         PARTNER_TOKEN,
     );
-    config.gemini.base_url = gemini.base_url();
-    config.gemini.api_key = Some(Secret::new(GEMINI_KEY));
+    config.llm.simulated(&gemini.base_url(), GEMINI_KEY);
     config.assistant.conversation.debounce_ms = 0;
     let temporal_config = config.temporal.clone();
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;

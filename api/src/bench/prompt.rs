@@ -9,7 +9,7 @@ use ai_admin_activities::assistant::catalog::{Catalog, ServiceInfo, StaffInfo};
 use ai_admin_activities::assistant::prompts::PromptSet;
 use ai_admin_activities::conversation::context::{SalonContext, Stage1Turn, stage1_prompt_with};
 use ai_admin_activities::conversation::discussed::Discussed;
-use ai_admin_activities::gemini::{Prompt, Turn};
+use ai_admin_activities::llm::{Prompt, Turn};
 use ai_admin_simulators::yclients::Salon;
 use chrono::{NaiveDate, NaiveTime};
 

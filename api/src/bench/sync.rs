@@ -118,7 +118,9 @@ async fn sync_once(
                 application_id: "bench".to_owned(),
                 webhook_base_url: "http://localhost/webhook/yclients".to_owned(),
             },
-            gemini: Arc::new(ai_admin_activities::gemini::NoGemini),
+            llm: Arc::new(ai_admin_activities::llm::NoLanguageModel {
+                reason: "the sync benchmark asks no language model".to_owned(),
+            }),
             reminder_offsets: Vec::new(),
             retention: Default::default(),
             assistant_limits: Default::default(),

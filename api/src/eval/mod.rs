@@ -1,9 +1,12 @@
 //! `ai-admin eval`: measures the assistant on the conversation corpus in `eval/`,
 //! through the real pipeline (PostgreSQL and Temporal from the configuration, the
-//! YClients and WhatsApp simulators, the app in this process), with one of three brains:
+//! YClients and WhatsApp simulators, the app in this process), with one of four brains:
 //!
-//! - `simulator` — the project's Gemini simulator (offline, what CI runs);
-//! - `gemini` — the model configured by `GEMINI_*` (a real key);
+//! - `simulator` — the project's simulator (offline, what CI runs), spoken to in the
+//!   configured provider's API (`LLM_PROVIDER=openai` for chat completions);
+//! - `gemini` — the Gemini model configured by `LLM_*` / `GEMINI_*` (a real key);
+//! - `openai` — the OpenAI-compatible model configured by `LLM_PROVIDER=openai` and
+//!   `LLM_*`;
 //! - `oracle` — stage 1 answers each turn's expected commands, so the deterministic
 //!   layer (matching, dates, YClients, what stage 2 is handed) is measured alone.
 //!
@@ -31,10 +34,12 @@ use std::time::Duration;
 /// Which brain answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Llm {
-    /// The Gemini simulator.
+    /// The simulator, in the configured provider's API.
     Simulator,
     /// The configured Gemini model.
     Gemini,
+    /// The configured OpenAI-compatible model.
+    Openai,
     /// Stage 1 scripted with the expected commands; stage 2 by the simulator.
     Oracle,
 }
@@ -45,6 +50,7 @@ impl Llm {
         match self {
             Self::Simulator => "simulator",
             Self::Gemini => "gemini",
+            Self::Openai => "openai",
             Self::Oracle => "oracle",
         }
     }
@@ -79,7 +85,7 @@ pub async fn run(config: Config, options: Options) -> anyhow::Result<()> {
         );
     }
     let patience = match options.llm {
-        Llm::Gemini => Duration::from_secs(180),
+        Llm::Gemini | Llm::Openai => Duration::from_secs(180),
         Llm::Simulator | Llm::Oracle => Duration::from_secs(60),
     };
     let version = config.assistant.prompt_version.clone();

@@ -10,12 +10,11 @@ use super::report::{Report, TurnResult};
 use super::salon::{self, Built};
 use crate::bench::local_app::{self, LocalApp};
 use crate::bench::messages::{onboard, wait_for};
-use crate::config::Config;
+use crate::config::{Config, LlmProviderKind};
 use ai_admin_activities::assistant::catalog::{self, Catalog};
 use ai_admin_activities::conversation::courtesy;
 use ai_admin_activities::db::{self, companies, turns};
 use ai_admin_activities::domain::{SalonId, SessionId};
-use ai_admin_activities::secret::Secret;
 use ai_admin_simulators::gemini::{self as gemini_sim, GeminiSimState, RunningGemini};
 use ai_admin_simulators::yclients::{self, SimState};
 use anyhow::Context as _;
@@ -76,14 +75,21 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
                 tokio::net::TcpListener::bind("127.0.0.1:0").await?,
                 GeminiSimState::new(GEMINI_KEY),
             )?;
-            config.gemini.base_url = running.base_url();
-            config.gemini.api_key = Some(Secret::new(GEMINI_KEY));
+            config.llm.simulated(&running.base_url(), GEMINI_KEY);
             Some(running)
         }
         Llm::Gemini => {
             anyhow::ensure!(
-                config.gemini.api_key.is_some(),
-                "--llm gemini needs GEMINI_API_KEY (and GEMINI_BASE_URL / GEMINI_MODEL when not Google's defaults)"
+                config.llm.primary.kind == LlmProviderKind::Gemini
+                    && config.llm.primary.api_key.is_some(),
+                "--llm gemini needs GEMINI_API_KEY or LLM_API_KEY (and GEMINI_BASE_URL / GEMINI_MODEL when not Google's defaults)"
+            );
+            None
+        }
+        Llm::Openai => {
+            anyhow::ensure!(
+                config.llm.primary.kind == LlmProviderKind::OpenAi,
+                "--llm openai needs LLM_PROVIDER=openai with LLM_BASE_URL, LLM_API_KEY and LLM_MODEL"
             );
             None
         }
@@ -96,7 +102,11 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
     );
     config.assistant.conversation.debounce_ms = DEBOUNCE_MS;
     config.assistant.prompt_version = run.prompt_version.to_owned();
-    let model = config.gemini.model.clone();
+    let model = format!(
+        "{} {}",
+        config.llm.primary.kind.as_str(),
+        config.llm.primary.model
+    );
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;
     db::migrate(&pool).await?;
 

@@ -2,9 +2,10 @@
 //! settings are present (never their values), whether PostgreSQL and Temporal answer,
 //! and the state of each supervised background task (relays, event consumer, lease
 //! keeper, listener); `503` with `status: "error"` when a dependency does not answer or
-//! a task is down (waiting to be started again).
+//! a task is down (waiting to be started again). The language-model routes are shown
+//! with their last state; one refusing our region is a warning (onboarding still works).
 
-use crate::config::{AppEnv, WhatsAppMode};
+use crate::config::{AppEnv, LlmProviderKind, WhatsAppMode};
 use crate::state::AppState;
 use ai_admin_activities::supervisor::TaskState;
 use axum::extract::State;
@@ -56,10 +57,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
         .filter(|(_, task)| task.state == TaskState::Restarting)
         .map(|(name, _)| format!("task:{name}"))
         .collect();
-    if config.gemini.api_key.is_none() {
-        // Not fatal for onboarding; the assistant needs it.
-        tracing::debug!("GEMINI_API_KEY is not set");
-    }
+    // A provider refusing our region does not stop onboarding, but nobody gets an
+    // answer from it: a warning, not a failed check.
+    let warnings = state.llm_health.warnings();
     let healthy = missing.is_empty() && down.is_empty();
     let tasks: serde_json::Map<String, Value> = tasks
         .into_iter()
@@ -81,7 +81,12 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "app_id": !config.yclients.app_id.is_empty(),
             "jwt_secret": !config.jwt_secret.expose().is_empty(),
             "webhook_secret": config.webhook_secret.is_some(),
-            "gemini_api_key": config.gemini.api_key.is_some(),
+            "gemini_api_key": config.llm.primary.kind == LlmProviderKind::Gemini
+                && config.llm.primary.api_key.is_some(),
+            "llm_provider": config.llm.primary.kind.as_str(),
+            "llm_api_key": config.llm.primary.api_key.is_some(),
+            "llm_proxy": config.llm.primary.proxy.is_some(),
+            "llm_fallback": config.llm.fallback.as_ref().map(|f| f.kind.as_str()),
             "whatsapp_mode": match config.whatsapp_mode { WhatsAppMode::Simulator => "simulator", WhatsAppMode::Live => "live" },
         },
         "services": {
@@ -89,7 +94,9 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "database": database.to_json(),
             "temporal": temporal.to_json(),
             "tasks": tasks,
+            "llm": state.llm_health.report(),
         },
+        "warnings": warnings,
         "missing": missing.iter().map(|m| (*m).to_owned()).chain(down).collect::<Vec<_>>(),
     });
     let status = if healthy {

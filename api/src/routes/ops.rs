@@ -1,8 +1,9 @@
 //! `GET /ops/salons` (Bearer `OPS_TOKEN`): every salon as an on-call engineer needs it —
 //! integration status, the WhatsApp session's state and the gateway node holding it
 //! (from the lease table), the last sync and webhook, what
-//! is waiting (webhooks not applied, client messages not answered), and links to the
-//! salon's runs in the Temporal Web UI.
+//! is waiting (webhooks not applied, client messages not answered), a language-model
+//! provider refusing the salon's region, and links to the salon's runs in the Temporal
+//! Web UI.
 
 use crate::auth::OpsAuth;
 use crate::error::ApiError;
@@ -49,6 +50,8 @@ async fn salons(_: OpsAuth, State(state): State<AppState>) -> Result<Json<Value>
             "last_webhook_at": row.last_webhook_at,
             "webhooks_pending": row.webhooks_pending,
             "client_messages_pending": row.client_messages_pending,
+            // A language-model provider refusing the salon's region in the last day.
+            "llm_unavailable": row.llm_unavailable,
             "runs_url": temporal.salon_runs_url(i64::from(row.salon_id)),
             "company_workflow_url": salon_id.map(|salon_id| temporal.workflow_url(&ids::company(salon_id))),
         }));

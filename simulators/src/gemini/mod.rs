@@ -1,4 +1,5 @@
-//! A Gemini stand-in that speaks `models/{model}:generateContent` (API key check,
+//! A language-model stand-in that speaks Gemini's `models/{model}:generateContent` and
+//! OpenAI's `chat/completions` (API key check,
 //! structured output when a response schema is asked for, Google's error bodies) and
 //! answers deterministically: stage 1 by a rule-based Russian intent/slot extractor,
 //! stage 2 from the command results in the prompt. It can be told to fail, to go down,

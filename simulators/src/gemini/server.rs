@@ -1,7 +1,8 @@
-//! The Gemini simulator's HTTP side: `POST /v1beta/models/{model}:generateContent` with
-//! the `x-goog-api-key` check and Google's error bodies, and a control API under `/__sim`
-//! (`GET/DELETE /__sim/calls`, `POST /__sim/faults`, `POST /__sim/outage`,
-//! `POST /__sim/latency`).
+//! The simulator's HTTP side: `POST /v1beta/models/{model}:generateContent` with the
+//! `x-goog-api-key` check and Google's error bodies, `POST /v1/chat/completions` with a
+//! Bearer key and OpenAI's, and a control API under `/__sim` (`GET/DELETE /__sim/calls`,
+//! `POST /__sim/faults`, `POST /__sim/outage`, `POST /__sim/latency`,
+//! `POST /__sim/schema {"ignored": true}`).
 
 use super::state::{GeminiCall, GeminiFault, GeminiSimState};
 use super::{reply, understand};
@@ -18,6 +19,8 @@ use std::time::Duration;
 pub fn router(state: GeminiSimState) -> Router {
     Router::new()
         .route("/v1beta/models/{model_action}", post(generate))
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/__sim/schema", post(schema))
         .route("/__sim/calls", get(list_calls).delete(clear_calls))
         .route("/__sim/faults", post(inject_fault))
         .route("/__sim/outage", post(outage))
@@ -45,29 +48,40 @@ fn google_status(status: u16) -> &'static str {
     }
 }
 
+/// A call in either API, read into one shape.
+struct Call {
+    api: &'static str,
+    model: String,
+    system: String,
+    /// (role, text), oldest first; the assistant's role is `model`.
+    contents: Vec<(String, String)>,
+    structured: bool,
+    /// The request's size, for the token estimate.
+    body_chars: usize,
+}
+
+/// The model's answer to a call, or the fault injected for it.
+enum Outcome {
+    Text {
+        text: String,
+        prompt_tokens: u64,
+        output_tokens: u64,
+    },
+    Fault(GeminiFault),
+}
+
 /// Every turn before the last one, as (role, text).
-fn earlier_turns(contents: &[Value]) -> Vec<(String, String)> {
-    contents[..contents.len().saturating_sub(1)]
-        .iter()
-        .map(|turn| {
-            (
-                turn["role"].as_str().unwrap_or_default().to_owned(),
-                turn["parts"][0]["text"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            )
-        })
-        .collect()
+fn earlier_turns(contents: &[(String, String)]) -> Vec<(String, String)> {
+    contents[..contents.len().saturating_sub(1)].to_vec()
 }
 
 /// The user's words since the model last spoke (quick messages arrive together).
-fn latest_user_words(contents: &[Value]) -> String {
+fn latest_user_words(contents: &[(String, String)]) -> String {
     let mut words: Vec<&str> = contents
         .iter()
         .rev()
-        .take_while(|turn| turn["role"] != "model")
-        .filter_map(|turn| turn["parts"][0]["text"].as_str())
+        .take_while(|(role, _)| role != "model")
+        .map(|(_, text)| text.as_str())
         .collect();
     words.reverse();
     // A question asked again (say, once while a person had the chat and once after) is
@@ -75,6 +89,64 @@ fn latest_user_words(contents: &[Value]) -> String {
     let mut seen = std::collections::HashSet::new();
     words.retain(|text| seen.insert(text.trim()));
     words.join("\n")
+}
+
+/// What the simulated model says to `call` (the same brain behind both APIs).
+async fn answer(state: &GeminiSimState, call: Call) -> Outcome {
+    let input = latest_user_words(&call.contents);
+    let history = earlier_turns(&call.contents);
+    let stage = if call.structured { 1 } else { 2 };
+    let latency = state.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let fault = state.take_fault();
+    let status = fault.as_ref().map_or(200, |f| f.status);
+    state.record(GeminiCall {
+        api: call.api.to_owned(),
+        stage,
+        model: call.model,
+        input: input.clone(),
+        history: history.clone(),
+        status,
+    });
+    let scripted = match fault {
+        Some(GeminiFault {
+            status: 200..=299,
+            text: Some(text),
+            ..
+        }) => Some(text),
+        Some(fault) => return Outcome::Fault(fault),
+        None => None,
+    };
+    let text = scripted.unwrap_or_else(|| {
+        if call.structured {
+            state
+                .take_script()
+                .unwrap_or_else(|| understand::commands(&input, &history, &call.system).to_string())
+        } else {
+            let salon = call
+                .system
+                .split_once('«')
+                .and_then(|(_, rest)| rest.split_once('»'))
+                .map_or("", |(name, _)| name);
+            reply::reply(&input, &history, salon)
+        }
+    });
+    Outcome::Text {
+        prompt_tokens: (call.body_chars / 4) as u64,
+        output_tokens: (text.chars().count() / 4).max(1) as u64,
+        text,
+    }
+}
+
+fn with_retry_after(mut response: Response, fault: &GeminiFault) -> Response {
+    if let Some(secs) = fault.retry_after_secs {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
 }
 
 async fn generate(
@@ -108,68 +180,183 @@ async fn generate(
             "contents is not specified",
         );
     };
-    let structured = request["generationConfig"]["responseMimeType"] == "application/json";
-    let input = latest_user_words(contents);
-    let history = earlier_turns(contents);
-    let system = request["systemInstruction"]["parts"][0]["text"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let stage = if structured { 1 } else { 2 };
-    let latency = state.latency();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    if let Some(fault) = state.take_fault() {
-        state.record(GeminiCall {
-            stage,
-            model: model.to_owned(),
-            input,
-            history,
-            status: fault.status,
-        });
-        let status = StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let mut response = error(status, google_status(fault.status), "simulated failure");
-        if let Some(secs) = fault.retry_after_secs {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, secs.into());
-        }
-        return response;
-    }
-    let text = if structured {
-        state
-            .take_script()
-            .unwrap_or_else(|| understand::commands(&input, &history, &system).to_string())
-    } else {
-        let salon = system
-            .split_once('«')
-            .and_then(|(_, rest)| rest.split_once('»'))
-            .map_or("", |(name, _)| name);
-        reply::reply(&input, &history, salon)
-    };
-    let prompt_tokens = (body.chars().count() / 4) as u64;
-    let output_tokens = (text.chars().count() / 4).max(1) as u64;
-    state.record(GeminiCall {
-        stage,
+    let call = Call {
+        api: "gemini",
         model: model.to_owned(),
-        input,
-        history,
-        status: 200,
-    });
-    Json(json!({
-        "candidates": [{
-            "content": { "role": "model", "parts": [{ "text": text }] },
-            "finishReason": "STOP",
-        }],
-        "usageMetadata": {
-            "promptTokenCount": prompt_tokens,
-            "candidatesTokenCount": output_tokens,
-            "totalTokenCount": prompt_tokens + output_tokens,
-        },
-        "modelVersion": model,
-    }))
-    .into_response()
+        system: request["systemInstruction"]["parts"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        contents: contents
+            .iter()
+            .map(|turn| {
+                (
+                    turn["role"].as_str().unwrap_or_default().to_owned(),
+                    turn["parts"][0]["text"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect(),
+        structured: request["generationConfig"]["responseMimeType"] == "application/json",
+        body_chars: body.chars().count(),
+    };
+    match answer(&state, call).await {
+        Outcome::Fault(fault) => {
+            let status =
+                StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let response = error(
+                status,
+                fault
+                    .google_status
+                    .as_deref()
+                    .unwrap_or_else(|| google_status(fault.status)),
+                fault.message.as_deref().unwrap_or("simulated failure"),
+            );
+            with_retry_after(response, &fault)
+        }
+        Outcome::Text {
+            text,
+            prompt_tokens,
+            output_tokens,
+        } => Json(json!({
+            "candidates": [{
+                "content": { "role": "model", "parts": [{ "text": text }] },
+                "finishReason": "STOP",
+            }],
+            "usageMetadata": {
+                "promptTokenCount": prompt_tokens,
+                "candidatesTokenCount": output_tokens,
+                "totalTokenCount": prompt_tokens + output_tokens,
+            },
+            "modelVersion": model,
+        }))
+        .into_response(),
+    }
+}
+
+/// OpenAI's error body.
+fn openai_error(status: StatusCode, kind: &str, code: Option<&str>, message: &str) -> Response {
+    let body = json!({ "error": { "message": message, "type": kind, "code": code } });
+    (status, Json(body)).into_response()
+}
+
+/// `POST /v1/chat/completions`: the same brain in OpenAI's shape (Bearer key, system
+/// message first, `response_format` for stage 1).
+async fn chat_completions(
+    State(state): State<GeminiSimState>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !state.accepts(key) {
+        return openai_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Incorrect API key provided.",
+        );
+    }
+    let request: Value = match serde_json::from_str(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return openai_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                None,
+                &e.to_string(),
+            );
+        }
+    };
+    let Some(messages) = request["messages"].as_array().filter(|m| !m.is_empty()) else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            "messages is required",
+        );
+    };
+    let model = request["model"].as_str().unwrap_or_default().to_owned();
+    let text_of = |message: &Value| message["content"].as_str().unwrap_or_default().to_owned();
+    let call = Call {
+        api: "openai",
+        model: model.clone(),
+        system: messages
+            .iter()
+            .filter(|m| m["role"] == "system")
+            .map(text_of)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        contents: messages
+            .iter()
+            .filter(|m| m["role"] != "system")
+            .map(|m| {
+                let role = if m["role"] == "assistant" {
+                    "model"
+                } else {
+                    "user"
+                };
+                (role.to_owned(), text_of(m))
+            })
+            .collect(),
+        structured: request["response_format"]["type"]
+            .as_str()
+            .is_some_and(|kind| kind.starts_with("json")),
+        body_chars: body.chars().count(),
+    };
+    let structured = call.structured;
+    match answer(&state, call).await {
+        Outcome::Fault(fault) => {
+            let status =
+                StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let kind = match fault.status {
+                429 => "rate_limit_exceeded",
+                500..=599 => "server_error",
+                _ => "invalid_request_error",
+            };
+            let response = openai_error(
+                status,
+                kind,
+                fault.google_status.as_deref(),
+                fault.message.as_deref().unwrap_or("simulated failure"),
+            );
+            with_retry_after(response, &fault)
+        }
+        Outcome::Text {
+            text,
+            prompt_tokens,
+            output_tokens,
+        } => {
+            let content = if structured && state.ignores_schema() {
+                format!(
+                    "<think>Клиент пишет, нужно понять команду.</think>\nВот команды:\n```json\n{text}\n```"
+                )
+            } else {
+                text
+            };
+            Json(json!({
+                "id": "chatcmpl-sim",
+                "object": "chat.completion",
+                "model": model,
+                "choices": [{
+                    "index": 0,
+                    "message": { "role": "assistant", "content": content },
+                    "finish_reason": "stop",
+                }],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": output_tokens,
+                    "total_tokens": prompt_tokens + output_tokens,
+                },
+            }))
+            .into_response()
+        }
+    }
 }
 
 async fn list_calls(State(state): State<GeminiSimState>) -> Json<Vec<GeminiCall>> {
@@ -196,6 +383,16 @@ struct Outage {
 
 async fn outage(State(state): State<GeminiSimState>, Json(outage): Json<Outage>) -> StatusCode {
     state.set_down(outage.down);
+    StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+struct Schema {
+    ignored: bool,
+}
+
+async fn schema(State(state): State<GeminiSimState>, Json(schema): Json<Schema>) -> StatusCode {
+    state.set_ignores_schema(schema.ignored);
     StatusCode::NO_CONTENT
 }
 

@@ -1,27 +1,60 @@
-//! The Gemini simulator's state: the API key it accepts, injected faults, an outage
-//! switch, a per-call latency (zero unless set), scripted stage 1 answers, and a log of
-//! calls.
+//! The simulator's state: the API key it accepts, injected faults, an outage switch, a
+//! per-call latency (zero unless set), scripted stage 1 answers, whether chat
+//! completions ignore the JSON schema, and a log of calls.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// "Answer the next `times` calls with `status`."
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// "Answer the next `times` calls with `status`" (and, when given, this error message
+/// and Google status; or, with a 2xx status, this text as the model's answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeminiFault {
-    /// HTTP status (429, 500, 503, 400, …).
+    /// HTTP status (429, 500, 503, 400, …; 200 with `text`).
     pub status: u16,
     /// How many calls it applies to.
     pub times: u32,
     /// `Retry-After` seconds, for 429s.
     #[serde(default)]
     pub retry_after_secs: Option<u64>,
+    /// The error's message (default "simulated failure").
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Google's status word (default by HTTP status: `INVALID_ARGUMENT`, …).
+    #[serde(default)]
+    pub google_status: Option<String>,
+    /// With a 2xx status: the model's answer text instead of the simulator's own.
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+impl GeminiFault {
+    /// The next `times` calls answer `status`.
+    pub fn status(status: u16, times: u32) -> Self {
+        Self {
+            status,
+            times,
+            ..Self::default()
+        }
+    }
+
+    /// What Gemini answers from a region it does not serve: `400 FAILED_PRECONDITION`
+    /// «User location is not supported for the API use.».
+    pub fn region_refused(times: u32) -> Self {
+        Self {
+            message: Some("User location is not supported for the API use.".to_owned()),
+            google_status: Some("FAILED_PRECONDITION".to_owned()),
+            ..Self::status(400, times)
+        }
+    }
 }
 
 /// One call the simulator answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeminiCall {
+    /// `gemini` (generateContent) or `openai` (chat completions).
+    pub api: String,
     /// 1 for structured (JSON schema) calls, 2 for plain text.
     pub stage: u8,
     /// The model in the path.
@@ -41,6 +74,7 @@ struct Inner {
     calls: Vec<GeminiCall>,
     latency: Duration,
     down: bool,
+    ignores_schema: bool,
 }
 
 /// Shared simulator state.
@@ -79,6 +113,16 @@ impl GeminiSimState {
         self.lock().down = down;
     }
 
+    /// Like a chat-completions server that takes no JSON Schema: a structured call's
+    /// JSON comes wrapped in reasoning, prose and a code fence (chat completions only).
+    pub fn set_ignores_schema(&self, ignores: bool) {
+        self.lock().ignores_schema = ignores;
+    }
+
+    pub(crate) fn ignores_schema(&self) -> bool {
+        self.lock().ignores_schema
+    }
+
     /// Every call waits this long before answering (a model's think time).
     pub fn set_latency(&self, latency: Duration) {
         self.lock().latency = latency;
@@ -92,11 +136,7 @@ impl GeminiSimState {
     pub(crate) fn take_fault(&self) -> Option<GeminiFault> {
         let mut inner = self.lock();
         if inner.down {
-            return Some(GeminiFault {
-                status: 503,
-                times: 1,
-                retry_after_secs: None,
-            });
+            return Some(GeminiFault::status(503, 1));
         }
         let fault = inner.faults.front_mut()?;
         fault.times = fault.times.saturating_sub(1);

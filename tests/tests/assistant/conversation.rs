@@ -333,11 +333,7 @@ async fn gemini_failing_four_times_is_retried_and_the_client_still_answered() {
     let (app, salon_id) = (&fx.app, fx.salon_id);
     app.gemini
         .state
-        .inject(ai_admin_simulators::gemini::GeminiFault {
-            status: 503,
-            times: 4,
-            retry_after_secs: None,
-        });
+        .inject(ai_admin_simulators::gemini::GeminiFault::status(503, 4));
 
     app.client_says(salon_id, OLGA, "Сколько стоит маникюр?")
         .await;

@@ -4,9 +4,10 @@
 
 mod booking;
 mod conversation;
-mod gemini_client;
 mod inbound;
+mod llm_clients;
 mod lookup;
+mod providers;
 mod reminders;
 mod support;
 mod yclients_booking;

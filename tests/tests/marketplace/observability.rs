@@ -92,13 +92,23 @@ async fn metrics_count_what_the_app_did_and_include_the_temporal_sdks() {
     assert_eq!(
         sample(
             &text,
-            "ai_admin_gemini_request_duration_seconds_count",
-            &[r#"outcome="ok""#]
+            "ai_admin_llm_request_duration_seconds_count",
+            &[
+                r#"outcome="ok""#,
+                r#"provider="gemini""#,
+                r#"route="primary""#
+            ]
         ),
         Some(2.0),
         "stage 1 and stage 2"
     );
-    assert!(sample(&text, "ai_admin_gemini_tokens_total", &[r#"kind="prompt""#]) > Some(0.0));
+    assert!(
+        sample(
+            &text,
+            "ai_admin_llm_tokens_total",
+            &[r#"kind="prompt""#, r#"provider="gemini""#]
+        ) > Some(0.0)
+    );
     assert!(
         sample(
             &text,

@@ -1,110 +1,44 @@
-//! A Gemini call as the assistant makes it ([`Prompt`] → [`Generated`]), and its wire
-//! format: the `generateContent` request body and the parts of the answer we read.
+//! Gemini's wire format: the `generateContent` request body and the parts of the
+//! answer we read (reasoning parts left out).
 
-use super::GeminiError;
-use serde::{Deserialize, Serialize};
+use crate::llm::{Generated, LlmError, Prompt, TokenUsage};
+use serde::Deserialize;
 use serde_json::json;
 
-/// Who said a turn. Gemini calls the assistant's side `model`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// The salon's client.
-    User,
-    /// The assistant.
-    Model,
-}
-
-/// One turn of the conversation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Turn {
-    /// Who said it.
-    pub role: Role,
-    /// What was said.
-    pub text: String,
-}
-
-impl Turn {
-    /// A client's turn.
-    pub fn user(text: impl Into<String>) -> Self {
-        Self {
-            role: Role::User,
-            text: text.into(),
-        }
+/// The `generateContent` body for `prompt`; `thinking_budget` is sent when the model
+/// takes one (see [`thinking_budget`]).
+pub fn request_body(prompt: &Prompt, thinking_budget: Option<u32>) -> serde_json::Value {
+    let mut generation = json!({
+        "temperature": prompt.temperature,
+        "maxOutputTokens": prompt.max_output_tokens,
+    });
+    if let Some(budget) = thinking_budget {
+        generation["thinkingConfig"] = json!({ "thinkingBudget": budget });
     }
-
-    /// An assistant's turn.
-    pub fn model(text: impl Into<String>) -> Self {
-        Self {
-            role: Role::Model,
-            text: text.into(),
-        }
+    if let Some(schema) = &prompt.response_schema {
+        generation["responseMimeType"] = json!("application/json");
+        generation["responseSchema"] = schema.clone();
     }
+    json!({
+        "systemInstruction": { "parts": [{ "text": prompt.system }] },
+        "contents": prompt.turns.iter().map(|turn| json!({
+            "role": turn.role,
+            "parts": [{ "text": turn.text }],
+        })).collect::<Vec<_>>(),
+        "generationConfig": generation,
+    })
 }
 
-/// One `generateContent` call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Prompt {
-    /// `systemInstruction`.
-    pub system: String,
-    /// `contents`, oldest first; the last is the user's.
-    pub turns: Vec<Turn>,
-    /// With a schema the answer is JSON matching it (`responseMimeType =
-    /// application/json`); without, plain text.
-    pub response_schema: Option<serde_json::Value>,
-    /// `temperature`.
-    pub temperature: f32,
-    /// `maxOutputTokens`.
-    pub max_output_tokens: u32,
-}
-
-impl Prompt {
-    /// The request body Gemini expects.
-    pub fn request_body(&self) -> serde_json::Value {
-        let mut generation = json!({
-            "temperature": self.temperature,
-            "maxOutputTokens": self.max_output_tokens,
-            // The assistant needs fast, short answers, not deliberation.
-            "thinkingConfig": { "thinkingBudget": 0 },
-        });
-        if let Some(schema) = &self.response_schema {
-            generation["responseMimeType"] = json!("application/json");
-            generation["responseSchema"] = schema.clone();
-        }
-        json!({
-            "systemInstruction": { "parts": [{ "text": self.system }] },
-            "contents": self.turns.iter().map(|turn| json!({
-                "role": turn.role,
-                "parts": [{ "text": turn.text }],
-            })).collect::<Vec<_>>(),
-            "generationConfig": generation,
-        })
+/// The thinking budget a model gets unless configured: none for the 2.5 Flash family
+/// (the assistant wants fast, short answers), the smallest allowed for a model that
+/// cannot stop thinking (2.5 Pro rejects 0), and nothing sent for models that take
+/// no budget (1.5, 2.0) or set thinking otherwise (3.x).
+pub fn thinking_budget(model: &str) -> Option<u32> {
+    let model = model.to_ascii_lowercase();
+    if !model.contains("2.5") {
+        return None;
     }
-}
-
-/// Tokens a call consumed (`usageMetadata`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TokenUsage {
-    /// `promptTokenCount`.
-    pub prompt: u32,
-    /// `candidatesTokenCount`.
-    pub output: u32,
-    /// `totalTokenCount`.
-    pub total: u32,
-}
-
-/// Gemini's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Generated {
-    /// The first candidate's text (JSON when a schema was given).
-    pub text: String,
-    /// Tokens used.
-    pub usage: TokenUsage,
-    /// `finishReason` (`STOP`, `MAX_TOKENS`, …).
-    pub finish_reason: String,
-    /// `modelVersion`: the model that answered (empty when not said).
-    #[serde(default)]
-    pub model: String,
+    Some(if model.contains("pro") { 128 } else { 0 })
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,6 +73,9 @@ struct Content {
 struct Part {
     #[serde(default)]
     text: Option<String>,
+    /// A thinking model's reasoning: never part of the answer.
+    #[serde(default)]
+    thought: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -160,9 +97,9 @@ struct PromptFeedback {
 }
 
 /// Reads a 2xx `generateContent` answer.
-pub fn parse_response(body: &str) -> Result<Generated, GeminiError> {
+pub fn parse_response(body: &str) -> Result<Generated, LlmError> {
     let response: Response = serde_json::from_str(body).map_err(|e| {
-        GeminiError::InvalidResponse(format!("{e} in {:?}", crate::http_answer::snippet(body)))
+        LlmError::InvalidResponse(format!("{e} in {:?}", crate::http_answer::snippet(body)))
     })?;
     let usage = response
         .usage_metadata
@@ -178,38 +115,48 @@ pub fn parse_response(body: &str) -> Result<Generated, GeminiError> {
             .prompt_feedback
             .and_then(|f| f.block_reason)
             .unwrap_or_else(|| "NO_CANDIDATES".to_owned());
-        return Err(GeminiError::NoText(reason));
+        return Err(LlmError::NoText(reason));
     };
     let finish_reason = candidate.finish_reason.unwrap_or_else(|| "STOP".to_owned());
     let text: String = candidate
         .content
-        .map(|c| c.parts.into_iter().filter_map(|p| p.text).collect())
+        .map(|c| {
+            c.parts
+                .into_iter()
+                .filter(|p| !p.thought)
+                .filter_map(|p| p.text)
+                .collect()
+        })
         .unwrap_or_default();
     if text.trim().is_empty() {
-        return Err(GeminiError::NoText(finish_reason));
+        return Err(LlmError::NoText(finish_reason));
     }
     Ok(Generated {
         text,
         usage,
         finish_reason,
         model,
+        provider: String::new(),
+        troubles: Vec::new(),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::llm::{Stage, Turn};
 
     #[test]
     fn a_schema_asks_for_json_and_roles_are_lowercase() {
         let prompt = Prompt {
+            stage: Stage::Understand,
             system: "Ты администратор".into(),
             turns: vec![Turn::user("Привет"), Turn::model("Здравствуйте!")],
             response_schema: Some(json!({ "type": "OBJECT" })),
             temperature: 0.2,
             max_output_tokens: 512,
         };
-        let body = prompt.request_body();
+        let body = request_body(&prompt, Some(0));
         assert_eq!(
             body["systemInstruction"]["parts"][0]["text"],
             "Ты администратор"
@@ -224,7 +171,8 @@ mod tests {
             response_schema: None,
             ..prompt
         };
-        assert!(plain.request_body()["generationConfig"]["responseMimeType"].is_null());
+        assert!(request_body(&plain, None)["generationConfig"]["responseMimeType"].is_null());
+        assert!(request_body(&plain, None)["generationConfig"]["thinkingConfig"].is_null());
     }
 
     #[test]
@@ -237,16 +185,26 @@ mod tests {
         let blocked = r#"{"promptFeedback":{"blockReason":"SAFETY"}}"#;
         assert_eq!(
             parse_response(blocked),
-            Err(GeminiError::NoText("SAFETY".into()))
+            Err(LlmError::NoText("SAFETY".into()))
         );
         let empty = r#"{"candidates":[{"finishReason":"MAX_TOKENS"}]}"#;
         assert_eq!(
             parse_response(empty),
-            Err(GeminiError::NoText("MAX_TOKENS".into()))
+            Err(LlmError::NoText("MAX_TOKENS".into()))
         );
         assert!(matches!(
             parse_response("<html>"),
-            Err(GeminiError::InvalidResponse(_))
+            Err(LlmError::InvalidResponse(_))
         ));
+        let thinking = r#"{"candidates":[{"content":{"parts":[{"text":"Клиент хочет…","thought":true},{"text":"Да"}]},"finishReason":"STOP"}]}"#;
+        assert_eq!(parse_response(thinking).unwrap().text, "Да");
+    }
+
+    #[test]
+    fn models_that_cannot_stop_thinking_get_the_smallest_budget() {
+        assert_eq!(thinking_budget("gemini-2.5-flash"), Some(0));
+        assert_eq!(thinking_budget("gemini-2.5-flash-lite"), Some(0));
+        assert_eq!(thinking_budget("gemini-2.5-pro"), Some(128));
+        assert_eq!(thinking_budget("gemini-2.0-flash"), None);
     }
 }

@@ -1,0 +1,133 @@
+//! What can go wrong calling a language model, split by whether trying again can help
+//! and whether a second provider should be asked instead.
+
+use std::time::Duration;
+
+/// A failed language-model call (any provider).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LlmError {
+    /// No answer within the client's timeout.
+    #[error("the language model did not answer within {0:?}")]
+    Timeout(Duration),
+    /// The connection failed (DNS, refused, reset, the proxy down).
+    #[error("could not reach the language model: {0}")]
+    Transport(String),
+    /// 429: over the quota for now.
+    #[error("language model quota exceeded (429): {message}")]
+    RateLimited {
+        /// `Retry-After`, when sent.
+        retry_after: Option<Duration>,
+        /// The provider's message.
+        message: String,
+    },
+    /// 5xx: the provider failed on its side (500, 503 overloaded, 504).
+    #[error("language model server error {status}: {message}")]
+    Server {
+        /// HTTP status.
+        status: u16,
+        /// The provider's message or the start of the body.
+        message: String,
+    },
+    /// The provider refuses requests from where we call it (Gemini's `400
+    /// FAILED_PRECONDITION` «User location is not supported»): permanent for this
+    /// route, fixed only by a proxy or another provider.
+    #[error("the provider refuses this region ({0}): set LLM_PROXY or another provider")]
+    RegionRefused(String),
+    /// 400, 401, 403, 404 and other 4xx: the request, the key or the model is wrong.
+    #[error("the language model rejected the request ({status}): {message}")]
+    Rejected {
+        /// HTTP status.
+        status: u16,
+        /// The provider's message.
+        message: String,
+    },
+    /// An answer without text: blocked by safety filters, or cut before any output.
+    #[error("the language model gave no text (finish reason {0})")]
+    NoText(String),
+    /// A 2xx whose body is not what we expect (not JSON, or stage 1's JSON broken).
+    #[error("the language model answered something unexpected: {0}")]
+    InvalidResponse(String),
+}
+
+impl LlmError {
+    /// Whether the same call may succeed later: timeouts, transport errors, 429, 5xx,
+    /// and a 2xx whose body is broken (a model's output varies from call to call).
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_)
+                | Self::Transport(_)
+                | Self::RateLimited { .. }
+                | Self::Server { .. }
+                | Self::InvalidResponse(_)
+        )
+    }
+
+    /// Whether the provider is away rather than our request wrong: what a fallback
+    /// provider is for (a broken answer is the model's, not the route's).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout(_)
+                | Self::Transport(_)
+                | Self::RateLimited { .. }
+                | Self::Server { .. }
+                | Self::RegionRefused(_)
+        )
+    }
+
+    /// A short stable name for logs, metrics and Temporal failure types.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Timeout(_) => "timeout",
+            Self::Transport(_) => "transport",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Server { .. } => "server_error",
+            Self::RegionRefused(_) => "region_refused",
+            Self::Rejected { .. } => "rejected",
+            Self::NoText(_) => "no_text",
+            Self::InvalidResponse(_) => "invalid_response",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_failures_are_retryable_and_a_refused_region_asks_for_a_fallback() {
+        let transient = [
+            LlmError::Timeout(Duration::from_secs(1)),
+            LlmError::Transport("refused".into()),
+            LlmError::RateLimited {
+                retry_after: None,
+                message: String::new(),
+            },
+            LlmError::Server {
+                status: 503,
+                message: String::new(),
+            },
+            LlmError::InvalidResponse("<html>".into()),
+        ];
+        let permanent = [
+            LlmError::Rejected {
+                status: 400,
+                message: String::new(),
+            },
+            LlmError::NoText("SAFETY".into()),
+            LlmError::RegionRefused("User location is not supported".into()),
+        ];
+        assert!(transient.iter().all(LlmError::is_retryable));
+        assert!(!permanent.iter().any(LlmError::is_retryable));
+        assert!(LlmError::RegionRefused(String::new()).is_unavailable());
+        assert!(!LlmError::InvalidResponse(String::new()).is_unavailable());
+        assert!(
+            !LlmError::Rejected {
+                status: 401,
+                message: String::new()
+            }
+            .is_unavailable()
+        );
+    }
+}
