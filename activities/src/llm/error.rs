@@ -50,17 +50,28 @@ pub enum LlmError {
 }
 
 impl LlmError {
-    /// Whether the same call may succeed later: timeouts, transport errors, 429, 5xx,
-    /// and a 2xx whose body is broken (a model's output varies from call to call).
+    /// A failed HTTP answer (not a refused region, which each provider says its own
+    /// way): 429 a quota, 5xx the provider's failure, any other status a rejection.
+    pub fn from_status(status: u16, retry_after: Option<Duration>, message: String) -> Self {
+        match status {
+            429 => Self::RateLimited {
+                retry_after,
+                message,
+            },
+            500..=599 => Self::Server { status, message },
+            _ => Self::Rejected { status, message },
+        }
+    }
+
+    /// Whether the same call may succeed later: the provider being away (but for a
+    /// refused region, which stays refused), and a 2xx whose body is broken (a model's
+    /// output varies from call to call).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::Timeout(_)
-                | Self::Transport(_)
-                | Self::RateLimited { .. }
-                | Self::Server { .. }
-                | Self::InvalidResponse(_)
-        )
+        match self {
+            Self::RegionRefused(_) => false,
+            Self::InvalidResponse(_) => true,
+            other => other.is_unavailable(),
+        }
     }
 
     /// Whether the provider is away rather than our request wrong: what a fallback

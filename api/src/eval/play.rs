@@ -102,11 +102,7 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
     );
     config.assistant.conversation.debounce_ms = DEBOUNCE_MS;
     config.assistant.prompt_version = run.prompt_version.to_owned();
-    let model = format!(
-        "{} {}",
-        config.llm.primary.kind.as_str(),
-        config.llm.primary.model
-    );
+    let model = config.llm.primary.model.clone();
     let pool = db::connect_lazy(config.database_url.expose(), 5)?;
     db::migrate(&pool).await?;
 

@@ -378,6 +378,31 @@ async fn the_llm_goes_through_its_socks5_proxy_and_a_dead_proxy_is_a_clear_retry
     assert!(dead.is_retryable());
 }
 
+/// A Gemini primary on `primary`, an OpenAI-compatible fallback on `fallback`.
+fn gemini_else_openai(
+    primary: &RunningGemini,
+    fallback: &RunningGemini,
+    metrics: &Metrics,
+    health: &LlmHealth,
+) -> WithFallback {
+    let route = |name, provider, model: Arc<dyn LanguageModel>| {
+        Route::new(name, provider, model, metrics.clone(), health.clone())
+    };
+    WithFallback::new(
+        route(
+            RouteName::Primary,
+            "gemini",
+            Arc::new(client(primary, KEY, Duration::from_secs(5))),
+        ),
+        route(
+            RouteName::Fallback,
+            "openai",
+            Arc::new(openai(fallback, KEY, Duration::from_secs(5))),
+        ),
+        metrics.clone(),
+    )
+}
+
 #[tokio::test]
 async fn a_refused_region_hands_the_call_to_the_fallback_and_pauses_the_primary() {
     let primary_sim = simulator().await;
@@ -386,23 +411,7 @@ async fn a_refused_region_hands_the_call_to_the_fallback_and_pauses_the_primary(
     let health = LlmHealth::default();
     health.register("primary", "gemini", "gemini-2.5-flash", None);
     health.register("fallback", "openai", "deepseek-chat", None);
-    let model = WithFallback::new(
-        Route::new(
-            RouteName::Primary,
-            "gemini",
-            Arc::new(client(&primary_sim, KEY, Duration::from_secs(5))),
-            metrics.clone(),
-            health.clone(),
-        ),
-        Route::new(
-            RouteName::Fallback,
-            "openai",
-            Arc::new(openai(&fallback_sim, KEY, Duration::from_secs(5))),
-            metrics.clone(),
-            health.clone(),
-        ),
-        metrics.clone(),
-    );
+    let model = gemini_else_openai(&primary_sim, &fallback_sim, &metrics, &health);
     primary_sim.state.inject(GeminiFault::region_refused(1));
 
     let answer = model.generate(&stage2()).await.unwrap();
@@ -429,23 +438,7 @@ async fn a_refused_region_hands_the_call_to_the_fallback_and_pauses_the_primary(
 
     // A 503 is tried once more on the primary before the fallback; a rejected request
     // is not the fallback's business.
-    let fresh = WithFallback::new(
-        Route::new(
-            RouteName::Primary,
-            "gemini",
-            Arc::new(client(&primary_sim, KEY, Duration::from_secs(5))),
-            metrics.clone(),
-            health.clone(),
-        ),
-        Route::new(
-            RouteName::Fallback,
-            "openai",
-            Arc::new(openai(&fallback_sim, KEY, Duration::from_secs(5))),
-            metrics.clone(),
-            health.clone(),
-        ),
-        metrics,
-    );
+    let fresh = gemini_else_openai(&primary_sim, &fallback_sim, &metrics, &health);
     primary_sim.state.clear_calls();
     primary_sim.state.inject(GeminiFault::status(503, 1));
     let second_try = fresh.generate(&stage2()).await.unwrap();

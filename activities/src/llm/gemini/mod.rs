@@ -145,20 +145,7 @@ fn interpret(
         Some(error) => format!("{}: {}", error.status, error.message),
         None => snippet(body),
     };
-    Err(match status.as_u16() {
-        429 => LlmError::RateLimited {
-            retry_after,
-            message,
-        },
-        code @ 500..=599 => LlmError::Server {
-            status: code,
-            message,
-        },
-        code => LlmError::Rejected {
-            status: code,
-            message,
-        },
-    })
+    Err(LlmError::from_status(status.as_u16(), retry_after, message))
 }
 
 #[cfg(test)]

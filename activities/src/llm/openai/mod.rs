@@ -200,20 +200,7 @@ fn interpret(
     } else {
         format!("{code}: {message}")
     };
-    Err(match status.as_u16() {
-        429 => LlmError::RateLimited {
-            retry_after,
-            message,
-        },
-        code @ 500..=599 => LlmError::Server {
-            status: code,
-            message,
-        },
-        code => LlmError::Rejected {
-            status: code,
-            message,
-        },
-    })
+    Err(LlmError::from_status(status.as_u16(), retry_after, message))
 }
 
 #[cfg(test)]
