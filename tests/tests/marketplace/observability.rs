@@ -46,6 +46,21 @@ async fn salon_with_a_conversation(app: &TestApp) -> ai_admin_activities::domain
         .await;
     app.wait_for_replies(salon_id, CLIENT, 1, Duration::from_secs(30))
         .await;
+    // The reply is in the outbox a moment before its turn closes the client's message.
+    ai_admin_tests::eventually(
+        Duration::from_secs(10),
+        "the client's message closed",
+        || async {
+            let pending = app
+                .count_rows(
+                    "SELECT COUNT(*) FROM inbound_messages WHERE salon_id = $1 AND status = 'pending'",
+                    salon_id,
+                )
+                .await;
+            (pending == 0).then_some(())
+        },
+    )
+    .await;
     salon_id
 }
 
