@@ -101,6 +101,47 @@
     } catch (e) { showError(e.message); }
   });
 
+  // A file as base64 (the control API takes media that way).
+  function base64Of(buffer) {
+    const bytes = new Uint8Array(buffer);
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(binary);
+  }
+
+  async function sendMedia(body, shown) {
+    const session = el("chat-session").value;
+    if (!session) return;
+    body.from = el("client-phone").value;
+    await call("/dev/whatsapp/" + session + "/incoming", body);
+    sent.push({ session: session, client: el("client-phone").value.replace(/\D/g, ""), who: "client", text: shown, at: Date.now() });
+    refreshChat();
+  }
+
+  el("send-voice").addEventListener("click", async () => {
+    try {
+      const sample = await fetch("/dev/phone/voice-note.ogg");
+      if (!sample.ok) throw new Error("HTTP " + sample.status);
+      const data = base64Of(await sample.arrayBuffer());
+      await sendMedia({ voice: { mime: "audio/ogg; codecs=opus", data_base64: data, seconds: 6 } }, "🎤 голосовое сообщение");
+    } catch (e) { showError(e.message); }
+  });
+
+  el("client-photo").addEventListener("change", async (event) => {
+    const file = event.target.files[0];
+    event.target.value = "";
+    if (!file) return;
+    try {
+      const caption = el("client-text").value.trim();
+      const body = { image: { mime: file.type || "image/jpeg", data_base64: base64Of(await file.arrayBuffer()) } };
+      if (caption) body.caption = caption;
+      await sendMedia(body, "📷 фото" + (caption ? ": " + caption : ""));
+      el("client-text").value = "";
+    } catch (e) { showError(e.message); }
+  });
+
   refreshSessions();
   setInterval(refreshSessions, 2000);
   setInterval(refreshChat, 1500);

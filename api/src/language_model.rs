@@ -95,6 +95,7 @@ fn client(settings: &LlmRouteSettings, name: RouteName) -> anyhow::Result<Arc<dy
             api_key: settings.api_key.clone(),
             model: settings.model.clone(),
             compose_model: settings.compose_model.clone(),
+            transcribe_model: settings.transcribe_model.clone(),
             timeout: LLM_TIMEOUT,
             proxy: settings.proxy.clone(),
         })?),

@@ -155,6 +155,8 @@ impl Relay {
                 text: ai_admin_activities::conversation::bounded_text(&m.text),
                 push_name: m.push_name,
                 withdrawn: m.withdrawn,
+                kind: m.kind,
+                media: m.media,
             })
             .collect();
         self.hand_over(salon_id, phone, messages, start_if_missing)

@@ -19,11 +19,14 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use std::time::Duration;
 use temporalio_client::errors::{WorkflowGetResultError, WorkflowStartError};
+use temporalio_client::tonic;
 use temporalio_client::{
     Client, WorkflowGetResultOptions, WorkflowHandle, WorkflowIdConflictPolicy,
     WorkflowIdReusePolicy, WorkflowStartOptions, WorkflowTerminateOptions,
 };
 use temporalio_common::HasWorkflowDefinition;
+use temporalio_protos::temporal::api::common::v1::WorkflowExecution;
+use temporalio_protos::temporal::api::workflowservice::v1::DeleteWorkflowExecutionRequest;
 
 /// How often the owner's lease is looked at while a call waits.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
@@ -42,6 +45,23 @@ impl TemporalGateways {
     /// Calls through `client`, watching leases in `db`.
     pub fn new(client: Client, db: PgPool) -> Self {
         Self { client, db }
+    }
+
+    /// Deletes a finished call's workflow (and so its history) from Temporal.
+    async fn forget(&self, workflow_id: &str) {
+        let request = DeleteWorkflowExecutionRequest {
+            namespace: self.client.options().namespace.clone(),
+            workflow_execution: Some(WorkflowExecution {
+                workflow_id: workflow_id.to_owned(),
+                run_id: String::new(),
+            }),
+        };
+        let mut service = self.client.connection().workflow_service();
+        let mut request = tonic::Request::new(request);
+        request.set_timeout(Duration::from_secs(5));
+        if let Err(error) = service.delete_workflow_execution(request).await {
+            tracing::warn!(workflow_id, %error, "a media download's call workflow was not deleted");
+        }
     }
 
     async fn owner_still(&self, session: SessionId, owner: &Owner) -> bool {
@@ -98,6 +118,8 @@ impl RemoteGateway for TemporalGateways {
         call: GatewayCall,
     ) -> Result<CallResult, RemoteError> {
         let name = call.name();
+        // A download's answer is a client's recording: not left in the call's history.
+        let forget = matches!(call, GatewayCall::DownloadMedia { .. });
         let key = match &call {
             GatewayCall::SendText { key: Some(key), .. } => Some(key.clone()),
             _ => None,
@@ -144,6 +166,9 @@ impl RemoteGateway for TemporalGateways {
             tokio::select! {
                 biased;
                 answer = &mut result => {
+                    if forget {
+                        self.forget(&workflow_id).await;
+                    }
                     return answered(owner, &workflow_id, answer);
                 }
                 () = tokio::time::sleep(WATCH_EVERY) => {
@@ -155,6 +180,9 @@ impl RemoteGateway for TemporalGateways {
             // The owner let the session go. A call it finished is still answered; one it
             // never picked up is stopped, so it cannot run later, and goes elsewhere.
             if let Ok(answer) = tokio::time::timeout(LAST_WORD, &mut result).await {
+                if forget {
+                    self.forget(&workflow_id).await;
+                }
                 return answered(owner, &workflow_id, answer);
             }
             let stopped = handle

@@ -4,7 +4,9 @@
 //! answers quick successive messages together (a durable debounce that starts again
 //! with each new message, up to a longest wait).
 //!
-//! A turn is five local activities: open (answer at all? ticks, typing) → understand
+//! A turn is five local activities: open (answer at all? ticks, typing) → [listen to
+//! its voice notes, when it has any (see `listen`): a transcript is the client's words,
+//! what cannot be heard or seen gets a fixed answer] → understand
 //! (Gemini stage 1) → execute (commands) → compose (Gemini stage 2) → send; thanks or a
 //! goodbye alone get a reaction on the client's message after the open instead (no model
 //! call). Local
@@ -29,9 +31,10 @@ use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::assistant::lookup::CommandResult;
 use ai_admin_activities::conversation::courtesy::reaction_for;
 use ai_admin_activities::conversation::discussed::Discussed;
+use ai_admin_activities::conversation::listen::{self, Answer, Hearing, Plan};
 use ai_admin_activities::conversation::{
     APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
-    OpenTurn, Overheard, React, SendReply, Understand, Understood,
+    Listen, OpenTurn, Overheard, React, SendReply, Understand, Understood,
 };
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::llm::Turn;
@@ -188,6 +191,17 @@ fn gemini_step() -> LocalActivityOptions {
         Duration::from_millis(300),
         Duration::from_secs(4),
         6,
+    )
+}
+
+/// Listening to voice notes: a download and a transcription, retried a few times
+/// while WhatsApp's CDN or the model is away, then the client is asked to write.
+fn listen_step() -> LocalActivityOptions {
+    step(
+        Duration::from_secs(75),
+        Duration::from_millis(500),
+        Duration::from_secs(4),
+        4,
     )
 }
 
@@ -389,7 +403,6 @@ impl ConversationWorkflow {
         });
         let step = format!("{}-{}-{turn}", ctx.workflow_id(), ctx.run_id());
         let inbound_ids: Vec<i64> = batch.iter().map(|m| m.inbound_id).collect();
-        let messages: Vec<String> = batch.iter().map(|m| m.text.clone()).collect();
         let push_name = batch.iter().rev().find_map(|m| m.push_name.clone());
 
         let opening = ctx
@@ -431,8 +444,19 @@ impl ConversationWorkflow {
             s.discussed.awaiting = None;
             (s.client_name.clone(), s.history.clone(), discussed)
         });
-        if !opening.late
-            && let Some(emoji) = reaction_for(&messages)
+        if opening.late {
+            let said = batch.iter().map(|m| m.text.clone()).collect();
+            return Self::reply(ctx, &step, said, LATE_APOLOGY.to_owned(), inbound_ids, last).await;
+        }
+        let hearings = Self::listen(ctx, salon_id, &batch).await;
+        let Plan { said, answer } = listen::plan(&batch, &hearings);
+        let (messages, note) = match answer {
+            Answer::Assistant { messages, note } => (messages, note),
+            Answer::Fixed(text) => {
+                return Self::reply(ctx, &step, said, text.to_owned(), inbound_ids, last).await;
+            }
+        };
+        if let Some(emoji) = reaction_for(&messages)
             && let Some(message_id) = batch.last().map(|m| m.message_id.clone())
         {
             let reacted = ctx
@@ -453,19 +477,8 @@ impl ConversationWorkflow {
             if let Err(error) = &reacted {
                 tracing::warn!(reason = %crate::failure_reason(error), "reaction not sent");
             }
-            ctx.state_mut(|s| s.answered(last, messages, emoji));
+            ctx.state_mut(|s| s.answered(last, said, emoji));
             return Ok(());
-        }
-        if opening.late {
-            return Self::reply(
-                ctx,
-                &step,
-                messages,
-                LATE_APOLOGY.to_owned(),
-                inbound_ids,
-                last,
-            )
-            .await;
         }
 
         let understood = ctx
@@ -517,7 +530,35 @@ impl ConversationWorkflow {
                 APOLOGY.to_owned()
             }
         };
-        Self::reply(ctx, &step, messages, text, inbound_ids, last).await
+        let text = match note {
+            Some(note) => format!("{text}\n\n{note}"),
+            None => text,
+        };
+        Self::reply(ctx, &step, said, text, inbound_ids, last).await
+    }
+
+    /// What the batch's voice notes say; none when the step failed for good (they
+    /// are then answered as unheard). A batch without one costs nothing.
+    async fn listen(
+        ctx: &mut WorkflowContext<Self>,
+        salon_id: SalonId,
+        batch: &[ClientMessage],
+    ) -> Vec<Hearing> {
+        let messages = listen::to_hear(batch);
+        if messages.is_empty() {
+            return Vec::new();
+        }
+        let heard = ctx
+            .execute_local_activity(
+                ConversationActivities::listen,
+                Listen { salon_id, messages },
+                listen_step(),
+            )
+            .await;
+        heard.unwrap_or_else(|error| {
+            tracing::warn!(reason = %crate::failure_reason(&error), "voice notes not heard");
+            Vec::new()
+        })
     }
 
     /// Sends the turn's reply and keeps the turn in the history.
@@ -652,6 +693,8 @@ mod tests {
             text: text.to_owned(),
             push_name: None,
             withdrawn: false,
+            kind: Default::default(),
+            media: None,
         }
     }
 

@@ -31,6 +31,7 @@ pub mod courtesy;
 pub mod discussed;
 pub mod execute;
 pub mod facts;
+pub mod listen;
 pub mod shortlist;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
@@ -42,15 +43,16 @@ use crate::db::inbound::{self, Outcome};
 use crate::db::{bookings, companies, conversations, outbound, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
-use crate::llm::{Generated, LanguageModel, LlmError, Turn};
+use crate::llm::{Audio, Generated, LanguageModel, LlmError, Turn};
 use crate::messaging::send_once;
 use crate::reminders;
 use crate::whatsapp::pacing::Origin;
-use crate::whatsapp::{MessageId, WhatsAppGateway};
+use crate::whatsapp::{MediaInfo, MessageId, MessageKind, WhatsAppGateway};
 use crate::yclients::YClients;
 use context::SalonContext;
 use discussed::{Awaiting, Discussed, Question};
 use execute::TurnOf;
+use listen::{Heard, Hearing};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgPool;
@@ -143,6 +145,12 @@ pub struct ClientMessage {
     /// The client deleted it: drop it if it is still waiting.
     #[serde(default)]
     pub withdrawn: bool,
+    /// What it is (a voice note is listened to before it is answered).
+    #[serde(default)]
+    pub kind: MessageKind,
+    /// Its media, for kinds that carry one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaInfo>,
 }
 
 /// Input of [`ConversationActivities::open_turn`].
@@ -158,6 +166,15 @@ pub struct OpenTurn {
     /// after it without the bot joins the history.
     #[serde(default)]
     pub after: i64,
+}
+
+/// Input of [`ConversationActivities::listen`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listen {
+    /// The salon.
+    pub salon_id: SalonId,
+    /// The voice notes to hear (see [`listen::to_hear`]).
+    pub messages: Vec<ClientMessage>,
 }
 
 /// A message of the chat the bot took no part in: the salon's own, from its phone, or
@@ -390,24 +407,24 @@ impl ConversationActivities {
             !conversation.bot_answers(),
         );
         let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
+        if silent.is_none() && listen::only_stickers(&input.messages) {
+            // A sticker alone says nothing to answer; seen, and no more.
+            self.show_read(&input, false).await?;
+            inbound::finish(&self.db, &ids, Outcome::Handled).await?;
+            tracing::info!(salon_id = %input.salon_id, messages = ids.len(), "stickers alone: nothing to answer");
+            return Ok(Opening {
+                silent: Some("stickers alone".to_owned()),
+                client_name: conversation.client_name,
+                late: false,
+                overheard: Vec::new(),
+                reminder: None,
+            });
+        }
         if let Some(reason) = &silent {
             inbound::finish(&self.db, &ids, Outcome::Ignored).await?;
             tracing::info!(salon_id = %input.salon_id, reason, messages = ids.len(), "client messages not answered");
         } else {
-            let phone = address_of(&input.phone)?;
-            let session = SessionId::for_salon(input.salon_id);
-            let read: Vec<MessageId> = input
-                .messages
-                .iter()
-                .map(|m| MessageId(m.message_id.clone()))
-                .collect();
-            // Ticks and "typing…" are courtesy: a failure must not hold the answer up.
-            if let Err(error) = self.gateway.mark_read(session, &phone, &read).await {
-                tracing::warn!(%session, %error, "could not mark messages read");
-            }
-            if let Err(error) = self.gateway.set_typing(session, &phone, true).await {
-                tracing::warn!(%session, %error, "could not show typing");
-            }
+            self.show_read(&input, true).await?;
         }
         let late = silent.is_none()
             && inbound::all_written_before(&self.db, &ids, self.limits.late_after).await?;
@@ -457,8 +474,108 @@ impl ConversationActivities {
         })
     }
 
+    /// Listens to the turn's voice notes: each downloaded through the gateway (bounded
+    /// by [`listen::MAX_SECONDS`] and [`listen::MAX_BYTES`]), written down by the
+    /// language model, and its transcript recorded in the ledger in place of the
+    /// placeholder (the recording itself is never stored). A download or model that
+    /// is away for now fails the step so it is retried; anything final is
+    /// [`Heard::Unheard`].
+    #[activity(name = "listen")]
+    pub async fn listen(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: Listen,
+    ) -> Result<Vec<Hearing>, ActivityError> {
+        let mut hearings = Vec::with_capacity(input.messages.len());
+        for message in &input.messages {
+            let heard = self.hear(input.salon_id, message).await?;
+            if let Heard::Transcript(words) = &heard {
+                let text = format!("{}{words}", listen::VOICE_MARK);
+                inbound::heard(&self.db, message.inbound_id, &text).await?;
+            }
+            tracing::info!(salon_id = %input.salon_id, inbound = message.inbound_id, heard = heard.name(), "voice note listened to");
+            hearings.push(Hearing {
+                inbound_id: message.inbound_id,
+                heard,
+            });
+        }
+        Ok(hearings)
+    }
+
     /// One call to the language model; a provider that refuses the salon's region is
     /// reported to the salon (even when the fallback answered).
+    /// Shows the client their messages were read and, with `typing`, that the bot is
+    /// typing. Courtesy: a failure must not hold the answer up.
+    async fn show_read(&self, input: &OpenTurn, typing: bool) -> Result<(), ActivityError> {
+        let phone = address_of(&input.phone)?;
+        let session = SessionId::for_salon(input.salon_id);
+        let read: Vec<MessageId> = input
+            .messages
+            .iter()
+            .map(|m| MessageId(m.message_id.clone()))
+            .collect();
+        if let Err(error) = self.gateway.mark_read(session, &phone, &read).await {
+            tracing::warn!(%session, %error, "could not mark messages read");
+        }
+        if typing && let Err(error) = self.gateway.set_typing(session, &phone, true).await {
+            tracing::warn!(%session, %error, "could not show typing");
+        }
+        Ok(())
+    }
+
+    /// What one voice note says (see [`Self::listen`]).
+    async fn hear(
+        &self,
+        salon_id: SalonId,
+        message: &ClientMessage,
+    ) -> Result<Heard, ActivityError> {
+        if listen::too_long(message) {
+            return Ok(Heard::TooLong);
+        }
+        let media = message.media.clone().unwrap_or_default();
+        let Some(reference) = &media.download else {
+            tracing::warn!(%salon_id, inbound = message.inbound_id, "a voice note without a download reference");
+            return Ok(Heard::Unheard);
+        };
+        let session = SessionId::for_salon(salon_id);
+        let data = match self
+            .gateway
+            .download_media(session, reference, listen::MAX_BYTES)
+            .await
+        {
+            Ok(data) => data,
+            Err(error) if error.is_retryable() => {
+                return Err(failure::whatsapp(error, "MediaDownload"));
+            }
+            Err(error) => {
+                tracing::warn!(%salon_id, inbound = message.inbound_id, %error, "voice note not downloaded");
+                return Ok(Heard::Unheard);
+            }
+        };
+        let audio = Audio {
+            mime: media
+                .mimetype
+                .unwrap_or_else(|| "audio/ogg; codecs=opus".to_owned()),
+            data,
+        };
+        match self.llm.transcribe(&audio).await {
+            Ok(generated) if !generated.text.trim().is_empty() => {
+                Ok(Heard::Transcript(bounded_text(generated.text.trim())))
+            }
+            Ok(_) | Err(LlmError::NoText(_)) => Ok(Heard::Unheard),
+            Err(error) => {
+                if matches!(error, LlmError::RegionRefused(_)) {
+                    self.report_region_refusal(salon_id, "", &error, None).await;
+                }
+                if error.is_retryable() {
+                    return Err(failure::llm(error));
+                }
+                tracing::warn!(%salon_id, inbound = message.inbound_id, %error, "voice note not transcribed");
+                Ok(Heard::Unheard)
+            }
+        }
+    }
+
     async fn ask(
         &self,
         salon_id: SalonId,

@@ -3,7 +3,7 @@
 //! message not yet handed to its conversation is not lost with the process.
 
 use crate::domain::SalonId;
-use crate::whatsapp::{IncomingMessage, MessageKind};
+use crate::whatsapp::{IncomingMessage, MediaInfo, MessageKind};
 use sqlx::{PgExecutor, Row};
 
 /// What recording a message did.
@@ -159,9 +159,15 @@ pub struct Pending {
     pub push_name: Option<String>,
     /// The client deleted it before it was answered.
     pub withdrawn: bool,
+    /// What it is.
+    pub kind: MessageKind,
+    /// Its media, for kinds that carry one.
+    pub media: Option<MediaInfo>,
 }
 
 fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let media: Option<serde_json::Value> = row.try_get("media")?;
     Ok(Pending {
         id: row.try_get("id")?,
         message_id: row.try_get("message_id")?,
@@ -169,7 +175,21 @@ fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
         text: row.try_get("text")?,
         push_name: row.try_get("push_name")?,
         withdrawn: row.try_get::<String, _>("status")? == "withdrawn",
+        // A kind or media this version does not know is answered as its text.
+        kind: MessageKind::from_name(&kind).unwrap_or_default(),
+        media: media.and_then(|m| serde_json::from_value(m).ok()),
     })
+}
+
+/// A voice note was heard: its text becomes the transcript and its download
+/// reference goes (the recording itself was never stored).
+pub async fn heard(db: impl PgExecutor<'_>, id: i64, text: &str) -> anyhow::Result<()> {
+    sqlx::query("UPDATE inbound_messages SET text = $2, media = media - 'download' WHERE id = $1")
+        .bind(id)
+        .bind(text)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// One client's pending messages that were never handed to their conversation, or were
@@ -182,7 +202,8 @@ pub async fn to_relay(
     stale_secs: i64,
 ) -> anyhow::Result<Vec<Pending>> {
     let rows = sqlx::query(
-        "SELECT id, message_id, client_phone, text, push_name, status FROM inbound_messages
+        "SELECT id, message_id, client_phone, text, push_name, status, kind, media
+         FROM inbound_messages
          WHERE salon_id = $1 AND client_phone = $2
            AND ((status = 'pending'
                  AND (relayed_at IS NULL OR relayed_at < NOW() - make_interval(secs => $3)))

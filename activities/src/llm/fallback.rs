@@ -5,7 +5,7 @@
 //! are ours to fix, and the workflow's retry policy handles a broken answer.
 
 use super::route::Route;
-use super::{Generated, LanguageModel, LlmError, Prompt, Trouble};
+use super::{Ask, Audio, Generated, LanguageModel, LlmError, Prompt, Trouble};
 use crate::metrics::Metrics;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -64,11 +64,11 @@ impl WithFallback {
     }
 
     /// The primary's answer, or why the fallback should answer instead.
-    async fn primary(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
+    async fn primary(&self, ask: Ask<'_>) -> Result<Generated, LlmError> {
         if let Some(refusal) = self.paused() {
             return Err(refusal);
         }
-        let error = match self.primary.generate(prompt).await {
+        let error = match ask.on(&self.primary).await {
             Ok(generated) => return Ok(generated),
             Err(error) => error,
         };
@@ -83,23 +83,21 @@ impl WithFallback {
                     Some(wait) => tokio::time::sleep(*wait).await,
                     None => tokio::time::sleep(Duration::from_millis(300)).await,
                 }
-                self.primary.generate(prompt).await
+                ask.on(&self.primary).await
             }
             LlmError::Server { .. } => {
                 tokio::time::sleep(Duration::from_millis(300)).await;
-                self.primary.generate(prompt).await
+                ask.on(&self.primary).await
             }
             // A timeout already took the client's patience; a dead connection
             // (or proxy) rarely mends in a second.
             _ => Err(error),
         }
     }
-}
 
-#[async_trait::async_trait]
-impl LanguageModel for WithFallback {
-    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
-        let primary_error = match self.primary(prompt).await {
+    /// `ask` on the primary, else on the fallback.
+    async fn ask(&self, ask: Ask<'_>) -> Result<Generated, LlmError> {
+        let primary_error = match self.primary(ask).await {
             Ok(generated) => return Ok(generated),
             Err(error) if !error.is_unavailable() => return Err(error),
             Err(error) => error,
@@ -113,7 +111,7 @@ impl LanguageModel for WithFallback {
             fallback = %self.fallback.describe(),
             "primary LLM unavailable: asking the fallback"
         );
-        match self.fallback.generate(prompt).await {
+        match ask.on(&self.fallback).await {
             Ok(mut generated) => {
                 generated.troubles.push(Trouble {
                     provider: self.primary.provider().to_owned(),
@@ -130,6 +128,17 @@ impl LanguageModel for WithFallback {
             }
             Err(error) => Err(error),
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl LanguageModel for WithFallback {
+    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
+        self.ask(Ask::Generate(prompt)).await
+    }
+
+    async fn transcribe(&self, audio: &Audio) -> Result<Generated, LlmError> {
+        self.ask(Ask::Transcribe(audio)).await
     }
 
     fn describe(&self) -> String {

@@ -6,7 +6,7 @@
 //! # Layout
 //! - [`LanguageModel`] — one call: a system instruction, the conversation, optionally
 //!   a JSON response schema (stage 1's structured output); the answer's text, token
-//!   usage and the route that answered.
+//!   usage and the route that answered; or a voice note written down.
 //! - [`gemini`] — `models/{model}:generateContent`.
 //! - [`openai`] — `chat/completions` (DeepSeek, YandexGPT, GigaChat, OpenRouter, vLLM,
 //!   Ollama, llama.cpp).
@@ -15,7 +15,7 @@
 //! - [`fallback`] — the second route, asked when the first is away.
 //! - [`health`] — each route's last state, for `/marketplace/health`.
 //! - [`error`] — [`LlmError`].
-//! - [`types`] — the prompt and the answer.
+//! - [`types`] — the prompt, the audio and the answer.
 
 pub mod error;
 pub mod fallback;
@@ -27,7 +27,7 @@ pub mod transport;
 pub mod types;
 
 pub use error::LlmError;
-pub use types::{Generated, Prompt, Role, Stage, TokenUsage, Trouble, Turn};
+pub use types::{Audio, Generated, Prompt, Role, Stage, TokenUsage, Trouble, Turn};
 
 /// A language model as the assistant uses it.
 #[async_trait::async_trait]
@@ -35,8 +35,38 @@ pub trait LanguageModel: Send + Sync + std::fmt::Debug {
     /// One call.
     async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError>;
 
+    /// A voice note written down: the answer's text is what the client said (empty
+    /// when nothing could be made out). A provider without speech recognition
+    /// rejects it.
+    async fn transcribe(&self, _audio: &Audio) -> Result<Generated, LlmError> {
+        Err(LlmError::Rejected {
+            status: 501,
+            message: format!("{} cannot transcribe audio", self.describe()),
+        })
+    }
+
     /// Provider and model, for logs (no secrets).
     fn describe(&self) -> String;
+}
+
+/// One of the calls a [`LanguageModel`] takes, so the layers that wrap a provider
+/// (routes, the fallback) treat them all alike.
+#[derive(Debug, Clone, Copy)]
+pub enum Ask<'a> {
+    /// [`LanguageModel::generate`].
+    Generate(&'a Prompt),
+    /// [`LanguageModel::transcribe`].
+    Transcribe(&'a Audio),
+}
+
+impl Ask<'_> {
+    /// Makes the call on `model`.
+    pub async fn on(self, model: &dyn LanguageModel) -> Result<Generated, LlmError> {
+        match self {
+            Self::Generate(prompt) => model.generate(prompt).await,
+            Self::Transcribe(audio) => model.transcribe(audio).await,
+        }
+    }
 }
 
 /// Stands in when no provider is configured (no API key): every call is rejected, so

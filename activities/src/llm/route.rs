@@ -3,7 +3,7 @@
 //! each answer (which the turn's record keeps).
 
 use super::health::LlmHealth;
-use super::{Generated, LanguageModel, LlmError, Prompt};
+use super::{Ask, Audio, Generated, LanguageModel, LlmError, Prompt};
 use crate::metrics::{LlmCall, Metrics};
 use std::sync::Arc;
 
@@ -58,13 +58,11 @@ impl Route {
     pub fn provider(&self) -> &'static str {
         self.provider
     }
-}
 
-#[async_trait::async_trait]
-impl LanguageModel for Route {
-    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
+    /// Makes `ask` on the provider, counting and reporting it.
+    async fn ask(&self, ask: Ask<'_>) -> Result<Generated, LlmError> {
         let started = std::time::Instant::now();
-        let answer = self.inner.generate(prompt).await;
+        let answer = ask.on(self.inner.as_ref()).await;
         let (outcome, prompt_tokens, output_tokens) = match &answer {
             Ok(generated) => (
                 "ok",
@@ -90,6 +88,17 @@ impl LanguageModel for Route {
             };
             generated
         })
+    }
+}
+
+#[async_trait::async_trait]
+impl LanguageModel for Route {
+    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
+        self.ask(Ask::Generate(prompt)).await
+    }
+
+    async fn transcribe(&self, audio: &Audio) -> Result<Generated, LlmError> {
+        self.ask(Ask::Transcribe(audio)).await
     }
 
     fn describe(&self) -> String {

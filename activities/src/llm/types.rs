@@ -72,6 +72,41 @@ pub struct Prompt {
     pub max_output_tokens: u32,
 }
 
+/// A client's voice note to write down as text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Audio {
+    /// `audio/ogg; codecs=opus` (WhatsApp's voice notes), `audio/mpeg`, …
+    pub mime: String,
+    /// The recording.
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Audio {
+    // A client's voice is theirs: logs get its size, not its bytes.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Audio({}, {} bytes)", self.mime, self.data.len())
+    }
+}
+
+impl Audio {
+    /// The bare media type (`audio/ogg`), parameters left out: what APIs want.
+    pub fn media_type(&self) -> &str {
+        self.mime.split(';').next().unwrap_or_default().trim()
+    }
+
+    /// A file name with the type's usual extension (multipart uploads want one).
+    pub fn file_name(&self) -> &'static str {
+        match self.media_type() {
+            "audio/ogg" | "audio/opus" => "voice.ogg",
+            "audio/mpeg" | "audio/mp3" => "voice.mp3",
+            "audio/mp4" | "audio/m4a" | "audio/aac" => "voice.m4a",
+            "audio/wav" | "audio/x-wav" => "voice.wav",
+            "audio/webm" => "voice.webm",
+            _ => "voice.ogg",
+        }
+    }
+}
+
 /// Tokens a call consumed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenUsage {

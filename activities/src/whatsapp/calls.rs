@@ -3,8 +3,12 @@
 //! comes back. [`execute`] runs a call against the local gateway.
 
 use super::simulator::{ControlError, OutboxEntry, SessionView, SimulatedGateway};
-use super::{GatewayError, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway};
+use super::{
+    GatewayError, MediaRef, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
+};
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 /// An operation on one session.
@@ -66,6 +70,13 @@ pub enum GatewayCall {
         /// Shown or hidden.
         typing: bool,
     },
+    /// [`WhatsAppGateway::download_media`].
+    DownloadMedia {
+        /// What to fetch.
+        media: MediaRef,
+        /// The most bytes taken.
+        limit: u64,
+    },
     /// [`WhatsAppGateway::logout`].
     Logout,
     /// Simulator only: the phone scans the QR code or enters the pairing code.
@@ -115,6 +126,7 @@ impl GatewayCall {
             Self::SendReaction { .. } => "send_reaction",
             Self::MarkRead { .. } => "mark_read",
             Self::SetTyping { .. } => "set_typing",
+            Self::DownloadMedia { .. } => "download_media",
             Self::Logout => "logout",
             Self::PhoneLink { .. } => "phone_link",
             Self::PhoneIncoming(_) => "phone_incoming",
@@ -148,6 +160,12 @@ pub enum GatewayReply {
         id: MessageId,
         /// Recorded now (else delivered again until it is).
         delivered: bool,
+    },
+    /// Downloaded media (base64: the reply travels as JSON). A remote caller deletes
+    /// the call's workflow once it has it, so a client's recording is not kept there.
+    Media {
+        /// The file.
+        data_base64: String,
     },
     /// Done, nothing to say.
     Done,
@@ -237,6 +255,9 @@ pub async fn execute(
             gateway.set_typing(session, &chat, typing).await?;
             GatewayReply::Done
         }
+        GatewayCall::DownloadMedia { media, limit } => GatewayReply::Media {
+            data_base64: STANDARD.encode(gateway.download_media(session, &media, limit).await?),
+        },
         GatewayCall::Logout => {
             gateway.logout(session).await?;
             GatewayReply::Done
@@ -269,6 +290,13 @@ pub async fn execute(
             )
         }
     })
+}
+
+/// The bytes of a [`GatewayReply::Media`].
+pub fn media_bytes(data_base64: &str) -> Result<Vec<u8>, GatewayError> {
+    STANDARD
+        .decode(data_base64)
+        .map_err(|e| GatewayError::Other(format!("the gateway sent media that is not base64: {e}")))
 }
 
 /// The reply's value when it is of the kind `pick` accepts.

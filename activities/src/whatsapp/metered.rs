@@ -3,7 +3,8 @@
 //! message the bot sends (welcome, replies, reminders) without each caller knowing.
 
 use super::{
-    GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
+    GatewayError, GatewayEvent, MediaRef, MessageId, PairingCode, QrCode, SessionStatus,
+    WhatsAppGateway,
 };
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use crate::metrics::Metrics;
@@ -103,6 +104,15 @@ impl WhatsAppGateway for MeteredGateway {
         typing: bool,
     ) -> Result<(), GatewayError> {
         self.inner.set_typing(session, chat, typing).await
+    }
+
+    async fn download_media(
+        &self,
+        session: SessionId,
+        media: &MediaRef,
+        limit: u64,
+    ) -> Result<Vec<u8>, GatewayError> {
+        self.inner.download_media(session, media, limit).await
     }
 
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError> {

@@ -32,8 +32,8 @@ pub mod vault;
 
 pub use ledger::InboundLedger;
 pub use types::{
-    GatewayError, GatewayEvent, IncomingMessage, LinkCode, MediaInfo, MessageId, MessageKind,
-    PairingCode, QrCode, SessionStatus, SuspendReason,
+    GatewayError, GatewayEvent, IncomingMessage, LinkCode, MediaInfo, MediaRef, MessageId,
+    MessageKind, PairingCode, QrCode, SessionStatus, SuspendReason,
 };
 
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
@@ -123,6 +123,15 @@ pub trait WhatsAppGateway: Send + Sync + std::fmt::Debug {
         chat: &ClientAddress,
         typing: bool,
     ) -> Result<(), GatewayError>;
+
+    /// Fetches (and decrypts) a client's media, at most `limit` bytes: a bigger file
+    /// is refused before it is read whole.
+    async fn download_media(
+        &self,
+        session: SessionId,
+        media: &MediaRef,
+        limit: u64,
+    ) -> Result<Vec<u8>, GatewayError>;
 
     /// Unlinks the device and wipes the session's keys; a new link starts from scratch.
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError>;

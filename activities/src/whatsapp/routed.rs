@@ -9,7 +9,8 @@ use super::ownership::{Acquired, GatewayNode};
 use super::pacing::Origin;
 use super::simulator::ControlError;
 use super::{
-    GatewayError, GatewayEvent, MessageId, PairingCode, QrCode, SessionStatus, WhatsAppGateway,
+    GatewayError, GatewayEvent, MediaRef, MessageId, PairingCode, QrCode, SessionStatus,
+    WhatsAppGateway,
 };
 use crate::db::leases::{self, Owner};
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
@@ -327,6 +328,24 @@ impl WhatsAppGateway for RoutedGateway {
             typing,
         };
         done(self.call(session, call).await)
+    }
+
+    async fn download_media(
+        &self,
+        session: SessionId,
+        media: &MediaRef,
+        limit: u64,
+    ) -> Result<Vec<u8>, GatewayError> {
+        let call = GatewayCall::DownloadMedia {
+            media: media.clone(),
+            limit,
+        };
+        let result = self.call(session, call).await;
+        let data = calls::expect(result, |reply| match reply {
+            GatewayReply::Media { data_base64 } => Ok(data_base64),
+            other => Err(other),
+        })?;
+        calls::media_bytes(&data)
     }
 
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError> {

@@ -13,8 +13,8 @@
 //! [`REDELIVER_EVERY`] — as WhatsApp redelivers what a device did not acknowledge.
 
 use super::types::{
-    GatewayError, GatewayEvent, IncomingMessage, MediaInfo, MessageId, MessageKind, PairingCode,
-    QrCode, SessionStatus, SuspendReason,
+    GatewayError, GatewayEvent, IncomingMessage, MediaInfo, MediaRef, MessageId, MessageKind,
+    PairingCode, QrCode, SessionStatus, SuspendReason,
 };
 use super::{InboundLedger, WhatsAppGateway};
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
@@ -45,6 +45,17 @@ fn jid_of(address: &ClientAddress) -> String {
     }
 }
 
+/// Which keys would decrypt a kind's media on WhatsApp.
+fn media_type_of(kind: MessageKind) -> &'static str {
+    match kind {
+        MessageKind::Voice | MessageKind::Audio => "audio",
+        MessageKind::Video => "video",
+        MessageKind::Document => "document",
+        MessageKind::Sticker => "sticker",
+        _ => "image",
+    }
+}
+
 /// A message a simulated client sends (the control API's `incoming`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulatedIncoming {
@@ -68,6 +79,10 @@ pub struct SimulatedIncoming {
     /// The media of a voice note, photo and the like.
     #[serde(default)]
     pub media: Option<MediaInfo>,
+    /// The media's file (base64), which the bot can then download as from WhatsApp's
+    /// CDN; without it there is nothing to download.
+    #[serde(default)]
+    pub media_base64: Option<String>,
     /// The salon writes to the client `from` itself, from its phone.
     #[serde(default)]
     pub from_me: bool,
@@ -187,6 +202,9 @@ pub enum ControlError {
     /// The session is not linked, so no client can write to it.
     #[error("session {0} is not linked")]
     NotLinked(String),
+    /// The simulated message itself is wrong (its media is not base64, …).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 #[derive(Debug)]
@@ -223,6 +241,8 @@ struct SimSession {
     timers: HashMap<ClientAddress, u32>,
     /// Numbers without WhatsApp: a send to one is refused, as WhatsApp refuses it.
     absent: HashSet<PhoneNumber>,
+    /// The media clients sent, by download path: the simulated CDN.
+    media: HashMap<String, Vec<u8>>,
 }
 
 impl SimSession {
@@ -242,6 +262,7 @@ impl SimSession {
             banned_until: None,
             timers: HashMap::new(),
             absent: HashSet::new(),
+            media: HashMap::new(),
         }
     }
 
@@ -601,6 +622,24 @@ impl SimulatedGateway {
                     .unwrap_or_else(|| format!("SIMIN-{}-{serial}", session.salon_id())),
             );
             let jid = jid_of(&sent.from);
+            let mut media = sent.media;
+            if let Some(data) = &sent.media_base64 {
+                let data = STANDARD
+                    .decode(data.trim())
+                    .map_err(|e| ControlError::Invalid(format!("the media is not base64: {e}")))?;
+                let path = format!("sim://{session}/{id}");
+                let info = media.get_or_insert_with(MediaInfo::default);
+                info.bytes = Some(data.len() as u64);
+                info.download = Some(Box::new(MediaRef {
+                    direct_path: path.clone(),
+                    media_type: media_type_of(sent.kind).to_owned(),
+                    media_key: String::new(),
+                    file_sha256: String::new(),
+                    file_enc_sha256: String::new(),
+                    file_length: data.len() as u64,
+                }));
+                state.media.insert(path, data);
+            }
             match sent.expiration {
                 Some(seconds) => state.timers.insert(sent.from.clone(), seconds),
                 None => state.timers.remove(&sent.from),
@@ -613,7 +652,7 @@ impl SimulatedGateway {
                 text: sent.text,
                 push_name: sent.push_name,
                 timestamp: sent.sent_at.unwrap_or((now_ms() / 1000) as i64),
-                media: sent.media,
+                media,
                 refers_to: sent.refers_to.map(MessageId),
                 from_me: sent.from_me,
                 chat: Some(jid.clone()),
@@ -940,6 +979,30 @@ impl WhatsAppGateway for SimulatedGateway {
                 at_ms: now_ms(),
             });
         })
+    }
+
+    async fn download_media(
+        &self,
+        session: SessionId,
+        media: &MediaRef,
+        limit: u64,
+    ) -> Result<Vec<u8>, GatewayError> {
+        let sessions = self.shared.lock();
+        let state = sessions
+            .get(&session)
+            .ok_or_else(|| GatewayError::NoSession(session.to_string()))?;
+        // As WhatsApp's CDN: an unknown or expired path is refused for good.
+        let data = state
+            .media
+            .get(&media.direct_path)
+            .ok_or_else(|| GatewayError::Refused(format!("no media at {}", media.direct_path)))?;
+        if data.len() as u64 > limit {
+            return Err(GatewayError::Refused(format!(
+                "the media is {} bytes, over the {limit} taken",
+                data.len()
+            )));
+        }
+        Ok(data.clone())
     }
 
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError> {

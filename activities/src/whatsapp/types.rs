@@ -168,6 +168,11 @@ impl MessageKind {
         }
     }
 
+    /// The kind [`as_str`](Self::as_str) names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
+    }
+
     /// Whether it is about an earlier message (its `refers_to`) rather than a message
     /// of its own: nothing to answer.
     pub fn refers_to_another(self) -> bool {
@@ -208,6 +213,44 @@ pub struct MediaInfo {
     /// Size.
     #[serde(default)]
     pub bytes: Option<u64>,
+    /// Where to fetch it from (voice notes and audio: the assistant listens to
+    /// them); dropped once the message is heard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub download: Option<Box<MediaRef>>,
+}
+
+/// Where a message's media can be fetched from, as the gateway that received it
+/// left it: WhatsApp's CDN path and the keys to decrypt it (a live session), or the
+/// simulated phone's own store (`sim://…`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaRef {
+    /// WhatsApp's CDN path (`/v/t62.7117-24/…`), or `sim://<session>/<message id>`.
+    pub direct_path: String,
+    /// `audio`, `image`, `video`, `document`, `sticker`: which keys decrypt it.
+    pub media_type: String,
+    /// The media key (base64).
+    #[serde(default)]
+    pub media_key: String,
+    /// SHA-256 of the plain file (base64).
+    #[serde(default)]
+    pub file_sha256: String,
+    /// SHA-256 of the encrypted file (base64).
+    #[serde(default)]
+    pub file_enc_sha256: String,
+    /// The plain file's size.
+    #[serde(default)]
+    pub file_length: u64,
+}
+
+impl fmt::Debug for MediaRef {
+    // The key opens a client's recording: never in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MediaRef")
+            .field("direct_path", &self.direct_path)
+            .field("media_type", &self.media_type)
+            .field("file_length", &self.file_length)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A message a client sent to the salon's number.

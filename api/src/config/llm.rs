@@ -38,6 +38,9 @@ pub struct LlmRouteSettings {
     pub model: String,
     /// Stage 2's model when it differs (`…_STAGE2_MODEL`).
     pub compose_model: Option<String>,
+    /// The OpenAI-compatible API's speech-to-text model for voice notes
+    /// (`…_TRANSCRIBE_MODEL`, default `whisper-1`); Gemini hears audio with stage 1's.
+    pub transcribe_model: Option<String>,
     /// Gemini's thinking budget (`…_THINKING_BUDGET`); unset, the model's own.
     pub thinking_budget: Option<u32>,
     /// The proxy its traffic goes through (`LLM_PROXY`, `LLM_FALLBACK_PROXY`).
@@ -76,6 +79,7 @@ struct Names {
     model: &'static str,
     stage1_model: &'static str,
     stage2_model: &'static str,
+    transcribe_model: &'static str,
     thinking_budget: &'static str,
     proxy: &'static str,
 }
@@ -87,6 +91,7 @@ const PRIMARY: Names = Names {
     model: "LLM_MODEL",
     stage1_model: "LLM_STAGE1_MODEL",
     stage2_model: "LLM_STAGE2_MODEL",
+    transcribe_model: "LLM_TRANSCRIBE_MODEL",
     thinking_budget: "LLM_THINKING_BUDGET",
     proxy: "LLM_PROXY",
 };
@@ -98,6 +103,7 @@ const FALLBACK: Names = Names {
     model: "LLM_FALLBACK_MODEL",
     stage1_model: "LLM_FALLBACK_STAGE1_MODEL",
     stage2_model: "LLM_FALLBACK_STAGE2_MODEL",
+    transcribe_model: "LLM_FALLBACK_TRANSCRIBE_MODEL",
     thinking_budget: "LLM_FALLBACK_THINKING_BUDGET",
     proxy: "LLM_FALLBACK_PROXY",
 };
@@ -213,6 +219,7 @@ fn route<F: Fn(&str) -> Option<String>>(
         api_key,
         compose_model: (stage2 != stage1).then_some(stage2),
         model: stage1,
+        transcribe_model: env.get(names.transcribe_model),
         thinking_budget,
         proxy,
     })
@@ -259,6 +266,7 @@ mod tests {
             ("LLM_API_KEY", "sk-1"),
             ("LLM_MODEL", "deepseek-chat"),
             ("LLM_STAGE2_MODEL", "deepseek-lite"),
+            ("LLM_TRANSCRIBE_MODEL", "whisper-large-v3"),
             ("GEMINI_API_KEY", "not-for-openai"),
             ("LLM_FALLBACK_PROVIDER", "gemini"),
             ("LLM_FALLBACK_API_KEY", "g-1"),
@@ -269,11 +277,16 @@ mod tests {
         assert_eq!(primary.kind, LlmProviderKind::OpenAi);
         assert_eq!(primary.model, "deepseek-chat");
         assert_eq!(primary.compose_model.as_deref(), Some("deepseek-lite"));
+        assert_eq!(
+            primary.transcribe_model.as_deref(),
+            Some("whisper-large-v3")
+        );
         assert_eq!(primary.api_key.unwrap().expose(), "sk-1");
         assert!(primary.proxy.is_none());
         let fallback = settings.fallback.unwrap();
         assert_eq!(fallback.kind, LlmProviderKind::Gemini);
         assert_eq!(fallback.base_url, GEMINI_BASE_URL);
+        assert_eq!(fallback.transcribe_model, None);
         assert_eq!(fallback.proxy.unwrap().shown(), "socks5h://10.0.0.1:1080");
     }
 

@@ -142,9 +142,13 @@ pub struct TurnSpec {
     /// The messages sent together.
     #[serde(default)]
     pub say: Vec<String>,
-    /// A voice note follows them.
+    /// A voice note nobody can make out follows them.
     #[serde(default)]
     pub voice: bool,
+    /// A voice note saying this follows them (the shipped sample when these are its
+    /// words; else a recording only the simulated model hears as them).
+    #[serde(default)]
+    pub voice_says: Option<String>,
     /// Stage 1's commands (what `--llm oracle` answers).
     pub expect: Vec<ExpectedCommand>,
     /// Other command lists as right.
@@ -386,7 +390,7 @@ impl Corpus {
             for (n, turn) in conversation.turns.iter().enumerate() {
                 let at = format!("{at}, turn {}", n + 1);
                 ensure!(
-                    !turn.say.is_empty() || turn.voice,
+                    !turn.say.is_empty() || turn.voice || turn.voice_says.is_some(),
                     "{at}: the client says nothing"
                 );
                 for command in turn.expect.iter().chain(turn.also.iter().flatten()) {

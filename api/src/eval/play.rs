@@ -235,6 +235,9 @@ async fn play_conversation(
             messages.push(json!({ "kind": "voice", "text": "",
                 "media": { "mimetype": "audio/ogg; codecs=opus", "seconds": 7 } }));
         }
+        if let Some(words) = &turn.voice_says {
+            messages.push(voice_saying(words));
+        }
         for (m, message) in messages.into_iter().enumerate() {
             let mut body = message;
             body["from"] = json!(phone);
@@ -307,6 +310,9 @@ async fn play_conversation(
         if turn.voice {
             said.push("🎤 голосовое".to_owned());
         }
+        if let Some(words) = &turn.voice_says {
+            said.push(format!("🎤 «{words}»"));
+        }
         results.push(TurnResult {
             conversation: conversation.id.clone(),
             turn: t + 1,
@@ -326,6 +332,26 @@ async fn play_conversation(
         });
     }
     Ok(results)
+}
+
+/// A voice note saying `words`: the shipped sample when they are its words, else
+/// scripted speech the simulated model hears as them.
+fn voice_saying(words: &str) -> serde_json::Value {
+    use ai_admin_simulators::gemini::hearing::{
+        SPOKEN, VOICE_NOTE, VOICE_NOTE_MIME, VOICE_NOTE_SECONDS, VOICE_NOTE_TRANSCRIPT,
+    };
+    use base64::Engine as _;
+    let (data, seconds) = if words == VOICE_NOTE_TRANSCRIPT {
+        (VOICE_NOTE.to_vec(), VOICE_NOTE_SECONDS)
+    } else {
+        let seconds = u32::try_from(words.chars().count() / 12 + 1).unwrap_or(u32::MAX);
+        (format!("{SPOKEN}{words}").into_bytes(), seconds)
+    };
+    json!({ "voice": {
+        "mime": VOICE_NOTE_MIME,
+        "data_base64": base64::engine::general_purpose::STANDARD.encode(data),
+        "seconds": seconds,
+    } })
 }
 
 fn records(stage: &Stage) -> Vec<ai_admin_simulators::yclients::seed::Record> {

@@ -56,6 +56,7 @@ pub fn router(gateway: RoutedGateway, db: PgPool) -> Router<AppState> {
     let phones = Phones { gateway, db };
     Router::new()
         .route("/dev/phone", get(|| async { Html(DEV_PHONE_HTML) }))
+        .route("/dev/phone/voice-note.ogg", get(voice_note))
         .route("/dev/whatsapp/sessions", get(sessions))
         .route("/dev/whatsapp/{session_id}/link", post(link))
         .route("/dev/whatsapp/{session_id}/incoming", post(incoming))
@@ -67,6 +68,15 @@ pub fn router(gateway: RoutedGateway, db: PgPool) -> Router<AppState> {
             post(not_on_whatsapp),
         )
         .with_state(phones)
+}
+
+/// The sample voice note the simulated model knows the words of.
+async fn voice_note() -> impl axum::response::IntoResponse {
+    use ai_admin_simulators::gemini::hearing::{VOICE_NOTE, VOICE_NOTE_MIME};
+    (
+        [(axum::http::header::CONTENT_TYPE, VOICE_NOTE_MIME)],
+        VOICE_NOTE,
+    )
 }
 
 fn session(raw: &str) -> Result<SessionId, ApiError> {
@@ -202,13 +212,80 @@ struct IncomingBody {
     sent_at: Option<i64>,
     #[serde(default)]
     expiration: Option<u32>,
+    /// A voice note with its recording.
+    #[serde(default)]
+    voice: Option<VoiceBody>,
+    /// A photo with its file (`caption` is its text).
+    #[serde(default)]
+    image: Option<ImageBody>,
+    #[serde(default)]
+    caption: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct VoiceBody {
+    #[serde(default = "voice_mime")]
+    mime: String,
+    data_base64: String,
+    #[serde(default)]
+    seconds: Option<u32>,
+}
+
+fn voice_mime() -> String {
+    "audio/ogg; codecs=opus".to_owned()
+}
+
+#[derive(Debug, Deserialize)]
+struct ImageBody {
+    #[serde(default = "image_mime")]
+    mime: String,
+    data_base64: String,
+}
+
+fn image_mime() -> String {
+    "image/jpeg".to_owned()
+}
+
+/// A `voice` or `image` as the message's kind, text, media and file.
+fn attachment(body: &mut IncomingBody) -> Result<Option<(MediaInfo, String)>, ApiError> {
+    let caption = body.caption.take();
+    match (body.voice.take(), body.image.take()) {
+        (Some(_), Some(_)) => Err(ApiError::BadRequest("voice or image, not both".into())),
+        (Some(voice), None) => {
+            if caption.is_some() {
+                return Err(ApiError::BadRequest("a voice note has no caption".into()));
+            }
+            body.kind = MessageKind::Voice;
+            body.text.clear();
+            let media = MediaInfo {
+                mimetype: Some(voice.mime),
+                seconds: voice.seconds,
+                ..MediaInfo::default()
+            };
+            Ok(Some((media, voice.data_base64)))
+        }
+        (None, Some(image)) => {
+            body.kind = MessageKind::Image;
+            body.text = caption.unwrap_or_default();
+            let media = MediaInfo {
+                mimetype: Some(image.mime),
+                ..MediaInfo::default()
+            };
+            Ok(Some((media, image.data_base64)))
+        }
+        (None, None) if caption.is_some() => {
+            Err(ApiError::BadRequest("a caption belongs to an image".into()))
+        }
+        (None, None) => Ok(None),
+    }
 }
 
 async fn incoming(
     State(phones): State<Phones>,
     Path(session_id): Path<String>,
-    Json(body): Json<IncomingBody>,
+    Json(mut body): Json<IncomingBody>,
 ) -> Result<Json<Value>, ApiError> {
+    let attached = attachment(&mut body)?;
     if body.kind.needs_text() && body.text.trim().is_empty() {
         return Err(ApiError::BadRequest("text is empty".into()));
     }
@@ -243,7 +320,11 @@ async fn incoming(
         push_name: body.name,
         kind: body.kind,
         refers_to: body.refers_to,
-        media: body.media,
+        media: attached
+            .as_ref()
+            .map(|(media, _)| media.clone())
+            .or(body.media),
+        media_base64: attached.map(|(_, data)| data),
         sent_at: body.sent_at,
         expiration: body.expiration,
     });

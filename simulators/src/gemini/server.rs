@@ -1,16 +1,19 @@
 //! The simulator's HTTP side: `POST /v1beta/models/{model}:generateContent` with the
 //! `x-goog-api-key` check and Google's error bodies, `POST /v1/chat/completions` with a
-//! Bearer key and OpenAI's, and a control API under `/__sim` (`GET/DELETE /__sim/calls`,
+//! Bearer key and OpenAI's, `POST /v1/audio/transcriptions` (multipart, OpenAI's
+//! speech-to-text), and a control API under `/__sim` (`GET/DELETE /__sim/calls`,
 //! `POST /__sim/faults`, `POST /__sim/outage`, `POST /__sim/latency`,
 //! `POST /__sim/schema {"ignored": true}`).
 
 use super::state::{GeminiCall, GeminiFault, GeminiSimState};
-use super::{reply, understand};
+use super::{hearing, reply, understand};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -20,6 +23,7 @@ pub fn router(state: GeminiSimState) -> Router {
     Router::new()
         .route("/v1beta/models/{model_action}", post(generate))
         .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/audio/transcriptions", post(transcriptions))
         .route("/__sim/schema", post(schema))
         .route("/__sim/calls", get(list_calls).delete(clear_calls))
         .route("/__sim/faults", post(inject_fault))
@@ -58,6 +62,8 @@ struct Call {
     structured: bool,
     /// The request's size, for the token estimate.
     body_chars: usize,
+    /// A recording to write down (stage 3), instead of a conversation.
+    audio: Option<Vec<u8>>,
 }
 
 /// The model's answer to a call, or the fault injected for it.
@@ -93,9 +99,17 @@ fn latest_user_words(contents: &[(String, String)]) -> String {
 
 /// What the simulated model says to `call` (the same brain behind both APIs).
 async fn answer(state: &GeminiSimState, call: Call) -> Outcome {
-    let input = latest_user_words(&call.contents);
+    let heard = call.audio.as_deref().map(hearing::transcript);
+    let input = match &heard {
+        Some(words) => words.clone(),
+        None => latest_user_words(&call.contents),
+    };
     let history = earlier_turns(&call.contents);
-    let stage = if call.structured { 1 } else { 2 };
+    let stage = match (&heard, call.structured) {
+        (Some(_), _) => 3,
+        (None, true) => 1,
+        (None, false) => 2,
+    };
     let latency = state.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -120,7 +134,9 @@ async fn answer(state: &GeminiSimState, call: Call) -> Outcome {
         None => None,
     };
     let text = scripted.unwrap_or_else(|| {
-        if call.structured {
+        if let Some(words) = heard {
+            words
+        } else if call.structured {
             state
                 .take_script()
                 .unwrap_or_else(|| understand::commands(&input, &history, &call.system).to_string())
@@ -201,6 +217,7 @@ async fn generate(
             .collect(),
         structured: request["generationConfig"]["responseMimeType"] == "application/json",
         body_chars: body.chars().count(),
+        audio: inline_audio(contents),
     };
     match answer(&state, call).await {
         Outcome::Fault(fault) => {
@@ -236,6 +253,119 @@ async fn generate(
     }
 }
 
+/// The audio of the last turn's inline data part (either spelling Google takes).
+fn inline_audio(contents: &[Value]) -> Option<Vec<u8>> {
+    let parts = contents.last()?["parts"].as_array()?;
+    parts.iter().find_map(|part| {
+        let inline = part.get("inline_data").or_else(|| part.get("inlineData"))?;
+        STANDARD.decode(inline["data"].as_str()?).ok()
+    })
+}
+
+/// The `file` and `model` fields of a `multipart/form-data` body.
+fn multipart_fields(content_type: &str, body: &[u8]) -> Option<(Vec<u8>, String)> {
+    let boundary = content_type
+        .split(';')
+        .find_map(|p| p.trim().strip_prefix("boundary="))?
+        .trim_matches('"');
+    let delimiter = format!("--{boundary}");
+    let mut file = None;
+    let mut model = String::new();
+    for part in split_bytes(body, delimiter.as_bytes()).into_iter().skip(1) {
+        let part = part.strip_prefix(b"\r\n").unwrap_or(part);
+        let Some(split) = find_bytes(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&part[..split]).to_ascii_lowercase();
+        let value = &part[split + 4..];
+        let value = value.strip_suffix(b"\r\n").unwrap_or(value);
+        if head.contains("name=\"file\"") {
+            file = Some(value.to_vec());
+        } else if head.contains("name=\"model\"") {
+            model = String::from_utf8_lossy(value).trim().to_owned();
+        }
+    }
+    Some((file?, model))
+}
+
+fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut rest: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut parts = Vec::new();
+    while let Some(at) = find_bytes(rest, delimiter) {
+        parts.push(&rest[..at]);
+        rest = &rest[at + delimiter.len()..];
+    }
+    parts.push(rest);
+    parts
+}
+
+/// `POST /v1/audio/transcriptions`: OpenAI's speech-to-text, hearing what
+/// [`hearing`] knows (Bearer key, multipart `file` and `model`, `{"text": …}`).
+async fn transcriptions(
+    State(state): State<GeminiSimState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(refused) = refuse_key(&state, &headers) {
+        return refused;
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some((file, model)) = multipart_fields(content_type, &body) else {
+        return openai_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            None,
+            "a multipart body with a file is required",
+        );
+    };
+    let call = Call {
+        api: "openai",
+        model,
+        system: String::new(),
+        contents: Vec::new(),
+        structured: false,
+        body_chars: body.len(),
+        audio: Some(file),
+    };
+    match answer(&state, call).await {
+        Outcome::Fault(fault) => {
+            let status =
+                StatusCode::from_u16(fault.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            let response = openai_error(
+                status,
+                "server_error",
+                fault.google_status.as_deref(),
+                fault.message.as_deref().unwrap_or("simulated failure"),
+            );
+            with_retry_after(response, &fault)
+        }
+        Outcome::Text { text, .. } => Json(json!({ "text": text })).into_response(),
+    }
+}
+
+/// OpenAI's 401 when the Bearer key is not the simulator's.
+fn refuse_key(state: &GeminiSimState, headers: &HeaderMap) -> Option<Response> {
+    let key = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    (!state.accepts(key)).then(|| {
+        openai_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_request_error",
+            Some("invalid_api_key"),
+            "Incorrect API key provided.",
+        )
+    })
+}
+
 /// OpenAI's error body.
 fn openai_error(status: StatusCode, kind: &str, code: Option<&str>, message: &str) -> Response {
     let body = json!({ "error": { "message": message, "type": kind, "code": code } });
@@ -249,18 +379,8 @@ async fn chat_completions(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let key = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
-    if !state.accepts(key) {
-        return openai_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_request_error",
-            Some("invalid_api_key"),
-            "Incorrect API key provided.",
-        );
+    if let Some(refused) = refuse_key(&state, &headers) {
+        return refused;
     }
     let request: Value = match serde_json::from_str(&body) {
         Ok(request) => request,
@@ -308,6 +428,7 @@ async fn chat_completions(
             .as_str()
             .is_some_and(|kind| kind.starts_with("json")),
         body_chars: body.chars().count(),
+        audio: None,
     };
     let structured = call.structured;
     match answer(&state, call).await {
@@ -404,4 +525,20 @@ struct Latency {
 async fn latency(State(state): State<GeminiSimState>, Json(latency): Json<Latency>) -> StatusCode {
     state.set_latency(Duration::from_millis(latency.ms));
     StatusCode::NO_CONTENT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multipart_upload_gives_its_file_and_model() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"model\"\r\n\r\nwhisper-1\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"voice.ogg\"\r\n\
+Content-Type: audio/ogg\r\n\r\nOggS\r\n\x00\x01\r\n--XyZ--\r\n";
+        let (file, model) = multipart_fields("multipart/form-data; boundary=XyZ", body).unwrap();
+        assert_eq!(model, "whisper-1");
+        assert_eq!(file, b"OggS\r\n\x00\x01");
+        assert!(multipart_fields("application/json", body).is_none());
+    }
 }

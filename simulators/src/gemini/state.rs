@@ -55,11 +55,13 @@ impl GeminiFault {
 pub struct GeminiCall {
     /// `gemini` (generateContent) or `openai` (chat completions).
     pub api: String,
-    /// 1 for structured (JSON schema) calls, 2 for plain text.
+    /// 1 for structured (JSON schema) calls, 2 for plain text, 3 for a recording
+    /// written down.
     pub stage: u8,
     /// The model in the path.
     pub model: String,
-    /// The client's latest words (stage 1) or the stage 2 input.
+    /// The client's latest words (stage 1), the stage 2 input, or what a recording
+    /// said (stage 3).
     pub input: String,
     /// The turns before the last one, oldest first, as (role, text).
     pub history: Vec<(String, String)>,

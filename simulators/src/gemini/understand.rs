@@ -611,8 +611,10 @@ fn interpret(message: &str, frame: &Frame, salon: &Salon) -> Vec<Value> {
             .clone()
             .or_else(|| picked(&lower, frame, usual_time.as_deref()));
         let chosen = chosen.or_else(|| {
-            // A new day keeps the time the client asked for.
-            (same_time || (date.is_some() && preference.is_none()))
+            // A new day keeps the time the client asked for, and so does the answer to
+            // «which service?».
+            let answers_which = service.is_some() && frame.said.contains("какую услугу");
+            (same_time || answers_which || (date.is_some() && preference.is_none()))
                 .then(|| frame.time.clone())
                 .flatten()
         });
@@ -986,6 +988,20 @@ mod tests {
             first("Хочу записаться на маникюр с покрытием в пятницу", &[])["command"],
             "SEARCH_SLOTS"
         );
+    }
+
+    #[test]
+    fn the_answer_to_which_service_keeps_the_day_and_time_asked_for() {
+        let history = [
+            ("user", "🎤 Запишите меня на маникюр завтра в 15:00"),
+            (
+                "model",
+                "Уточните, пожалуйста, какую услугу: Маникюр без покрытия, Маникюр с покрытием гель-лак?",
+            ),
+        ];
+        let answer = first("с покрытием", &history);
+        assert_eq!(answer["command"], "CREATE_BOOKING", "{answer}");
+        assert_eq!(answer["params"]["time"], "15:00", "{answer}");
     }
 
     #[test]

@@ -39,16 +39,7 @@ fn haircut_tomorrow(time: &str, to: &str) -> String {
 
 /// Records the bot made in the simulator (not deleted).
 fn bot_records(fx: &Fixture) -> Vec<ai_admin_simulators::yclients::seed::Record> {
-    fx.simulated()
-        .records
-        .into_iter()
-        .filter(|r| {
-            r.api_id
-                .as_deref()
-                .is_some_and(|id| id.starts_with("conversation-"))
-                && !r.deleted
-        })
-        .collect()
+    fx.bot_records()
 }
 
 /// What the bot sent to `phone`, as recorded in `outbound_messages` (the simulated

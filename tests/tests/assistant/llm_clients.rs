@@ -52,6 +52,7 @@ fn openai(sim: &RunningGemini, key: &str, timeout: Duration) -> OpenAiChat {
         api_key: Some(Secret::new(key)),
         model: "deepseek-chat".into(),
         compose_model: Some("deepseek-lite".into()),
+        transcribe_model: None,
         timeout,
         proxy: None,
     })
@@ -449,4 +450,79 @@ async fn a_refused_region_hands_the_call_to_the_fallback_and_pauses_the_primary(
         fresh.generate(&stage2()).await,
         Err(LlmError::Rejected { status: 400, .. })
     ));
+}
+
+#[tokio::test]
+async fn both_clients_write_a_voice_note_down_and_the_fallback_hears_it_when_the_primary_cannot() {
+    use ai_admin_activities::llm::Audio;
+    use ai_admin_simulators::gemini::hearing::{
+        VOICE_NOTE, VOICE_NOTE_MIME, VOICE_NOTE_TRANSCRIPT,
+    };
+    let sim = simulator().await;
+    let sample = Audio {
+        mime: VOICE_NOTE_MIME.into(),
+        data: VOICE_NOTE.to_vec(),
+    };
+    let noise = Audio {
+        mime: VOICE_NOTE_MIME.into(),
+        data: vec![7; 64],
+    };
+
+    // Gemini hears it inline; an OpenAI-compatible server through /audio/transcriptions.
+    let gemini = client(&sim, KEY, Duration::from_secs(5));
+    let heard = gemini.transcribe(&sample).await.unwrap();
+    assert_eq!(heard.text, VOICE_NOTE_TRANSCRIPT);
+    let openai = openai(&sim, KEY, Duration::from_secs(5));
+    let heard = openai.transcribe(&sample).await.unwrap();
+    assert_eq!(
+        (heard.text.as_str(), heard.model.as_str()),
+        (VOICE_NOTE_TRANSCRIPT, "whisper-1")
+    );
+    let calls = sim.state.calls();
+    assert_eq!(
+        calls
+            .iter()
+            .map(|c| (c.api.as_str(), c.stage))
+            .collect::<Vec<_>>(),
+        [("gemini", 3), ("openai", 3)]
+    );
+    assert_eq!(calls[1].model, "whisper-1");
+
+    // Nothing made out: Gemini gives no text, a transcription server an empty one.
+    assert!(matches!(
+        gemini.transcribe(&noise).await,
+        Err(LlmError::NoText(_))
+    ));
+    assert_eq!(openai.transcribe(&noise).await.unwrap().text, "");
+    // Failures are the same errors as the conversation's.
+    sim.state.inject(GeminiFault::status(503, 1));
+    assert!(matches!(
+        openai.transcribe(&sample).await,
+        Err(LlmError::Server { status: 503, .. })
+    ));
+    let wrong_key = OpenAiChat::new(OpenAiConfig {
+        base_url: format!("{}/v1", sim.base_url()),
+        api_key: Some(Secret::new("wrong")),
+        model: "deepseek-chat".into(),
+        compose_model: None,
+        transcribe_model: Some("whisper-large-v3".into()),
+        timeout: Duration::from_secs(5),
+        proxy: None,
+    })
+    .unwrap();
+    assert!(matches!(
+        wrong_key.transcribe(&sample).await,
+        Err(LlmError::Rejected { status: 401, .. })
+    ));
+
+    // A geo-blocked primary: the fallback hears the voice note.
+    let fallback_sim = simulator().await;
+    let metrics = Metrics::new();
+    let health = LlmHealth::default();
+    let model = gemini_else_openai(&sim, &fallback_sim, &metrics, &health);
+    sim.state.inject(GeminiFault::region_refused(1));
+    let heard = model.transcribe(&sample).await.unwrap();
+    assert_eq!(heard.text, VOICE_NOTE_TRANSCRIPT);
+    assert_eq!(heard.provider, "openai (fallback)");
+    assert_eq!(fallback_sim.state.calls()[0].stage, 3);
 }

@@ -7,6 +7,7 @@ mod conversation;
 mod inbound;
 mod llm_clients;
 mod lookup;
+mod media;
 mod providers;
 mod reminders;
 mod support;

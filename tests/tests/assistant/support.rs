@@ -146,6 +146,20 @@ impl Fixture {
             .unwrap()
     }
 
+    /// Records the bot made in the simulator (not deleted).
+    pub fn bot_records(&self) -> Vec<ai_admin_simulators::yclients::seed::Record> {
+        self.simulated()
+            .records
+            .into_iter()
+            .filter(|r| {
+                r.api_id
+                    .as_deref()
+                    .is_some_and(|id| id.starts_with("conversation-"))
+                    && !r.deleted
+            })
+            .collect()
+    }
+
     /// A master who works tomorrow, with those hours.
     pub fn tomorrows_master(&self) -> (WorkingDay, Staff) {
         let simulated = self.simulated();

@@ -152,6 +152,28 @@ async fn a_gateway_node_killed_while_holding_a_session_is_taken_over_and_replies
         .await;
     app.wait_for_replies(salon_id, CLIENT, 1, Duration::from_secs(60))
         .await;
+    // A voice note: the conversation's process has no WhatsApp, so the recording comes
+    // from the node holding the session, through a call over Temporal.
+    let spoken = format!(
+        "{}а педикюр сколько стоит?",
+        ai_admin_simulators::gemini::hearing::SPOKEN
+    );
+    let voice = serde_json::json!({ "from": CLIENT, "voice": {
+        "mime": "audio/ogg; codecs=opus",
+        "data_base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, spoken),
+        "seconds": 2 } });
+    let session = format!("company_{salon_id}");
+    let sent = app
+        .post_json(&format!("/dev/whatsapp/{session}/incoming"), voice)
+        .await;
+    assert_eq!(sent.status(), 200);
+    let replies = app
+        .wait_for_replies(salon_id, CLIENT, 2, Duration::from_secs(60))
+        .await;
+    assert!(
+        replies[1].contains("Педикюр") && replies[1].contains('₽'),
+        "{replies:?}"
+    );
 
     record(&Row {
         id: "gateway-node-killed",

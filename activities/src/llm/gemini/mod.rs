@@ -1,11 +1,12 @@
 //! The Gemini provider over reqwest: `models/{model}:generateContent` with
 //! `x-goog-api-key`, the thinking budget its model needs, and Google's error answers
-//! mapped to [`LlmError`] (the region refusal among them).
+//! mapped to [`LlmError`] (the region refusal among them); voice notes go to the same
+//! call as inline audio.
 
 pub mod wire;
 
 use super::transport::{ProxyUrl, http_client, request_error};
-use super::{Generated, LanguageModel, LlmError, Prompt, Stage};
+use super::{Audio, Generated, LanguageModel, LlmError, Prompt, Stage};
 use crate::http_answer::{retry_after, snippet};
 use crate::secret::Secret;
 use reqwest::StatusCode;
@@ -57,16 +58,16 @@ impl HttpGemini {
             _ => &self.config.model,
         }
     }
-}
 
-#[async_trait::async_trait]
-impl LanguageModel for HttpGemini {
-    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
-        let model = self.model(prompt.stage);
-        let budget = self
-            .config
+    /// The model's thinking budget: configured, else its own.
+    fn budget(&self, model: &str) -> Option<u32> {
+        self.config
             .thinking_budget
-            .or_else(|| wire::thinking_budget(model));
+            .or_else(|| wire::thinking_budget(model))
+    }
+
+    /// One `generateContent` call to `model`.
+    async fn post(&self, model: &str, body: &serde_json::Value) -> Result<Generated, LlmError> {
         let url = format!(
             "{}/v1beta/models/{model}:generateContent",
             self.config.base_url
@@ -76,7 +77,7 @@ impl LanguageModel for HttpGemini {
             .http
             .post(url)
             .header("x-goog-api-key", self.config.api_key.expose())
-            .json(&wire::request_body(prompt, budget))
+            .json(body)
             .send()
             .await
             .map_err(failed)?;
@@ -88,6 +89,25 @@ impl LanguageModel for HttpGemini {
         if generated.model.is_empty() {
             model.clone_into(&mut generated.model);
         }
+        Ok(generated)
+    }
+}
+
+#[async_trait::async_trait]
+impl LanguageModel for HttpGemini {
+    async fn generate(&self, prompt: &Prompt) -> Result<Generated, LlmError> {
+        let model = self.model(prompt.stage);
+        let body = wire::request_body(prompt, self.budget(model));
+        self.post(model, &body).await
+    }
+
+    /// Gemini hears audio itself: the recording goes inline with the instruction to
+    /// write it down (stage 1's model: the cheapest that listens well enough).
+    async fn transcribe(&self, audio: &Audio) -> Result<Generated, LlmError> {
+        let model = self.model(Stage::Understand);
+        let body = wire::transcribe_body(audio, self.budget(model));
+        let mut generated = self.post(model, &body).await?;
+        generated.text = generated.text.trim().to_owned();
         Ok(generated)
     }
 

@@ -1,7 +1,8 @@
 //! Gemini's wire format: the `generateContent` request body and the parts of the
 //! answer we read (reasoning parts left out).
 
-use crate::llm::{Generated, LlmError, Prompt, TokenUsage};
+use crate::llm::{Audio, Generated, LlmError, Prompt, TokenUsage};
+use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -25,6 +26,31 @@ pub fn request_body(prompt: &Prompt, thinking_budget: Option<u32>) -> serde_json
             "role": turn.role,
             "parts": [{ "text": turn.text }],
         })).collect::<Vec<_>>(),
+        "generationConfig": generation,
+    })
+}
+
+/// What the model is told to do with a voice note: the words only, in the client's
+/// language, so the transcript can stand in for a typed message.
+pub const TRANSCRIBE_INSTRUCTION: &str = "Запиши дословно, что говорит человек в этом \
+голосовом сообщении, на языке, на котором он говорит. Ответь только текстом сказанного, \
+без пояснений, кавычек и меток времени. Если речи нет или её нельзя разобрать, ответь \
+пустой строкой.";
+
+/// The `generateContent` body that asks for `audio` written down (inline data: a
+/// voice note is far below the 20 MB inline limit).
+pub fn transcribe_body(audio: &Audio, thinking_budget: Option<u32>) -> serde_json::Value {
+    let data = base64::engine::general_purpose::STANDARD.encode(&audio.data);
+    let mut generation = json!({ "temperature": 0.0, "maxOutputTokens": 1024 });
+    if let Some(budget) = thinking_budget {
+        generation["thinkingConfig"] = json!({ "thinkingBudget": budget });
+    }
+    json!({
+        "systemInstruction": { "parts": [{ "text": TRANSCRIBE_INSTRUCTION }] },
+        "contents": [{
+            "role": "user",
+            "parts": [{ "inline_data": { "mime_type": audio.media_type(), "data": data } }],
+        }],
         "generationConfig": generation,
     })
 }
@@ -145,6 +171,31 @@ pub fn parse_response(body: &str) -> Result<Generated, LlmError> {
 mod tests {
     use super::*;
     use crate::llm::{Stage, Turn};
+
+    #[test]
+    fn a_voice_note_goes_inline_with_the_instruction_to_write_it_down() {
+        let audio = Audio {
+            mime: "audio/ogg; codecs=opus".into(),
+            data: b"OggS voice".to_vec(),
+        };
+        let body = transcribe_body(&audio, Some(0));
+        let part = &body["contents"][0]["parts"][0]["inline_data"];
+        assert_eq!(part["mime_type"], "audio/ogg");
+        assert_eq!(part["data"], "T2dnUyB2b2ljZQ==");
+        assert_eq!(
+            body["systemInstruction"]["parts"][0]["text"],
+            TRANSCRIBE_INSTRUCTION
+        );
+        assert_eq!(
+            body["generationConfig"]["thinkingConfig"]["thinkingBudget"],
+            0
+        );
+        assert!(body["generationConfig"].get("responseSchema").is_none());
+        assert_eq!(
+            format!("{audio:?}"),
+            "Audio(audio/ogg; codecs=opus, 10 bytes)"
+        );
+    }
 
     #[test]
     fn a_schema_asks_for_json_and_roles_are_lowercase() {

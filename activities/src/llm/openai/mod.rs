@@ -7,7 +7,7 @@
 pub mod wire;
 
 use super::transport::{ProxyUrl, http_client, request_error};
-use super::{Generated, LanguageModel, LlmError, Prompt, Stage};
+use super::{Audio, Generated, LanguageModel, LlmError, Prompt, Stage};
 use crate::http_answer::{retry_after, snippet};
 use crate::secret::Secret;
 use reqwest::StatusCode;
@@ -29,11 +29,17 @@ pub struct OpenAiConfig {
     pub model: String,
     /// Stage 2's model when it differs.
     pub compose_model: Option<String>,
+    /// The speech-to-text model of `/audio/transcriptions` (unset: [`TRANSCRIBE_MODEL`]).
+    pub transcribe_model: Option<String>,
     /// Limit for one request, connection included.
     pub timeout: Duration,
     /// `LLM_PROXY`, when the provider is reached through one.
     pub proxy: Option<ProxyUrl>,
 }
+
+/// OpenAI's speech-to-text model, asked for unless `LLM_TRANSCRIBE_MODEL` names
+/// another (Groq's `whisper-large-v3`, a local whisper.cpp server's).
+pub const TRANSCRIBE_MODEL: &str = "whisper-1";
 
 /// Talks HTTP to an OpenAI-compatible server.
 #[derive(Debug, Clone)]
@@ -72,11 +78,17 @@ impl OpenAiChat {
     }
 
     async fn post(&self, body: &Value) -> Result<Answer, LlmError> {
-        let failed = |e| request_error(e, self.config.timeout, self.config.proxy.as_ref());
-        let mut request = self
+        let request = self
             .http
             .post(format!("{}/chat/completions", self.config.base_url))
             .json(body);
+        self.exchange(request).await
+    }
+
+    /// Sends `request` with the key and reads the whole answer.
+    async fn exchange(&self, request: reqwest::RequestBuilder) -> Result<Answer, LlmError> {
+        let failed = |e| request_error(e, self.config.timeout, self.config.proxy.as_ref());
+        let mut request = request;
         if let Some(key) = &self.config.api_key {
             request = request.bearer_auth(key.expose());
         }
@@ -130,6 +142,37 @@ impl LanguageModel for OpenAiChat {
             model.clone_into(&mut generated.model);
         }
         Ok(generated)
+    }
+
+    /// `POST /audio/transcriptions` (multipart, as OpenAI, Groq and whisper.cpp servers
+    /// take it); a server without the endpoint answers 404, a rejection.
+    async fn transcribe(&self, audio: &Audio) -> Result<Generated, LlmError> {
+        let model = self
+            .config
+            .transcribe_model
+            .as_deref()
+            .unwrap_or(TRANSCRIBE_MODEL);
+        let file = reqwest::multipart::Part::bytes(audio.data.clone())
+            .file_name(audio.file_name())
+            .mime_str(audio.media_type())
+            .map_err(|e| LlmError::Rejected {
+                status: 400,
+                message: format!("{:?} is not a media type: {e}", audio.mime),
+            })?;
+        let form = reqwest::multipart::Form::new()
+            .text("model", model.to_owned())
+            .text("response_format", "json")
+            .part("file", file);
+        let request = self
+            .http
+            .post(format!("{}/audio/transcriptions", self.config.base_url))
+            .multipart(form);
+        let answer = self.exchange(request).await?;
+        tracing::debug!(status = answer.status.as_u16(), model, "transcription");
+        if !answer.status.is_success() {
+            return Err(failure(answer.status, answer.retry_after, &answer.body));
+        }
+        wire::parse_transcription(&answer.body, model)
     }
 
     fn describe(&self) -> String {
@@ -187,20 +230,21 @@ fn interpret(
     if status.is_success() {
         return wire::parse_response(body);
     }
+    Err(failure(status, retry_after, body))
+}
+
+/// The error a non-2xx answer means.
+fn failure(status: StatusCode, retry_after: Option<Duration>, body: &str) -> LlmError {
     let (message, code) = error_detail(body).unwrap_or_else(|| (snippet(body), String::new()));
     if refuses_region(status, &message, &code) {
-        return Err(LlmError::RegionRefused(format!(
-            "{} {}",
-            status.as_u16(),
-            message
-        )));
+        return LlmError::RegionRefused(format!("{} {}", status.as_u16(), message));
     }
     let message = if code.is_empty() {
         message
     } else {
         format!("{code}: {message}")
     };
-    Err(LlmError::from_status(status.as_u16(), retry_after, message))
+    LlmError::from_status(status.as_u16(), retry_after, message)
 }
 
 #[cfg(test)]

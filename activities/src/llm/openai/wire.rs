@@ -177,6 +177,36 @@ pub fn parse_response(body: &str) -> Result<Generated, LlmError> {
     })
 }
 
+#[derive(Debug, Deserialize)]
+struct Transcription {
+    #[serde(default)]
+    text: String,
+}
+
+/// Reads a 2xx `/audio/transcriptions` answer (`{"text": …}`; some servers send the
+/// bare text whatever `response_format` asked). Empty text is an answer: nothing
+/// could be made out.
+pub fn parse_transcription(body: &str, model: &str) -> Result<Generated, LlmError> {
+    let text = match serde_json::from_str::<Transcription>(body) {
+        Ok(transcription) => transcription.text,
+        Err(_) if !body.trim_start().starts_with('{') => body.to_owned(),
+        Err(e) => {
+            return Err(LlmError::InvalidResponse(format!(
+                "{e} in {:?}",
+                crate::http_answer::snippet(body)
+            )));
+        }
+    };
+    Ok(Generated {
+        text: text.trim().to_owned(),
+        usage: TokenUsage::default(),
+        finish_reason: "stop".to_owned(),
+        model: model.to_owned(),
+        provider: String::new(),
+        troubles: Vec::new(),
+    })
+}
+
 /// `content` without `<think>…</think>` blocks (an unclosed one runs to the end:
 /// a reasoning model cut short said nothing for the client).
 pub fn without_reasoning(content: &str) -> String {
@@ -218,6 +248,24 @@ pub fn json_in(text: &str) -> Option<String> {
 mod tests {
     use super::*;
     use crate::llm::{Stage, Turn};
+
+    #[test]
+    fn a_transcription_is_its_text_whether_json_or_bare() {
+        let json = parse_transcription(r#"{"text":" Запишите на завтра "}"#, "whisper-1").unwrap();
+        assert_eq!(
+            (json.text.as_str(), json.model.as_str()),
+            ("Запишите на завтра", "whisper-1")
+        );
+        assert_eq!(
+            parse_transcription("Да, подходит\n", "m").unwrap().text,
+            "Да, подходит"
+        );
+        assert_eq!(parse_transcription(r#"{"text":""}"#, "m").unwrap().text, "");
+        assert!(matches!(
+            parse_transcription(r#"{"text": 5"#, "m"),
+            Err(LlmError::InvalidResponse(_))
+        ));
+    }
 
     fn stage1() -> Prompt {
         Prompt {

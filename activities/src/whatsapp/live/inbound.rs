@@ -6,8 +6,10 @@
 
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use crate::whatsapp::{
-    GatewayEvent, InboundLedger, IncomingMessage, MediaInfo, MessageId, MessageKind,
+    GatewayEvent, InboundLedger, IncomingMessage, MediaInfo, MediaRef, MessageId, MessageKind,
 };
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use std::sync::Arc;
 use tokio::sync::broadcast;
 use whatsapp_rust::prelude::MessageExt;
@@ -76,6 +78,7 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
                 mimetype: image.mimetype.clone(),
                 seconds: None,
                 bytes: image.file_length,
+                download: None,
             }),
         );
     }
@@ -89,6 +92,7 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
                 mimetype: video.mimetype.clone(),
                 seconds: video.seconds,
                 bytes: video.file_length,
+                download: None,
             }),
         );
     }
@@ -98,6 +102,7 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
                 mimetype: document.mimetype.clone(),
                 seconds: None,
                 bytes: document.file_length,
+                download: None,
             }),
         );
     }
@@ -111,6 +116,7 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
             mimetype: audio.mimetype.clone(),
             seconds: audio.seconds,
             bytes: audio.file_length,
+            download: audio_ref(audio),
         }));
     }
     if let Some(sticker) = base.sticker_message.as_option() {
@@ -118,6 +124,7 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
             mimetype: sticker.mimetype.clone(),
             seconds: None,
             bytes: sticker.file_length,
+            download: None,
         }));
     }
     let place = base
@@ -164,6 +171,20 @@ pub(super) fn read(message: &wa::Message) -> Option<Read> {
         });
     }
     None
+}
+
+/// Where a voice note or audio file can be downloaded from: its CDN path and keys, as
+/// WhatsApp gave them (`None` when the message lacks them: nothing to fetch).
+fn audio_ref(audio: &wa::message::AudioMessage) -> Option<Box<MediaRef>> {
+    let b64 = |bytes: &Option<Vec<u8>>| bytes.as_deref().map(|b| STANDARD.encode(b));
+    Some(Box::new(MediaRef {
+        direct_path: audio.direct_path.clone()?,
+        media_type: "audio".to_owned(),
+        media_key: b64(&audio.media_key)?,
+        file_sha256: b64(&audio.file_sha256)?,
+        file_enc_sha256: b64(&audio.file_enc_sha256)?,
+        file_length: audio.file_length?,
+    }))
 }
 
 /// Who sent a client's message: their phone number, else their LID. WhatsApp

@@ -22,8 +22,8 @@ pub mod offline;
 
 use super::vault::SessionVault;
 use super::{
-    GatewayError, GatewayEvent, InboundLedger, MessageId, PairingCode, QrCode, SessionStatus,
-    WhatsAppGateway,
+    GatewayError, GatewayEvent, InboundLedger, MediaRef, MessageId, PairingCode, QrCode,
+    SessionStatus, WhatsAppGateway,
 };
 use crate::domain::{ClientAddress, PhoneNumber, SessionId};
 use events::{SessionEvents, format_pairing_code};
@@ -38,6 +38,7 @@ use std::time::Duration;
 use tokio::sync::{Mutex, broadcast};
 use tokio::time::{Instant, timeout};
 use whatsapp_rust::bot::{Bot, BotBuilder, BotHandle, Provided};
+use whatsapp_rust::download::{DownloadParams, MediaType};
 use whatsapp_rust::features::ContactError;
 use whatsapp_rust::http::HttpClient;
 use whatsapp_rust::pair_code::{PairCodeOptions, PairCodeRejection, PairError};
@@ -692,6 +693,48 @@ impl WhatsAppGateway for LiveGateway {
         update.map_err(|error| GatewayError::Unavailable(error.to_string()))
     }
 
+    async fn download_media(
+        &self,
+        session: SessionId,
+        media: &MediaRef,
+        limit: u64,
+    ) -> Result<Vec<u8>, GatewayError> {
+        let params = download_params(media)?;
+        if params.file_length > limit {
+            return Err(GatewayError::Refused(format!(
+                "the media is {} bytes, over the {limit} taken",
+                params.file_length
+            )));
+        }
+        let client = self.inner.linked_client(session).await?;
+        // The crate refreshes the media connection and tries each CDN host; a lost
+        // connection or a slow host is worth another try, a reference the CDN no
+        // longer knows (media expire after some weeks) is not.
+        let data = timeout(MEDIA_WAIT, client.download_from_params(&params))
+            .await
+            .map_err(|_| {
+                GatewayError::Unavailable(format!("the media download took over {MEDIA_WAIT:?}"))
+            })?
+            .map_err(|error| {
+                let text = format!("{error:#}");
+                if ["401", "403", "404", "410", "rejected"]
+                    .iter()
+                    .any(|code| text.contains(code))
+                {
+                    GatewayError::Refused(format!("WhatsApp's CDN refused the media: {text}"))
+                } else {
+                    GatewayError::Unavailable(format!("media download failed: {text}"))
+                }
+            })?;
+        if data.len() as u64 > limit {
+            return Err(GatewayError::Refused(format!(
+                "the media is {} bytes, over the {limit} taken",
+                data.len()
+            )));
+        }
+        Ok(data)
+    }
+
     #[tracing::instrument(skip_all, fields(%session))]
     async fn logout(&self, session: SessionId) -> Result<(), GatewayError> {
         let slot = self.inner.slot(session);
@@ -747,6 +790,39 @@ where
             .with_http_client(http.clone())
             .with_version(version)
     })
+}
+
+/// The longest a media download may take (a voice note is a few hundred kB).
+const MEDIA_WAIT: Duration = Duration::from_secs(30);
+
+/// The crate's download parameters from the reference inbound left.
+fn download_params(media: &MediaRef) -> Result<DownloadParams, GatewayError> {
+    use base64::Engine as _;
+    let bytes = |what: &str, b64: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| GatewayError::Refused(format!("the media's {what} is not base64: {e}")))
+    };
+    let media_type = match media.media_type.as_str() {
+        "audio" => MediaType::Audio,
+        "image" => MediaType::Image,
+        "video" => MediaType::Video,
+        "document" => MediaType::Document,
+        "sticker" => MediaType::Sticker,
+        other => {
+            return Err(GatewayError::Refused(format!(
+                "{other:?} media cannot be downloaded"
+            )));
+        }
+    };
+    Ok(DownloadParams::encrypted(
+        media.direct_path.clone(),
+        &bytes("key", &media.media_key)?,
+        &bytes("hash", &media.file_sha256)?,
+        &bytes("encrypted hash", &media.file_enc_sha256)?,
+        media.file_length,
+        media_type,
+    ))
 }
 
 /// Awaits a crate call for at most [`SEND_WAIT`].

@@ -623,7 +623,39 @@ fn every_kind_of_message_is_read_with_its_text_media_and_target() {
     .unwrap();
     assert_eq!(voice.kind, MessageKind::Voice);
     assert_eq!(voice.text, "");
-    assert_eq!(voice.media.unwrap().seconds, Some(7));
+    let media = voice.media.unwrap();
+    assert_eq!(media.seconds, Some(7));
+    assert_eq!(media.download, None, "no CDN fields, nothing to download");
+
+    // With its CDN path and keys, the voice note can be fetched later, by the crate's
+    // `DownloadParams` (keys as base64: the reference travels as JSON).
+    let downloadable = read(wa::Message {
+        audio_message: MessageField::some(m::AudioMessage {
+            ptt: Some(true),
+            seconds: Some(6),
+            direct_path: Some("/v/t62.7117-24/voice".to_owned()),
+            media_key: Some(vec![1; 32]),
+            file_sha256: Some(vec![2; 32]),
+            file_enc_sha256: Some(vec![3; 32]),
+            file_length: Some(14_224),
+            ..m::AudioMessage::default()
+        }),
+        ..wa::Message::default()
+    })
+    .unwrap();
+    let reference = downloadable.media.unwrap().download.unwrap();
+    assert_eq!(reference.direct_path, "/v/t62.7117-24/voice");
+    assert_eq!(
+        (reference.media_type.as_str(), reference.file_length),
+        ("audio", 14_224)
+    );
+    let params = super::download_params(&reference).unwrap();
+    assert_eq!(params.media_key.as_deref(), Some(&[1; 32][..]));
+    assert_eq!(params.file_enc_sha256.as_deref(), Some(&[3; 32][..]));
+    assert!(
+        !format!("{reference:?}").contains(&reference.media_key),
+        "the key stays out of logs"
+    );
 
     let edit = read(wa::Message {
         protocol_message: MessageField::some(m::ProtocolMessage {
