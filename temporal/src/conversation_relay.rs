@@ -156,7 +156,12 @@ impl Relay {
                 push_name: m.push_name,
                 withdrawn: m.withdrawn,
                 kind: m.kind,
-                media: m.media,
+                // Where to download a recording from stays in the ledger: the listening
+                // step reads it there, so workflow histories never hold its key.
+                media: m.media.map(|mut media| {
+                    media.download = None;
+                    media
+                }),
             })
             .collect();
         self.hand_over(salon_id, phone, messages, start_if_missing)

@@ -193,6 +193,9 @@ impl RemoteGateway for TemporalGateways {
                         .build(),
                 )
                 .await;
+            if forget {
+                self.forget(&workflow_id).await;
+            }
             tracing::warn!(%session, call = name, node = %owner.node_id, stopped = stopped.is_ok(), "the session's node went away during a call");
             return Err(RemoteError::OwnerGone(owner.node_id.clone()));
         }

@@ -38,6 +38,7 @@ use ai_admin_activities::conversation::{
 };
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::llm::Turn;
+use ai_admin_activities::whatsapp::MessageKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -46,6 +47,9 @@ use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     LocalActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
+
+/// The patch that turns answer voice notes and media by kind (see `listen`).
+const MEDIA_ANSWERS: &str = "media-answers";
 
 /// Turns of history kept (a client message or a reply each).
 pub const HISTORY_TURNS: usize = 20;
@@ -197,11 +201,13 @@ fn gemini_step() -> LocalActivityOptions {
 /// Listening to voice notes: a download and a transcription, retried a few times
 /// while WhatsApp's CDN or the model is away, then the client is asked to write.
 fn listen_step() -> LocalActivityOptions {
+    // At most about 95 s in all: under the relay's hand-over-again age (120 s), so a
+    // slow voice note is not handed to the conversation a second time.
     step(
-        Duration::from_secs(75),
-        Duration::from_millis(500),
+        Duration::from_secs(45),
+        Duration::from_secs(1),
         Duration::from_secs(4),
-        4,
+        2,
     )
 }
 
@@ -448,15 +454,29 @@ impl ConversationWorkflow {
             let said = batch.iter().map(|m| m.text.clone()).collect();
             return Self::reply(ctx, &step, said, LATE_APOLOGY.to_owned(), inbound_ids, last).await;
         }
-        let hearings = Self::listen(ctx, salon_id, &batch).await;
-        let Plan { said, answer } = listen::plan(&batch, &hearings);
+        // Histories begun before media were answered read every message as its text; a
+        // worker replaying one must too (the patch marker says which a history is).
+        let media = batch.iter().any(|m| m.kind != MessageKind::Text) && ctx.patched(MEDIA_ANSWERS);
+        let Plan { said, answer } = if media {
+            let hearings = Self::listen(ctx, salon_id, &batch).await;
+            listen::plan(&batch, &hearings)
+        } else {
+            let said: Vec<String> = batch.iter().map(|m| m.text.clone()).collect();
+            let answer = Answer::Assistant {
+                messages: said.clone(),
+                note: None,
+            };
+            Plan { said, answer }
+        };
         let (messages, note) = match answer {
             Answer::Assistant { messages, note } => (messages, note),
             Answer::Fixed(text) => {
                 return Self::reply(ctx, &step, said, text.to_owned(), inbound_ids, last).await;
             }
         };
-        if let Some(emoji) = reaction_for(&messages)
+        // A reaction says nothing of a voice note that could not be heard.
+        if note.is_none()
+            && let Some(emoji) = reaction_for(&messages)
             && let Some(message_id) = batch.last().map(|m| m.message_id.clone())
         {
             let reacted = ctx

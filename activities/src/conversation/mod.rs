@@ -407,25 +407,19 @@ impl ConversationActivities {
             !conversation.bot_answers(),
         );
         let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
-        if silent.is_none() && listen::only_stickers(&input.messages) {
+        let stickers = silent.is_none() && listen::only_stickers(&input.messages);
+        if stickers {
             // A sticker alone says nothing to answer; seen, and no more.
             self.show_read(&input, false).await?;
             inbound::finish(&self.db, &ids, Outcome::Handled).await?;
             tracing::info!(salon_id = %input.salon_id, messages = ids.len(), "stickers alone: nothing to answer");
-            return Ok(Opening {
-                silent: Some("stickers alone".to_owned()),
-                client_name: conversation.client_name,
-                late: false,
-                overheard: Vec::new(),
-                reminder: None,
-            });
-        }
-        if let Some(reason) = &silent {
+        } else if let Some(reason) = &silent {
             inbound::finish(&self.db, &ids, Outcome::Ignored).await?;
             tracing::info!(salon_id = %input.salon_id, reason, messages = ids.len(), "client messages not answered");
         } else {
             self.show_read(&input, true).await?;
         }
+        let silent = silent.or_else(|| stickers.then(|| "stickers alone".to_owned()));
         let late = silent.is_none()
             && inbound::all_written_before(&self.db, &ids, self.limits.late_after).await?;
         if late {
@@ -488,7 +482,24 @@ impl ConversationActivities {
     ) -> Result<Vec<Hearing>, ActivityError> {
         let mut hearings = Vec::with_capacity(input.messages.len());
         for message in &input.messages {
-            let heard = self.hear(input.salon_id, message).await?;
+            // The ledger has the download reference, and the transcript of a voice note
+            // an earlier attempt heard already.
+            let Some((text, media)) = inbound::text_and_media(&self.db, message.inbound_id).await?
+            else {
+                continue;
+            };
+            if let Some(words) = text.strip_prefix(listen::VOICE_MARK) {
+                hearings.push(Hearing {
+                    inbound_id: message.inbound_id,
+                    heard: Heard::Transcript(words.to_owned()),
+                });
+                continue;
+            }
+            let message = ClientMessage {
+                media: media.or_else(|| message.media.clone()),
+                ..message.clone()
+            };
+            let heard = self.hear(input.salon_id, &message).await?;
             if let Heard::Transcript(words) = &heard {
                 let text = format!("{}{words}", listen::VOICE_MARK);
                 inbound::heard(&self.db, message.inbound_id, &text).await?;

@@ -181,6 +181,20 @@ fn pending_row(row: &sqlx::postgres::PgRow) -> Result<Pending, sqlx::Error> {
     })
 }
 
+/// A message's text and media as recorded now (a voice note's transcript once heard,
+/// its download reference until then); `None` for a row gone.
+pub async fn text_and_media(
+    db: impl PgExecutor<'_>,
+    id: i64,
+) -> anyhow::Result<Option<(String, Option<MediaInfo>)>> {
+    let row: Option<(String, Option<serde_json::Value>)> =
+        sqlx::query_as("SELECT text, media FROM inbound_messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(|(text, media)| (text, media.and_then(|m| serde_json::from_value(m).ok()))))
+}
+
 /// A voice note was heard: its text becomes the transcript and its download
 /// reference goes (the recording itself was never stored).
 pub async fn heard(db: impl PgExecutor<'_>, id: i64, text: &str) -> anyhow::Result<()> {

@@ -99,6 +99,14 @@ impl WithFallback {
     async fn ask(&self, ask: Ask<'_>) -> Result<Generated, LlmError> {
         let primary_error = match self.primary(ask).await {
             Ok(generated) => return Ok(generated),
+            // A primary without speech recognition (no `/audio/transcriptions`) leaves
+            // voice notes to the fallback.
+            Err(
+                error @ LlmError::Rejected {
+                    status: 404 | 405 | 501,
+                    ..
+                },
+            ) if matches!(ask, Ask::Transcribe(_)) => error,
             Err(error) if !error.is_unavailable() => return Err(error),
             Err(error) => error,
         };

@@ -79,8 +79,12 @@ impl Route {
             prompt_tokens,
             output_tokens,
         });
-        self.health
-            .observe(self.name.as_str(), answer.as_ref().map(|_| ()));
+        // The route's health is the conversation's: a provider that cannot hear
+        // voice notes still answers clients.
+        if matches!(ask, Ask::Generate(_)) {
+            self.health
+                .observe(self.name.as_str(), answer.as_ref().map(|_| ()));
+        }
         answer.map(|mut generated| {
             generated.provider = match self.name {
                 RouteName::Primary => self.provider.to_owned(),

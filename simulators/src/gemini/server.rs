@@ -264,24 +264,26 @@ fn inline_audio(contents: &[Value]) -> Option<Vec<u8>> {
 
 /// The `file` and `model` fields of a `multipart/form-data` body.
 fn multipart_fields(content_type: &str, body: &[u8]) -> Option<(Vec<u8>, String)> {
-    let boundary = content_type
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))?
-        .trim_matches('"');
-    let delimiter = format!("--{boundary}");
+    let boundary = content_type.split(';').find_map(|p| {
+        let (name, value) = p.trim().split_once('=')?;
+        name.eq_ignore_ascii_case("boundary")
+            .then(|| value.trim_matches('"'))
+    })?;
+    // Each part follows a line break and `--boundary` (the first one, the body's start).
+    let delimiter = format!("\r\n--{boundary}");
+    let body = [b"\r\n".as_slice(), body].concat();
     let mut file = None;
     let mut model = String::new();
-    for part in split_bytes(body, delimiter.as_bytes()).into_iter().skip(1) {
+    for part in split_bytes(&body, delimiter.as_bytes()).into_iter().skip(1) {
         let part = part.strip_prefix(b"\r\n").unwrap_or(part);
         let Some(split) = find_bytes(part, b"\r\n\r\n") else {
             continue;
         };
         let head = String::from_utf8_lossy(&part[..split]).to_ascii_lowercase();
         let value = &part[split + 4..];
-        let value = value.strip_suffix(b"\r\n").unwrap_or(value);
-        if head.contains("name=\"file\"") {
+        if head.contains("; name=\"file\"") {
             file = Some(value.to_vec());
-        } else if head.contains("name=\"model\"") {
+        } else if head.contains("; name=\"model\"") {
             model = String::from_utf8_lossy(value).trim().to_owned();
         }
     }

@@ -525,4 +525,24 @@ async fn both_clients_write_a_voice_note_down_and_the_fallback_hears_it_when_the
     assert_eq!(heard.text, VOICE_NOTE_TRANSCRIPT);
     assert_eq!(heard.provider, "openai (fallback)");
     assert_eq!(fallback_sim.state.calls()[0].stage, 3);
+
+    // A primary that cannot hear at all (no such endpoint): the fallback hears it, and
+    // the primary's health, which is the conversation's, is untouched.
+    let fresh = gemini_else_openai(&sim, &fallback_sim, &metrics, &health);
+    health.register("primary", "gemini", "gemini-2.5-flash", None);
+    sim.state.inject(GeminiFault::status(404, 1));
+    let heard = fresh.transcribe(&sample).await.unwrap();
+    assert_eq!(heard.provider, "openai (fallback)");
+    assert_eq!(
+        health.report()["primary"].state,
+        ai_admin_activities::llm::health::RouteState::Unknown,
+        "{:?}",
+        health.report()
+    );
+    // A voice note the primary rejects for another reason is not the fallback's.
+    sim.state.inject(GeminiFault::status(400, 1));
+    assert!(matches!(
+        fresh.transcribe(&sample).await,
+        Err(LlmError::Rejected { status: 400, .. })
+    ));
 }

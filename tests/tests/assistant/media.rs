@@ -94,8 +94,13 @@ async fn the_sample_voice_note_books_the_manicure(options: AppOptions, api: &str
         "stage 1 reads the transcript: {understood:?}"
     );
 
-    // The ledger keeps the words, marked as voice, and no way back to the recording.
-    let rows = ledger(app, OLGA).await;
+    // The ledger keeps the words, marked as voice, and no way back to the recording
+    // (the row closes a moment after the reply goes out).
+    let rows = eventually(PATIENCE, "the voice note closed", || async {
+        let rows = ledger(app, OLGA).await;
+        rows.iter().all(|r| r.2 == "handled").then_some(rows)
+    })
+    .await;
     assert_eq!(rows.len(), 1, "{rows:?}");
     let (kind, text, status, media) = &rows[0];
     assert_eq!(kind, "voice");
@@ -184,7 +189,11 @@ async fn what_cannot_be_heard_or_seen_gets_a_polite_answer_and_a_sticker_none() 
         (sticker, "sticker"),
     ];
     for (from, kind) in kinds {
-        let rows = ledger(app, from).await;
+        let rows = eventually(PATIENCE, "the message closed", || async {
+            let rows = ledger(app, from).await;
+            rows.iter().all(|r| r.2 != "pending").then_some(rows)
+        })
+        .await;
         assert_eq!(rows.len(), 1, "{from}: {rows:?}");
         assert_eq!(
             (rows[0].0.as_str(), rows[0].2.as_str()),

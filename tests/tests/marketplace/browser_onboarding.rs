@@ -177,3 +177,61 @@ async fn scanning_on_the_dev_phone_page_connects_the_owners_page() {
         .await
         .expect("the phone page shows the session connected");
 }
+
+#[tokio::test]
+async fn the_dev_phone_sends_the_sample_voice_note_and_the_bot_books_from_it() {
+    let app = spawn_app().await;
+    let salon_id = app.add_salon("Салон «Голосовое»");
+    app.onboard(salon_id, "79990001122").await;
+    app.wait_until_ready(salon_id, Duration::from_secs(120))
+        .await;
+    // Tomorrow at 15:00 free, whatever the seed booked.
+    let tomorrow = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Moscow)
+        .date_naive()
+        + chrono::Days::new(1);
+    app.yclients
+        .state
+        .update_salon(i64::from(salon_id.get()), |salon| {
+            salon.records.retain(|r| r.date != tomorrow);
+        });
+    let screenshots = output_dir("dev_phone_voice");
+    let mut phone = Browser::launch().await.expect("start Chromium");
+    phone
+        .open(&format!("{}/dev/phone", app.address))
+        .await
+        .unwrap();
+    phone
+        .wait_for(
+            &format!("document.getElementById('chat-session').value === 'company_{salon_id}'"),
+            WAIT,
+        )
+        .await
+        .expect("the linked session can be chatted in");
+    phone
+        .eval("document.getElementById('send-voice').click(); true")
+        .await
+        .unwrap();
+    phone
+        .wait_for(
+            "[...document.querySelectorAll('#chat li.bot')].some((li) => li.textContent.includes('Записала'))",
+            Duration::from_secs(40),
+        )
+        .await
+        .expect("the bot heard the voice note and booked");
+    let chat: String = phone
+        .eval("document.getElementById('chat').textContent")
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        chat.contains("🎤 голосовое сообщение") && chat.contains("15:00"),
+        "{chat}"
+    );
+    phone
+        .screenshot(&screenshots.join("01-voice-note-booked.png"))
+        .await
+        .unwrap();
+}

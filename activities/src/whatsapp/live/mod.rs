@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 use tokio::sync::{Mutex, broadcast};
@@ -40,7 +40,7 @@ use tokio::time::{Instant, timeout};
 use whatsapp_rust::bot::{Bot, BotBuilder, BotHandle, Provided};
 use whatsapp_rust::download::{DownloadParams, MediaType};
 use whatsapp_rust::features::ContactError;
-use whatsapp_rust::http::HttpClient;
+use whatsapp_rust::http::{HttpClient, HttpStatusError};
 use whatsapp_rust::pair_code::{PairCodeOptions, PairCodeRejection, PairError};
 use whatsapp_rust::prelude::MessageBuilderExt as _;
 use whatsapp_rust::store::SqliteStore;
@@ -710,29 +710,38 @@ impl WhatsAppGateway for LiveGateway {
         // The crate refreshes the media connection and tries each CDN host; a lost
         // connection or a slow host is worth another try, a reference the CDN no
         // longer knows (media expire after some weeks) is not.
-        let data = timeout(MEDIA_WAIT, client.download_from_params(&params))
-            .await
-            .map_err(|_| {
-                GatewayError::Unavailable(format!("the media download took over {MEDIA_WAIT:?}"))
-            })?
-            .map_err(|error| {
-                let text = format!("{error:#}");
-                if ["401", "403", "404", "410", "rejected"]
-                    .iter()
-                    .any(|code| text.contains(code))
-                {
-                    GatewayError::Refused(format!("WhatsApp's CDN refused the media: {text}"))
-                } else {
-                    GatewayError::Unavailable(format!("media download failed: {text}"))
+        // Streamed into a bounded buffer: a sender who declared a small file and
+        // uploaded a big one is stopped at the limit, not held in memory whole.
+        let overflowed = Arc::new(AtomicBool::new(false));
+        let sink = BoundedSink {
+            data: std::io::Cursor::new(Vec::new()),
+            limit,
+            overflowed: overflowed.clone(),
+        };
+        let downloaded = timeout(
+            MEDIA_WAIT,
+            client.download_from_params_to_writer(&params, sink),
+        )
+        .await
+        .map_err(|_| {
+            GatewayError::Unavailable(format!("the media download took over {MEDIA_WAIT:?}"))
+        })?
+        .map_err(|error| {
+            if overflowed.load(Ordering::Relaxed) {
+                return GatewayError::Refused(format!("the media is over the {limit} bytes taken"));
+            }
+            let status = error
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<HttpStatusError>())
+                .map(|refused| refused.status);
+            match status {
+                Some(401 | 403 | 404 | 410) => {
+                    GatewayError::Refused(format!("WhatsApp's CDN refused the media: {error:#}"))
                 }
-            })?;
-        if data.len() as u64 > limit {
-            return Err(GatewayError::Refused(format!(
-                "the media is {} bytes, over the {limit} taken",
-                data.len()
-            )));
-        }
-        Ok(data)
+                _ => GatewayError::Unavailable(format!("media download failed: {error:#}")),
+            }
+        })?;
+        Ok(downloaded.data.into_inner())
     }
 
     #[tracing::instrument(skip_all, fields(%session))]
@@ -793,7 +802,40 @@ where
 }
 
 /// The longest a media download may take (a voice note is a few hundred kB).
-const MEDIA_WAIT: Duration = Duration::from_secs(30);
+const MEDIA_WAIT: Duration = Duration::from_secs(15);
+
+/// An in-memory download that refuses to grow past `limit` (and says so).
+struct BoundedSink {
+    data: std::io::Cursor<Vec<u8>>,
+    limit: u64,
+    overflowed: Arc<AtomicBool>,
+}
+
+impl std::io::Write for BoundedSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.data.position() + buf.len() as u64 > self.limit {
+            self.overflowed.store(true, Ordering::Relaxed);
+            return Err(std::io::Error::other("the media is over the size taken"));
+        }
+        std::io::Write::write(&mut self.data, buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl std::io::Seek for BoundedSink {
+    fn seek(&mut self, position: std::io::SeekFrom) -> std::io::Result<u64> {
+        std::io::Seek::seek(&mut self.data, position)
+    }
+}
+
+impl whatsapp_rust::download::DownloadWriter for BoundedSink {
+    fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+        whatsapp_rust::download::DownloadWriter::truncate(&mut self.data, len)
+    }
+}
 
 /// The crate's download parameters from the reference inbound left.
 fn download_params(media: &MediaRef) -> Result<DownloadParams, GatewayError> {

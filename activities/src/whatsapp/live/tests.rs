@@ -969,3 +969,23 @@ fn a_number_is_off_whatsapp_only_when_whatsapp_says_so() {
     assert!(registered([(&other, None, false)], &phone));
     assert!(registered([], &phone));
 }
+
+#[test]
+fn a_download_stops_at_its_limit_and_says_so() {
+    use std::io::Write as _;
+    let overflowed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut sink = super::BoundedSink {
+        data: std::io::Cursor::new(Vec::new()),
+        limit: 8,
+        overflowed: overflowed.clone(),
+    };
+    sink.write_all(b"OggS").unwrap();
+    sink.write_all(b"1234").unwrap();
+    assert!(sink.write_all(b"!").is_err(), "one byte over the limit");
+    assert!(overflowed.load(std::sync::atomic::Ordering::Relaxed));
+    // The crate empties the sink before another attempt.
+    whatsapp_rust::download::DownloadWriter::truncate(&mut sink, 0).unwrap();
+    std::io::Seek::rewind(&mut sink).unwrap();
+    sink.write_all(b"short").unwrap();
+    assert_eq!(sink.data.into_inner(), b"short");
+}
