@@ -154,48 +154,55 @@ pub struct ConversationWorkflow {
     turns: u64,
 }
 
-/// A step run as a local activity: `timeout` per attempt, retried with doubling
+/// How a step runs as a local activity: `timeout` per attempt, retried with doubling
 /// backoff from `first_retry` up to `longest_wait`, `attempts` times at most (0 = until
 /// it succeeds); long back-offs become durable timers instead of sleeps in the worker.
-fn step(
+#[derive(Debug, Clone, Copy)]
+struct Step {
     timeout: Duration,
     first_retry: Duration,
     longest_wait: Duration,
     attempts: u32,
-) -> LocalActivityOptions {
-    LocalActivityOptions::builder()
-        .start_to_close_timeout(timeout)
-        .timer_backoff_threshold(Duration::from_secs(5))
-        .retry_policy(
-            RetryPolicy::builder()
-                .initial_interval(first_retry)
-                .backoff_coefficient(2.0)
-                .maximum_interval(longest_wait)
-                .maximum_attempts(attempts)
-                .build(),
-        )
-        .build()
+}
+
+impl Step {
+    fn options(self) -> LocalActivityOptions {
+        LocalActivityOptions::builder()
+            .start_to_close_timeout(self.timeout)
+            .timer_backoff_threshold(Duration::from_secs(5))
+            .retry_policy(
+                RetryPolicy::builder()
+                    .initial_interval(self.first_retry)
+                    .backoff_coefficient(2.0)
+                    .maximum_interval(self.longest_wait)
+                    .maximum_attempts(self.attempts)
+                    .build(),
+            )
+            .build()
+    }
 }
 
 /// Reading the database: patient, the database coming back is a matter of time.
 fn database_step() -> LocalActivityOptions {
-    step(
-        Duration::from_secs(15),
-        Duration::from_millis(200),
-        Duration::from_secs(10),
-        0,
-    )
+    Step {
+        timeout: Duration::from_secs(15),
+        first_retry: Duration::from_millis(200),
+        longest_wait: Duration::from_secs(10),
+        attempts: 0,
+    }
+    .options()
 }
 
 /// A Gemini call: 429/5xx/timeouts retried with backoff, five times (about 5 s in all),
 /// then the apology; a rejected request is not retried.
 fn gemini_step() -> LocalActivityOptions {
-    step(
-        Duration::from_secs(40),
-        Duration::from_millis(300),
-        Duration::from_secs(4),
-        6,
-    )
+    Step {
+        timeout: Duration::from_secs(40),
+        first_retry: Duration::from_millis(300),
+        longest_wait: Duration::from_secs(4),
+        attempts: 6,
+    }
+    .options()
 }
 
 /// Listening to voice notes: a download and a transcription, retried a few times
@@ -203,34 +210,37 @@ fn gemini_step() -> LocalActivityOptions {
 fn listen_step() -> LocalActivityOptions {
     // At most about 95 s in all: under the relay's hand-over-again age (120 s), so a
     // slow voice note is not handed to the conversation a second time.
-    step(
-        Duration::from_secs(45),
-        Duration::from_secs(1),
-        Duration::from_secs(4),
-        2,
-    )
+    Step {
+        timeout: Duration::from_secs(45),
+        first_retry: Duration::from_secs(1),
+        longest_wait: Duration::from_secs(4),
+        attempts: 2,
+    }
+    .options()
 }
 
 /// The commands: YClients failures are results already; what is retried here is the
 /// database.
 fn execute_step() -> LocalActivityOptions {
-    step(
-        Duration::from_secs(90),
-        Duration::from_millis(500),
-        Duration::from_secs(10),
-        6,
-    )
+    Step {
+        timeout: Duration::from_secs(90),
+        first_retry: Duration::from_millis(500),
+        longest_wait: Duration::from_secs(10),
+        attempts: 6,
+    }
+    .options()
 }
 
 /// The send: the answer must go out, so it is retried until WhatsApp takes it (an
 /// unlinked number is final).
 fn send_step() -> LocalActivityOptions {
-    step(
-        Duration::from_secs(30),
-        Duration::from_millis(500),
-        Duration::from_secs(30),
-        0,
-    )
+    Step {
+        timeout: Duration::from_secs(30),
+        first_retry: Duration::from_millis(500),
+        longest_wait: Duration::from_secs(30),
+        attempts: 0,
+    }
+    .options()
 }
 
 /// What a turn says back: stage 2's text; without it, the results' own words; without
