@@ -8,7 +8,7 @@
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
 
-use crate::db::{events, inbound, live_events, outbound, turns, webhook_inbox};
+use crate::db::{console_sessions, events, inbound, live_events, outbound, turns, webhook_inbox};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -31,6 +31,10 @@ pub struct RetentionPolicy {
 }
 
 const DAY: u64 = 86_400;
+
+/// How long a spent console code or an ended console session is kept (for a look at
+/// who was in), after which it lets nobody in and goes.
+const CONSOLE_SESSIONS_KEPT: Duration = Duration::from_secs(DAY);
 
 impl Default for RetentionPolicy {
     fn default() -> Self {
@@ -57,6 +61,9 @@ pub struct Pruned {
     /// `assistant_turns` (kept as long as the messages they answer).
     #[serde(default)]
     pub assistant_turns: u64,
+    /// `console_codes` and `console_sessions` past use.
+    #[serde(default)]
+    pub console_sessions: u64,
     /// `marketplace_events`.
     pub marketplace_events: u64,
 }
@@ -95,6 +102,7 @@ impl RetentionActivities {
             inbound_messages: inbound::prune(&self.db, policy.messages).await?,
             outbound_messages: outbound::prune(&self.db, policy.messages).await?,
             assistant_turns: turns::prune(&self.db, policy.messages).await?,
+            console_sessions: console_sessions::prune(&self.db, CONSOLE_SESSIONS_KEPT).await?,
             marketplace_events: events::prune(&self.db, policy.marketplace_events).await?,
         };
         tracing::info!(?pruned, "old rows pruned");

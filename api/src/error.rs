@@ -129,6 +129,7 @@ fn error_page(status: StatusCode, title: &str, message: &str, hint: &str) -> Str
 <html lang="ru"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} — AI Admin</title>
+<link rel="stylesheet" href="/marketplace/static/base.css">
 <link rel="stylesheet" href="/marketplace/static/onboarding.css">
 </head><body><main class="card error-page" data-status="{code}">
 <h1>{title}</h1><p class="detail">{message}</p><p>{hint}</p>

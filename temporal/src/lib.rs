@@ -10,6 +10,7 @@
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
 //! - [`retention`] — the hourly schedule that prunes old rows.
+//! - [`sync_schedules`] — when a salon's recurring syncs run next (for its console).
 //! - [`gateway_calls`] — WhatsApp calls run on the gateway node holding the session.
 //!
 //! The scripts that fetch and start the Temporal dev server for the demo and the tests
@@ -22,6 +23,7 @@ pub mod onboarding;
 pub mod retention;
 pub mod sdk_metrics;
 pub mod search_attributes;
+pub mod sync_schedules;
 pub mod webhook_relay;
 pub mod worker;
 

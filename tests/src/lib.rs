@@ -739,6 +739,62 @@ impl TestApp {
         self.get(&format!("/auth/yclients/redirect?{query}")).await
     }
 
+    /// The console session of an installed salon's owner arriving with `query`: the
+    /// redirect's one-time code traded at `POST /console/api/session`.
+    pub async fn console_session(&self, query: &str) -> String {
+        let response = self.redirect(query).await;
+        assert_eq!(response.status(), 302, "{query}");
+        let code = code_from_location(&response).expect("a console redirect");
+        let session = self
+            .post_json("/console/api/session", serde_json::json!({ "code": code }))
+            .await;
+        assert_eq!(session.status(), 200, "the code is traded for a session");
+        let body: serde_json::Value = session.json().await.expect("session JSON");
+        body["token"].as_str().expect("a token").to_owned()
+    }
+
+    /// The onboarding token of the page an owner arriving with `query` works on: the
+    /// redirect's own for a salon not installed yet, else the one the console's
+    /// «Подключить заново» opens the page with.
+    pub async fn page_token(&self, query: &str) -> String {
+        let response = self.redirect(query).await;
+        assert_eq!(response.status(), 302, "{query}");
+        if code_from_location(&response).is_err() {
+            return token_from_location(&response).expect("an onboarding redirect");
+        }
+        let token = self.console_session(query).await;
+        let link = self
+            .http
+            .post(format!("{}/console/api/whatsapp/link", self.address))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("request the app");
+        assert_eq!(link.status(), 200);
+        let body: serde_json::Value = link.json().await.expect("link JSON");
+        body["url"]
+            .as_str()
+            .and_then(|url| url.strip_prefix("/marketplace/onboarding?token="))
+            .expect("the onboarding page's URL")
+            .to_owned()
+    }
+
+    /// `POST <path>` with a JSON body and a Bearer token.
+    pub async fn post_with_token(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> reqwest::Response {
+        self.http
+            .post(format!("{}{path}", self.address))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .expect("request the app")
+    }
+
     /// `GET <path>` on the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
@@ -1125,6 +1181,19 @@ pub fn output_dir(name: &str) -> std::path::PathBuf {
     let dir = root.join(name);
     std::fs::create_dir_all(&dir).expect("create the test output folder");
     dir
+}
+
+/// The `code` of a `302 Location: /console?code=…` (an installed salon's owner).
+pub fn code_from_location(response: &reqwest::Response) -> anyhow::Result<String> {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .context("no Location header")?
+        .to_str()?;
+    location
+        .strip_prefix("/console?code=")
+        .map(str::to_owned)
+        .with_context(|| format!("unexpected Location {location}"))
 }
 
 /// The `token` of a `302 Location: /marketplace/onboarding?token=…`.

@@ -131,6 +131,8 @@ pub async fn release(
 /// A client waiting for a person.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HandedOff {
+    /// The conversation's id (the console's).
+    pub id: i64,
     /// Digits.
     pub phone: String,
     /// The name the client gave.
@@ -147,7 +149,7 @@ pub async fn handed_off(
     salon_id: SalonId,
 ) -> anyhow::Result<Vec<HandedOff>> {
     let rows = sqlx::query(
-        "SELECT client_phone, client_name, handoff_reason,
+        "SELECT id, client_phone, client_name, handoff_reason,
                 to_char(handoff_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS since
          FROM conversations WHERE salon_id = $1 AND status = 'handoff'
          ORDER BY handoff_at",
@@ -158,6 +160,7 @@ pub async fn handed_off(
     rows.iter()
         .map(|row| {
             Ok(HandedOff {
+                id: row.try_get("id")?,
                 phone: row.try_get("client_phone")?,
                 client_name: row.try_get("client_name")?,
                 reason: row.try_get("handoff_reason")?,

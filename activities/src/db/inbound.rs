@@ -37,13 +37,22 @@ pub async fn record(
         .map(serde_json::to_value)
         .transpose()?;
     let client = message.from.to_string();
+    // A first message also opens the client's conversations row (the console names a
+    // conversation by that row's id), in the same statement.
     let id: Option<i64> = sqlx::query_scalar(
-        "INSERT INTO inbound_messages
-             (salon_id, session, message_id, client_phone, text, push_name, sent_at,
-              kind, media, refers_to, status, from_salon, chat_jid, sender_jid)
-         VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (session, message_id) DO NOTHING
-         RETURNING id",
+        "WITH recorded AS (
+             INSERT INTO inbound_messages
+                 (salon_id, session, message_id, client_phone, text, push_name, sent_at,
+                  kind, media, refers_to, status, from_salon, chat_jid, sender_jid)
+             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7), $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (session, message_id) DO NOTHING
+             RETURNING id
+         ), opened AS (
+             INSERT INTO conversations (salon_id, client_phone)
+             SELECT $1, $4 FROM recorded
+             ON CONFLICT (salon_id, client_phone) DO NOTHING
+         )
+         SELECT id FROM recorded",
     )
     .bind(salon_id.get())
     .bind(&message.session)

@@ -5,6 +5,8 @@ pub mod bookings;
 pub mod catalog;
 pub mod clients;
 pub mod companies;
+pub mod console_sessions;
+pub mod console_views;
 pub mod conversations;
 pub mod events;
 pub mod inbound;

@@ -13,7 +13,8 @@ use subtle::ConstantTimeEq;
 #[derive(Debug, Clone)]
 pub struct OnboardingAuth(pub OnboardingClaims);
 
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
+/// The bearer token of the request; 401 without one.
+pub(super) fn bearer(parts: &Parts) -> Result<&str, ApiError> {
     parts
         .headers
         .get(AUTHORIZATION)

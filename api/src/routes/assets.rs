@@ -11,10 +11,18 @@ use axum::routing::get;
 /// The onboarding page template (placeholders `{{salon_title}}`, `{{salon_id}}`).
 pub const ONBOARDING_HTML: &str = include_str!("../../../web/onboarding.html");
 
+/// The owner's console page (no placeholders: its script reads everything from the API).
+pub const CONSOLE_HTML: &str = include_str!("../../../web/console.html");
+
 /// The simulator's phone page (served only in simulator mode).
 pub const DEV_PHONE_HTML: &str = include_str!("../../../web/dev-phone.html");
 
-const FILES: [(&str, &str, &str); 3] = [
+const FILES: [(&str, &str, &str); 6] = [
+    (
+        "base.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/base.css"),
+    ),
     (
         "onboarding.css",
         "text/css; charset=utf-8",
@@ -24,6 +32,16 @@ const FILES: [(&str, &str, &str); 3] = [
         "onboarding.js",
         "text/javascript; charset=utf-8",
         include_str!("../../../web/onboarding.js"),
+    ),
+    (
+        "console.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/console.css"),
+    ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/console.js"),
     ),
     (
         "dev-phone.js",

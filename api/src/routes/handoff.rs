@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::domain::ClientAddress;
+use ai_admin_activities::domain::{ClientAddress, SalonId};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -43,13 +43,24 @@ async fn release(
 ) -> Result<Json<Value>, ApiError> {
     let phone = ClientAddress::parse(&phone)
         .map_err(|error| ApiError::BadRequest(format!("phone: {error}")))?;
+    let released = release_to_bot(&state, claims.salon_id, &phone).await?;
+    Ok(Json(json!({ "success": true, "released": released })))
+}
+
+/// Gives a handed-off client back to the bot, with a `handoff_released` event; false
+/// when they were not handed off. (The console's release goes through here too.)
+pub(crate) async fn release_to_bot(
+    state: &AppState,
+    salon_id: SalonId,
+    phone: &ClientAddress,
+) -> Result<bool, ApiError> {
     let mut tx = state.db.begin().await.map_err(anyhow::Error::from)?;
-    let released = conversations::release(&mut *tx, claims.salon_id, &phone.to_string()).await?;
+    let released = conversations::release(&mut *tx, salon_id, &phone.to_string()).await?;
     if released {
         events::record(
             &mut *tx,
             &NewEvent {
-                salon_id: claims.salon_id,
+                salon_id,
                 event_type: EventType::HandoffReleased,
                 data: json!({ "client": phone.masked() }),
                 dedup_key: None,
@@ -58,6 +69,6 @@ async fn release(
         .await?;
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
-    tracing::info!(salon_id = %claims.salon_id, client = %phone.masked(), released, "handoff released");
-    Ok(Json(json!({ "success": true, "released": released })))
+    tracing::info!(%salon_id, client = %phone.masked(), released, "handoff released");
+    Ok(released)
 }

@@ -7,6 +7,7 @@
 //! - [`webhooks`] — `POST /webhook/yclients`.
 //! - [`health`] — `GET /marketplace/health`.
 //! - [`handoff`] — clients handed over to a person: list, release.
+//! - [`console`] — the owner's console (`/console`) and its API (`/console/api/*`).
 //! - [`metrics`] — `GET /metrics` (Prometheus); every request's latency is recorded by
 //!   [`record_latency`].
 //! - [`openapi`] — `GET /openapi.json`, the API's OpenAPI document, kept true by tests.
@@ -19,6 +20,7 @@
 
 pub mod activation;
 pub mod assets;
+pub mod console;
 pub mod dev_whatsapp;
 pub mod handoff;
 pub mod health;
@@ -54,6 +56,7 @@ pub fn router(state: AppState, phones: Option<RoutedGateway>) -> Router {
         .merge(webhooks::router())
         .merge(whatsapp_link::router())
         .merge(handoff::router())
+        .merge(console::router())
         .merge(crate::ws::router())
         .merge(health::router())
         .merge(metrics::router())

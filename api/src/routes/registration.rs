@@ -16,9 +16,9 @@
 //! answer depends on the result. The company is upserted with a `registration_started`
 //! event in one transaction. A salon that is installed (`active`, `frozen`) is never
 //! re-activated by a redirect, and is opened only by the YClients user who installed it:
-//! it gets a token and its page in its current state (its API key, activation and first
-//! sync stay as they are; a WhatsApp that was logged out is linked again from the page,
-//! without a new activation). `pending_whatsapp`, `activation_failed` and `uninstalled`
+//! it goes to its console, `302 /console?code=<one-time code>` (its API key, activation
+//! and first sync stay as they are; a WhatsApp that was logged out is linked again from
+//! the console, without a new activation). `pending_whatsapp`, `activation_failed` and `uninstalled`
 //! salons start (or rejoin) `onboarding-<salon_id>`; an `activating` one rejoins the run
 //! under way. The owner is sent to the page with a fresh token.
 
@@ -29,6 +29,7 @@ use crate::config::AppEnv;
 use crate::error::{ApiError, PageError};
 use crate::state::AppState;
 use ai_admin_activities::db::companies::{self, MarketplaceUser};
+use ai_admin_activities::db::console_sessions::{self, ConsoleUser};
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId, SessionId};
 use ai_admin_activities::whatsapp::SessionStatus;
@@ -204,7 +205,24 @@ async fn redirect(
         })?;
         tracing::info!(company_id = row.id, "registration started");
     } else {
-        tracing::info!(company_id = row.id, status = %row.integration_status, "installed salon opened its page; nothing re-activated");
+        // An installed salon's owner comes back to its console, with a one-time code
+        // the page trades for a session (the console may open in a frame, where
+        // cookies do not work).
+        let code = console_sessions::issue_code(
+            &state.db,
+            &ConsoleUser {
+                salon_id,
+                company_id: row.id,
+                user_id: user.user_id.clone(),
+            },
+        )
+        .await?;
+        tracing::info!(company_id = row.id, status = %row.integration_status, "installed salon opened its console; nothing re-activated");
+        return Ok((
+            StatusCode::FOUND,
+            [(header::LOCATION, format!("/console?code={code}"))],
+        )
+            .into_response());
     }
 
     let token = state

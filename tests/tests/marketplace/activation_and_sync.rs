@@ -490,12 +490,17 @@ async fn an_owner_coming_back_to_an_active_salon_finds_it_linked_and_nothing_is_
         .await
         .unwrap();
 
-    // The owner clicks "Connect" (or "settings") in YClients again; the phone stays
-    // linked, and the page shows it.
-    let token = app.register(salon_id).await;
-    let mut page = app.ws(WsAuth::Header(token)).await.unwrap();
-    page.expect("whatsapp-connected", Duration::from_secs(10))
-        .await;
+    // The owner clicks "Connect" (or "settings") in YClients again: their console,
+    // with the phone still linked.
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    let overview: serde_json::Value = app
+        .get_with_token("/console/api/overview", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["whatsapp"]["status"], "connected", "{overview}");
+    assert_eq!(overview["salon"]["integration_status"], "active");
 
     assert_eq!(
         events(&app, salon_id, "integration_activated").await.len(),

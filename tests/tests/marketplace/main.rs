@@ -2,7 +2,9 @@
 //! PostgreSQL, a real Temporal dev server and the YClients simulator over HTTP.
 
 mod activation_and_sync;
+mod browser_console;
 mod browser_onboarding;
+mod console;
 mod gateway_leases;
 mod health;
 mod live_channel;

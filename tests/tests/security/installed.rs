@@ -4,7 +4,7 @@
 use super::{OWNER_PHONE, PATIENCE, ready_salon, status};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_tests::sync_checks::assert_onboarded_once;
-use ai_admin_tests::{TestApp, spawn_app, token_from_location};
+use ai_admin_tests::{TestApp, spawn_app};
 use futures::StreamExt as _;
 use serde_json::Value;
 use temporalio_client::WorkflowListOptions;
@@ -33,10 +33,10 @@ async fn progress(app: &TestApp, token: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// The onboarding page's token for an owner arriving with `query` (an installed
+/// salon's through its console's «Подключить заново»).
 async fn redirect_token(app: &TestApp, query: &str) -> String {
-    let response = app.redirect(query).await;
-    assert_eq!(response.status(), 302, "{query}");
-    token_from_location(&response).unwrap()
+    app.page_token(query).await
 }
 
 async fn welcomes(app: &TestApp, salon_id: SalonId) -> i64 {

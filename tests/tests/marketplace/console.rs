@@ -1,0 +1,322 @@
+//! The owner's console API (`/console/api/*`) against the running app: getting in with
+//! the redirect's one-time code, the session's bounds, the status page, and stepping into
+//! a conversation (the salon answers, the bot stays silent, then takes the client back).
+
+use ai_admin_activities::domain::SalonId;
+use ai_admin_tests::{TestApp, code_from_location, eventually, spawn_app};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const OWNER_PHONE: &str = "79001112233";
+const CLIENT: &str = "79005550177";
+
+async fn ready_salon(app: &TestApp, title: &str) -> SalonId {
+    let salon_id = app.add_salon(title);
+    app.onboard(salon_id, OWNER_PHONE).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
+    salon_id
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
+    let response = app.get_with_token(path, token).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let response = app.post_with_token(path, token, body).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Waits until every message `from` wrote is closed (answered, or closed unanswered).
+async fn wait_until_closed(app: &TestApp, salon_id: SalonId, from: &str, count: i64) {
+    eventually(PATIENCE, "the client's messages to close", || async {
+        let closed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbound_messages
+             WHERE salon_id = $1 AND client_phone = $2 AND status <> 'pending'",
+        )
+        .bind(salon_id.get())
+        .bind(from)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        (closed >= count).then_some(())
+    })
+    .await;
+}
+
+/// The one conversation of `from` in the salon's list.
+async fn conversation_of(app: &TestApp, token: &str) -> Value {
+    let (status, list) = get(app, token, "/console/api/conversations").await;
+    assert_eq!(status, 200, "{list}");
+    list["conversations"][0].clone()
+}
+
+#[tokio::test]
+async fn an_installed_salons_owner_enters_the_console_with_a_code_that_works_once() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Консоль»").await;
+
+    // Back from YClients: the installed salon lands on its console with a code.
+    let response = app.redirect(&format!("salon_id={salon_id}")).await;
+    assert_eq!(response.status(), 302);
+    let code = code_from_location(&response).expect("a console redirect");
+    let page = app.get(&format!("/console?code={code}")).await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    assert_eq!(page.headers()["cache-control"], "no-store");
+
+    // The code is traded once.
+    let session = app
+        .post_json("/console/api/session", json!({ "code": code }))
+        .await;
+    assert_eq!(session.status(), 200);
+    let session: Value = session.json().await.unwrap();
+    assert_eq!(session["expires_in"], 12 * 3600);
+    assert_eq!(session["salon_id"], salon_id.get());
+    let token = session["token"].as_str().unwrap().to_owned();
+    let again = app
+        .post_json("/console/api/session", json!({ "code": code }))
+        .await;
+    assert_eq!(again.status(), 401, "a code works once");
+    let made_up = app
+        .post_json("/console/api/session", json!({ "code": "0".repeat(64) }))
+        .await;
+    assert_eq!(made_up.status(), 401);
+
+    // The status page.
+    let (status, overview) = get(&app, &token, "/console/api/overview").await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["salon"]["title"], "Салон «Консоль»");
+    assert_eq!(overview["salon"]["integration_status"], "active");
+    assert_eq!(overview["whatsapp"]["status"], "connected");
+    assert_eq!(overview["whatsapp"]["phone"], OWNER_PHONE);
+    assert!(overview["sync"]["last_at"].is_string(), "{overview}");
+    assert!(
+        overview["sync"]["next"]
+            .as_array()
+            .is_some_and(|next| next.iter().any(|s| s["next_at"].is_string())),
+        "the recurring syncs' next runs: {overview}"
+    );
+    for period in ["today", "week", "month"] {
+        assert_eq!(overview["results"][period]["bookings"], 0, "{overview}");
+    }
+
+    // Without a session, or with a forged one, nothing.
+    for path in ["/console/api/overview", "/console/api/conversations"] {
+        assert_eq!(app.get(path).await.status(), 401, "{path}");
+        assert_eq!(get(&app, "forged", path).await.0, 401, "{path}");
+    }
+
+    // The session slides: each use pushes its end on.
+    let ends = || async {
+        sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+            "SELECT expires_at FROM console_sessions WHERE salon_id = $1",
+        )
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let before = ends().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(get(&app, &token, "/console/api/conversations").await.0, 200);
+    assert!(ends().await > before, "a used session lives on");
+
+    // Logout ends it.
+    let logout = app
+        .http
+        .delete(format!("{}/console/api/session", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), 200);
+    assert_eq!(get(&app, &token, "/console/api/overview").await.0, 401);
+
+    // A code left for over a minute is refused, and so is a session past its end.
+    let late = app.redirect(&format!("salon_id={salon_id}")).await;
+    let late = code_from_location(&late).unwrap();
+    sqlx::query(
+        "UPDATE console_codes SET expires_at = NOW() - INTERVAL '1 second' WHERE used_at IS NULL",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let refused = app
+        .post_json("/console/api/session", json!({ "code": late }))
+        .await;
+    assert_eq!(refused.status(), 401);
+    let body: Value = refused.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("YClients"),
+        "{body}"
+    );
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    sqlx::query("UPDATE console_sessions SET expires_at = NOW() - INTERVAL '1 second' WHERE revoked_at IS NULL")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(get(&app, &token, "/console/api/overview").await.0, 401);
+}
+
+#[tokio::test]
+async fn the_owner_answers_a_client_the_bot_keeps_silent_then_takes_them_back() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Администратор»").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+    wait_until_closed(&app, salon_id, CLIENT, 1).await;
+
+    // The list and the transcript, the bot's commands beside its reply.
+    let conversation = conversation_of(&app, &token).await;
+    assert_eq!(
+        conversation["phone_masked"], "+7900 ***-**-77",
+        "{conversation}"
+    );
+    assert_eq!(conversation["state"], "asked");
+    assert_eq!(conversation["last_from"], "bot");
+    let id = conversation["id"].as_i64().unwrap();
+    let (status, chat) = get(&app, &token, &format!("/console/api/conversations/{id}")).await;
+    assert_eq!(status, 200, "{chat}");
+    assert_eq!(chat["phone"], CLIENT, "the owner sees the full number");
+    let messages = chat["messages"].as_array().unwrap();
+    assert_eq!(messages[0]["from"], "client");
+    assert_eq!(messages[0]["text"], "Сколько стоит маникюр?");
+    assert_eq!(messages[1]["from"], "bot");
+    let commands = messages[1]["commands"]
+        .as_array()
+        .expect("the turn's commands");
+    assert!(
+        commands.iter().any(|c| c["command"] == "SHOW_PRICES"),
+        "{chat}"
+    );
+
+    // The salon answers from the console: the client gets it, once per key.
+    let answer = "Здравствуйте! Это Анна, администратор. Подскажу лично.";
+    let send = || async {
+        app.http
+            .post(format!(
+                "{}/console/api/conversations/{id}/reply",
+                app.address
+            ))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "first-answer")
+            .json(&json!({ "text": answer }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(send().await, 200);
+    assert_eq!(send().await, 200, "a retried request is answered");
+    let replies = app.wait_for_replies(salon_id, CLIENT, 2, PATIENCE).await;
+    assert_eq!(replies[1], answer);
+    assert_eq!(
+        post(
+            &app,
+            &token,
+            &format!("/console/api/conversations/{id}/reply"),
+            json!({"text": "  "})
+        )
+        .await
+        .0,
+        400
+    );
+    let (_, chat) = get(&app, &token, &format!("/console/api/conversations/{id}")).await;
+    assert_eq!(chat["state"], "handoff", "{chat}");
+    assert_eq!(
+        chat["messages"].as_array().unwrap().last().unwrap()["from"],
+        "salon"
+    );
+    let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
+    assert_eq!(inbox["clients"][0]["id"], id, "{inbox}");
+
+    // The client answers the person: the bot stays silent.
+    app.client_says(salon_id, CLIENT, "Спасибо, жду").await;
+    wait_until_closed(&app, salon_id, CLIENT, 2).await;
+    assert_eq!(
+        app.replies_to(salon_id, CLIENT).await.len(),
+        2,
+        "the bot stayed silent"
+    );
+
+    // Back to the bot: it answers the next message.
+    let (status, released) = post(
+        &app,
+        &token,
+        &format!("/console/api/conversations/{id}/release"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(released["released"], true);
+    app.client_says(salon_id, CLIENT, "А сколько стоит стрижка?")
+        .await;
+    app.wait_for_replies(salon_id, CLIENT, 3, PATIENCE).await;
+    let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
+    assert_eq!(inbox["clients"], json!([]));
+}
+
+#[tokio::test]
+async fn another_salons_session_reads_and_sends_nothing_of_this_salon() {
+    let app = spawn_app().await;
+    let ours = ready_salon(&app, "Салон «Свой»").await;
+    let theirs = ready_salon(&app, "Салон «Чужой»").await;
+    app.client_says(ours, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    app.wait_for_replies(ours, CLIENT, 1, PATIENCE).await;
+    let owner = app.console_session(&format!("salon_id={ours}")).await;
+    let id = conversation_of(&app, &owner).await["id"].as_i64().unwrap();
+
+    let stranger = app.console_session(&format!("salon_id={theirs}")).await;
+    let (_, list) = get(&app, &stranger, "/console/api/conversations").await;
+    assert_eq!(
+        list["conversations"],
+        json!([]),
+        "their list has none of ours"
+    );
+    assert_eq!(
+        get(&app, &stranger, &format!("/console/api/conversations/{id}"))
+            .await
+            .0,
+        404
+    );
+    let (status, _) = post(
+        &app,
+        &stranger,
+        &format!("/console/api/conversations/{id}/reply"),
+        json!({"text": "Привет"}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        post(
+            &app,
+            &stranger,
+            &format!("/console/api/conversations/{id}/release"),
+            json!({})
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        get(&app, &stranger, "/console/api/conversations/not-a-number")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        app.replies_to(ours, CLIENT).await.len(),
+        1,
+        "nothing was sent"
+    );
+    let (_, overview) = get(&app, &stranger, "/console/api/overview").await;
+    assert_eq!(overview["salon"]["title"], "Салон «Чужой»");
+}
