@@ -42,3 +42,7 @@ CREATE INDEX idx_console_sessions_expires ON console_sessions (expires_at);
 -- reminders, and the salon's own answers from the console, keyed `salon/…`).
 CREATE INDEX idx_outbound_messages_to ON outbound_messages (salon_id, to_phone, created_at);
 CREATE INDEX idx_inbound_messages_client ON inbound_messages (salon_id, client_phone, received_at);
+
+-- A console reply is claimed for a moment before it goes out, so two requests with one
+-- Idempotency-Key (a double click, a retry while the first still sends) send it once.
+ALTER TABLE outbound_messages ADD COLUMN claimed_at TIMESTAMPTZ;

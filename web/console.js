@@ -94,7 +94,9 @@
     showTab("status");
     await refresh();
     root.dataset.state = "ready";
-    setInterval(() => { refresh().catch(() => {}); }, REFRESH_MS);
+    // One refresh at a time: the next is planned when this one is over.
+    const again = () => setTimeout(() => { refresh().catch(() => {}).finally(again); }, REFRESH_MS);
+    again();
   }
 
   function showTab(name) {
@@ -104,11 +106,16 @@
     document.querySelectorAll(".tab").forEach((tab) => { tab.hidden = tab.id !== "tab-" + name; });
   }
 
-  async function refresh() {
+  // The status and results change slowly: read every fifth refresh (and after a save).
+  let refreshes = 0;
+  async function refresh(withOverview) {
+    const overviewDue = withOverview || refreshes % 5 === 0;
+    refreshes += 1;
     const [overview, list, handoffs] = await Promise.all([
-      api("/console/api/overview"), api("/console/api/conversations"), api("/console/api/handoffs"),
+      overviewDue ? api("/console/api/overview") : null,
+      api("/console/api/conversations"), api("/console/api/handoffs"),
     ]);
-    renderOverview(overview);
+    if (overview) renderOverview(overview);
     renderList($("conversation-list"), list.conversations, $("conversations-empty"));
     renderHandoffs(handoffs.clients);
     if (openConversation != null) await loadTranscript(openConversation);
@@ -125,6 +132,8 @@
     text($("status-whatsapp"), (WHATSAPP_NAMES[wa.status] || wa.status) + phone).className = wa.status === "connected" ? "ok" : "problem";
     $("relink").hidden = wa.status === "connected" || wa.status === "connecting";
     text($("status-last-answer"), when(wa.last_answer_at));
+    const botText = !overview.bot_enabled ? "Выключен" : overview.bot_answering_now ? "Отвечает" : "Вне часов работы";
+    text($("status-bot"), botText).className = overview.bot_answering_now ? "ok" : "problem";
     const llm = overview.llm;
     const llmText = llm.state === "ok" ? "Отвечает" : llm.state === "problem" ? "Недоступна" + (llm.detail ? ": " + llm.detail : "") : "Нет данных";
     text($("status-llm"), llmText).className = llm.state === "problem" ? "problem" : llm.state === "ok" ? "ok" : "";
@@ -275,6 +284,8 @@
     if (!message || openConversation == null) return;
     pendingKey = pendingKey || newKey();
     $("reply-error").hidden = true;
+    const button = event.target.querySelector("button[type=submit]");
+    button.disabled = true;
     try {
       await api("/console/api/conversations/" + openConversation + "/reply", {
         method: "POST",
@@ -286,6 +297,8 @@
       await refresh();
     } catch (error) {
       text($("reply-error"), error.message).hidden = false;
+    } finally {
+      button.disabled = false;
     }
   });
   $("reply-text").addEventListener("input", () => { pendingKey = null; });
@@ -294,6 +307,57 @@
     if (openConversation == null) return;
     await api("/console/api/conversations/" + openConversation + "/release", { method: "POST" });
     await refresh();
+  });
+
+  // Settings: filled from the API when the tab opens; the reminders and the synonyms
+  // are sent only when edited (so saving the bot's switch keeps the deployment's
+  // reminder times and the seeded synonyms as they are).
+  let loaded = { reminders: "", synonyms: "" };
+  async function loadSettings() {
+    const { settings } = await api("/console/api/settings");
+    $("set-bot-enabled").checked = settings.bot_enabled;
+    $("set-off-reply").value = settings.off_reply || "";
+    const hours = settings.answer_hours;
+    $("set-hours-on").checked = hours != null;
+    document.querySelectorAll("#set-days input").forEach((box) => {
+      box.checked = hours != null && (hours.days.length === 0 || hours.days.includes(Number(box.value)));
+    });
+    if (hours) { $("set-from").value = hours.from; $("set-to").value = hours.to; }
+    $("set-outside-reply").value = settings.outside_hours_reply || "";
+    $("set-reminders").value = settings.reminder_offsets.join(", ");
+    $("set-synonyms").value = settings.synonyms.map((s) => s.said + " = " + s.stands_for).join("\n");
+    loaded = { reminders: $("set-reminders").value, synonyms: $("set-synonyms").value };
+  }
+
+  $("settings-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("settings-saved").hidden = true;
+    $("settings-error").hidden = true;
+    const days = Array.from(document.querySelectorAll("#set-days input:checked"), (box) => Number(box.value));
+    const synonyms = $("set-synonyms").value.split("\n").map((line) => line.split("="))
+      .filter((parts) => parts.length === 2 && parts[0].trim())
+      .map(([said, standsFor]) => ({ said: said.trim(), stands_for: standsFor.trim() }));
+    const body = {
+      bot_enabled: $("set-bot-enabled").checked,
+      off_reply: $("set-off-reply").value,
+      answer_hours: $("set-hours-on").checked ? { days: days, from: $("set-from").value, to: $("set-to").value } : null,
+      outside_hours_reply: $("set-outside-reply").value,
+    };
+    if ($("set-reminders").value !== loaded.reminders) {
+      const offsets = $("set-reminders").value.split(",").map((item) => item.trim()).filter(Boolean);
+      body.reminder_offsets = offsets.length ? offsets : null;
+    }
+    if ($("set-synonyms").value !== loaded.synonyms) body.synonyms = synonyms;
+    try {
+      await api("/console/api/settings", {
+        method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
+      $("settings-saved").hidden = false;
+      await loadSettings();
+      await refresh(true);
+    } catch (error) {
+      text($("settings-error"), error.message).hidden = false;
+    }
   });
 
   $("relink").addEventListener("click", async () => {
@@ -307,7 +371,10 @@
   });
 
   document.querySelectorAll("#tabs button").forEach((button) => {
-    button.addEventListener("click", () => showTab(button.dataset.tab));
+    button.addEventListener("click", () => {
+      showTab(button.dataset.tab);
+      if (button.dataset.tab === "settings") loadSettings().catch(() => {});
+    });
   });
 
   start().catch((error) => {

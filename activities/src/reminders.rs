@@ -13,7 +13,7 @@
 
 use crate::assistant::lookup::day_text;
 use crate::db::events::{self, EventType, NewEvent};
-use crate::db::{bookings, companies, inbound, outbound};
+use crate::db::{bookings, companies, inbound, outbound, settings};
 use crate::domain::{IntegrationStatus, PhoneNumber, SalonId, SessionId};
 use crate::failure;
 use crate::messaging::send_once;
@@ -155,7 +155,8 @@ const WINDOW_MARGIN: Duration = Duration::from_secs(24 * 3600);
 /// them for moved visits, stops them for deleted ones. Called after anything that
 /// changes visits — the bookings sync (every 15 minutes, which also brings far visits
 /// into the window in time), record webhooks, the bot's own bookings. Returns how many
-/// visits were told.
+/// visits were told. `offsets` are the deployment's; a salon's own (set in its console)
+/// replace them.
 pub async fn reconcile(
     db: &PgPool,
     client: &Client,
@@ -164,6 +165,8 @@ pub async fn reconcile(
     company_id: i64,
     offsets: &[Duration],
 ) -> anyhow::Result<usize> {
+    // The owner's offsets, when set in the console, win over the deployment's.
+    let offsets = &settings::reminder_offsets(db, salon_id, offsets).await?;
     let Some(largest) = offsets.iter().max() else {
         return Ok(0);
     };

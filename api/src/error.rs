@@ -25,6 +25,9 @@ pub enum ApiError {
     /// The request does not fit the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// A well-formed request that contradicts what was asked before (422).
+    #[error("{0}")]
+    Unprocessable(String),
     /// The body is larger than the route accepts (413).
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -51,6 +54,7 @@ impl ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream(_) => StatusCode::BAD_GATEWAY,

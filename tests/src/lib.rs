@@ -795,6 +795,48 @@ impl TestApp {
             .expect("request the app")
     }
 
+    /// Adds a client named `name` and their visit at `at` (to the second, on the salon's
+    /// Moscow clock) to the simulated salon; returns the record id.
+    pub fn add_visit(
+        &self,
+        salon_id: SalonId,
+        phone: &str,
+        name: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> i64 {
+        use ai_admin_simulators::yclients::seed::{Client, Record};
+        use chrono::Timelike as _;
+        let local = at
+            .with_timezone(&chrono_tz::Europe::Moscow)
+            .with_nanosecond(0)
+            .expect("a whole second");
+        self.yclients
+            .state
+            .write_salon(i64::from(salon_id.get()), |salon| {
+                let client_id = salon.clients.iter().map(|c| c.id).max().unwrap_or(0) + 1;
+                salon.clients.push(Client {
+                    id: client_id,
+                    name: name.to_owned(),
+                    phone: phone.to_owned(),
+                    visits: 0,
+                });
+                let record_id = salon.records.iter().map(|r| r.id).max().unwrap_or(0) + 1;
+                salon.records.push(Record {
+                    id: record_id,
+                    staff_id: salon.staff[0].id,
+                    service_id: salon.services[0].id,
+                    client_id,
+                    date: local.date_naive(),
+                    time: local.time(),
+                    api_id: None,
+                    attendance: 0,
+                    deleted: false,
+                });
+                record_id
+            })
+            .expect("the salon is simulated")
+    }
+
     /// `GET <path>` on the app.
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http
@@ -1079,11 +1121,10 @@ impl TestApp {
         format!("salon_id={salon_id}&user_data={data}&user_data_sign={sign}")
     }
 
-    /// Registers a salon through the redirect and returns its onboarding token.
+    /// Registers a salon through the redirect and returns its onboarding page's token
+    /// (for an installed salon, the one its console opens the page with).
     pub async fn register(&self, salon_id: SalonId) -> String {
-        let response = self.redirect(&format!("salon_id={salon_id}")).await;
-        assert_eq!(response.status(), 302, "registration redirect");
-        token_from_location(&response).expect("the redirect carries a token")
+        self.page_token(&format!("salon_id={salon_id}")).await
     }
 
     /// Verifies a token with the app's key.

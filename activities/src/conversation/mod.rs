@@ -40,7 +40,7 @@ use crate::assistant::prompts::PromptSet;
 use crate::assistant::usual;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::inbound::{self, Outcome};
-use crate::db::{bookings, companies, conversations, outbound, turns};
+use crate::db::{bookings, companies, conversations, outbound, settings, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
 use crate::llm::{Audio, Generated, LanguageModel, LlmError, Turn};
@@ -341,6 +341,39 @@ pub struct ConversationActivities {
 }
 
 impl ConversationActivities {
+    /// Sends the owner's fixed answer for a closed bot (off, or outside its hours), at
+    /// most once per client per day: the key names the salon's local date, so a retry or
+    /// the client's next messages that day send nothing more.
+    async fn tell_closed(
+        &self,
+        input: &OpenTurn,
+        closed: &settings::Closed,
+        local_day: chrono::NaiveDate,
+    ) -> Result<(), ActivityError> {
+        let Some(reply) = closed.reply() else {
+            return Ok(());
+        };
+        let to = address_of(&input.phone)?;
+        let key = format!(
+            "closed/{}/{}/{}",
+            input.salon_id,
+            input.phone,
+            local_day.format("%Y-%m-%d")
+        );
+        send_once(
+            &self.db,
+            &*self.gateway,
+            Origin::Reply,
+            &key,
+            input.salon_id,
+            &to,
+            reply,
+        )
+        .await?;
+        tracing::info!(salon_id = %input.salon_id, client = %to.masked(), reason = closed.reason(), "fixed answer sent");
+        Ok(())
+    }
+
     /// Activities over these dependencies.
     pub fn new(
         db: PgPool,
@@ -402,11 +435,21 @@ impl ConversationActivities {
     ) -> Result<Opening, ActivityError> {
         let company = companies::find_by_salon(&self.db, input.salon_id).await?;
         let conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
-        let silent = silence_for(
+        let zone = company.as_ref().map(|c| c.zone());
+        let mut silent = silence_for(
             company.map(|c| c.integration_status),
             !conversation.bot_answers(),
         );
         let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
+        if let (None, Some(zone)) = (&silent, zone) {
+            // The owner's settings, read on every turn: a change applies at once.
+            let local = chrono::Utc::now().with_timezone(&zone).naive_local();
+            let settings = settings::load(&self.db, input.salon_id).await?;
+            if let Some(closed) = settings.closed_at(local) {
+                self.tell_closed(&input, &closed, local.date()).await?;
+                silent = Some(closed.reason().to_owned());
+            }
+        }
         let stickers = silent.is_none() && listen::only_stickers(&input.messages);
         if stickers {
             // A sticker alone says nothing to answer; seen, and no more.

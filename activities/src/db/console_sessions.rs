@@ -3,7 +3,8 @@
 //!
 //! Only SHA-256 digests of codes and tokens are stored, so the tables hand out nothing.
 //! A code works once and for [`CODE_TTL`]; a session lives [`SESSION_TTL`] after its
-//! last use (sliding) until it is revoked.
+//! last use (sliding), at most [`SESSION_CAP`], while its salon stays installed by the
+//! same YClients user, until it is revoked.
 
 use crate::domain::SalonId;
 use sha2::{Digest, Sha256};
@@ -109,22 +110,56 @@ pub async fn open_session(
     Ok(Some((token, user)))
 }
 
+/// The longest a session lives however often it is used: the owner comes back through
+/// YClients at least weekly.
+pub const SESSION_CAP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How often a session's use is written down (its expiry pushed on): a page polling
+/// every few seconds writes once a minute.
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
+
 /// The session behind `token`, its expiry pushed [`SESSION_TTL`] on: `None` when it is
-/// unknown, expired, revoked, or its salon's company row is gone or replaced.
-pub async fn touch(db: impl PgExecutor<'_>, token: &str) -> anyhow::Result<Option<ConsoleUser>> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "UPDATE console_sessions s
-            SET last_seen_at = NOW(), expires_at = NOW() + make_interval(secs => $2)
-           FROM companies c
+/// unknown, expired, revoked, older than [`SESSION_CAP`], or its salon is no longer
+/// installed (uninstalled, replaced, or installed again by another YClients user than
+/// the session's; a session without a user is an unsigned development link's).
+pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<ConsoleUser>> {
+    let hash = digest(token);
+    let row: Option<(i32, i64, Option<String>, bool)> = sqlx::query_as(
+        "SELECT s.salon_id, s.company_id, s.user_id,
+                s.last_seen_at < NOW() - make_interval(secs => $2) AS stale
+           FROM console_sessions s
+           JOIN companies c ON c.id = s.company_id AND c.yclients_id = s.salon_id
           WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > NOW()
-            AND c.id = s.company_id AND c.yclients_id = s.salon_id
-      RETURNING s.salon_id, s.company_id, s.user_id",
+            AND s.created_at > NOW() - make_interval(secs => $3)
+            AND c.integration_status IN ('active', 'frozen')
+            AND (c.marketplace_user_id IS NULL OR s.user_id IS NULL
+                 OR s.user_id = c.marketplace_user_id)",
     )
-    .bind(digest(token))
-    .bind(SESSION_TTL.as_secs_f64())
+    .bind(&hash)
+    .bind(TOUCH_EVERY.as_secs_f64())
+    .bind(SESSION_CAP.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    row.map(ConsoleUser::try_from).transpose()
+    let Some((salon_id, company_id, user_id, stale)) = row else {
+        return Ok(None);
+    };
+    if stale {
+        sqlx::query(
+            "UPDATE console_sessions
+                SET last_seen_at = NOW(), expires_at = NOW() + make_interval(secs => $2)
+              WHERE token_hash = $1",
+        )
+        .bind(&hash)
+        .bind(SESSION_TTL.as_secs_f64())
+        .execute(db)
+        .await?;
+    }
+    ConsoleUser::try_from(UserRow {
+        salon_id,
+        company_id,
+        user_id,
+    })
+    .map(Some)
 }
 
 /// Ends the session behind `token` (logout); false when there was none to end.

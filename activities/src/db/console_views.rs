@@ -89,11 +89,13 @@ pub fn state(summary: &ConversationSummary) -> &'static str {
     }
 }
 
-/// The salon's conversations, newest line first.
+/// The salon's conversations, newest line first; with `only`, that one conversation
+/// (whether or not it is among the newest).
 pub async fn conversations(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
     company_id: i64,
+    only: Option<i64>,
 ) -> anyhow::Result<Vec<ConversationSummary>> {
     let rows: Vec<SummaryRow> = sqlx::query_as(
         "SELECT c.id, c.client_phone AS phone, c.status,
@@ -108,7 +110,7 @@ pub async fn conversations(
                            m.received_at AS at
                       FROM inbound_messages m
                      WHERE m.salon_id = c.salon_id AND m.client_phone = c.client_phone
-                       AND m.kind NOT IN ('edit', 'revoke')
+                       AND m.kind NOT IN ('edit', 'revoke') AND m.status <> 'withdrawn'
                      ORDER BY m.received_at DESC LIMIT 1)
                    UNION ALL
                    (SELECT o.text,
@@ -116,7 +118,7 @@ pub async fn conversations(
                            COALESCE(o.sent_at, o.created_at)
                       FROM outbound_messages o
                      WHERE o.salon_id = c.salon_id AND o.to_phone = c.client_phone
-                     ORDER BY o.created_at DESC LIMIT 1)
+                     ORDER BY COALESCE(o.sent_at, o.created_at) DESC LIMIT 1)
                ) lines ORDER BY at DESC LIMIT 1
            ) last ON true
            LEFT JOIN LATERAL (
@@ -136,12 +138,14 @@ pub async fn conversations(
                 LIMIT 1
            ) cl ON true
           WHERE c.salon_id = $1 AND last.at IS NOT NULL
+            AND ($4::bigint IS NULL OR c.id = $4)
           ORDER BY last.at DESC, c.id DESC
           LIMIT $3",
     )
     .bind(salon_id.get())
     .bind(company_id)
     .bind(LISTED)
+    .bind(only)
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(ConversationSummary::from).collect())
@@ -339,7 +343,7 @@ pub struct Results {
     pub reminders_sent: i64,
     /// Visits clients confirmed (after a reminder).
     pub reminders_confirmed: i64,
-    /// Clients handed over to a person.
+    /// Clients the bot handed over to a person (not those the salon took itself).
     pub handoffs: i64,
 }
 
@@ -385,6 +389,7 @@ pub async fn results(
                  AS reminders_confirmed,
              (SELECT COUNT(*) FROM marketplace_events e, since
                WHERE e.salon_id = $1 AND e.event_type = 'handoff_requested'
+                 AND e.event_data->>'by' IS DISTINCT FROM 'salon'
                  AND e.created_at > since.at) AS handoffs",
     )
     .bind(salon_id.get())

@@ -111,15 +111,18 @@ pub async fn hand_off(
     Ok(changed.rows_affected() == 1)
 }
 
-/// Gives the client back to the bot; false when they were not handed off.
+/// Gives the client back to the bot, ending a handoff and any pause after the salon's
+/// own message; false when a person did not have them.
 pub async fn release(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
     phone: &str,
 ) -> anyhow::Result<bool> {
     let changed = sqlx::query(
-        "UPDATE conversations SET status = 'bot', released_at = NOW(), updated_at = NOW()
-         WHERE salon_id = $1 AND client_phone = $2 AND status = 'handoff'",
+        "UPDATE conversations
+            SET status = 'bot', paused_until = NULL, released_at = NOW(), updated_at = NOW()
+         WHERE salon_id = $1 AND client_phone = $2
+           AND (status = 'handoff' OR paused_until > NOW())",
     )
     .bind(salon_id.get())
     .bind(phone)

@@ -44,6 +44,8 @@ pub enum EventType {
     HandoffReleased,
     /// A visit reminder went out.
     ReminderSent,
+    /// The owner changed the salon's settings in the console (the data names the fields).
+    SettingsChanged,
 }
 
 impl EventType {
@@ -65,6 +67,7 @@ impl EventType {
             Self::LlmUnavailable => "llm_unavailable",
             Self::HandoffRequested => "handoff_requested",
             Self::HandoffReleased => "handoff_released",
+            Self::SettingsChanged => "settings_changed",
             Self::ReminderSent => "reminder_sent",
         }
     }

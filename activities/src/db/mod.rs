@@ -16,6 +16,7 @@ pub mod outbound;
 pub mod overview;
 pub mod schedules;
 pub mod session_stores;
+pub mod settings;
 pub mod staff;
 pub mod synonyms;
 pub mod turns;

@@ -47,6 +47,74 @@ pub async fn claim(
     })
 }
 
+/// What a leased send attempt should do ([`claim_leased`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// Send now (nobody else is sending it for `lease`), then [`mark_sent`].
+    Send,
+    /// It went out already (this WhatsApp message id).
+    AlreadySent(String),
+    /// Another attempt is sending it right now.
+    InProgress,
+    /// The key was used for another text.
+    OtherText,
+}
+
+/// Like [`claim`], for a sender that may run twice at once (a person's double click, a
+/// request retried while the first still sends): the attempt holds the key for `lease`,
+/// and a second one meanwhile is told [`Lease::InProgress`]. One that sent and then
+/// failed to [`mark_sent`] sends again after the lease, as any unacknowledged send may.
+pub async fn claim_leased(
+    db: &sqlx::PgPool,
+    key: &str,
+    salon_id: SalonId,
+    to: &ClientAddress,
+    text: &str,
+    lease: std::time::Duration,
+) -> anyhow::Result<Lease> {
+    let fresh = sqlx::query(
+        "INSERT INTO outbound_messages (idempotency_key, salon_id, to_phone, text, claimed_at)
+         VALUES ($1, $2, $3, $4, NOW())
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(key)
+    .bind(salon_id.get())
+    .bind(to.to_string())
+    .bind(text)
+    .execute(db)
+    .await?;
+    if fresh.rows_affected() == 1 {
+        return Ok(Lease::Send);
+    }
+    let taken = sqlx::query(
+        "UPDATE outbound_messages SET claimed_at = NOW()
+         WHERE idempotency_key = $1 AND status = 'pending' AND text = $2
+           AND salon_id = $3 AND to_phone = $4
+           AND (claimed_at IS NULL OR claimed_at < NOW() - make_interval(secs => $5))",
+    )
+    .bind(key)
+    .bind(text)
+    .bind(salon_id.get())
+    .bind(to.to_string())
+    .bind(lease.as_secs_f64())
+    .execute(db)
+    .await?;
+    if taken.rows_affected() == 1 {
+        return Ok(Lease::Send);
+    }
+    let row: Option<(String, Option<String>, String)> = sqlx::query_as(
+        "SELECT status, message_id, text FROM outbound_messages WHERE idempotency_key = $1",
+    )
+    .bind(key)
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some((_, _, stored)) if stored != text => Lease::OtherText,
+        Some((status, Some(id), _)) if status == "sent" => Lease::AlreadySent(id),
+        _ => Lease::InProgress,
+    })
+}
+
 /// Whether the message under `key` went out already.
 pub async fn was_sent(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool> {
     Ok(sqlx::query_scalar(

@@ -10,12 +10,21 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 /// The caller's console session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConsoleAuth {
     /// Who the session lets in.
     pub user: ConsoleUser,
     /// The token presented (to end it on logout).
     pub token: String,
+}
+
+impl std::fmt::Debug for ConsoleAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never in a log line.
+        f.debug_struct("ConsoleAuth")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the page shows when a session is missing or over: enter again from YClients.

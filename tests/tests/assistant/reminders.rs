@@ -4,7 +4,7 @@
 //! visit in YClients.
 
 use crate::support::Fixture;
-use ai_admin_simulators::yclients::seed::{Client, Record};
+use ai_admin_simulators::yclients::seed::Record;
 use ai_admin_tests::AppOptions;
 use chrono::{Duration as Span, Timelike as _, Utc};
 use serde_json::json;
@@ -22,33 +22,7 @@ fn salon_time(at: chrono::DateTime<Utc>) -> chrono::DateTime<chrono_tz::Tz> {
 
 /// Adds a client and their visit at `at` to the simulated salon; returns the record id.
 fn add_visit(fx: &Fixture, phone: &str, name: &str, at: chrono::DateTime<Utc>) -> i64 {
-    let local = salon_time(at);
-    fx.app
-        .yclients
-        .state
-        .write_salon(i64::from(fx.salon_id.get()), |salon| {
-            let client_id = salon.clients.iter().map(|c| c.id).max().unwrap() + 1;
-            salon.clients.push(Client {
-                id: client_id,
-                name: name.to_owned(),
-                phone: phone.to_owned(),
-                visits: 0,
-            });
-            let record_id = salon.records.iter().map(|r| r.id).max().unwrap() + 1;
-            salon.records.push(Record {
-                id: record_id,
-                staff_id: salon.staff[0].id,
-                service_id: salon.services[0].id,
-                client_id,
-                date: local.date_naive(),
-                time: local.time(),
-                api_id: None,
-                attendance: 0,
-                deleted: false,
-            });
-            record_id
-        })
-        .unwrap()
+    fx.app.add_visit(fx.salon_id, phone, name, at)
 }
 
 /// Changes the record `record_id` in the simulated YClients.

@@ -19,21 +19,8 @@ async fn ready_salon(app: &TestApp, title: &str) -> SalonId {
     salon_id
 }
 
-fn by_id(id: &str) -> String {
-    format!("document.getElementById('{id}')")
-}
-
-#[tokio::test]
-async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
-    let app = spawn_app().await;
-    let salon_id = ready_salon(&app, "Салон «Консоль в браузере»").await;
-    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
-        .await;
-    app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
-    let screenshots = output_dir("browser_console");
-    let mut browser = Browser::launch().await.expect("start Chromium");
-
-    // In through the marketplace redirect: the console, the code gone from the URL.
+/// Opens the marketplace redirect of `salon_id` in `browser` and waits for its console.
+async fn enter(browser: &mut Browser, app: &TestApp, salon_id: SalonId) {
     browser
         .open(&format!(
             "{}/auth/yclients/redirect?salon_id={salon_id}",
@@ -48,6 +35,50 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         )
         .await
         .expect("the console is ready");
+}
+
+/// Clicks the first element matching `selector`.
+async fn click(browser: &mut Browser, selector: &str) {
+    browser
+        .eval(&format!(
+            "document.querySelector(\"{selector}\").click(); true"
+        ))
+        .await
+        .unwrap();
+}
+
+/// Keeps a screenshot of the page as `name` in `$TEST_OUTPUT_DIR/browser_console/`.
+async fn shot(browser: &mut Browser, name: &str) {
+    browser
+        .screenshot(&output_dir("browser_console").join(name))
+        .await
+        .unwrap();
+}
+
+/// The text of the element with `id`.
+async fn text_of(browser: &mut Browser, id: &str) -> String {
+    let text = browser
+        .eval(&format!("{}.textContent", by_id(id)))
+        .await
+        .unwrap();
+    text.as_str().unwrap_or_default().to_owned()
+}
+
+fn by_id(id: &str) -> String {
+    format!("document.getElementById('{id}')")
+}
+
+#[tokio::test]
+async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Консоль в браузере»").await;
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+    let mut browser = Browser::launch().await.expect("start Chromium");
+
+    // In through the marketplace redirect: the console, the code gone from the URL.
+    enter(&mut browser, &app, salon_id).await;
     assert_eq!(browser.eval("location.pathname").await.unwrap(), "/console");
     assert_eq!(
         browser.eval("location.search").await.unwrap(),
@@ -55,38 +86,22 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         "the code left the address bar"
     );
     assert_eq!(
-        browser
-            .eval(&format!("{}.textContent", by_id("salon-title")))
-            .await
-            .unwrap(),
+        text_of(&mut browser, "salon-title").await,
         "Салон «Консоль в браузере»"
     );
     assert_eq!(
-        browser
-            .eval(&format!("{}.textContent", by_id("status-integration")))
-            .await
-            .unwrap(),
+        text_of(&mut browser, "status-integration").await,
         "Работает"
     );
     assert!(
-        browser
-            .eval(&format!("{}.textContent", by_id("status-whatsapp")))
+        text_of(&mut browser, "status-whatsapp")
             .await
-            .unwrap()
-            .as_str()
-            .unwrap()
             .starts_with("Подключён"),
     );
-    browser
-        .screenshot(&screenshots.join("01-status.png"))
-        .await
-        .unwrap();
+    shot(&mut browser, "01-status.png").await;
 
     // Results, with the 30 days' chart.
-    browser
-        .eval("document.querySelector('[data-tab=results]').click(); true")
-        .await
-        .unwrap();
+    click(&mut browser, "[data-tab=results]").await;
     browser
         .wait_for("document.querySelector('#results tr[data-key=messages_answered] td:nth-child(2)').textContent === '1'", WAIT)
         .await
@@ -98,16 +113,10 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         )
         .await
         .expect("a chart");
-    browser
-        .screenshot(&screenshots.join("02-results.png"))
-        .await
-        .unwrap();
+    shot(&mut browser, "02-results.png").await;
 
     // The conversation, and a new message arriving while the owner watches.
-    browser
-        .eval("document.querySelector('[data-tab=conversations]').click(); true")
-        .await
-        .unwrap();
+    click(&mut browser, "[data-tab=conversations]").await;
     browser
         .wait_for(
             "document.querySelector('#conversation-list li') !== null",
@@ -115,10 +124,7 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         )
         .await
         .expect("the client is listed");
-    browser
-        .eval("document.querySelector('#conversation-list li').click(); true")
-        .await
-        .unwrap();
+    click(&mut browser, "#conversation-list li").await;
     browser
         .wait_for("document.querySelectorAll('#transcript li.bot').length === 1 && document.querySelector('#transcript li.bot .commands') !== null", WAIT)
         .await
@@ -135,17 +141,11 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         .await
         .unwrap();
     assert_eq!(
-        browser
-            .eval(&format!("{}.textContent", by_id("chat-phone")))
-            .await
-            .unwrap(),
+        text_of(&mut browser, "chat-phone").await,
         format!("+{CLIENT}"),
         "the full number on click"
     );
-    browser
-        .screenshot(&screenshots.join("03-transcript.png"))
-        .await
-        .unwrap();
+    shot(&mut browser, "03-transcript.png").await;
 
     // The owner answers: the client gets it, the bot stays out.
     browser
@@ -165,10 +165,7 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         .wait_for("document.querySelectorAll('#transcript li.salon').length === 1 && !document.getElementById('release').hidden", WAIT)
         .await
         .expect("the salon's message shows, and «Вернуть боту»");
-    browser
-        .eval("document.querySelector('[data-tab=handoffs]').click(); true")
-        .await
-        .unwrap();
+    click(&mut browser, "[data-tab=handoffs]").await;
     browser
         .wait_for(
             "document.querySelectorAll('#handoff-list li').length === 1",
@@ -176,14 +173,8 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         )
         .await
         .expect("the client waits in the handoff inbox");
-    browser
-        .screenshot(&screenshots.join("04-handoffs.png"))
-        .await
-        .unwrap();
-    browser
-        .eval("document.querySelector('#handoff-list li').click(); true")
-        .await
-        .unwrap();
+    shot(&mut browser, "04-handoffs.png").await;
+    click(&mut browser, "#handoff-list li").await;
     browser
         .wait_for("!document.getElementById('release').hidden", WAIT)
         .await
@@ -211,10 +202,7 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         )
         .await
         .expect("asked to re-enter");
-    browser
-        .screenshot(&screenshots.join("05-logged-out.png"))
-        .await
-        .unwrap();
+    shot(&mut browser, "05-logged-out.png").await;
 }
 
 #[tokio::test]
@@ -252,12 +240,8 @@ async fn a_used_code_or_an_ended_session_sends_the_owner_back_to_yclients() {
         .await
         .expect("an expired session is sent to YClients");
     assert!(
-        browser
-            .eval(&format!("{}.textContent", by_id("reenter-detail")))
+        text_of(&mut browser, "reenter-detail")
             .await
-            .unwrap()
-            .as_str()
-            .unwrap()
             .contains("YClients")
     );
 
@@ -274,4 +258,88 @@ async fn a_used_code_or_an_ended_session_sends_the_owner_back_to_yclients() {
         )
         .await
         .expect("a used code does not open the console");
+}
+
+#[tokio::test]
+async fn the_owner_turns_the_bot_off_and_on_and_sets_reminders_on_the_settings_page() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Переключатель»").await;
+    let mut browser = Browser::launch().await.expect("start Chromium");
+    enter(&mut browser, &app, salon_id).await;
+    click(&mut browser, "[data-tab=settings]").await;
+    browser
+        .wait_for(
+            "document.getElementById('set-reminders').value === '1s'",
+            WAIT,
+        )
+        .await
+        .expect("the settings are shown");
+
+    // Off, with reminders 3 hours before.
+    browser
+        .eval("document.getElementById('set-bot-enabled').checked = false; document.getElementById('set-reminders').value = '3h'; document.getElementById('settings-form').requestSubmit(); true")
+        .await
+        .unwrap();
+    browser
+        .wait_for("!document.getElementById('settings-saved').hidden", WAIT)
+        .await
+        .expect("saved");
+    shot(&mut browser, "06-settings.png").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    let settings: serde_json::Value = app
+        .get_with_token("/console/api/settings", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["settings"]["bot_enabled"], false, "{settings}");
+    assert_eq!(
+        settings["settings"]["reminder_offsets"],
+        serde_json::json!(["3h"])
+    );
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    ai_admin_tests::eventually(PATIENCE, "the message to close", || async {
+        let closed: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM inbound_messages WHERE salon_id = $1 AND status <> 'pending'",
+        )
+        .bind(salon_id.get())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+        (closed == 1).then_some(())
+    })
+    .await;
+    assert!(
+        app.replies_to(salon_id, CLIENT).await.is_empty(),
+        "no answer while off"
+    );
+    click(&mut browser, "[data-tab=status]").await;
+    browser
+        .wait_for(
+            "document.getElementById('status-bot').textContent === 'Выключен'",
+            WAIT,
+        )
+        .await
+        .expect("the status says the bot is off");
+
+    // On again: the next message is answered.
+    click(&mut browser, "[data-tab=settings]").await;
+    browser
+        .wait_for(
+            "document.getElementById('set-reminders').value === '3h'",
+            WAIT,
+        )
+        .await
+        .unwrap();
+    browser
+        .eval("document.getElementById('set-bot-enabled').checked = true; document.getElementById('settings-form').requestSubmit(); true")
+        .await
+        .unwrap();
+    browser
+        .wait_for("!document.getElementById('settings-saved').hidden", WAIT)
+        .await
+        .unwrap();
+    app.client_says(salon_id, CLIENT, "А педикюр?").await;
+    app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
 }

@@ -120,8 +120,16 @@ async fn an_installed_salons_owner_enters_the_console_with_a_code_that_works_onc
         .await
         .unwrap()
     };
+    // (Its use is written down once a minute: make the last one two minutes old.)
+    sqlx::query(
+        "UPDATE console_sessions SET last_seen_at = NOW() - INTERVAL '2 minutes',
+                expires_at = expires_at - INTERVAL '2 minutes' WHERE salon_id = $1",
+    )
+    .bind(salon_id.get())
+    .execute(&app.db)
+    .await
+    .unwrap();
     let before = ends().await;
-    tokio::time::sleep(Duration::from_millis(50)).await;
     assert_eq!(get(&app, &token, "/console/api/conversations").await.0, 200);
     assert!(ends().await > before, "a used session lives on");
 
@@ -215,6 +223,19 @@ async fn the_owner_answers_a_client_the_bot_keeps_silent_then_takes_them_back() 
     };
     assert_eq!(send().await, 200);
     assert_eq!(send().await, 200, "a retried request is answered");
+    let other_text = app
+        .http
+        .post(format!(
+            "{}/console/api/conversations/{id}/reply",
+            app.address
+        ))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", "first-answer")
+        .json(&json!({ "text": "Совсем другой текст" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other_text.status(), 422, "a key names one text");
     let replies = app.wait_for_replies(salon_id, CLIENT, 2, PATIENCE).await;
     assert_eq!(replies[1], answer);
     assert_eq!(
@@ -228,6 +249,28 @@ async fn the_owner_answers_a_client_the_bot_keeps_silent_then_takes_them_back() 
         .0,
         400
     );
+    // A double click: two requests with one key at once send once.
+    let twice = || async {
+        app.http
+            .post(format!(
+                "{}/console/api/conversations/{id}/reply",
+                app.address
+            ))
+            .bearer_auth(&token)
+            .header("Idempotency-Key", "double-click")
+            .json(&json!({ "text": "Минуту, смотрю расписание." }))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    let (first, second) = tokio::join!(twice(), twice());
+    let mut statuses = [first, second];
+    statuses.sort_unstable();
+    assert!(matches!(statuses, [200, 200] | [200, 409]), "{statuses:?}");
+    let replies = app.wait_for_replies(salon_id, CLIENT, 3, PATIENCE).await;
+    assert_eq!(replies[2], "Минуту, смотрю расписание.");
     let (_, chat) = get(&app, &token, &format!("/console/api/conversations/{id}")).await;
     assert_eq!(chat["state"], "handoff", "{chat}");
     assert_eq!(
@@ -242,8 +285,8 @@ async fn the_owner_answers_a_client_the_bot_keeps_silent_then_takes_them_back() 
     wait_until_closed(&app, salon_id, CLIENT, 2).await;
     assert_eq!(
         app.replies_to(salon_id, CLIENT).await.len(),
-        2,
-        "the bot stayed silent"
+        3,
+        "the bot stayed silent, and nothing went twice"
     );
 
     // Back to the bot: it answers the next message.
@@ -258,7 +301,7 @@ async fn the_owner_answers_a_client_the_bot_keeps_silent_then_takes_them_back() 
     assert_eq!(released["released"], true);
     app.client_says(salon_id, CLIENT, "А сколько стоит стрижка?")
         .await;
-    app.wait_for_replies(salon_id, CLIENT, 3, PATIENCE).await;
+    app.wait_for_replies(salon_id, CLIENT, 4, PATIENCE).await;
     let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
     assert_eq!(inbox["clients"], json!([]));
 }
@@ -319,4 +362,143 @@ async fn another_salons_session_reads_and_sends_nothing_of_this_salon() {
     );
     let (_, overview) = get(&app, &stranger, "/console/api/overview").await;
     assert_eq!(overview["salon"]["title"], "Салон «Чужой»");
+
+    // A salon that removes the application closes its console sessions.
+    let removed = app
+        .webhook(&app.marketplace_event(theirs, "uninstall"))
+        .await;
+    assert_eq!(removed.status(), 200);
+    app.wait_for_status(theirs, &["uninstalled"], PATIENCE)
+        .await;
+    assert_eq!(get(&app, &stranger, "/console/api/overview").await.0, 401);
+    assert_eq!(get(&app, &owner, "/console/api/overview").await.0, 200);
+}
+
+async fn put_settings(app: &TestApp, token: &str, body: Value) -> (u16, Value) {
+    let response = app
+        .http
+        .put(format!("{}/console/api/settings", app.address))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_owners_settings_apply_at_once_bot_off_and_on_and_reminder_times() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Настройки»").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    let (status, shown) = get(&app, &token, "/console/api/settings").await;
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["settings"]["bot_enabled"], true);
+    // The tests' deployment reminds 1 s before a visit (see `spawn_app_with`).
+    assert_eq!(shown["settings"]["reminder_offsets"], json!(["1s"]));
+    assert_eq!(shown["settings"]["reminder_offsets_own"], false);
+
+    // Bad values are refused, nothing stored.
+    for bad in [
+        json!({ "bot_enabled": "нет" }),
+        json!({ "reminder_offsets": ["24ч"] }),
+        json!({ "answer_hours": { "from": "25:00", "to": "10:00" } }),
+        json!({ "synonyms": [{ "said": "два слова", "stands_for": "маникюр" }] }),
+        json!({ "colour": "red" }),
+    ] {
+        let (status, body) = put_settings(&app, &token, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} → {body}");
+        assert!(body["error"].is_string(), "{body}");
+    }
+    assert_eq!(get(&app, &token, "/console/api/settings").await.1, shown);
+
+    // Off: the client's message is recorded, answered by the fixed line once a day.
+    let resting = "Бот отдыхает, администратор ответит вам утром.";
+    let (status, stored) = put_settings(
+        &app,
+        &token,
+        json!({ "bot_enabled": false, "off_reply": resting }),
+    )
+    .await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["settings"]["bot_enabled"], false);
+    let (_, overview) = get(&app, &token, "/console/api/overview").await;
+    assert_eq!(overview["bot_enabled"], false);
+    assert_eq!(overview["bot_answering_now"], false);
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    wait_until_closed(&app, salon_id, CLIENT, 1).await;
+    app.client_says(salon_id, CLIENT, "Алло?").await;
+    wait_until_closed(&app, salon_id, CLIENT, 2).await;
+    assert_eq!(
+        app.replies_to(salon_id, CLIENT).await,
+        vec![resting.to_owned()]
+    );
+    let id = conversation_of(&app, &token).await["id"].as_i64().unwrap();
+    let (_, chat) = get(&app, &token, &format!("/console/api/conversations/{id}")).await;
+    let from_client = chat["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["from"] == "client")
+        .count();
+    assert_eq!(from_client, 2, "both messages recorded: {chat}");
+
+    // On again: the bot answers the next message.
+    assert_eq!(
+        put_settings(&app, &token, json!({ "bot_enabled": true }))
+            .await
+            .0,
+        200
+    );
+    app.client_says(salon_id, CLIENT, "А педикюр сколько стоит?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, CLIENT, 2, PATIENCE).await;
+    assert_ne!(replies[1], resting);
+
+    // The salon's own synonyms are kept as the owner's.
+    let mut list = shown["settings"]["synonyms"].as_array().unwrap().clone();
+    list.push(json!({ "said": "ноготочки", "stands_for": "маникюр" }));
+    let (status, stored) = put_settings(&app, &token, json!({ "synonyms": list })).await;
+    assert_eq!(status, 200, "{stored}");
+    assert!(
+        stored["settings"]["synonyms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["said"] == "ноготочки" && s["origin"] == "owner"),
+        "{stored}"
+    );
+
+    // Reminders 10 minutes before: a visit 10 minutes and 20 seconds away gets one in
+    // about 20 s (the deployment's, 1 s before, would come long after the test).
+    let (status, stored) = put_settings(&app, &token, json!({ "reminder_offsets": ["10m"] })).await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["settings"]["reminder_offsets"], json!(["10m"]));
+    assert_eq!(stored["settings"]["reminder_offsets_own"], true);
+    let visitor = "79005550199";
+    let record = app.add_visit(
+        salon_id,
+        visitor,
+        "Вера Напоминаемая",
+        chrono::Utc::now() + chrono::Duration::seconds(620),
+    );
+    let event = json!({
+        "company_id": salon_id.get(),
+        "resource": "record",
+        "resource_id": record,
+        "status": "create",
+    });
+    assert_eq!(app.data_webhook(salon_id, &event).await.status(), 200);
+    let reminder = app.wait_for_replies(salon_id, visitor, 1, PATIENCE).await;
+    assert!(reminder[0].contains("подтверждаю"), "{reminder:?}");
+
+    let changes = app
+        .count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1 AND event_type = 'settings_changed'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(changes, 4, "one event per change");
 }

@@ -21,7 +21,7 @@ use crate::state::AppState;
 use ai_admin_activities::db::console_views::{self, ConversationSummary};
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::db::outbound::{self, Claim};
+use ai_admin_activities::db::outbound::{self, Lease};
 use ai_admin_activities::domain::{ClientAddress, SalonId, SessionId};
 use ai_admin_activities::whatsapp::pacing::Origin;
 use axum::extract::{Path, State};
@@ -36,6 +36,10 @@ const MAX_REPLY_CHARS: usize = 4096;
 
 /// The longest `Idempotency-Key` taken.
 const MAX_IDEMPOTENCY_KEY: usize = 100;
+
+/// How long one reply attempt holds its key: longer than a send takes (the gateway
+/// answers within seconds), short enough that a retry after a crash is not refused long.
+const SEND_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Why the client was handed over when the salon answered from the console.
 const SALON_STEPPED_IN: &str = "Администратор ответил из консоли";
@@ -80,7 +84,7 @@ async fn list(
     ConsoleAuth { user, .. }: ConsoleAuth,
 ) -> Result<Json<Value>, ApiError> {
     let conversations =
-        console_views::conversations(&state.db, user.salon_id, user.company_id).await?;
+        console_views::conversations(&state.db, user.salon_id, user.company_id, None).await?;
     let conversations: Vec<Value> = conversations.iter().map(summary_json).collect();
     Ok(Json(
         json!({ "success": true, "conversations": conversations }),
@@ -108,10 +112,10 @@ async fn transcript(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let (id, phone, _) = own_conversation(&state, user.salon_id, &id).await?;
-    let summary = console_views::conversations(&state.db, user.salon_id, user.company_id)
+    let summary = console_views::conversations(&state.db, user.salon_id, user.company_id, Some(id))
         .await?
         .into_iter()
-        .find(|summary| summary.id == id);
+        .next();
     let messages = console_views::transcript(&state.db, user.salon_id, &phone).await?;
     let row = conversations::find(&state.db, user.salon_id, &phone).await?;
     Ok(Json(json!({
@@ -179,7 +183,8 @@ async fn reply(
     // The `salon/` prefix is what the transcript reads as the salon's own message.
     let key = format!("salon/{}/{id}/{request}", user.salon_id);
 
-    // The salon has the client from now on: the bot must not answer beside it.
+    // The salon has the client from now on (even if this send fails: the owner is
+    // stepping in, and the page offers to send again); the bot must not answer beside.
     let mut tx = state.db.begin().await?;
     if conversations::hand_off(&mut *tx, user.salon_id, &phone, SALON_STEPPED_IN).await? {
         events::record(
@@ -193,12 +198,30 @@ async fn reply(
         )
         .await?;
     }
-    let claim = outbound::claim(&mut *tx, &key, user.salon_id, &to, text).await?;
     tx.commit().await?;
 
-    let message_id = match claim {
-        Claim::AlreadySent(message_id) => message_id,
-        Claim::Send => {
+    let message_id = match outbound::claim_leased(
+        &state.db,
+        &key,
+        user.salon_id,
+        &to,
+        text,
+        SEND_LEASE,
+    )
+    .await?
+    {
+        Lease::AlreadySent(message_id) => message_id,
+        Lease::InProgress => {
+            return Err(ApiError::Conflict(
+                "Это сообщение уже отправляется: обновите диалог через несколько секунд".into(),
+            ));
+        }
+        Lease::OtherText => {
+            return Err(ApiError::Unprocessable(
+                "Idempotency-Key уже использован для другого текста".into(),
+            ));
+        }
+        Lease::Send => {
             let sent = state
                 .gateway
                 .send_text_once(
@@ -211,9 +234,10 @@ async fn reply(
                 .await
                 .map_err(|error| {
                     tracing::warn!(salon_id = %user.salon_id, %error, "console reply not sent");
-                    ApiError::Unavailable(format!(
-                        "Сообщение не отправлено: {error}. Повторите отправку."
-                    ))
+                    ApiError::Unavailable(
+                        "Сообщение не отправлено: WhatsApp салона сейчас недоступен. Повторите отправку."
+                            .into(),
+                    )
                 })?;
             outbound::mark_sent(&state.db, &key, &sent.0).await?;
             sent.0

@@ -13,30 +13,50 @@
 //! - [`overview`] — `GET /console/api/overview`: status, WhatsApp, syncs, LLM, results.
 //! - [`conversations`] — the list, a transcript, the salon's reply, back to the bot, and
 //!   the handoff inbox.
+//! - [`settings`] — `GET`/`PUT /console/api/settings`: the bot on or off, its hours, the
+//!   fixed answers, reminder offsets, service synonyms.
 //! - [`whatsapp`] — `POST /console/api/whatsapp/link`: the QR / pairing-code flow for a
 //!   logged-out WhatsApp, without a new activation.
 
 pub mod conversations;
 pub mod overview;
 pub mod session;
+pub mod settings;
 pub mod whatsapp;
 
 use super::assets::CONSOLE_HTML;
 use crate::state::AppState;
 use axum::Router;
 use axum::http::header;
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 /// The page and its API.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/console", get(page))
+    let api = Router::new()
         .merge(session::router())
         .merge(overview::router())
         .merge(conversations::router())
+        .merge(settings::router())
         .merge(whatsapp::router())
+        .layer(middleware::map_response(not_stored));
+    Router::new().route("/console", get(page)).merge(api)
 }
+
+/// The API's answers carry the salon's clients (names, numbers, words): no cache keeps
+/// them.
+async fn not_stored(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+/// Only the app's own script, styles and API; images may be inline (the results chart
+/// is inline SVG, drawn by the script).
+const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'";
 
 /// The page itself holds nothing of the salon's: its script trades the code in the URL
 /// for a session and reads the rest from the API. The code must not leak as a referrer,
@@ -47,6 +67,7 @@ async fn page() -> Response {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
             (header::REFERRER_POLICY, "no-referrer"),
+            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
         ],
         CONSOLE_HTML,
     )

@@ -1,12 +1,12 @@
 //! `GET /console/api/overview`: how the salon stands — its integration, its WhatsApp
 //! (linked number, state, last answer), its syncs (the last, the next ones), whether the
-//! language model answers — and what the bot did today, in 7 and in 30 days.
+//! language model answers, whether the bot is on and answering now — and what the bot did today, in 7 and in 30 days.
 
 use crate::auth::ConsoleAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use ai_admin_activities::db::companies;
 use ai_admin_activities::db::console_views::{self, Results, StatusFacts};
+use ai_admin_activities::db::{companies, settings};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_activities::llm::health::{RouteHealth, RouteState};
 use ai_admin_temporal::sync_schedules;
@@ -39,13 +39,17 @@ async fn overview(
     );
     let facts = facts?;
     let results = results(&state, salon_id, company.id, company.zone()).await?;
+    let bot = settings::load(&state.db, salon_id).await?;
+    let local = Utc::now().with_timezone(&company.zone()).naive_local();
+    let closed = bot.closed_at(local);
     Ok(Json(json!({
         "success": true,
         "salon": {
             "salon_id": salon_id,
             "title": company.title,
             "integration_status": company.integration_status,
-            "timezone": company.timezone,
+            // The zone in use (an unreadable stored name falls back to Moscow).
+            "timezone": company.zone().name(),
         },
         "whatsapp": {
             "session_id": session.to_string(),
@@ -59,6 +63,9 @@ async fn overview(
             "next": next_syncs,
         },
         "llm": llm_view(&facts, &state.llm_health.report()),
+        "bot_enabled": bot.bot_enabled,
+        "bot_answering_now": closed.is_none(),
+        "bot_closed_reason": closed.as_ref().map(|closed| closed.reason()),
         "results": results,
     })))
 }
@@ -90,8 +97,13 @@ fn start_of_day(now: DateTime<Utc>, zone: chrono_tz::Tz, days_back: u64) -> Date
         .date_naive()
         .checked_sub_days(Days::new(days_back))
         .unwrap_or_default();
-    zone.from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
-        .earliest()
+    // A zone may skip midnight (a DST change at 00:00): the day then starts an hour on.
+    [0, 1]
+        .into_iter()
+        .find_map(|hour| {
+            zone.from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap_or_default())
+                .earliest()
+        })
         .map_or(now, |start| start.with_timezone(&Utc))
 }
 
