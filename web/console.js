@@ -6,7 +6,9 @@
   "use strict";
 
   const TOKEN_KEY = "ai-admin-console-token";
-  const REFRESH_MS = 4000;
+  // The live channel says when to read again; the slow refresh only covers a socket
+  // that is down.
+  const REFRESH_MS = 30000;
   const root = document.getElementById("console");
   const $ = (id) => document.getElementById(id);
   let openConversation = null;
@@ -97,6 +99,48 @@
     // One refresh at a time: the next is planned when this one is over.
     const again = () => setTimeout(() => { refresh().catch(() => {}).finally(again); }, REFRESH_MS);
     again();
+    listen();
+  }
+
+  // The live channel (/marketplace/ws, the console's session as the auth frame): a
+  // `conversation` event means something changed; read again, one read at a time.
+  let reading = null;
+  let readAgain = false;
+  function readSoon() {
+    if (reading) { readAgain = true; return; }
+    reading = refresh().catch(() => {}).finally(() => {
+      reading = null;
+      if (readAgain) { readAgain = false; readSoon(); }
+    });
+  }
+
+  let retryMs = 2000;
+  function listen() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    if (!token || root.dataset.state === "reenter") return;
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const socket = new WebSocket(scheme + location.host + "/marketplace/ws");
+    socket.addEventListener("open", () => {
+      socket.send(JSON.stringify({ event: "auth", data: { token: token } }));
+    });
+    socket.addEventListener("message", (message) => {
+      let frame;
+      try { frame = JSON.parse(message.data); } catch (_) { return; }
+      if (frame.event === "conversation") {
+        retryMs = 2000;
+        root.dataset.live = "on";
+        readSoon();
+      } else if (frame.event.startsWith("whatsapp-")) {
+        refresh(true).catch(() => {});
+      }
+    });
+    socket.addEventListener("close", (event) => {
+      root.dataset.live = "off";
+      // A refused session: the next read shows the re-enter screen.
+      if (event.code === 4401) { readSoon(); return; }
+      setTimeout(listen, retryMs);
+      retryMs = Math.min(retryMs * 2, 30000);
+    });
   }
 
   function showTab(name) {

@@ -63,6 +63,7 @@ pub async fn send_once(
         .await
         .map_err(|error| failure::whatsapp(error, "SendFailed"))?;
     outbound::mark_sent(db, key, &sent.0).await?;
+    crate::db::live_events::conversation_changed(db, salon_id, "reply").await;
     Ok(sent.0)
 }
 

@@ -374,6 +374,48 @@ impl ConversationActivities {
         Ok(())
     }
 
+    /// Tells the salon's owner a client waits for a person (see [`handoff_notice`]), at
+    /// most once per client per hour: the key names the hour. A notice that cannot go
+    /// is logged, never the turn's failure (the console's inbox shows the client anyway).
+    async fn announce_handoff(&self, salon_id: SalonId, phone: &str, reason: Option<&str>) {
+        crate::db::live_events::conversation_changed(&self.db, salon_id, "handoff").await;
+        let owner = match companies::owner_phone(&self.db, salon_id).await {
+            Ok(Some(owner)) => owner,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%salon_id, error = %format!("{error:#}"), "no owner to tell of a handoff");
+                return;
+            }
+        };
+        let Ok(to) = crate::domain::PhoneNumber::parse(&owner) else {
+            tracing::warn!(%salon_id, "the owner's phone is not a phone number: no handoff notice");
+            return;
+        };
+        let name = conversations::find(&self.db, salon_id, phone)
+            .await
+            .ok()
+            .and_then(|row| row.client_name);
+        let hour = chrono::Utc::now().timestamp() / 3600;
+        let key = format!("handoff-notice/{salon_id}/{phone}/{hour}");
+        let text = handoff_notice(name.as_deref(), phone, reason);
+        match send_once(
+            &self.db,
+            &*self.gateway,
+            Origin::Initiated,
+            &key,
+            salon_id,
+            &to.clone().into(),
+            &text,
+        )
+        .await
+        {
+            Ok(_) => tracing::info!(%salon_id, owner = %to.masked(), "owner told of a handoff"),
+            Err(error) => {
+                tracing::warn!(%salon_id, error = ?error, "handoff notice not sent");
+            }
+        }
+    }
+
     /// Activities over these dependencies.
     pub fn new(
         db: PgPool,
@@ -409,6 +451,24 @@ impl ConversationActivities {
 fn address_of(text: &str) -> Result<ClientAddress, ActivityError> {
     ClientAddress::parse(text)
         .map_err(|e| failure::permanent("InvalidPhone", format!("client address: {e}")))
+}
+
+/// The owner's notice of a client waiting for a person: who, why, and where to answer.
+fn handoff_notice(name: Option<&str>, phone: &str, reason: Option<&str>) -> String {
+    let who = name.filter(|n| !n.trim().is_empty()).unwrap_or("Клиент");
+    let number = match phone.contains('@') {
+        true => String::new(),
+        false => format!(" (+{phone})"),
+    };
+    let why = reason
+        .filter(|r| !r.trim().is_empty())
+        .map(|r| format!(": {}", r.trim()))
+        .unwrap_or_default();
+    format!(
+        "🙋 {who}{number} ждёт администратора{why}. Ответьте ему в WhatsApp или в консоли \
+         AI Admin (YClients → Маркетплейс → AI Admin): пока вы не вернёте диалог боту, бот \
+         этому клиенту не отвечает."
+    )
 }
 
 /// Why the bot must not answer the salon's clients now, if it must not.
@@ -867,6 +927,16 @@ impl ConversationActivities {
             )
             .await?;
         }
+        if let Some(handoff) = commands.iter().find_map(|command| match command {
+            Command::HandoffToHuman { reason } => Some(reason.clone()),
+            _ => None,
+        }) && results
+            .iter()
+            .any(|r| r.ok && r.command == "HANDOFF_TO_HUMAN")
+        {
+            self.announce_handoff(input.salon_id, &input.phone, handoff.as_deref())
+                .await;
+        }
         results.extend(
             input
                 .understood
@@ -1061,6 +1131,20 @@ mod tests {
             assert!(silence_for(Some(status), false).is_some(), "{status:?}");
         }
         assert!(silence_for(None, false).is_some());
+    }
+
+    #[test]
+    fn the_owner_is_told_who_waits_why_and_where_to_answer() {
+        let notice = handoff_notice(Some("Ольга"), "79005550101", Some("жалоба на мастера"));
+        assert!(
+            notice.starts_with("🙋 Ольга (+79005550101) ждёт администратора: жалоба на мастера.")
+        );
+        assert!(notice.contains("консоли AI Admin"), "{notice}");
+        let hidden = handoff_notice(None, "123456789@lid", None);
+        assert!(
+            hidden.starts_with("🙋 Клиент ждёт администратора."),
+            "{hidden}"
+        );
     }
 }
 

@@ -302,6 +302,21 @@ pub async fn installer(
         .transpose()
 }
 
+/// Where the salon's owner hears of clients waiting for a person: the phone YClients
+/// gave for the installing user, else the salon's own WhatsApp number (its own chat).
+pub async fn owner_phone(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<String>> {
+    let row: Option<(Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT marketplace_user_phone, whatsapp_phone FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(owner, salon)| owner.filter(|p| !p.trim().is_empty()).or(salon)))
+}
+
 /// The salon's API key, if one was saved.
 pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<Option<String>> {
     nullable_text(

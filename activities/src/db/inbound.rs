@@ -150,6 +150,14 @@ pub async fn record_batch(
         recorded.push(outcome);
     }
     tx.commit().await?;
+    // Announced after the commit and off the caller's path (WhatsApp is answered as
+    // soon as the record holds); a failed announcement never undoes the record.
+    if recorded.iter().any(|r| matches!(r, Recorded::New(_))) {
+        let db = db.clone();
+        tokio::spawn(async move {
+            super::live_events::conversation_changed(&db, salon_id, "message").await;
+        });
+    }
     Ok(recorded)
 }
 

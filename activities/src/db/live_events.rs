@@ -1,5 +1,5 @@
 //! The `live_events` table and its notification channel: what the owner's onboarding
-//! page shows as it happens.
+//! page and console show as it happens.
 
 use crate::domain::SalonId;
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use sqlx::{PgExecutor, Row};
 /// The `LISTEN` channel every API process subscribes to.
 pub const CHANNEL: &str = "ai_admin_live";
 
-/// Events shown live on the owner's page (the WebSocket protocol's server events).
+/// Events shown live on the owner's pages (the WebSocket protocol's server events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LiveEventKind {
     /// A QR code to scan (`data: {code, expires_in}`; the API renders the image).
@@ -29,6 +29,11 @@ pub enum LiveEventKind {
     /// A workflow step moved (`data: {workflow, step, percent, status, detail}`).
     #[serde(rename = "progress")]
     Progress,
+    /// A client's conversation changed: a message came or went out, or a person took it
+    /// or gave it back (`data: {what}`; the console reads the rest from its API, so no
+    /// client's words or number are in the table).
+    #[serde(rename = "conversation")]
+    Conversation,
 }
 
 impl LiveEventKind {
@@ -41,6 +46,7 @@ impl LiveEventKind {
             Self::WhatsappLoggedOut => "whatsapp-logged-out",
             Self::WhatsappSuspended => "whatsapp-suspended",
             Self::Progress => "progress",
+            Self::Conversation => "conversation",
         }
     }
 
@@ -68,6 +74,16 @@ pub struct LiveEvent {
     pub event: String,
     /// Details.
     pub data: serde_json::Value,
+}
+
+/// Tells the salon's open consoles that a conversation changed (`what`: `message`,
+/// `reply`, `handoff`, `release`). A failure is logged, never the caller's: the console
+/// also reads again on its own.
+pub async fn conversation_changed(db: impl PgExecutor<'_>, salon_id: SalonId, what: &str) {
+    let data = serde_json::json!({ "what": what });
+    if let Err(error) = publish(db, salon_id, LiveEventKind::Conversation, &data, None).await {
+        tracing::warn!(%salon_id, error = %format!("{error:#}"), "could not announce a conversation change");
+    }
 }
 
 /// Stores the event and notifies every listener in the same statement. With a

@@ -11,6 +11,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
+use ai_admin_activities::db::live_events;
 use ai_admin_activities::domain::{ClientAddress, SalonId};
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -69,6 +70,9 @@ pub(crate) async fn release_to_bot(
         .await?;
     }
     tx.commit().await.map_err(anyhow::Error::from)?;
+    if released {
+        live_events::conversation_changed(&state.db, salon_id, "release").await;
+    }
     tracing::info!(%salon_id, client = %phone.masked(), released, "handoff released");
     Ok(released)
 }

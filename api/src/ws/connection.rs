@@ -1,4 +1,7 @@
-//! One owner's WebSocket from authentication to close.
+//! One owner's WebSocket from authentication to close: the onboarding page's (an
+//! onboarding token: QR and pairing codes, progress) or the console's (a console session:
+//! a `conversation` nudge whenever a client's conversation changes, and the WhatsApp
+//! state events).
 //!
 //! A slow or stuck client never holds anyone else up: it has its own broadcast
 //! receiver (falling behind only makes it re-read the table), and a send that takes
@@ -10,8 +13,9 @@ use crate::auth::OnboardingClaims;
 use crate::live::Fanout;
 use crate::state::AppState;
 use ai_admin_activities::db::companies;
+use ai_admin_activities::db::console_sessions;
 use ai_admin_activities::db::live_events::{self, LiveEvent};
-use ai_admin_activities::domain::{PhoneNumber, SessionId};
+use ai_admin_activities::domain::{PhoneNumber, SalonId, SessionId};
 use ai_admin_activities::whatsapp::{GatewayError, SessionStatus};
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use std::time::Duration;
@@ -36,10 +40,31 @@ mod close_code {
     pub const RESTARTING: u16 = 1012;
 }
 
+/// How often a console socket checks that its session still lets it in.
+const CONSOLE_RECHECK: Duration = Duration::from_secs(60);
+
+/// Events a console socket is sent: the rest are the onboarding page's.
+const CONSOLE_EVENTS: [&str; 4] = [
+    "conversation",
+    "whatsapp-connected",
+    "whatsapp-logged-out",
+    "whatsapp-suspended",
+];
+
+/// Who is on the other end.
+enum Viewer {
+    /// The onboarding page, with its token's claims.
+    Onboarding(OnboardingClaims),
+    /// The console, with its session token (checked again every [`CONSOLE_RECHECK`]).
+    Console(String),
+}
+
 struct Connection {
     socket: WebSocket,
     state: AppState,
-    claims: OnboardingClaims,
+    viewer: Viewer,
+    salon_id: SalonId,
+    company_id: i64,
     session: SessionId,
     last_event_id: i64,
     /// What was last shown, so the same code arriving twice (sent directly and via the
@@ -56,40 +81,49 @@ pub async fn run(
 ) {
     let _counted = state.metrics.websocket_opened();
     let presented = auth::presented_token(&mut socket, candidates).await;
-    let claims = match presented
-        .token
-        .as_deref()
-        .map(|token| state.tokens.verify(token))
-    {
-        Some(Ok(claims)) => claims,
-        Some(Err(error)) => {
-            reject(socket, &error.to_string(), "invalid_token").await;
-            return;
-        }
-        None => {
-            reject(socket, "Нужен токен подключения", "missing_token").await;
-            return;
-        }
+    let Some(token) = presented.token.as_deref() else {
+        reject(socket, "Нужен токен подключения", "missing_token").await;
+        return;
     };
-    let registered = companies::find_by_salon(&state.db, claims.salon_id)
+    // An onboarding token, else a console session; the salon only ever from either.
+    let (viewer, salon_id, company_id) = match state.tokens.verify(token) {
+        Ok(claims) => {
+            let (salon_id, company_id) = (claims.salon_id, claims.company_id);
+            (Viewer::Onboarding(claims), salon_id, company_id)
+        }
+        Err(error) => match console_sessions::touch(&state.db, token).await {
+            Ok(Some(user)) => (
+                Viewer::Console(token.to_owned()),
+                user.salon_id,
+                user.company_id,
+            ),
+            _ => {
+                reject(socket, &error.to_string(), "invalid_token").await;
+                return;
+            }
+        },
+    };
+    let registered = companies::find_by_salon(&state.db, salon_id)
         .await
         .ok()
         .flatten()
-        .is_some_and(|company| company.id == claims.company_id);
+        .is_some_and(|company| company.id == company_id);
     if !registered {
         reject(socket, "Салон больше не зарегистрирован", "unknown_salon").await;
         return;
     }
-    let session = SessionId::for_salon(claims.salon_id);
+    let session = SessionId::for_salon(salon_id);
     let mut connection = Connection {
         socket,
         state,
-        claims,
+        viewer,
+        salon_id,
+        company_id,
         session,
         last_event_id: 0,
         last_code: None,
     };
-    tracing::info!(salon_id = %connection.claims.salon_id, "onboarding page connected");
+    tracing::info!(salon_id = %connection.salon_id, page = connection.page(), "page connected");
     if connection.start().await.is_err() {
         return;
     }
@@ -99,7 +133,7 @@ pub async fn run(
         return;
     }
     connection.serve(&mut events).await;
-    tracing::info!(salon_id = %connection.claims.salon_id, "onboarding page disconnected");
+    tracing::info!(salon_id = %connection.salon_id, page = connection.page(), "page disconnected");
 }
 
 async fn reject(mut socket: WebSocket, message: &str, code: &str) {
@@ -131,14 +165,26 @@ impl Connection {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(Gone),
             Err(_) => {
-                tracing::warn!(salon_id = %self.claims.salon_id, "WebSocket client too slow, dropping it");
+                tracing::warn!(salon_id = %self.salon_id, "WebSocket client too slow, dropping it");
                 Err(Gone)
             }
         }
     }
 
-    /// Creates the session, replays recent state, and shows the current QR code.
+    /// Which page this is, for logs.
+    fn page(&self) -> &'static str {
+        match self.viewer {
+            Viewer::Onboarding(_) => "onboarding",
+            Viewer::Console(_) => "console",
+        }
+    }
+
+    /// Creates the session, replays recent state, and shows the current QR code (the
+    /// console reads its state from its API and is only told when to read again).
     async fn start(&mut self) -> Result<(), Gone> {
+        if matches!(self.viewer, Viewer::Console(_)) {
+            return self.nudge_console().await;
+        }
         let status = match self.state.gateway.create_session(self.session).await {
             Ok(status) => status,
             Err(error) => {
@@ -149,7 +195,7 @@ impl Connection {
         };
         self.replay().await?;
         if status == SessionStatus::Connected {
-            let phone = companies::find_by_salon(&self.state.db, self.claims.salon_id)
+            let phone = companies::find_by_salon(&self.state.db, self.salon_id)
                 .await
                 .ok()
                 .flatten()
@@ -159,7 +205,7 @@ impl Connection {
                 data: serde_json::json!({
                     "success": true,
                     "phone": phone,
-                    "companyId": self.claims.company_id,
+                    "companyId": self.company_id,
                 }),
             })
             .await
@@ -168,10 +214,23 @@ impl Connection {
         }
     }
 
+    /// Tells the console to read its state again (after it connects, or after this
+    /// process may have missed events).
+    async fn nudge_console(&mut self) -> Result<(), Gone> {
+        self.send(&ServerFrame {
+            event: "conversation".to_owned(),
+            data: serde_json::json!({ "resync": true }),
+        })
+        .await
+    }
+
     async fn replay(&mut self) -> Result<(), Gone> {
+        if matches!(self.viewer, Viewer::Console(_)) {
+            return self.nudge_console().await;
+        }
         let stored = live_events::replay(
             &self.state.db,
-            self.claims.salon_id,
+            self.salon_id,
             self.last_event_id,
             REPLAY_LIMIT,
         )
@@ -212,10 +271,18 @@ impl Connection {
 
     /// Sends a stored event of this salon that the page has not seen yet.
     async fn forward(&mut self, event: &LiveEvent) -> Result<(), Gone> {
-        if event.salon_id != self.claims.salon_id.get() || event.id <= self.last_event_id {
+        if event.salon_id != self.salon_id.get() || event.id <= self.last_event_id {
             return Ok(());
         }
         self.last_event_id = event.id;
+        let for_console = CONSOLE_EVENTS.contains(&event.event.as_str());
+        match (&self.viewer, event.event.as_str()) {
+            // The console is not sent codes or progress; the onboarding page not
+            // conversations.
+            (Viewer::Console(_), _) if !for_console => return Ok(()),
+            (Viewer::Onboarding(_), "conversation") => return Ok(()),
+            _ => {}
+        }
         let code = event.data["code"].as_str().map(str::to_owned);
         match event.event.as_str() {
             "qr-update" => {
@@ -260,6 +327,14 @@ impl Connection {
     }
 
     async fn on_client_frame(&mut self, frame: ClientFrame) -> Result<(), Gone> {
+        if matches!(self.viewer, Viewer::Console(_)) && frame.event != "auth" {
+            return self
+                .send(&ServerFrame::error(
+                    "Консоль только слушает: подключение WhatsApp — на странице подключения",
+                    "unknown_event",
+                ))
+                .await;
+        }
         match frame.event.as_str() {
             "request-qr" => match self.state.gateway.refresh_qr(self.session).await {
                 Ok(qr) => self.send_qr(&qr.code, qr.expires_in_secs()).await,
@@ -308,12 +383,27 @@ impl Connection {
         }
     }
 
+    /// Whether a console socket's session still lets it in (an onboarding token's end
+    /// is final). `&mut`: a shared borrow of the socket could not cross the await.
+    async fn session_lives(&mut self) -> bool {
+        let Viewer::Console(token) = &self.viewer else {
+            return false;
+        };
+        matches!(
+            console_sessions::touch(&self.state.db, token).await,
+            Ok(Some(user)) if user.salon_id == self.salon_id
+        )
+    }
+
     async fn serve(&mut self, events: &mut broadcast::Receiver<Fanout>) {
         let mut ping = tokio::time::interval(PING_EVERY);
         ping.tick().await;
         let mut shutdown = self.state.shutdown.clone();
         let mut last_heard = Instant::now();
-        let expires = token_expiry(self.claims.exp);
+        let mut expires = match &self.viewer {
+            Viewer::Onboarding(claims) => token_expiry(claims.exp),
+            Viewer::Console(_) => Instant::now() + CONSOLE_RECHECK,
+        };
         loop {
             let outcome = tokio::select! {
                 incoming = self.socket.recv() => {
@@ -343,7 +433,11 @@ impl Connection {
                     }
                 }
                 () = tokio::time::sleep_until(expires) => {
-                    tracing::info!(salon_id = %self.claims.salon_id, "onboarding token expired, closing the socket");
+                    if self.session_lives().await {
+                        expires = Instant::now() + CONSOLE_RECHECK;
+                        continue;
+                    }
+                    tracing::info!(salon_id = %self.salon_id, page = self.page(), "token or session over, closing the socket");
                     let frame = ServerFrame::error(
                         "Сессия истекла: откройте приложение из YClients ещё раз.",
                         "token_expired",

@@ -431,6 +431,20 @@ async fn handoff_stops_the_bot_until_the_salon_releases_the_client() {
         .await
         .unwrap();
     assert_eq!(waiting["clients"][0]["phone"], OLGA, "{waiting}");
+    // The owner is told (no YClients phone on this install: in the salon's own chat).
+    let own: String =
+        sqlx::query_scalar("SELECT whatsapp_phone FROM companies WHERE yclients_id = $1")
+            .bind(salon_id.get())
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    // (The welcome went there first.)
+    let notice = app.wait_for_replies(salon_id, &own, 2, PATIENCE).await;
+    assert!(
+        notice.last().unwrap().contains("ждёт администратора")
+            && notice.last().unwrap().contains(OLGA),
+        "{notice:?}"
+    );
     // The Temporal UI is for ops, not linked to the owner.
     assert!(waiting["clients"][0].get("run_url").is_none(), "{waiting}");
 

@@ -129,6 +129,12 @@ async fn an_owner_enters_from_yclients_watches_a_client_and_steps_in() {
         .wait_for("document.querySelectorAll('#transcript li.bot').length === 1 && document.querySelector('#transcript li.bot .commands') !== null", WAIT)
         .await
         .expect("the bot's reply with its commands");
+    // Live: the channel is open, and the page reads again when the client writes (its
+    // own refresh is 30 s away).
+    browser
+        .wait_for(&format!("{}.dataset.live === 'on'", by_id("console")), WAIT)
+        .await
+        .expect("the live channel is open");
     app.client_says(salon_id, CLIENT, "А педикюр сколько?")
         .await;
     app.wait_for_replies(salon_id, CLIENT, 2, PATIENCE).await;

@@ -24,6 +24,18 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// `DELETE /console/api/session`: its status.
+async fn logout(app: &TestApp, token: &str) -> u16 {
+    app.http
+        .delete(format!("{}/console/api/session", app.address))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
     let response = app.post_with_token(path, token, body).await;
     let status = response.status().as_u16();
@@ -134,14 +146,7 @@ async fn an_installed_salons_owner_enters_the_console_with_a_code_that_works_onc
     assert!(ends().await > before, "a used session lives on");
 
     // Logout ends it.
-    let logout = app
-        .http
-        .delete(format!("{}/console/api/session", app.address))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(logout.status(), 200);
+    assert_eq!(logout(&app, &token).await, 200);
     assert_eq!(get(&app, &token, "/console/api/overview").await.0, 401);
 
     // A code left for over a minute is refused, and so is a session past its end.
@@ -501,4 +506,51 @@ async fn the_owners_settings_apply_at_once_bot_off_and_on_and_reminder_times() {
         )
         .await;
     assert_eq!(changes, 4, "one event per change");
+}
+
+#[tokio::test]
+async fn the_console_hears_of_each_conversation_change_over_the_live_channel() {
+    use ai_admin_tests::ws_client::{Received, UNAUTHORIZED_CLOSE, WsAuth};
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Живой канал»").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    let mut console = app.ws(WsAuth::FirstFrame(token.clone())).await.unwrap();
+    let first = console
+        .expect("conversation", Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        first["resync"], true,
+        "a console reads its state when it connects"
+    );
+
+    // A client writes: the console is told, without the words or the number.
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    let told = console.expect("conversation", PATIENCE).await;
+    assert!(
+        ["message", "reply"].contains(&told["what"].as_str().unwrap()),
+        "{told}"
+    );
+    assert!(!told.to_string().contains(&CLIENT[1..]), "{told}");
+    app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+    let mut saw_reply = told["what"] == "reply";
+    while !saw_reply {
+        saw_reply = console.expect("conversation", PATIENCE).await["what"] == "reply";
+    }
+
+    // The console only listens: asking it for a QR code is refused.
+    console.send("request-qr", json!({})).await;
+    let refused = console.expect("error", Duration::from_secs(10)).await;
+    assert_eq!(refused["code"], "unknown_event", "{refused}");
+
+    // Logout closes the channel at its next check; a forged token is refused at once.
+    let mut forged = app.ws(WsAuth::FirstFrame("f".repeat(64))).await.unwrap();
+    let (_, code) = forged.expect_rejection().await;
+    assert_eq!(code, Some(UNAUTHORIZED_CLOSE));
+    assert_eq!(logout(&app, &token).await, 200);
+    let mut ended = app.ws(WsAuth::FirstFrame(token)).await.unwrap();
+    match ended.receive(Duration::from_secs(10)).await {
+        Some(Received::Frame { event, .. }) if event == "error" => {}
+        other => panic!("an ended session is refused, got {other:?}"),
+    }
 }

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use ai_admin_activities::db::console_views::{self, ConversationSummary};
 use ai_admin_activities::db::conversations;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
+use ai_admin_activities::db::live_events;
 use ai_admin_activities::db::outbound::{self, Lease};
 use ai_admin_activities::domain::{ClientAddress, SalonId, SessionId};
 use ai_admin_activities::whatsapp::pacing::Origin;
@@ -240,6 +241,7 @@ async fn reply(
                     )
                 })?;
             outbound::mark_sent(&state.db, &key, &sent.0).await?;
+            live_events::conversation_changed(&state.db, user.salon_id, "reply").await;
             sent.0
         }
     };
