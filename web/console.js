@@ -97,7 +97,10 @@
     await refresh();
     root.dataset.state = "ready";
     // One refresh at a time: the next is planned when this one is over.
-    const again = () => setTimeout(() => { refresh().catch(() => {}).finally(again); }, REFRESH_MS);
+    const again = () => setTimeout(() => {
+      const read = root.dataset.live === "on" ? Promise.resolve() : refresh();
+      read.catch(() => {}).finally(again);
+    }, REFRESH_MS);
     again();
     listen();
   }
@@ -123,11 +126,12 @@
     socket.addEventListener("open", () => {
       socket.send(JSON.stringify({ event: "auth", data: { token: token } }));
     });
+    let opened = 0;
     socket.addEventListener("message", (message) => {
       let frame;
       try { frame = JSON.parse(message.data); } catch (_) { return; }
       if (frame.event === "conversation") {
-        retryMs = 2000;
+        if (!opened) opened = Date.now();
         root.dataset.live = "on";
         readSoon();
       } else if (frame.event.startsWith("whatsapp-")) {
@@ -136,9 +140,13 @@
     });
     socket.addEventListener("close", (event) => {
       root.dataset.live = "off";
-      // A refused session: the next read shows the re-enter screen.
-      if (event.code === 4401) { readSoon(); return; }
-      setTimeout(listen, retryMs);
+      // A socket that lived a while starts the backoff afresh; one that keeps dropping
+      // waits longer each time (the server allows a few connections a minute per
+      // address), with jitter so tabs do not reconnect in step.
+      if (opened && Date.now() - opened > 60000) retryMs = 2000;
+      // A refused session: the read shows the re-enter screen, and listen() then stops.
+      if (event.code === 4401) readSoon();
+      setTimeout(listen, retryMs + Math.random() * 1000);
       retryMs = Math.min(retryMs * 2, 30000);
     });
   }
@@ -378,8 +386,17 @@
     $("settings-saved").hidden = true;
     $("settings-error").hidden = true;
     const days = Array.from(document.querySelectorAll("#set-days input:checked"), (box) => Number(box.value));
-    const synonyms = $("set-synonyms").value.split("\n").map((line) => line.split("="))
-      .filter((parts) => parts.length === 2 && parts[0].trim())
+    if ($("set-hours-on").checked && days.length === 0) {
+      text($("settings-error"), "Отметьте дни, когда бот отвечает").hidden = false;
+      return;
+    }
+    const lines = $("set-synonyms").value.split("\n").map((line) => line.trim()).filter(Boolean);
+    const odd = lines.find((line) => line.split("=").length !== 2);
+    if (odd) {
+      text($("settings-error"), "Синонимы: «" + odd + "» — нужно «слово = услуга»").hidden = false;
+      return;
+    }
+    const synonyms = lines.map((line) => line.split("="))
       .map(([said, standsFor]) => ({ said: said.trim(), stands_for: standsFor.trim() }));
     const body = {
       bot_enabled: $("set-bot-enabled").checked,

@@ -342,78 +342,53 @@ pub struct ConversationActivities {
 
 impl ConversationActivities {
     /// Sends the owner's fixed answer for a closed bot (off, or outside its hours), at
-    /// most once per client per day: the key names the salon's local date, so a retry or
-    /// the client's next messages that day send nothing more.
-    async fn tell_closed(
+    /// most once per client per reason and salon day: the key names both, so a retry or
+    /// the client's next messages that day send nothing more. Sent off the turn's path
+    /// and best-effort: a courtesy that cannot go is logged, and the turn stays silent.
+    fn tell_closed(
         &self,
         input: &OpenTurn,
         closed: &settings::Closed,
         local_day: chrono::NaiveDate,
-    ) -> Result<(), ActivityError> {
-        let Some(reply) = closed.reply() else {
-            return Ok(());
+    ) {
+        let Some(reply) = closed.reply().map(str::to_owned) else {
+            return;
         };
-        let to = address_of(&input.phone)?;
+        let Ok(to) = ClientAddress::parse(&input.phone) else {
+            return;
+        };
         let key = format!(
-            "closed/{}/{}/{}",
+            "closed/{}/{}/{}/{}",
+            closed.kind(),
             input.salon_id,
             input.phone,
             local_day.format("%Y-%m-%d")
         );
-        send_once(
-            &self.db,
-            &*self.gateway,
-            Origin::Reply,
-            &key,
-            input.salon_id,
-            &to,
-            reply,
-        )
-        .await?;
-        tracing::info!(salon_id = %input.salon_id, client = %to.masked(), reason = closed.reason(), "fixed answer sent");
-        Ok(())
+        let (db, gateway, salon_id) = (self.db.clone(), self.gateway.clone(), input.salon_id);
+        tokio::spawn(async move {
+            match send_once(&db, &*gateway, Origin::Reply, &key, salon_id, &to, &reply).await {
+                Ok(_) => tracing::info!(%salon_id, client = %to.masked(), "fixed answer sent"),
+                Err(error) => tracing::warn!(%salon_id, error = ?error, "fixed answer not sent"),
+            }
+        });
     }
 
-    /// Tells the salon's owner a client waits for a person (see [`handoff_notice`]), at
-    /// most once per client per hour: the key names the hour. A notice that cannot go
-    /// is logged, never the turn's failure (the console's inbox shows the client anyway).
-    async fn announce_handoff(&self, salon_id: SalonId, phone: &str, reason: Option<&str>) {
-        crate::db::live_events::conversation_changed(&self.db, salon_id, "handoff").await;
-        let owner = match companies::owner_phone(&self.db, salon_id).await {
-            Ok(Some(owner)) => owner,
-            Ok(None) => return,
-            Err(error) => {
-                tracing::warn!(%salon_id, error = %format!("{error:#}"), "no owner to tell of a handoff");
-                return;
+    /// Tells the salon's owner a client waits for a person (see [`handoff_notice`]): once
+    /// per turn (the key names it), and not again for the same client within an hour.
+    /// Sent off the turn's path and best-effort: a notice that cannot go is logged, never
+    /// the turn's failure (the console's inbox shows the client anyway). The owner's
+    /// «ок» back is not taken for a client's question: the bot pauses for their number.
+    fn announce_handoff(&self, salon_id: SalonId, step: &str, phone: &str, reason: Option<&str>) {
+        let (db, gateway) = (self.db.clone(), self.gateway.clone());
+        let (step, phone, reason) = (step.to_owned(), phone.to_owned(), reason.map(str::to_owned));
+        tokio::spawn(async move {
+            crate::db::live_events::conversation_changed(&db, salon_id, "handoff").await;
+            if let Err(error) =
+                notify_owner(&db, &*gateway, salon_id, &step, &phone, reason.as_deref()).await
+            {
+                tracing::warn!(%salon_id, error = %format!("{error:#}"), "handoff notice not sent");
             }
-        };
-        let Ok(to) = crate::domain::PhoneNumber::parse(&owner) else {
-            tracing::warn!(%salon_id, "the owner's phone is not a phone number: no handoff notice");
-            return;
-        };
-        let name = conversations::find(&self.db, salon_id, phone)
-            .await
-            .ok()
-            .and_then(|row| row.client_name);
-        let hour = chrono::Utc::now().timestamp() / 3600;
-        let key = format!("handoff-notice/{salon_id}/{phone}/{hour}");
-        let text = handoff_notice(name.as_deref(), phone, reason);
-        match send_once(
-            &self.db,
-            &*self.gateway,
-            Origin::Initiated,
-            &key,
-            salon_id,
-            &to.clone().into(),
-            &text,
-        )
-        .await
-        {
-            Ok(_) => tracing::info!(%salon_id, owner = %to.masked(), "owner told of a handoff"),
-            Err(error) => {
-                tracing::warn!(%salon_id, error = ?error, "handoff notice not sent");
-            }
-        }
+        });
     }
 
     /// Activities over these dependencies.
@@ -451,6 +426,43 @@ impl ConversationActivities {
 fn address_of(text: &str) -> Result<ClientAddress, ActivityError> {
     ClientAddress::parse(text)
         .map_err(|e| failure::permanent("InvalidPhone", format!("client address: {e}")))
+}
+
+/// How long the owner is not told again of the same client waiting.
+const HANDOFF_NOTICE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How long the bot leaves the owner's own number alone after a notice (their «ок» back
+/// is not a client's question).
+const OWNER_PAUSE: Duration = Duration::from_secs(3600);
+
+async fn notify_owner(
+    db: &PgPool,
+    gateway: &dyn WhatsAppGateway,
+    salon_id: SalonId,
+    step: &str,
+    phone: &str,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let Some(owner) = companies::owner_phone(db, salon_id).await? else {
+        return Ok(());
+    };
+    let to = crate::domain::PhoneNumber::parse(&owner)
+        .map_err(|error| anyhow::anyhow!("the owner's phone: {error}"))?;
+    let prefix = format!("handoff-notice/{salon_id}/{phone}/");
+    let key = format!("{prefix}{step}");
+    if outbound::sent_within(db, salon_id, &prefix, &key, HANDOFF_NOTICE_EVERY).await? {
+        tracing::info!(%salon_id, "owner told of this client within the hour: no new notice");
+        return Ok(());
+    }
+    let name = conversations::find(db, salon_id, phone).await?.client_name;
+    let text = handoff_notice(name.as_deref(), phone, reason);
+    let to: ClientAddress = to.into();
+    send_once(db, gateway, Origin::Initiated, &key, salon_id, &to, &text)
+        .await
+        .map_err(|error| anyhow::anyhow!("{error:?}"))?;
+    conversations::pause_for_salon(db, salon_id, &to.to_string(), OWNER_PAUSE).await?;
+    tracing::info!(%salon_id, owner = %to.masked(), "owner told of a handoff");
+    Ok(())
 }
 
 /// The owner's notice of a client waiting for a person: who, why, and where to answer.
@@ -501,16 +513,16 @@ impl ConversationActivities {
             !conversation.bot_answers(),
         );
         let ids: Vec<i64> = input.messages.iter().map(|m| m.inbound_id).collect();
-        if let (None, Some(zone)) = (&silent, zone) {
+        let stickers = silent.is_none() && listen::only_stickers(&input.messages);
+        if let (None, false, Some(zone)) = (&silent, stickers, zone) {
             // The owner's settings, read on every turn: a change applies at once.
             let local = chrono::Utc::now().with_timezone(&zone).naive_local();
             let settings = settings::load(&self.db, input.salon_id).await?;
             if let Some(closed) = settings.closed_at(local) {
-                self.tell_closed(&input, &closed, local.date()).await?;
+                self.tell_closed(&input, &closed, local.date());
                 silent = Some(closed.reason().to_owned());
             }
         }
-        let stickers = silent.is_none() && listen::only_stickers(&input.messages);
         if stickers {
             // A sticker alone says nothing to answer; seen, and no more.
             self.show_read(&input, false).await?;
@@ -934,8 +946,12 @@ impl ConversationActivities {
             .iter()
             .any(|r| r.ok && r.command == "HANDOFF_TO_HUMAN")
         {
-            self.announce_handoff(input.salon_id, &input.phone, handoff.as_deref())
-                .await;
+            self.announce_handoff(
+                input.salon_id,
+                &input.step,
+                &input.phone,
+                handoff.as_deref(),
+            );
         }
         results.extend(
             input

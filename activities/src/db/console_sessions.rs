@@ -118,12 +118,9 @@ pub const SESSION_CAP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// every few seconds writes once a minute.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
 
-/// The session behind `token`, its expiry pushed [`SESSION_TTL`] on: `None` when it is
-/// unknown, expired, revoked, older than [`SESSION_CAP`], or its salon is no longer
-/// installed (uninstalled, replaced, or installed again by another YClients user than
-/// the session's; a session without a user is an unsigned development link's).
-pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<ConsoleUser>> {
-    let hash = digest(token);
+/// The session behind `token` if it still lets anyone in, and whether its use is due to
+/// be written down.
+async fn live(db: &sqlx::PgPool, token: &[u8]) -> anyhow::Result<Option<(ConsoleUser, bool)>> {
     let row: Option<(i32, i64, Option<String>, bool)> = sqlx::query_as(
         "SELECT s.salon_id, s.company_id, s.user_id,
                 s.last_seen_at < NOW() - make_interval(secs => $2) AS stale
@@ -135,12 +132,35 @@ pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<Cons
             AND (c.marketplace_user_id IS NULL OR s.user_id IS NULL
                  OR s.user_id = c.marketplace_user_id)",
     )
-    .bind(&hash)
+    .bind(token)
     .bind(TOUCH_EVERY.as_secs_f64())
     .bind(SESSION_CAP.as_secs_f64())
     .fetch_optional(db)
     .await?;
-    let Some((salon_id, company_id, user_id, stale)) = row else {
+    row.map(|(salon_id, company_id, user_id, stale)| {
+        let user = ConsoleUser::try_from(UserRow {
+            salon_id,
+            company_id,
+            user_id,
+        })?;
+        Ok((user, stale))
+    })
+    .transpose()
+}
+
+/// The session behind `token`, without counting it as a use (an open live channel
+/// checking on it does not keep it alive): `None` when it no longer lets anyone in.
+pub async fn check(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<ConsoleUser>> {
+    Ok(live(db, &digest(token)).await?.map(|(user, _)| user))
+}
+
+/// The session behind `token`, its expiry pushed [`SESSION_TTL`] on: `None` when it is
+/// unknown, expired, revoked, older than [`SESSION_CAP`], or its salon is no longer
+/// installed (uninstalled, replaced, or installed again by another YClients user than
+/// the session's; a session without a user is an unsigned development link's).
+pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<ConsoleUser>> {
+    let hash = digest(token);
+    let Some((user, stale)) = live(db, &hash).await? else {
         return Ok(None);
     };
     if stale {
@@ -154,12 +174,7 @@ pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<Cons
         .execute(db)
         .await?;
     }
-    ConsoleUser::try_from(UserRow {
-        salon_id,
-        company_id,
-        user_id,
-    })
-    .map(Some)
+    Ok(Some(user))
 }
 
 /// Ends the session behind `token` (logout); false when there was none to end.

@@ -115,6 +115,41 @@ pub async fn claim_leased(
     })
 }
 
+/// Whether a message keyed under `prefix`, other than `key` itself, went out within
+/// `within` (a retry of `key` is its own business: [`claim`] answers it).
+pub async fn sent_within(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    prefix: &str,
+    key: &str,
+    within: std::time::Duration,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbound_messages
+                        WHERE salon_id = $4 AND created_at > NOW() - make_interval(secs => $3)
+                          AND starts_with(idempotency_key, $1) AND idempotency_key <> $2
+                          AND status = 'sent' AND sent_at > NOW() - make_interval(secs => $3))",
+    )
+    .bind(prefix)
+    .bind(key)
+    .bind(within.as_secs_f64())
+    .bind(salon_id.get())
+    .fetch_one(db)
+    .await?)
+}
+
+/// Gives up a leased claim after a failed send, so a retry need not wait out the lease.
+pub async fn release_claim(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE outbound_messages SET claimed_at = NULL
+         WHERE idempotency_key = $1 AND status = 'pending'",
+    )
+    .bind(key)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Whether the message under `key` went out already.
 pub async fn was_sent(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool> {
     Ok(sqlx::query_scalar(

@@ -115,6 +115,14 @@ impl Closed {
         }
     }
 
+    /// A short name, for keys.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Closed::BotOff { .. } => "off",
+            Closed::OutsideHours { .. } => "hours",
+        }
+    }
+
     /// For logs and the turn's record.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -55,7 +55,7 @@ pub async fn load(db: &PgPool, company_id: i64) -> anyhow::Result<Synonyms> {
 }
 
 /// One synonym as the owner's console shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SynonymRow {
     /// The client's word (lower case, `ё` as `е`).
     pub said: String,
@@ -65,22 +65,46 @@ pub struct SynonymRow {
     pub origin: String,
 }
 
-/// The salon's synonyms in use, alphabetically.
+/// The salon's synonyms in use, alphabetically: what [`load`] gives matching (the
+/// common ones for a salon never seeded).
 pub async fn in_use(db: &PgPool, company_id: i64) -> anyhow::Result<Vec<SynonymRow>> {
-    Ok(sqlx::query_as(
-        "SELECT said, stands_for, origin FROM service_synonyms
-         WHERE company_id = $1 AND NOT removed ORDER BY said",
+    let stored: Vec<(String, String, String, bool)> = sqlx::query_as(
+        "SELECT said, stands_for, origin, removed FROM service_synonyms
+         WHERE company_id = $1 ORDER BY said",
     )
     .bind(company_id)
     .fetch_all(db)
-    .await?)
+    .await?;
+    if stored.is_empty() {
+        let mut common: Vec<SynonymRow> = Synonyms::common()
+            .rows()
+            .iter()
+            .map(|s| SynonymRow {
+                said: s.said.clone(),
+                stands_for: s.stands_for.clone(),
+                origin: "common".to_owned(),
+            })
+            .collect();
+        common.sort_by(|a, b| a.said.cmp(&b.said));
+        return Ok(common);
+    }
+    Ok(stored
+        .into_iter()
+        .filter(|(_, _, _, removed)| !removed)
+        .map(|(said, stands_for, origin, _)| SynonymRow {
+            said,
+            stands_for,
+            origin,
+        })
+        .collect())
 }
 
 /// Makes `wanted` (said → stands for, already checked) the salon's whole list: a pair
 /// that differs from what is stored becomes the owner's; a stored row not wanted is
-/// removed (kept as removed, so seeding does not bring it back). One transaction.
+/// removed (kept as removed, so seeding does not bring it back). Run it in the
+/// caller's transaction.
 pub async fn replace_all(
-    db: &PgPool,
+    db: &mut sqlx::PgConnection,
     company_id: i64,
     wanted: &[(String, String)],
 ) -> anyhow::Result<()> {
@@ -88,16 +112,15 @@ pub async fn replace_all(
         .iter()
         .map(|(said, stands_for)| (said.as_str(), stands_for.as_str()))
         .unzip();
-    let mut tx = db.begin().await?;
     // A salon never seeded gets the common rows first, so removing one sticks.
-    seed_common(&mut *tx, company_id).await?;
+    seed_common(&mut *db, company_id).await?;
     sqlx::query(
         "UPDATE service_synonyms SET removed = true, updated_at = NOW()
          WHERE company_id = $1 AND NOT removed AND NOT (said = ANY($2::text[]))",
     )
     .bind(company_id)
     .bind(&said)
-    .execute(&mut *tx)
+    .execute(&mut *db)
     .await?;
     sqlx::query(
         "INSERT INTO service_synonyms (company_id, said, stands_for, origin)
@@ -112,8 +135,7 @@ pub async fn replace_all(
     .bind(company_id)
     .bind(&said)
     .bind(&stands_for)
-    .execute(&mut *tx)
+    .execute(&mut *db)
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -384,15 +384,20 @@ impl Connection {
     }
 
     /// Whether a console socket's session still lets it in (an onboarding token's end
-    /// is final). `&mut`: a shared borrow of the socket could not cross the await.
+    /// is final). A check that could not be made keeps the socket: the next one decides.
+    /// `&mut`: a shared borrow of the socket could not cross the await.
     async fn session_lives(&mut self) -> bool {
         let Viewer::Console(token) = &self.viewer else {
             return false;
         };
-        matches!(
-            console_sessions::touch(&self.state.db, token).await,
-            Ok(Some(user)) if user.salon_id == self.salon_id
-        )
+        match console_sessions::check(&self.state.db, token).await {
+            Ok(Some(user)) => user.salon_id == self.salon_id,
+            Ok(None) => false,
+            Err(error) => {
+                tracing::warn!(salon_id = %self.salon_id, error = %format!("{error:#}"), "could not check a console session; checking again later");
+                true
+            }
+        }
     }
 
     async fn serve(&mut self, events: &mut broadcast::Receiver<Fanout>) {

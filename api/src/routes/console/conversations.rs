@@ -223,7 +223,7 @@ async fn reply(
             ));
         }
         Lease::Send => {
-            let sent = state
+            let sent = match state
                 .gateway
                 .send_text_once(
                     SessionId::for_salon(user.salon_id),
@@ -233,13 +233,18 @@ async fn reply(
                     Origin::Reply,
                 )
                 .await
-                .map_err(|error| {
+            {
+                Ok(sent) => sent,
+                Err(error) => {
                     tracing::warn!(salon_id = %user.salon_id, %error, "console reply not sent");
-                    ApiError::Unavailable(
+                    // The owner may send again at once.
+                    outbound::release_claim(&state.db, &key).await?;
+                    return Err(ApiError::Unavailable(
                         "Сообщение не отправлено: WhatsApp салона сейчас недоступен. Повторите отправку."
                             .into(),
-                    )
-                })?;
+                    ));
+                }
+            };
             outbound::mark_sent(&state.db, &key, &sent.0).await?;
             live_events::conversation_changed(&state.db, user.salon_id, "reply").await;
             sent.0

@@ -236,16 +236,18 @@ async fn change(
             changed.push(field);
         }
     }
+    // All of it or nothing: the settings, the synonyms and the event together.
+    let mut tx = state.db.begin().await?;
     if !changed.is_empty() {
-        settings::save(&state.db, salon_id, &wanted).await?;
+        settings::save(&mut *tx, salon_id, &wanted).await?;
     }
     if let Some(list) = &synonyms {
-        synonyms::replace_all(&state.db, auth.user.company_id, list).await?;
+        synonyms::replace_all(&mut tx, auth.user.company_id, list).await?;
         changed.push("synonyms");
     }
     if !changed.is_empty() {
         events::record(
-            &state.db,
+            &mut *tx,
             &NewEvent {
                 salon_id,
                 event_type: EventType::SettingsChanged,
@@ -258,6 +260,9 @@ async fn change(
             },
         )
         .await?;
+    }
+    tx.commit().await?;
+    if !changed.is_empty() {
         tracing::info!(%salon_id, fields = ?changed, "salon settings changed");
     }
     Ok(Json(
