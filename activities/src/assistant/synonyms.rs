@@ -97,8 +97,8 @@ impl Synonyms {
     }
 }
 
-/// Lower case, `ё` as `е`, single spaces.
-fn normalised(text: &str) -> String {
+/// Lower case, `ё` as `е`, single spaces: how matching reads a word or a title.
+pub fn normalised(text: &str) -> String {
     text.to_lowercase()
         .replace('ё', "е")
         .split_whitespace()

@@ -180,20 +180,22 @@ impl From<SummaryRow> for ConversationSummary {
     }
 }
 
-/// One conversation of the salon by id: the client's address and whether a person has
-/// them; `None` for an id that is not this salon's.
+/// The client's address of the salon's conversation `id`; `None` for an id that is not
+/// this salon's.
 pub async fn conversation(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
     id: i64,
-) -> anyhow::Result<Option<(String, String)>> {
-    Ok(sqlx::query_as(
-        "SELECT client_phone, status FROM conversations WHERE salon_id = $1 AND id = $2",
+) -> anyhow::Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT client_phone FROM conversations WHERE salon_id = $1 AND id = $2",
+        )
+        .bind(salon_id.get())
+        .bind(id)
+        .fetch_optional(db)
+        .await?,
     )
-    .bind(salon_id.get())
-    .bind(id)
-    .fetch_optional(db)
-    .await?)
 }
 
 /// A line of a transcript.

@@ -92,19 +92,19 @@ async fn list(
     ))
 }
 
-/// The conversation `id` of the session's salon: its client's address and status; 404
-/// for anything else (another salon's id looks like no id at all).
+/// The conversation `id` of the session's salon and its client's address; 404 for
+/// anything else (another salon's id looks like no id at all).
 async fn own_conversation(
     state: &AppState,
     salon_id: SalonId,
     id: &str,
-) -> Result<(i64, String, String), ApiError> {
+) -> Result<(i64, String), ApiError> {
     let not_found = || ApiError::NotFound("Диалог не найден".to_owned());
     let id: i64 = id.parse().map_err(|_| not_found())?;
-    let (phone, status) = console_views::conversation(&state.db, salon_id, id)
+    let phone = console_views::conversation(&state.db, salon_id, id)
         .await?
         .ok_or_else(not_found)?;
-    Ok((id, phone, status))
+    Ok((id, phone))
 }
 
 async fn transcript(
@@ -112,17 +112,16 @@ async fn transcript(
     ConsoleAuth { user, .. }: ConsoleAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (id, phone, _) = own_conversation(&state, user.salon_id, &id).await?;
+    let (id, phone) = own_conversation(&state, user.salon_id, &id).await?;
     let summary = console_views::conversations(&state.db, user.salon_id, user.company_id, Some(id))
         .await?
         .into_iter()
         .next();
     let messages = console_views::transcript(&state.db, user.salon_id, &phone).await?;
-    let row = conversations::find(&state.db, user.salon_id, &phone).await?;
     Ok(Json(json!({
         "success": true,
         "id": id,
-        "name": summary.as_ref().and_then(|s| s.name.clone()).or(row.client_name),
+        "name": summary.as_ref().and_then(|s| s.name.clone()),
         "phone": phone,
         "phone_masked": masked(&phone),
         "state": summary.as_ref().map_or("new", console_views::state),
@@ -167,7 +166,7 @@ async fn reply(
     headers: HeaderMap,
     Json(body): Json<Reply>,
 ) -> Result<Json<Value>, ApiError> {
-    let (id, phone, _) = own_conversation(&state, user.salon_id, &id).await?;
+    let (id, phone) = own_conversation(&state, user.salon_id, &id).await?;
     let text = body.text.trim();
     if text.is_empty() {
         return Err(ApiError::BadRequest("Напишите текст сообщения".to_owned()));
@@ -259,7 +258,7 @@ async fn release(
     ConsoleAuth { user, .. }: ConsoleAuth,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (_, phone, _) = own_conversation(&state, user.salon_id, &id).await?;
+    let (_, phone) = own_conversation(&state, user.salon_id, &id).await?;
     let to = ClientAddress::parse(&phone)
         .map_err(|error| anyhow::anyhow!("stored client address {phone:?}: {error}"))?;
     let released = release_to_bot(&state, user.salon_id, &to).await?;

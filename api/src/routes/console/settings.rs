@@ -12,6 +12,7 @@ use crate::auth::ConsoleAuth;
 use crate::config::parse_duration;
 use crate::error::ApiError;
 use crate::state::AppState;
+use ai_admin_activities::assistant::synonyms::normalised;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::db::settings::{self, AnswerHours, MAX_FIXED_REPLY, SalonSettings};
 use ai_admin_activities::db::synonyms;
@@ -154,15 +155,8 @@ fn synonym_list(value: &Value) -> Result<Vec<(String, String)>, ApiError> {
     }
     let mut list: Vec<(String, String)> = Vec::with_capacity(items.len());
     for item in items {
-        let said = item["said"].as_str().unwrap_or_default();
-        let said = said.trim().to_lowercase().replace('ё', "е");
-        let stands_for = item["stands_for"].as_str().unwrap_or_default();
-        let stands_for = stands_for
-            .to_lowercase()
-            .replace('ё', "е")
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let said = normalised(item["said"].as_str().unwrap_or_default());
+        let stands_for = normalised(item["stands_for"].as_str().unwrap_or_default());
         let word_ok = (2..=40).contains(&said.chars().count())
             && said
                 .chars()
