@@ -377,6 +377,10 @@
     if (hours) { $("set-from").value = hours.from; $("set-to").value = hours.to; }
     $("set-outside-reply").value = settings.outside_hours_reply || "";
     $("set-reminders").value = settings.reminder_offsets.join(", ");
+    $("set-welcome").value = settings.welcome_text || "";
+    $(settings.tone.address === "ты" ? "set-address-ty" : "set-address-vy").checked = true;
+    $("set-emoji").checked = settings.tone.emoji;
+    $("set-facts").value = settings.facts || "";
     $("set-synonyms").value = settings.synonyms.map((s) => s.said + " = " + s.stands_for).join("\n");
     loaded = { reminders: $("set-reminders").value, synonyms: $("set-synonyms").value };
   }
@@ -403,6 +407,9 @@
       off_reply: $("set-off-reply").value,
       answer_hours: $("set-hours-on").checked ? { days: days, from: $("set-from").value, to: $("set-to").value } : null,
       outside_hours_reply: $("set-outside-reply").value,
+      welcome_text: $("set-welcome").value,
+      tone: { address: $("set-address-ty").checked ? "ты" : "вы", emoji: $("set-emoji").checked },
+      facts: $("set-facts").value,
     };
     if ($("set-reminders").value !== loaded.reminders) {
       const offsets = $("set-reminders").value.split(",").map((item) => item.trim()).filter(Boolean);

@@ -6,16 +6,16 @@
 use std::collections::BTreeMap;
 
 /// The newest prompt set, used unless `ASSISTANT_PROMPT_VERSION` names another.
-pub const VERSION: &str = "v2";
+pub const VERSION: &str = "v3";
 
 /// Stage 1's system instruction (newest set): the salon's context and the command set.
-pub const STAGE1_SYSTEM: &str = include_str!("../../prompts/v2/stage1.md");
-/// Stage 1's response schema (Gemini's OpenAPI subset).
+pub const STAGE1_SYSTEM: &str = include_str!("../../prompts/v3/stage1.md");
+/// Stage 1's response schema (Gemini's OpenAPI subset); v3 kept v2's.
 pub const STAGE1_SCHEMA: &str = include_str!("../../prompts/v2/stage1-schema.json");
 /// Stage 2's system instruction: how to write the reply.
-pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v2/stage2.md");
+pub const STAGE2_SYSTEM: &str = include_str!("../../prompts/v3/stage2.md");
 /// Stage 2's last user turn: the message, the command results and the facts.
-pub const STAGE2_INPUT: &str = include_str!("../../prompts/v2/stage2-input.md");
+pub const STAGE2_INPUT: &str = include_str!("../../prompts/v3/stage2-input.md");
 
 /// One version of the prompts, all four files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +33,10 @@ pub struct PromptSet {
 }
 
 /// Every prompt set compiled in, oldest first: v1, the first (kept to compare with); v2,
-/// the conversation rules carried over from the original and the salon's facts for stage 2.
-pub const SETS: [PromptSet; 2] = [
+/// the conversation rules carried over from the original and the salon's facts for stage 2;
+/// v3, the owner's voice (greeting, «вы» or «ты», emoji) and facts, and salon questions
+/// (parking, the entrance, payment) kept from a person.
+pub const SETS: [PromptSet; 3] = [
     PromptSet {
         version: "v1",
         stage1_system: include_str!("../../prompts/v1/stage1.md"),
@@ -44,6 +46,13 @@ pub const SETS: [PromptSet; 2] = [
     },
     PromptSet {
         version: "v2",
+        stage1_system: include_str!("../../prompts/v2/stage1.md"),
+        stage1_schema: STAGE1_SCHEMA,
+        stage2_system: include_str!("../../prompts/v2/stage2.md"),
+        stage2_input: include_str!("../../prompts/v2/stage2-input.md"),
+    },
+    PromptSet {
+        version: "v3",
         stage1_system: STAGE1_SYSTEM,
         stage1_schema: STAGE1_SCHEMA,
         stage2_system: STAGE2_SYSTEM,
@@ -155,7 +164,16 @@ mod tests {
         ] {
             assert!(stage1.iter().any(|p| p == name), "stage 1 lacks {name}");
         }
-        assert_eq!(placeholders(STAGE2_SYSTEM), ["salon_name", "client_name"]);
+        assert_eq!(
+            placeholders(STAGE2_SYSTEM),
+            [
+                "salon_name",
+                "client_name",
+                "address_rule",
+                "emoji_rule",
+                "greeting_rule"
+            ]
+        );
         assert_eq!(
             placeholders(STAGE2_INPUT),
             [
@@ -167,6 +185,7 @@ mod tests {
                 "salon_phone",
                 "salon_email",
                 "salon_hours",
+                "salon_facts",
                 "client",
                 "bookings",
                 "services_named"

@@ -4,6 +4,7 @@
 use super::discussed::Discussed;
 use super::facts::Facts;
 use super::shortlist::shortlist;
+use super::voice::Voice;
 use crate::assistant::catalog::{self, Catalog};
 use crate::assistant::dates::weekday_name;
 use crate::assistant::lookup::CommandResult;
@@ -160,22 +161,42 @@ pub fn stage1_prompt_with(
     })
 }
 
-/// Stage 2: the conversation, the client's words, the command results and the facts
-/// about the salon and the client → the reply.
+/// What a turn said before stage 2 writes: the conversation so far, the client's new
+/// messages and what their commands gave.
+#[derive(Debug, Clone, Copy)]
+pub struct Said<'a> {
+    /// The conversation so far.
+    pub history: &'a [Turn],
+    /// The client's messages of this turn.
+    pub messages: &'a [String],
+    /// The commands' results.
+    pub results: &'a [CommandResult],
+}
+
+/// Stage 2: the conversation, the client's words, the command results, the facts about
+/// the salon and the client, and the owner's voice → the reply.
 pub fn stage2_prompt(
     set: &PromptSet,
     salon_title: &str,
     client_name: Option<&str>,
-    history: &[Turn],
-    messages: &[String],
-    results: &[CommandResult],
+    said: Said<'_>,
     facts: &Facts,
+    voice: &Voice,
 ) -> anyhow::Result<Prompt> {
+    let Said {
+        history,
+        messages,
+        results,
+    } = said;
+    // Older prompt sets name fewer values; the ones they do not name are left out.
     let system = prompts::render(
         set.stage2_system,
         &BTreeMap::from([
             ("salon_name", salon_title.to_owned()),
             ("client_name", client_name_text(client_name)),
+            ("address_rule", voice.address_rule().to_owned()),
+            ("emoji_rule", voice.emoji_rule().to_owned()),
+            ("greeting_rule", voice.greeting_rule().to_owned()),
         ]),
     )?;
     let input = prompts::render(
@@ -189,6 +210,7 @@ pub fn stage2_prompt(
             ("salon_phone", facts.phone.clone()),
             ("salon_email", facts.email.clone()),
             ("salon_hours", facts.hours.clone()),
+            ("salon_facts", voice.facts_text()),
             ("bookings", facts.bookings.clone()),
             ("client", facts.client.clone()),
             ("services_named", facts.services.clone()),

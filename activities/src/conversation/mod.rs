@@ -33,6 +33,7 @@ pub mod execute;
 pub mod facts;
 pub mod listen;
 pub mod shortlist;
+pub mod voice;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::lookup::CommandResult;
@@ -43,7 +44,7 @@ use crate::db::inbound::{self, Outcome};
 use crate::db::{bookings, companies, conversations, outbound, settings, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
-use crate::llm::{Audio, Generated, LanguageModel, LlmError, Turn};
+use crate::llm::{Audio, Generated, LanguageModel, LlmError, Role, Turn};
 use crate::messaging::send_once;
 use crate::reminders;
 use crate::whatsapp::pacing::Origin;
@@ -982,14 +983,19 @@ impl ConversationActivities {
             .map(|t| t.text.as_str())
             .collect();
         let facts = facts::Facts::load(&self.db, &salon, &input.phone, &said, &recent).await?;
+        // The owner's voice, read on every reply: a change applies at once.
+        let voice = voice::Voice::of(&settings::load(&self.db, input.salon_id).await?);
         let prompt = context::stage2_prompt(
             self.prompts,
             &salon.title,
             input.client_name.as_deref(),
-            &input.history,
-            &input.messages,
-            &input.results,
+            context::Said {
+                history: &input.history,
+                messages: &input.messages,
+                results: &input.results,
+            },
             &facts,
+            &voice,
         )?;
         let started = std::time::Instant::now();
         let generated = self
@@ -1024,7 +1030,8 @@ impl ConversationActivities {
         if text.is_empty() {
             return Err(failure::llm(LlmError::NoText("empty".to_owned())));
         }
-        Ok(text)
+        let first = !input.history.iter().any(|turn| turn.role == Role::Model);
+        Ok(voice.dress(&text, first))
     }
 
     /// Sends the reply once under its key (paced per session) and closes the messages

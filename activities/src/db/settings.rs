@@ -1,6 +1,8 @@
 //! The `salon_settings` table: what the owner sets in the console — whether the bot
-//! answers at all, when it answers, what clients are told otherwise, and when reminders
-//! go. Every turn and every reminder reads it, so a change applies without a restart.
+//! answers at all, when it answers, what clients are told otherwise, when reminders go,
+//! and how the bot speaks for the salon (its greeting, «вы» or «ты», emoji, the salon's
+//! own facts). Every turn and every reminder reads it, so a change applies without a
+//! restart.
 
 use crate::domain::SalonId;
 use chrono::{Datelike, NaiveDateTime, NaiveTime};
@@ -10,6 +12,50 @@ use std::time::Duration;
 
 /// The longest fixed answer the owner may set.
 pub const MAX_FIXED_REPLY: usize = 1000;
+/// The longest greeting the owner may set.
+pub const MAX_WELCOME: usize = 300;
+/// The most the owner may tell about the salon, in characters and in lines.
+pub const MAX_FACTS: (usize, usize) = (2000, 30);
+
+/// How the bot addresses clients.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Address {
+    /// На «вы» (the default).
+    #[default]
+    #[serde(rename = "вы")]
+    Vy,
+    /// На «ты».
+    #[serde(rename = "ты")]
+    Ty,
+}
+
+impl Address {
+    /// As stored and shown: «вы» or «ты».
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Address::Vy => "вы",
+            Address::Ty => "ты",
+        }
+    }
+
+    /// The stored word; anything else is the default.
+    fn from_stored(text: &str) -> Self {
+        match text {
+            "ты" => Address::Ty,
+            _ => Address::Vy,
+        }
+    }
+}
+
+/// The bot's tone: how it addresses clients and whether it may use emoji.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tone {
+    /// «вы» or «ты».
+    pub address: Address,
+    /// Whether a reply may carry an emoji (off: any is taken out).
+    pub emoji: bool,
+}
 
 /// When the bot answers, in the salon's time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,6 +124,13 @@ pub struct SalonSettings {
     pub outside_hours_reply: Option<String>,
     /// When reminders go before a visit (`None`: the deployment's `REMINDER_OFFSETS`).
     pub reminder_offsets: Option<Vec<Duration>>,
+    /// The greeting opening the bot's first reply to a client (`None`: the model's own).
+    pub welcome_text: Option<String>,
+    /// «вы» or «ты», emoji or not.
+    pub tone: Tone,
+    /// What the owner tells about the salon (parking, the entrance, payment), one fact a
+    /// line; the bot may tell it.
+    pub facts: Option<String>,
 }
 
 impl Default for SalonSettings {
@@ -88,6 +141,9 @@ impl Default for SalonSettings {
             answer_hours: None,
             outside_hours_reply: None,
             reminder_offsets: None,
+            welcome_text: None,
+            tone: Tone::default(),
+            facts: None,
         }
     }
 }
@@ -156,12 +212,17 @@ struct SettingsRow {
     answer_hours: Option<serde_json::Value>,
     outside_hours_reply: Option<String>,
     reminder_offsets_secs: Option<Vec<i64>>,
+    welcome_text: Option<String>,
+    tone_address: String,
+    tone_emoji: bool,
+    facts: Option<String>,
 }
 
 /// The salon's settings (the defaults when it never changed any).
 pub async fn load(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<SalonSettings> {
     let row: Option<SettingsRow> = sqlx::query_as(
-        "SELECT bot_enabled, off_reply, answer_hours, outside_hours_reply, reminder_offsets_secs
+        "SELECT bot_enabled, off_reply, answer_hours, outside_hours_reply, reminder_offsets_secs,
+                welcome_text, tone_address, tone_emoji, facts
          FROM salon_settings WHERE salon_id = $1",
     )
     .bind(salon_id.get())
@@ -183,6 +244,12 @@ pub async fn load(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<
                 .map(Duration::from_secs)
                 .collect()
         }),
+        welcome_text: row.welcome_text,
+        tone: Tone {
+            address: Address::from_stored(&row.tone_address),
+            emoji: row.tone_emoji,
+        },
+        facts: row.facts,
     })
 }
 
@@ -201,13 +268,15 @@ pub async fn save(
     sqlx::query(
         "INSERT INTO salon_settings
              (salon_id, bot_enabled, off_reply, answer_hours, outside_hours_reply,
-              reminder_offsets_secs)
-         VALUES ($1, $2, $3, $4, $5, $6)
+              reminder_offsets_secs, welcome_text, tone_address, tone_emoji, facts)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
          ON CONFLICT (salon_id) DO UPDATE SET
              bot_enabled = EXCLUDED.bot_enabled, off_reply = EXCLUDED.off_reply,
              answer_hours = EXCLUDED.answer_hours,
              outside_hours_reply = EXCLUDED.outside_hours_reply,
-             reminder_offsets_secs = EXCLUDED.reminder_offsets_secs, updated_at = NOW()",
+             reminder_offsets_secs = EXCLUDED.reminder_offsets_secs,
+             welcome_text = EXCLUDED.welcome_text, tone_address = EXCLUDED.tone_address,
+             tone_emoji = EXCLUDED.tone_emoji, facts = EXCLUDED.facts, updated_at = NOW()",
     )
     .bind(salon_id.get())
     .bind(settings.bot_enabled)
@@ -221,6 +290,10 @@ pub async fn save(
     )
     .bind(&settings.outside_hours_reply)
     .bind(offsets)
+    .bind(&settings.welcome_text)
+    .bind(settings.tone.address.as_str())
+    .bind(settings.tone.emoji)
+    .bind(&settings.facts)
     .execute(db)
     .await?;
     Ok(())

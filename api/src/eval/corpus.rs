@@ -127,12 +127,55 @@ pub struct Conversation {
     /// The name set in WhatsApp.
     #[serde(default)]
     pub push_name: Option<String>,
+    /// How the owner set the bot to speak while this conversation plays (the defaults:
+    /// «вы», no emoji, the bot's own greeting, no facts of the owner's).
+    #[serde(default)]
+    pub settings: Option<OwnerVoice>,
     /// The turns.
     #[serde(rename = "turn")]
     pub turns: Vec<TurnSpec>,
     /// The file it came from (set on load).
     #[serde(skip)]
     pub file: String,
+}
+
+/// The owner's console settings a conversation plays under.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerVoice {
+    /// The greeting before the bot's first reply.
+    #[serde(default)]
+    pub welcome_text: Option<String>,
+    /// «вы» or «ты».
+    #[serde(default)]
+    pub address: Option<String>,
+    /// Emoji allowed.
+    #[serde(default)]
+    pub emoji: bool,
+    /// The salon's facts, a line each.
+    #[serde(default)]
+    pub facts: Option<String>,
+}
+
+impl OwnerVoice {
+    /// As the console stores them.
+    pub fn settings(&self) -> anyhow::Result<ai_admin_activities::db::settings::SalonSettings> {
+        use ai_admin_activities::db::settings::{Address, SalonSettings, Tone};
+        let address = match self.address.as_deref() {
+            None | Some("вы") => Address::Vy,
+            Some("ты") => Address::Ty,
+            Some(other) => anyhow::bail!("settings.address: «{other}» — «вы» или «ты»"),
+        };
+        Ok(SalonSettings {
+            welcome_text: self.welcome_text.clone(),
+            tone: Tone {
+                address,
+                emoji: self.emoji,
+            },
+            facts: self.facts.clone(),
+            ..SalonSettings::default()
+        })
+    }
 }
 
 /// One turn and what should happen.
@@ -372,6 +415,9 @@ impl Corpus {
         let mut ids = HashSet::new();
         for conversation in &self.conversations {
             let at = format!("{}: {}", conversation.file, conversation.id);
+            if let Some(voice) = &conversation.settings {
+                voice.settings().with_context(|| at.clone())?;
+            }
             ensure!(
                 ids.insert(conversation.id.as_str()),
                 "{at}: the id is used twice"

@@ -206,6 +206,13 @@ async fn play_conversation(
     conversation: &Conversation,
 ) -> anyhow::Result<Vec<TurnResult>> {
     salon::reset(&stage.yclients.state, &stage.built);
+    // The owner's settings as this conversation wants them (the defaults unless it says).
+    let settings = conversation
+        .settings
+        .clone()
+        .unwrap_or_default()
+        .settings()?;
+    db::settings::save(&stage.pool, stage.salon_id, &settings).await?;
     let known = stage.built.clients.get(n).cloned().flatten();
     let phone = known
         .as_ref()

@@ -3,7 +3,8 @@
 //! brain tells them, adds what an administrator would ask next (which time suits, a
 //! goodbye), greets only at the start of a conversation, and answers small talk itself.
 //! It never says more than the results hold: what it does not know it says so and
-//! offers a person.
+//! offers a person. It speaks as the system instruction tells it (prompts v3): on «ты»,
+//! with an emoji, or without its own greeting when the product adds the salon's.
 
 use super::words::normalised;
 use serde_json::Value;
@@ -20,6 +21,8 @@ struct Facts {
     bookings: Option<String>,
     /// «Title — price, duration» lines.
     services: Vec<String>,
+    /// What the owner wrote about the salon, a line each.
+    owner: Vec<String>,
 }
 
 impl Facts {
@@ -30,7 +33,20 @@ impl Facts {
             (!value.is_empty() && value != "неизвестно").then(|| value.to_owned())
         };
         let mut in_services = false;
+        let mut in_owner = false;
         for line in input.lines() {
+            if in_owner {
+                match line.strip_prefix("- ") {
+                    Some(item) if item.trim() != "нет" => {
+                        facts.owner.push(item.trim().to_owned())
+                    }
+                    Some(_) => {}
+                    None => in_owner = false,
+                }
+                if in_owner {
+                    continue;
+                }
+            }
             if let Some(v) = line.strip_prefix("Адрес:") {
                 facts.address = known(v);
             } else if let Some(v) = line.strip_prefix("Телефон:") {
@@ -43,6 +59,8 @@ impl Facts {
                     .unwrap_or_default();
             } else if let Some(v) = line.strip_prefix("Записи клиента:") {
                 facts.bookings = Some(v.trim().to_owned());
+            } else if line.starts_with("Ещё о салоне") {
+                in_owner = true;
             } else if line.starts_with("Услуги, о которых") {
                 in_services = true;
             } else if in_services && let Some(item) = line.strip_prefix("- ") {
@@ -51,6 +69,108 @@ impl Facts {
         }
         facts
     }
+}
+
+/// How the system instruction tells the brain to speak.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Speaking {
+    /// On «ты».
+    ty: bool,
+    /// An emoji is welcome.
+    emoji: bool,
+    /// The product puts the salon's greeting before the reply: none of its own.
+    no_greeting: bool,
+}
+
+impl Speaking {
+    fn read(system: &str) -> Self {
+        Self {
+            ty: system.contains("на «ты»"),
+            emoji: system.contains("Можно одно уместное эмодзи"),
+            no_greeting: system.contains("Не здоровайся"),
+        }
+    }
+}
+
+/// The reply to stage 2's call: the salon named in the `system` instruction (its first
+/// «…»), spoken as the instruction says.
+pub fn reply_as(input: &str, history: &[(String, String)], system: &str) -> String {
+    let salon = system
+        .split_once('«')
+        .and_then(|(_, rest)| rest.split_once('»'))
+        .map_or("", |(name, _)| name);
+    let speaking = Speaking::read(system);
+    let mut text = reply(input, history, salon);
+    if speaking.no_greeting {
+        text = text.trim_start_matches("Здравствуйте! ").to_owned();
+    }
+    if speaking.ty {
+        text = on_ty(&text);
+    }
+    if speaking.emoji && !text.ends_with('?') {
+        text.push_str(" 😊");
+    }
+    text
+}
+
+/// The brain's own «вы» turned to «ты»: its words and the product's summaries it tells.
+fn on_ty(text: &str) -> String {
+    const WORDS: [(&str, &str); 34] = [
+        ("Здравствуйте", "Привет"),
+        ("вас", "тебя"),
+        ("вам", "тебе"),
+        ("вами", "тобой"),
+        ("вы", "ты"),
+        ("ваш", "твой"),
+        ("ваша", "твоя"),
+        ("ваше", "твоё"),
+        ("вашу", "твою"),
+        ("ваши", "твои"),
+        ("вашей", "твоей"),
+        ("вашего", "твоего"),
+        ("ваших", "твоих"),
+        ("вашим", "твоим"),
+        ("Ваши", "Твои"),
+        ("Ваша", "Твоя"),
+        ("Вам", "Тебе"),
+        ("Вас", "Тебя"),
+        ("Вы", "Ты"),
+        ("Подскажите", "Подскажи"),
+        ("подскажите", "подскажи"),
+        ("Напишите", "Напиши"),
+        ("напишите", "напиши"),
+        ("пишите", "пиши"),
+        ("скажите", "скажи"),
+        ("Уточните", "Уточни"),
+        ("уточните", "уточни"),
+        ("выберите", "выбери"),
+        ("Выберите", "Выбери"),
+        ("хотите", "хочешь"),
+        ("захотите", "захочешь"),
+        ("можете", "можешь"),
+        ("будете", "будешь"),
+        ("извините", "извини"),
+    ];
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let turned = WORDS
+            .iter()
+            .find(|(from, _)| *from == word.as_str())
+            .map_or(word.as_str(), |(_, to)| to);
+        out.push_str(turned);
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphabetic() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// The reply to stage 2's last user turn (the message, its results and the facts), after
@@ -112,8 +232,58 @@ fn day_and_hours(line: &str) -> (&str, &str) {
         .map_or((line, ""), |(day, hours)| (&line[..day.len() + 1], hours))
 }
 
+/// What the owner wrote on what the client asks about (parking, the entrance, payment,
+/// or a line sharing a word with the question).
+fn owner_fact<'f>(message: &str, facts: &'f Facts) -> Vec<&'f String> {
+    const TOPICS: [(&[&str], &[&str]); 3] = [
+        (&["парков", "машин", "припарк"], &["парков"]),
+        (
+            &["вход", "найти", "пройти", "домофон", "этаж", "подъезд"],
+            &["вход", "домофон", "этаж", "подъезд"],
+        ),
+        (
+            &["оплат", "картой", "карт", "налич", "сбп", "перевод"],
+            &["оплат", "карт", "налич"],
+        ),
+    ];
+    let lower = |line: &String| normalised(line);
+    for (asked, told) in TOPICS {
+        if has(message, asked) {
+            return facts
+                .owner
+                .iter()
+                .filter(|line| has(&lower(line), told))
+                .collect();
+        }
+    }
+    let stems: Vec<String> = super::words::words(message)
+        .iter()
+        .filter(|w| w.chars().count() >= 5)
+        .map(|w| w.chars().take(5).collect())
+        .collect();
+    facts
+        .owner
+        .iter()
+        .filter(|line| stems.iter().any(|stem| lower(line).contains(stem.as_str())))
+        .take(1)
+        .collect()
+}
+
+/// A fact line as a sentence.
+fn sentence(line: &str) -> String {
+    let line = line.trim();
+    match line.ends_with(['.', '!', '?']) {
+        true => line.to_owned(),
+        false => format!("{line}."),
+    }
+}
+
 /// The answer to a question about the salon or the client's visits, from the facts.
 fn from_facts(message: &str, facts: &Facts, salon: &str) -> Option<String> {
+    let owner: Vec<String> = owner_fact(message, facts)
+        .into_iter()
+        .map(|line| sentence(line))
+        .collect();
     if has(
         message,
         &[
@@ -125,10 +295,24 @@ fn from_facts(message: &str, facts: &Facts, salon: &str) -> Option<String> {
             "филиал",
         ],
     ) {
+        // How to find the door goes with the address.
+        let how: String = match owner.is_empty() {
+            false => owner.iter().map(|line| format!(" {line}")).collect(),
+            true => facts
+                .owner
+                .iter()
+                .filter(|line| has(&normalised(line), &["вход", "домофон", "этаж", "подъезд"]))
+                .map(|line| format!(" {}", sentence(line)))
+                .collect(),
+        };
         return Some(match &facts.address {
-            Some(address) => format!("Мы находимся по адресу: {address}."),
+            Some(address) => format!("Мы находимся по адресу: {address}.{how}"),
+            None if !owner.is_empty() => how.trim().to_owned(),
             None => "Точного адреса у меня нет — уточню у администратора.".to_owned(),
         });
+    }
+    if !owner.is_empty() {
+        return Some(owner.join(" "));
     }
     if has(message, &["почт", "email", "e-mail", "имейл"]) {
         return facts.email.as_ref().map(|e| format!("Наша почта: {e}."));
@@ -471,5 +655,29 @@ mod tests {
             reply(&input("Да", "[]"), &after, "Роза"),
             "Отлично, ждём вас!"
         );
+    }
+
+    #[test]
+    fn it_speaks_as_the_instruction_says_and_tells_the_owners_facts() {
+        let facts = format!(
+            "{}\n\nСведения о салоне (сегодня 01.12.2026, вторник):\nАдрес: Москва, ул. Профсоюзная, 12\nЧасы работы: неизвестно\nЕщё о салоне (со слов владельца):\n- Парковка во дворе, бесплатно\n- Вход со двора, домофон 12\n- Оплата картой или наличными\nКлиент: новый\nЗаписи клиента: нет\nУслуги, о которых идёт речь:\n",
+            input("QUESTION", "[]")
+        );
+        let v2 = "Ты — администратор салона красоты «Роза». на «вы»";
+        let answer = |question: &str| reply_as(&facts.replace("QUESTION", question), &[], v2);
+        assert_eq!(answer("а парковка есть?"), "Парковка во дворе, бесплатно.");
+        assert!(answer("как вас найти?").contains("домофон 12"));
+        assert!(answer("где вы?").contains("Профсоюзная") && answer("где вы?").contains("домофон"));
+        assert!(answer("картой можно?").contains("картой"));
+        let booked = input(
+            "привет, запиши на стрижку",
+            r#"[{"command":"CREATE_BOOKING","ok":true,"summary":"Записала вас на 25.12 в 15:00."}]"#,
+        );
+        let ty = "Салон «Роза». на «ты» (тепло). Можно одно уместное эмодзи. Не здоровайся: …";
+        assert_eq!(
+            reply_as(&booked, &[], ty),
+            "Записала тебя на 25.12 в 15:00. Ждём тебя! 😊"
+        );
+        assert!(reply_as(&booked, &[], v2).starts_with("Здравствуйте! Записала вас"));
     }
 }

@@ -141,12 +141,7 @@ async fn answer(state: &GeminiSimState, call: Call) -> Outcome {
                 .take_script()
                 .unwrap_or_else(|| understand::commands(&input, &history, &call.system).to_string())
         } else {
-            let salon = call
-                .system
-                .split_once('«')
-                .and_then(|(_, rest)| rest.split_once('»'))
-                .map_or("", |(name, _)| name);
-            reply::reply(&input, &history, salon)
+            reply::reply_as(&input, &history, &call.system)
         }
     });
     Outcome::Text {

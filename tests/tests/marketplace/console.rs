@@ -509,6 +509,78 @@ async fn the_owners_settings_apply_at_once_bot_off_and_on_and_reminder_times() {
 }
 
 #[tokio::test]
+async fn the_owners_greeting_tone_and_facts_reach_the_next_reply() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Голос»").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+    let (_, shown) = get(&app, &token, "/console/api/settings").await;
+    assert_eq!(
+        shown["settings"]["tone"],
+        json!({ "address": "вы", "emoji": false })
+    );
+    assert_eq!(shown["settings"]["welcome_text"], Value::Null);
+    assert_eq!(shown["settings"]["facts"], Value::Null);
+    for bad in [
+        json!({ "tone": { "address": "Вы", "emoji": false } }),
+        json!({ "tone": "ты" }),
+        json!({ "welcome_text": "п".repeat(301) }),
+        json!({ "facts": 12 }),
+    ] {
+        let (status, body) = put_settings(&app, &token, bad.clone()).await;
+        assert_eq!(status, 400, "{bad} → {body}");
+    }
+
+    let welcome = "Привет! Это салон «Голос» 🌸";
+    let (status, stored) = put_settings(
+        &app,
+        &token,
+        json!({
+            "welcome_text": welcome,
+            "tone": { "address": "ты", "emoji": false },
+            "facts": "Парковка во дворе, бесплатно\n\nОплата картой или наличными",
+        }),
+    )
+    .await;
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["settings"]["tone"]["address"], "ты");
+    assert_eq!(
+        stored["settings"]["facts"],
+        "Парковка во дворе, бесплатно\nОплата картой или наличными"
+    );
+
+    app.client_says(salon_id, CLIENT, "Здравствуйте, а парковка у вас есть?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+    assert!(replies[0].starts_with(welcome), "{replies:?}");
+    assert!(replies[0].contains("Парковка во дворе"), "{replies:?}");
+    assert_eq!(replies[0].matches("Привет").count(), 1, "{replies:?}");
+
+    app.client_says(salon_id, CLIENT, "Хочу на маникюр завтра")
+        .await;
+    let replies = app.wait_for_replies(salon_id, CLIENT, 2, PATIENCE).await;
+    assert!(
+        !replies[1].contains(welcome),
+        "the greeting once: {replies:?}"
+    );
+    assert!(
+        !replies[1].contains(" вас")
+            && ["тебя", "тебе", "подскажи", "напиши"]
+                .iter()
+                .any(|w| replies[1].contains(w)),
+        "on «ты»: {replies:?}"
+    );
+    let changes = app
+        .count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1
+               AND event_type = 'settings_changed'
+               AND event_data->'fields' @> '[\"welcome_text\", \"tone\", \"facts\"]'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(changes, 1, "one event naming the three fields");
+}
+
+#[tokio::test]
 async fn the_console_hears_of_each_conversation_change_over_the_live_channel() {
     use ai_admin_tests::ws_client::{Received, UNAUTHORIZED_CLOSE, WsAuth};
     let app = spawn_app().await;

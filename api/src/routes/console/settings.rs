@@ -3,7 +3,8 @@
 //!
 //! - `GET /console/api/settings` → `{success, settings: {bot_enabled, off_reply,
 //!   answer_hours: {days, from, to} | null, outside_hours_reply, reminder_offsets: ["24h",
-//!   …], reminder_offsets_own, synonyms: [{said, stands_for, origin}]}}`.
+//!   …], reminder_offsets_own, welcome_text, tone: {address: "вы" | "ты", emoji}, facts,
+//!   synonyms: [{said, stands_for, origin}]}}`.
 //! - `PUT /console/api/settings` with any of those fields (`reminder_offsets: null` goes
 //!   back to the deployment's; `synonyms` is the whole list in use) → the settings as
 //!   stored. A bad value or an unknown field → 400 saying which, nothing stored.
@@ -14,7 +15,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use ai_admin_activities::assistant::synonyms::normalised;
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
-use ai_admin_activities::db::settings::{self, AnswerHours, MAX_FIXED_REPLY, SalonSettings};
+use ai_admin_activities::db::settings::{
+    self, AnswerHours, MAX_FACTS, MAX_FIXED_REPLY, MAX_WELCOME, SalonSettings, Tone,
+};
 use ai_admin_activities::db::synonyms;
 use axum::extract::State;
 use axum::routing::{get, put};
@@ -33,12 +36,15 @@ const REMINDER_RANGE: (Duration, Duration) = (
 const MAX_SYNONYMS: usize = 500;
 
 /// The fields `PUT` takes.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 9] = [
     "bot_enabled",
     "off_reply",
     "answer_hours",
     "outside_hours_reply",
     "reminder_offsets",
+    "welcome_text",
+    "tone",
+    "facts",
     "synonyms",
 ];
 
@@ -73,6 +79,9 @@ async fn current(state: &AppState, auth: &ConsoleAuth) -> Result<Value, ApiError
         "outside_hours_reply": stored.outside_hours_reply,
         "reminder_offsets": offsets.iter().copied().map(duration_text).collect::<Vec<_>>(),
         "reminder_offsets_own": stored.reminder_offsets.is_some(),
+        "welcome_text": stored.welcome_text,
+        "tone": stored.tone,
+        "facts": stored.facts,
         "synonyms": synonyms,
     }))
 }
@@ -87,17 +96,46 @@ fn bad(message: impl Into<String>) -> ApiError {
     ApiError::BadRequest(message.into())
 }
 
-/// A fixed answer: text (trimmed, at most [`MAX_FIXED_REPLY`] characters) or null.
-fn fixed_reply(field: &str, value: &Value) -> Result<Option<String>, ApiError> {
+/// The owner's text: trimmed, at most `max` characters, or null (empty is null too).
+fn owner_text(field: &str, value: &Value, max: usize) -> Result<Option<String>, ApiError> {
     match value {
         Value::Null => Ok(None),
         Value::String(text) if text.trim().is_empty() => Ok(None),
-        Value::String(text) if text.trim().chars().count() > MAX_FIXED_REPLY => Err(bad(format!(
-            "{field}: не длиннее {MAX_FIXED_REPLY} символов"
-        ))),
+        Value::String(text) if text.trim().chars().count() > max => {
+            Err(bad(format!("{field}: не длиннее {max} символов")))
+        }
         Value::String(text) => Ok(Some(text.trim().to_owned())),
         _ => Err(bad(format!("{field}: текст или null"))),
     }
+}
+
+/// A fixed answer: text of at most [`MAX_FIXED_REPLY`] characters, or null.
+fn fixed_reply(field: &str, value: &Value) -> Result<Option<String>, ApiError> {
+    owner_text(field, value, MAX_FIXED_REPLY)
+}
+
+/// The salon's facts: at most [`MAX_FACTS`] characters and lines, blank lines dropped.
+fn facts(value: &Value) -> Result<Option<String>, ApiError> {
+    let Some(text) = owner_text("facts", value, MAX_FACTS.0)? else {
+        return Ok(None);
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if lines.len() > MAX_FACTS.1 {
+        return Err(bad(format!(
+            "facts: не больше {} строк, по факту в строке",
+            MAX_FACTS.1
+        )));
+    }
+    Ok(Some(lines.join("\n")))
+}
+
+fn tone(value: &Value) -> Result<Tone, ApiError> {
+    serde_json::from_value(value.clone())
+        .map_err(|_| bad("tone: {\"address\": \"вы\" или \"ты\", \"emoji\": true или false}"))
 }
 
 fn reminder_offsets(value: &Value) -> Result<Option<Vec<Duration>>, ApiError> {
@@ -210,6 +248,15 @@ async fn change(
     if let Some(value) = body.get("reminder_offsets") {
         wanted.reminder_offsets = reminder_offsets(value)?;
     }
+    if let Some(value) = body.get("welcome_text") {
+        wanted.welcome_text = owner_text("welcome_text", value, MAX_WELCOME)?;
+    }
+    if let Some(value) = body.get("tone") {
+        wanted.tone = tone(value)?;
+    }
+    if let Some(value) = body.get("facts") {
+        wanted.facts = facts(value)?;
+    }
     let synonyms = body.get("synonyms").map(synonym_list).transpose()?;
 
     let mut changed: Vec<&str> = Vec::new();
@@ -225,6 +272,9 @@ async fn change(
             "reminder_offsets",
             wanted.reminder_offsets != stored.reminder_offsets,
         ),
+        ("welcome_text", wanted.welcome_text != stored.welcome_text),
+        ("tone", wanted.tone != stored.tone),
+        ("facts", wanted.facts != stored.facts),
     ] {
         if differs {
             changed.push(field);
@@ -295,6 +345,33 @@ mod tests {
         ] {
             assert!(reminder_offsets(&bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tone_and_facts_are_checked() {
+        assert_eq!(
+            tone(&json!({"address": "ты", "emoji": true})).unwrap(),
+            Tone {
+                address: settings::Address::Ty,
+                emoji: true
+            }
+        );
+        for wrong in [
+            json!({"address": "Вы", "emoji": false}),
+            json!({"address": "ты"}),
+            json!({"address": "ты", "emoji": "да"}),
+            json!("ты"),
+        ] {
+            assert!(tone(&wrong).is_err(), "{wrong}");
+        }
+        assert_eq!(
+            facts(&json!("  Парковка во дворе \n\n Вход со двора ")).unwrap(),
+            Some("Парковка во дворе\nВход со двора".to_owned())
+        );
+        assert_eq!(facts(&json!("  ")).unwrap(), None);
+        assert!(facts(&json!("факт\n".repeat(31))).is_err());
+        assert!(facts(&json!("я".repeat(2001))).is_err());
+        assert!(owner_text("welcome_text", &json!("п".repeat(301)), MAX_WELCOME).is_err());
     }
 
     #[test]
