@@ -30,6 +30,12 @@ pub fn conversation(salon_id: SalonId, phone: &str) -> String {
     format!("conversation-{salon_id}-{phone}")
 }
 
+/// `handoff-<salon_id>-<client_phone>`: the watch on a client's handoff (back to the
+/// bot when nobody answers).
+pub fn handoff(salon_id: SalonId, phone: &str) -> String {
+    format!("handoff-{salon_id}-{phone}")
+}
+
 /// `reminder-<record_id>`: the reminders of one visit.
 pub fn reminder(record_id: i64) -> String {
     format!("reminder-{record_id}")
@@ -62,5 +68,6 @@ mod tests {
         );
         assert_eq!(company(salon), "company-962302");
         assert_eq!(reminder(41), "reminder-41");
+        assert_eq!(handoff(salon, "79005554433"), "handoff-962302-79005554433");
     }
 }

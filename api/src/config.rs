@@ -153,6 +153,9 @@ pub struct AssistantSettings {
     pub salon_reply_pause: std::time::Duration,
     /// The prompt set (`ASSISTANT_PROMPT_VERSION`, default the newest).
     pub prompt_version: String,
+    /// How long a handoff may go unanswered, counted in the salon's answer hours, before
+    /// the bot takes the client back (`HANDOFF_TIMEOUT`, default 30m; `off`: never).
+    pub handoff_timeout: Option<std::time::Duration>,
 }
 
 impl AssistantSettings {
@@ -603,6 +606,10 @@ impl Config {
                 reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
                 limits: assistant_limits(&env)?,
                 salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
+                handoff_timeout: match env.or("HANDOFF_TIMEOUT", "30m").trim() {
+                    "off" | "0" => None,
+                    _ => Some(env.duration("HANDOFF_TIMEOUT", "30m")?),
+                },
                 prompt_version: env.or(
                     "ASSISTANT_PROMPT_VERSION",
                     ai_admin_activities::assistant::prompts::VERSION,
@@ -724,6 +731,20 @@ fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
 mod assistant_tests {
     use super::config_with as config;
     use std::time::Duration;
+
+    #[test]
+    fn an_unanswered_handoff_goes_back_after_half_an_hour_unless_set_otherwise() {
+        let minutes = |m: u64| Some(Duration::from_secs(m * 60));
+        assert_eq!(config(&[]).unwrap().assistant.handoff_timeout, minutes(30));
+        let set = |value: &str| {
+            config(&[("HANDOFF_TIMEOUT", value)]).map(|c| c.assistant.handoff_timeout)
+        };
+        assert_eq!(set("2h").unwrap(), minutes(120));
+        assert_eq!(set("3s").unwrap(), Some(Duration::from_secs(3)));
+        assert_eq!(set("off").unwrap(), None);
+        let error = set("полчаса").unwrap_err().to_string();
+        assert!(error.contains("HANDOFF_TIMEOUT"), "{error}");
+    }
 
     #[test]
     fn reminders_and_debounce_are_configurable_and_checked() {

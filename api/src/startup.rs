@@ -251,6 +251,7 @@ impl Application {
                     retention: config.retention,
                     assistant_limits: config.assistant.limits,
                     prompts: config.assistant.prompts()?,
+                    handoff_timeout: config.assistant.handoff_timeout,
                 }),
             };
             let meter = Some(sdk_metrics.meter.clone());

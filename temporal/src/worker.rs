@@ -27,6 +27,7 @@ use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::baseline::BaselineWorkflow;
 use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
+use ai_admin_workflows::handoff::HandoffWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::reminder::ReminderWorkflow;
 use ai_admin_workflows::retention::RetentionWorkflow;
@@ -64,6 +65,9 @@ pub struct ActivityDeps {
     pub assistant_limits: ai_admin_activities::conversation::AssistantLimits,
     /// The prompts the assistant uses.
     pub prompts: &'static ai_admin_activities::assistant::prompts::PromptSet,
+    /// How long a handoff may go unanswered (in answer hours) before the bot takes the
+    /// client back; `None`: as long as it takes.
+    pub handoff_timeout: Option<std::time::Duration>,
 }
 
 /// A task queue this process polls.
@@ -115,6 +119,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the conversation workflow")?
         .register_workflow::<ReminderWorkflow>()
         .context("Failed to register the reminder workflow")?
+        .register_workflow::<HandoffWorkflow>()
+        .context("Failed to register the handoff workflow")?
         .register_workflow::<BaselineWorkflow>()
         .context("Failed to register the baseline workflow")?
         .register_workflow::<RetentionWorkflow>()
@@ -145,7 +151,8 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
                 deps.reminder_offsets,
             )
             .with_limits(deps.assistant_limits)
-            .with_prompts(deps.prompts),
+            .with_prompts(deps.prompts)
+            .with_handoff_timeout(deps.handoff_timeout),
         )
         .register_activities(ReminderActivities::new(
             deps.db.clone(),

@@ -9,6 +9,7 @@
 //! - [`sync`] — `sync-<salon_id>`: a salon's data, part by part.
 //! - [`company`] — `company-<salon_id>`: the salon's webhooks, applied in order.
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
+//! - [`handoff`] — `handoff-<salon_id>-<phone>`: an unanswered handoff back to the bot.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
 //! - [`whatsapp_call`] — `wa-call-…`: one WhatsApp operation on the node holding the session.
 //! - [`retention`] — `retention`: old rows pruned (hourly, by a schedule).
@@ -20,6 +21,7 @@ pub mod activation;
 pub mod baseline;
 pub mod company;
 pub mod conversation;
+pub mod handoff;
 pub mod onboarding;
 pub mod options;
 pub mod reminder;

@@ -33,6 +33,7 @@ pub mod execute;
 pub mod facts;
 pub mod listen;
 pub mod shortlist;
+pub mod unanswered;
 pub mod voice;
 
 use crate::assistant::commands::{self, Command, Parsed, Problem};
@@ -339,6 +340,7 @@ pub struct ConversationActivities {
     reminder_offsets: Vec<Duration>,
     limits: AssistantLimits,
     prompts: &'static PromptSet,
+    handoff_timeout: Option<Duration>,
 }
 
 impl ConversationActivities {
@@ -392,6 +394,22 @@ impl ConversationActivities {
         });
     }
 
+    /// A client handed over writes again: if nobody from the salon answered within the
+    /// timeout, they are given back to the bot (and told so) before this turn; true then.
+    async fn give_back_if_due(&self, input: &OpenTurn) -> Result<bool, ActivityError> {
+        let watch = unanswered::HandoffWatch {
+            salon_id: input.salon_id,
+            phone: input.phone.clone(),
+        };
+        let now = chrono::Utc::now();
+        match unanswered::check(&self.db, &watch, self.handoff_timeout, now).await? {
+            unanswered::HandoffCheck::Due { since_micros } => {
+                Ok(unanswered::give_back(&self.db, &*self.gateway, &watch, since_micros).await?)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// Activities over these dependencies.
     pub fn new(
         db: PgPool,
@@ -408,7 +426,15 @@ impl ConversationActivities {
             reminder_offsets,
             limits: AssistantLimits::default(),
             prompts: PromptSet::current(),
+            handoff_timeout: None,
         }
+    }
+
+    /// Unanswered handoffs go back to the bot after `timeout` of answer hours (`None`:
+    /// a handoff waits for a person however long it takes).
+    pub fn with_handoff_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.handoff_timeout = timeout;
+        self
     }
 
     /// With this prompt set instead of the newest.
@@ -507,7 +533,10 @@ impl ConversationActivities {
         input: OpenTurn,
     ) -> Result<Opening, ActivityError> {
         let company = companies::find_by_salon(&self.db, input.salon_id).await?;
-        let conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
+        let mut conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
+        if conversation.handed_off && self.give_back_if_due(&input).await? {
+            conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
+        }
         let zone = company.as_ref().map(|c| c.zone());
         let mut silent = silence_for(
             company.map(|c| c.integration_status),
@@ -953,6 +982,17 @@ impl ConversationActivities {
                 &input.phone,
                 handoff.as_deref(),
             );
+            if self.handoff_timeout.is_some() {
+                // Best-effort: without a watch, the client's next message still finds
+                // an unanswered handoff due (see `open_turn`).
+                let task_queue = ctx.info().task_queue.clone();
+                if let Err(error) =
+                    unanswered::watch(&ctx.client(), &task_queue, input.salon_id, &input.phone)
+                        .await
+                {
+                    tracing::warn!(salon_id = %input.salon_id, error = %format!("{error:#}"), "handoff watch not started");
+                }
+            }
         }
         results.extend(
             input
@@ -963,6 +1003,29 @@ impl ConversationActivities {
         );
         turns::record_results(&self.db, &input.step, &json!(results)).await?;
         Ok(results)
+    }
+
+    /// Looks at a client's handoff for its watch: over, not yet due, or due.
+    #[activity(name = "check_handoff")]
+    pub async fn check_handoff(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        watch: unanswered::HandoffWatch,
+    ) -> Result<unanswered::HandoffCheck, ActivityError> {
+        Ok(unanswered::check(&self.db, &watch, self.handoff_timeout, chrono::Utc::now()).await?)
+    }
+
+    /// Gives a client back to the bot after an unanswered handoff and tells them, once.
+    #[activity(name = "give_back_handoff")]
+    pub async fn give_back_handoff(
+        self: Arc<Self>,
+        _ctx: ActivityContext,
+        input: unanswered::GiveBack,
+    ) -> Result<bool, ActivityError> {
+        Ok(
+            unanswered::give_back(&self.db, &*self.gateway, &input.watch, input.since_micros)
+                .await?,
+        )
     }
 
     /// Stage 2: the reply.

@@ -3,6 +3,7 @@
 //! name the client gave.
 
 use crate::domain::SalonId;
+use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Row};
 
 /// What the table says about one client.
@@ -126,6 +127,73 @@ pub async fn release(
     )
     .bind(salon_id.get())
     .bind(phone)
+    .execute(db)
+    .await?;
+    Ok(changed.rows_affected() == 1)
+}
+
+/// A client's handoff as its watch sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpenHandoff {
+    /// When it began.
+    pub since: DateTime<Utc>,
+    /// `since` in Unix microseconds, as the database holds it: names this handoff and
+    /// no later one.
+    pub since_micros: i64,
+    /// The salon wrote to the client since (from the console or its own phone).
+    pub answered: bool,
+}
+
+/// The client's handoff, if a person has them now.
+pub async fn open_handoff(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<Option<OpenHandoff>> {
+    let row = sqlx::query(
+        "SELECT c.handoff_at,
+                (EXTRACT(EPOCH FROM c.handoff_at) * 1000000)::bigint AS since_micros,
+                EXISTS (SELECT 1 FROM outbound_messages o
+                        WHERE o.salon_id = c.salon_id AND o.to_phone = c.client_phone
+                          AND o.idempotency_key LIKE 'salon/%' AND o.created_at >= c.handoff_at)
+                OR EXISTS (SELECT 1 FROM inbound_messages i
+                           WHERE i.salon_id = c.salon_id AND i.client_phone = c.client_phone
+                             AND i.from_salon AND i.received_at >= c.handoff_at) AS answered
+         FROM conversations c
+         WHERE c.salon_id = $1 AND c.client_phone = $2 AND c.status = 'handoff'
+           AND c.handoff_at IS NOT NULL",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .fetch_optional(db)
+    .await?;
+    row.map(|row| {
+        Ok(OpenHandoff {
+            since: row.try_get("handoff_at")?,
+            since_micros: row.try_get("since_micros")?,
+            answered: row.try_get("answered")?,
+        })
+    })
+    .transpose()
+}
+
+/// Gives the client back to the bot if the handoff that began at `since_micros` still
+/// holds them (not released, not a later one); false otherwise.
+pub async fn release_unanswered(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    since_micros: i64,
+) -> anyhow::Result<bool> {
+    let changed = sqlx::query(
+        "UPDATE conversations
+            SET status = 'bot', released_at = NOW(), updated_at = NOW()
+         WHERE salon_id = $1 AND client_phone = $2 AND status = 'handoff'
+           AND (EXTRACT(EPOCH FROM handoff_at) * 1000000)::bigint = $3",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .bind(since_micros)
     .execute(db)
     .await?;
     Ok(changed.rows_affected() == 1)

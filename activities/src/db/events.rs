@@ -86,6 +86,16 @@ pub struct NewEvent {
     pub dedup_key: Option<String>,
 }
 
+/// Whether an event was recorded under `dedup_key`.
+pub async fn recorded(db: impl PgExecutor<'_>, dedup_key: &str) -> anyhow::Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM marketplace_events WHERE dedup_key = $1)")
+            .bind(dedup_key)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 /// Writes the event, linking it to the salon's company row when there is one.
 /// Returns false when `dedup_key` had already been written.
 pub async fn record(db: impl PgExecutor<'_>, event: &NewEvent) -> anyhow::Result<bool> {

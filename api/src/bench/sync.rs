@@ -125,6 +125,7 @@ async fn sync_once(
             retention: Default::default(),
             assistant_limits: Default::default(),
             prompts: ai_admin_activities::assistant::prompts::PromptSet::current(),
+            handoff_timeout: None,
         },
         None,
     )

@@ -3,9 +3,13 @@
 //! a conversation (the salon answers, the bot stays silent, then takes the client back).
 
 use ai_admin_activities::domain::SalonId;
-use ai_admin_tests::{TestApp, code_from_location, eventually, spawn_app};
+use ai_admin_tests::{
+    AppOptions, TestApp, code_from_location, eventually, spawn_app, spawn_app_with,
+};
+use ai_admin_workflows::handoff::HandoffWorkflow;
 use serde_json::{Value, json};
 use std::time::Duration;
+use temporalio_client::WorkflowGetResultOptions;
 
 const PATIENCE: Duration = Duration::from_secs(60);
 const OWNER_PHONE: &str = "79001112233";
@@ -578,6 +582,92 @@ async fn the_owners_greeting_tone_and_facts_reach_the_next_reply() {
         )
         .await;
     assert_eq!(changes, 1, "one event naming the three fields");
+}
+
+/// Waits for the watch on `phone`'s handoff to end.
+async fn watch_ended(app: &TestApp, salon_id: SalonId, phone: &str) {
+    app.temporal
+        .get_workflow_handle::<HandoffWorkflow>(format!("handoff-{salon_id}-{phone}"))
+        .get_result(WorkflowGetResultOptions::default())
+        .await
+        .expect("the handoff watch ends");
+}
+
+#[tokio::test]
+async fn an_unanswered_handoff_goes_back_to_the_bot_and_an_answered_one_stays_with_the_salon() {
+    let app = spawn_app_with(AppOptions {
+        env: vec![("HANDOFF_TIMEOUT", "5s".to_owned())],
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = ready_salon(&app, "Салон «Ожидание»").await;
+    let token = app.console_session(&format!("salon_id={salon_id}")).await;
+
+    // Nobody answers: after the timeout the client is told and the bot is back.
+    app.client_says(salon_id, CLIENT, "позовите администратора")
+        .await;
+    let replies = app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+    assert!(replies[0].contains("администратор"), "{replies:?}");
+    watch_ended(&app, salon_id, CLIENT).await;
+    let replies = app.replies_to(salon_id, CLIENT).await;
+    assert_eq!(replies.len(), 2, "{replies:?}");
+    assert!(replies[1].contains("снова на связи"), "{replies:?}");
+    let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
+    assert_eq!(inbox["clients"], json!([]), "{inbox}");
+    app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
+        .await;
+    let replies = app.wait_for_replies(salon_id, CLIENT, 3, PATIENCE).await;
+    assert!(
+        replies[2].contains("2200"),
+        "the bot answers again: {replies:?}"
+    );
+    let given_back = app
+        .count_rows(
+            "SELECT COUNT(*) FROM marketplace_events WHERE salon_id = $1
+               AND event_type = 'handoff_released' AND event_data->>'by' = 'timeout'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(given_back, 1);
+
+    // The owner answers in time: the client stays with the salon after the timeout.
+    let other = "79005550188";
+    app.client_says(salon_id, other, "позовите администратора")
+        .await;
+    app.wait_for_replies(salon_id, other, 1, PATIENCE).await;
+    let id = eventually(PATIENCE, "the second client in the inbox", || async {
+        let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
+        inbox["clients"]
+            .as_array()
+            .and_then(|list| list.iter().find(|h| h["phone"] == other))
+            .and_then(|h| h["id"].as_i64())
+    })
+    .await;
+    let (status, sent) = post(
+        &app,
+        &token,
+        &format!("/console/api/conversations/{id}/reply"),
+        json!({ "text": "Здравствуйте, я администратор, слушаю вас" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{sent}");
+    watch_ended(&app, salon_id, other).await;
+    let (_, inbox) = get(&app, &token, "/console/api/handoffs").await;
+    assert_eq!(
+        inbox["clients"].as_array().map(Vec::len),
+        Some(1),
+        "{inbox}"
+    );
+    let replies = app.replies_to(salon_id, other).await;
+    assert_eq!(
+        replies.len(),
+        2,
+        "the bot's handoff reply and the salon's: {replies:?}"
+    );
+    assert!(
+        !replies.iter().any(|r| r.contains("снова на связи")),
+        "{replies:?}"
+    );
 }
 
 #[tokio::test]

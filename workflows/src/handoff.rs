@@ -1,0 +1,107 @@
+//! `handoff-<salon_id>-<client_phone>`: the watch on a client the bot handed over. It
+//! looks at the handoff (`check_handoff`), sleeps on a durable timer until it is due
+//! (`HANDOFF_TIMEOUT` of the salon's answer hours), and then gives an unanswered client
+//! back to the bot with a word to them (`give_back_handoff`, once). It ends when the
+//! handoff is over — answered by the salon, released, or given back. The `handed_off`
+//! signal (a new handoff while it runs) makes it look again at once.
+
+// `#[workflow_methods]` generates one undocumented constant per handler.
+#![allow(missing_docs)]
+
+use crate::options::database_write;
+use crate::search_attributes::SALON_ID;
+use crate::waits::condition_within;
+use ai_admin_activities::conversation::ConversationActivities;
+use ai_admin_activities::conversation::unanswered::{
+    GiveBack, HANDOFF_WORKFLOW_TYPE, HandoffCheck, HandoffWatch,
+};
+use std::time::Duration;
+use temporalio_common::{ActivityCloseTimeouts, RetryPolicy};
+use temporalio_macros::{workflow, workflow_methods};
+use temporalio_sdk::{
+    ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
+};
+
+/// Looks and waits at most this many times per run (a handoff renewed again and again
+/// still ends the history in time; the next handoff starts a new run).
+const MAX_LOOKS: u32 = 200;
+
+/// How long the word to the client may wait for WhatsApp before the give-back fails.
+const SEND_PATIENCE: Duration = Duration::from_secs(30 * 60);
+
+fn send_options() -> ActivityOptions {
+    ActivityOptions::with_close_timeouts(ActivityCloseTimeouts::ScheduleAndStartToClose {
+        schedule_to_close: SEND_PATIENCE,
+        start_to_close: Duration::from_secs(30),
+    })
+    .retry_policy(
+        RetryPolicy::builder()
+            .initial_interval(Duration::from_secs(1))
+            .backoff_coefficient(2.0)
+            .maximum_interval(Duration::from_secs(30))
+            .build(),
+    )
+    .build()
+}
+
+/// State of one run.
+#[workflow]
+pub struct HandoffWorkflow {
+    watch: HandoffWatch,
+    poked: bool,
+}
+
+#[workflow_methods]
+impl HandoffWorkflow {
+    /// Starts watching `watch`'s handoff.
+    #[init]
+    pub fn new(_ctx: &WorkflowContextView, watch: HandoffWatch) -> Self {
+        Self {
+            watch,
+            poked: false,
+        }
+    }
+
+    /// See the module docs.
+    #[run(name = HANDOFF_WORKFLOW_TYPE)]
+    pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
+        let watch = ctx.state(|s| s.watch.clone());
+        ctx.upsert_search_attributes([SALON_ID.value_set(watch.salon_id.into())]);
+        for _ in 0..MAX_LOOKS {
+            ctx.state_mut(|s| s.poked = false);
+            let check = ctx
+                .execute_activity(
+                    ConversationActivities::check_handoff,
+                    watch.clone(),
+                    database_write(),
+                )
+                .await?;
+            match check {
+                HandoffCheck::Wait { secs } => {
+                    condition_within(ctx, Duration::from_secs(secs), |s: &Self| s.poked).await?;
+                }
+                HandoffCheck::Due { since_micros } => {
+                    ctx.execute_activity(
+                        ConversationActivities::give_back_handoff,
+                        GiveBack {
+                            watch: watch.clone(),
+                            since_micros,
+                        },
+                        send_options(),
+                    )
+                    .await?;
+                }
+                // A handoff that arrived while looking is looked at again.
+                HandoffCheck::Over if ctx.state(|s| s.poked) => {}
+                HandoffCheck::Over => return Ok(()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The client was handed over again.
+    #[signal(name = "handed_off")]
+    pub fn handed_off(&mut self, _ctx: &mut SyncWorkflowContext<Self>, _input: ()) {
+        self.poked = true;
+    }
+}
