@@ -606,10 +606,7 @@ impl Config {
                 reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
                 limits: assistant_limits(&env)?,
                 salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
-                handoff_timeout: match env.or("HANDOFF_TIMEOUT", "30m").trim() {
-                    "off" | "0" => None,
-                    _ => Some(env.duration("HANDOFF_TIMEOUT", "30m")?),
-                },
+                handoff_timeout: handoff_timeout(&env)?,
                 prompt_version: env.or(
                     "ASSISTANT_PROMPT_VERSION",
                     ai_admin_activities::assistant::prompts::VERSION,
@@ -717,6 +714,27 @@ mod tests {
 }
 
 /// A configuration from `vars` and a database URL, for the tests of this file.
+/// `HANDOFF_TIMEOUT`: a duration of at least a second, or `off`.
+fn handoff_timeout<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<Option<std::time::Duration>, ConfigError> {
+    if env
+        .or("HANDOFF_TIMEOUT", "30m")
+        .trim()
+        .eq_ignore_ascii_case("off")
+    {
+        return Ok(None);
+    }
+    let timeout = env.duration("HANDOFF_TIMEOUT", "30m")?;
+    if timeout.is_zero() {
+        return Err(ConfigError::Invalid {
+            name: "HANDOFF_TIMEOUT",
+            reason: "0 would give every handoff back at once; write `off` to keep handoffs until released".to_owned(),
+        });
+    }
+    Ok(Some(timeout))
+}
+
 #[cfg(test)]
 fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
     let mut vars: Vec<(String, String)> = vars
@@ -742,6 +760,13 @@ mod assistant_tests {
         assert_eq!(set("2h").unwrap(), minutes(120));
         assert_eq!(set("3s").unwrap(), Some(Duration::from_secs(3)));
         assert_eq!(set("off").unwrap(), None);
+        assert_eq!(set("OFF").unwrap(), None);
+        assert!(
+            set("0s")
+                .unwrap_err()
+                .to_string()
+                .contains("HANDOFF_TIMEOUT")
+        );
         let error = set("полчаса").unwrap_err().to_string();
         assert!(error.contains("HANDOFF_TIMEOUT"), "{error}");
     }

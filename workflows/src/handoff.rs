@@ -8,7 +8,7 @@
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
-use crate::options::database_write;
+use crate::options::{database_write, patient_send};
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
 use ai_admin_activities::conversation::ConversationActivities;
@@ -16,32 +16,21 @@ use ai_admin_activities::conversation::unanswered::{
     GiveBack, HANDOFF_WORKFLOW_TYPE, HandoffCheck, HandoffWatch,
 };
 use std::time::Duration;
-use temporalio_common::{ActivityCloseTimeouts, RetryPolicy};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
 };
 
-/// Looks and waits at most this many times per run (a handoff renewed again and again
-/// still ends the history in time; the next handoff starts a new run).
-const MAX_LOOKS: u32 = 200;
+/// Looks and waits at most this many times per run, so a history stays bounded: ten
+/// days of 15-minute looks while the owner keeps the bot off. A client still handed over
+/// after that is given back when they next write (the same check runs on their turn).
+const MAX_LOOKS: u32 = 1000;
 
 /// How long the word to the client may wait for WhatsApp before the give-back fails.
 const SEND_PATIENCE: Duration = Duration::from_secs(30 * 60);
 
 fn send_options() -> ActivityOptions {
-    ActivityOptions::with_close_timeouts(ActivityCloseTimeouts::ScheduleAndStartToClose {
-        schedule_to_close: SEND_PATIENCE,
-        start_to_close: Duration::from_secs(30),
-    })
-    .retry_policy(
-        RetryPolicy::builder()
-            .initial_interval(Duration::from_secs(1))
-            .backoff_coefficient(2.0)
-            .maximum_interval(Duration::from_secs(30))
-            .build(),
-    )
-    .build()
+    patient_send(SEND_PATIENCE)
 }
 
 /// State of one run.

@@ -8,6 +8,7 @@
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
+use crate::options::patient_send;
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
 use ai_admin_activities::reminders::{
@@ -16,7 +17,6 @@ use ai_admin_activities::reminders::{
 };
 use std::collections::BTreeSet;
 use std::time::{Duration, UNIX_EPOCH};
-use temporalio_common::{ActivityCloseTimeouts, RetryPolicy};
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{
     ActivityOptions, SyncWorkflowContext, WorkflowContext, WorkflowContextView, WorkflowResult,
@@ -41,18 +41,7 @@ pub struct ReminderWorkflow {
 const SEND_PATIENCE: Duration = Duration::from_secs(30 * 60);
 
 fn send_options() -> ActivityOptions {
-    ActivityOptions::with_close_timeouts(ActivityCloseTimeouts::ScheduleAndStartToClose {
-        schedule_to_close: SEND_PATIENCE,
-        start_to_close: Duration::from_secs(30),
-    })
-    .retry_policy(
-        RetryPolicy::builder()
-            .initial_interval(Duration::from_secs(1))
-            .backoff_coefficient(2.0)
-            .maximum_interval(Duration::from_secs(30))
-            .build(),
-    )
-    .build()
+    patient_send(SEND_PATIENCE)
 }
 
 /// The next reminder to send: the soonest offset not sent whose moment is not long past.

@@ -45,7 +45,7 @@ use crate::db::inbound::{self, Outcome};
 use crate::db::{bookings, companies, conversations, outbound, settings, turns};
 use crate::domain::{ClientAddress, IntegrationStatus, SalonId, SessionId};
 use crate::failure;
-use crate::llm::{Audio, Generated, LanguageModel, LlmError, Role, Turn};
+use crate::llm::{Audio, Generated, LanguageModel, LlmError, Turn};
 use crate::messaging::send_once;
 use crate::reminders;
 use crate::whatsapp::pacing::Origin;
@@ -345,7 +345,8 @@ pub struct ConversationActivities {
 
 impl ConversationActivities {
     /// Sends the owner's fixed answer for a closed bot (off, or outside its hours), at
-    /// most once per client per reason and salon day: the key names both, so a retry or
+    /// most once per client per reason and closed stretch (the salon day while off; up to
+    /// the hours' next opening outside them): the key names both, so a retry or
     /// the client's next messages that day send nothing more. Sent off the turn's path
     /// and best-effort: a courtesy that cannot go is logged, and the turn stays silent.
     fn tell_closed(
@@ -365,7 +366,7 @@ impl ConversationActivities {
             closed.kind(),
             input.salon_id,
             input.phone,
-            local_day.format("%Y-%m-%d")
+            closed.stretch(local_day).format("%Y-%m-%d")
         );
         let (db, gateway, salon_id) = (self.db.clone(), self.gateway.clone(), input.salon_id);
         tokio::spawn(async move {
@@ -396,17 +397,28 @@ impl ConversationActivities {
 
     /// A client handed over writes again: if nobody from the salon answered within the
     /// timeout, they are given back to the bot (and told so) before this turn; true then.
-    async fn give_back_if_due(&self, input: &OpenTurn) -> Result<bool, ActivityError> {
+    /// Best-effort: a check or a word that fails is logged and the turn goes on as
+    /// before (the watch, or the next message, tries again).
+    async fn give_back_if_due(&self, input: &OpenTurn) -> bool {
         let watch = unanswered::HandoffWatch {
             salon_id: input.salon_id,
             phone: input.phone.clone(),
         };
         let now = chrono::Utc::now();
-        match unanswered::check(&self.db, &watch, self.handoff_timeout, now).await? {
-            unanswered::HandoffCheck::Due { since_micros } => {
-                Ok(unanswered::give_back(&self.db, &*self.gateway, &watch, since_micros).await?)
+        let due = match unanswered::check(&self.db, &watch, self.handoff_timeout, now).await {
+            Ok(unanswered::HandoffCheck::Due { since_micros }) => since_micros,
+            Ok(_) => return false,
+            Err(error) => {
+                tracing::warn!(salon_id = %input.salon_id, error = %format!("{error:#}"), "handoff not looked at");
+                return false;
             }
-            _ => Ok(false),
+        };
+        match unanswered::give_back(&self.db, &*self.gateway, &watch, due).await {
+            Ok(given) => given,
+            Err(error) => {
+                tracing::warn!(salon_id = %input.salon_id, error = ?error, "unanswered handoff not given back");
+                false
+            }
         }
     }
 
@@ -534,7 +546,7 @@ impl ConversationActivities {
     ) -> Result<Opening, ActivityError> {
         let company = companies::find_by_salon(&self.db, input.salon_id).await?;
         let mut conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
-        if conversation.handed_off && self.give_back_if_due(&input).await? {
+        if conversation.handed_off && self.give_back_if_due(&input).await {
             conversation = conversations::find(&self.db, input.salon_id, &input.phone).await?;
         }
         let zone = company.as_ref().map(|c| c.zone());
@@ -1022,10 +1034,7 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: unanswered::GiveBack,
     ) -> Result<bool, ActivityError> {
-        Ok(
-            unanswered::give_back(&self.db, &*self.gateway, &input.watch, input.since_micros)
-                .await?,
-        )
+        unanswered::give_back(&self.db, &*self.gateway, &input.watch, input.since_micros).await
     }
 
     /// Stage 2: the reply.
@@ -1047,7 +1056,11 @@ impl ConversationActivities {
             .collect();
         let facts = facts::Facts::load(&self.db, &salon, &input.phone, &said, &recent).await?;
         // The owner's voice, read on every reply: a change applies at once.
-        let voice = voice::Voice::of(&settings::load(&self.db, input.salon_id).await?);
+        let mut voice = voice::Voice::of(&settings::load(&self.db, input.salon_id).await?);
+        if !self.prompts.stage2_system.contains("{{greeting_rule}}") {
+            // An older prompt set greets as it likes: no second greeting on top.
+            voice.welcome = None;
+        }
         let prompt = context::stage2_prompt(
             self.prompts,
             &salon.title,
@@ -1093,7 +1106,9 @@ impl ConversationActivities {
         if text.is_empty() {
             return Err(failure::llm(LlmError::NoText("empty".to_owned())));
         }
-        let first = !input.history.iter().any(|turn| turn.role == Role::Model);
+        // The owner's greeting goes to a client once, not after every quiet spell.
+        let first = voice.welcome.is_some()
+            && !outbound::replied_before(&self.db, input.salon_id, &input.phone).await?;
         Ok(voice.dress(&text, first))
     }
 

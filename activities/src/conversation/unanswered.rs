@@ -12,8 +12,9 @@
 use super::voice::Voice;
 use crate::db::events::{self, EventType, NewEvent};
 use crate::db::settings::{self, AnswerHours};
-use crate::db::{companies, conversations};
-use crate::domain::{ClientAddress, SalonId};
+use crate::db::{companies, conversations, outbound};
+use crate::domain::{ClientAddress, IntegrationStatus, SalonId};
+use crate::failure;
 use crate::messaging::send_once;
 use crate::whatsapp::WhatsAppGateway;
 use crate::whatsapp::pacing::Origin;
@@ -26,6 +27,7 @@ use sqlx::PgPool;
 use std::time::Duration;
 use temporalio_client::{Client, WorkflowIdConflictPolicy, WorkflowStartOptions};
 use temporalio_common::{HasWorkflowDefinition, SignalDefinition, WorkflowDefinition};
+use temporalio_sdk::activities::ActivityError;
 
 /// The workflow type of `handoff-<salon_id>-<client_phone>`.
 pub const HANDOFF_WORKFLOW_TYPE: &str = "handoff";
@@ -165,11 +167,20 @@ pub async fn check(
     if handoff.answered {
         return Ok(HandoffCheck::Over);
     }
-    let zone = companies::find_by_salon(db, watch.salon_id)
-        .await?
-        .map_or(chrono_tz::Europe::Moscow, |c| c.zone());
+    // A salon that is not live (frozen, uninstalled) says nothing to its clients.
+    let Some(company) = companies::find_by_salon(db, watch.salon_id).await? else {
+        return Ok(HandoffCheck::Over);
+    };
+    if company.integration_status != IntegrationStatus::Active {
+        return Ok(HandoffCheck::Over);
+    }
     let settings = settings::load(db, watch.salon_id).await?;
-    let due = due_at(handoff.since, timeout, settings.answer_hours.as_ref(), zone);
+    let due = due_at(
+        handoff.since,
+        timeout,
+        settings.answer_hours.as_ref(),
+        company.zone(),
+    );
     if due > now {
         let secs = ((due - now).num_milliseconds().max(0) as u64).div_ceil(1000);
         return Ok(HandoffCheck::Wait {
@@ -186,55 +197,64 @@ pub async fn check(
     })
 }
 
+/// A client given back this long after their handoff began is not told of it (an old
+/// handoff, from before the watch existed): the bot just answers their next message.
+const TELL_WITHIN: chrono::TimeDelta = chrono::TimeDelta::days(3);
+
 /// Gives the client back to the bot after the unanswered handoff that began at
 /// `since_micros`, and tells them so once; false when that handoff no longer holds them
-/// (released, answered, or replaced by another). A retry after the release sends the
-/// message it did not send: the release's event is the proof it was ours.
+/// (released, answered, or replaced by another). The release, its event and the claim
+/// of the word to the client commit together; a retry sends a claimed word only while
+/// the bot still has the client (nobody from the salon wrote since).
 pub async fn give_back(
     db: &PgPool,
     gateway: &dyn WhatsAppGateway,
     watch: &HandoffWatch,
     since_micros: i64,
-) -> anyhow::Result<bool> {
+) -> Result<bool, ActivityError> {
     let key = format!(
         "handoff-expired/{}/{}/{since_micros}",
         watch.salon_id, watch.phone
     );
     let to = ClientAddress::parse(&watch.phone)
-        .map_err(|error| anyhow::anyhow!("the client's address: {error}"))?;
-    let mut tx = db.begin().await?;
-    if conversations::release_unanswered(&mut *tx, watch.salon_id, &watch.phone, since_micros)
-        .await?
-    {
+        .map_err(|e| failure::permanent("InvalidPhone", format!("client address: {e}")))?;
+    let voice = Voice::of(&settings::load(db, watch.salon_id).await?);
+    let text = voice.handoff_expired();
+    let tell = DateTime::<Utc>::from_timestamp_micros(since_micros)
+        .is_some_and(|since| Utc::now() - since < TELL_WITHIN);
+    let mut tx = db.begin().await.map_err(anyhow::Error::from)?;
+    let released =
+        conversations::release_unanswered(&mut *tx, watch.salon_id, &watch.phone, since_micros)
+            .await?;
+    if released {
         events::record(
             &mut *tx,
             &NewEvent {
                 salon_id: watch.salon_id,
                 event_type: EventType::HandoffReleased,
-                data: json!({ "client": to.masked(), "by": "timeout" }),
+                data: json!({ "client": to.masked(), "by": "timeout", "told": tell }),
                 dedup_key: Some(key.clone()),
             },
         )
         .await?;
+        if tell {
+            outbound::claim(&mut *tx, &key, watch.salon_id, &to, text).await?;
+        }
     }
-    tx.commit().await?;
-    if !events::recorded(db, &key).await? {
-        return Ok(false);
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    if released {
+        crate::db::live_events::conversation_changed(db, watch.salon_id, "release").await;
+        tracing::info!(salon_id = %watch.salon_id, client = %to.masked(), "unanswered handoff given back to the bot");
     }
-    let voice = Voice::of(&settings::load(db, watch.salon_id).await?);
-    send_once(
-        db,
-        gateway,
-        Origin::Reply,
-        &key,
-        watch.salon_id,
-        &to,
-        voice.handoff_expired(),
-    )
-    .await
-    .map_err(|error| anyhow::anyhow!("{error:?}"))?;
-    crate::db::live_events::conversation_changed(db, watch.salon_id, "release").await;
-    tracing::info!(salon_id = %watch.salon_id, client = %to.masked(), "unanswered handoff given back to the bot");
+    let ours = released
+        || (outbound::claimed(db, &key).await?
+            && !outbound::was_sent(db, &key).await?
+            && conversations::still_given_back(db, watch.salon_id, &watch.phone, since_micros)
+                .await?);
+    if !ours || !outbound::claimed(db, &key).await? {
+        return Ok(released);
+    }
+    send_once(db, gateway, Origin::Reply, &key, watch.salon_id, &to, text).await?;
     Ok(true)
 }
 

@@ -139,6 +139,10 @@ pub async fn conversations(
            ) cl ON true
           WHERE c.salon_id = $1 AND last.at IS NOT NULL
             AND ($4::bigint IS NULL OR c.id = $4)
+            -- The owner's own number (it was sent a handoff notice) is not a client.
+            AND NOT EXISTS (SELECT 1 FROM outbound_messages n
+                             WHERE n.salon_id = c.salon_id AND n.to_phone = c.client_phone
+                               AND n.idempotency_key LIKE 'handoff-notice/%')
           ORDER BY last.at DESC, c.id DESC
           LIMIT $3",
     )

@@ -132,6 +132,23 @@ pub async fn release(
     Ok(changed.rows_affected() == 1)
 }
 
+/// The reason recorded when the salon itself took a client over (its reply from the
+/// console): such a handoff is answered by definition and never goes back by itself.
+pub const SALON_STEPPED_IN: &str = "Администратор ответил из консоли";
+
+/// What counts as the salon having answered a client since their handoff began: a
+/// console message that went out (or is going out right now), or a message from the
+/// salon's own phone (not a reaction, an edit or a deletion). `c` is the conversation.
+/// A constant, spliced into the queries below (no input reaches it).
+const ANSWERED_SINCE_HANDOFF: &str = "(EXISTS (SELECT 1 FROM outbound_messages o
+        WHERE o.salon_id = c.salon_id AND o.to_phone = c.client_phone
+          AND o.idempotency_key LIKE 'salon/%' AND o.created_at >= c.handoff_at
+          AND (o.status = 'sent' OR o.claimed_at > NOW() - INTERVAL '1 minute'))
+     OR EXISTS (SELECT 1 FROM inbound_messages i
+        WHERE i.salon_id = c.salon_id AND i.client_phone = c.client_phone
+          AND i.from_salon AND i.kind NOT IN ('reaction', 'edit', 'revoke')
+          AND i.received_at >= c.handoff_at))";
+
 /// A client's handoff as its watch sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenHandoff {
@@ -140,7 +157,7 @@ pub struct OpenHandoff {
     /// `since` in Unix microseconds, as the database holds it: names this handoff and
     /// no later one.
     pub since_micros: i64,
-    /// The salon wrote to the client since (from the console or its own phone).
+    /// The salon wrote to the client since, or took them over itself.
     pub answered: bool,
 }
 
@@ -150,23 +167,20 @@ pub async fn open_handoff(
     salon_id: SalonId,
     phone: &str,
 ) -> anyhow::Result<Option<OpenHandoff>> {
-    let row = sqlx::query(
+    let sql = format!(
         "SELECT c.handoff_at,
                 (EXTRACT(EPOCH FROM c.handoff_at) * 1000000)::bigint AS since_micros,
-                EXISTS (SELECT 1 FROM outbound_messages o
-                        WHERE o.salon_id = c.salon_id AND o.to_phone = c.client_phone
-                          AND o.idempotency_key LIKE 'salon/%' AND o.created_at >= c.handoff_at)
-                OR EXISTS (SELECT 1 FROM inbound_messages i
-                           WHERE i.salon_id = c.salon_id AND i.client_phone = c.client_phone
-                             AND i.from_salon AND i.received_at >= c.handoff_at) AS answered
+                (c.handoff_reason IS NOT DISTINCT FROM $3 OR {ANSWERED_SINCE_HANDOFF}) AS answered
          FROM conversations c
          WHERE c.salon_id = $1 AND c.client_phone = $2 AND c.status = 'handoff'
-           AND c.handoff_at IS NOT NULL",
-    )
-    .bind(salon_id.get())
-    .bind(phone)
-    .fetch_optional(db)
-    .await?;
+           AND c.handoff_at IS NOT NULL"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(salon_id.get())
+        .bind(phone)
+        .bind(SALON_STEPPED_IN)
+        .fetch_optional(db)
+        .await?;
     row.map(|row| {
         Ok(OpenHandoff {
             since: row.try_get("handoff_at")?,
@@ -178,25 +192,53 @@ pub async fn open_handoff(
 }
 
 /// Gives the client back to the bot if the handoff that began at `since_micros` still
-/// holds them (not released, not a later one); false otherwise.
+/// holds them unanswered (not released, not a later one, nobody from the salon wrote);
+/// false otherwise. The row is locked, so a release or a new handoff waits for it.
 pub async fn release_unanswered(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
     phone: &str,
     since_micros: i64,
 ) -> anyhow::Result<bool> {
-    let changed = sqlx::query(
-        "UPDATE conversations
+    let sql = format!(
+        "UPDATE conversations c
             SET status = 'bot', released_at = NOW(), updated_at = NOW()
-         WHERE salon_id = $1 AND client_phone = $2 AND status = 'handoff'
-           AND (EXTRACT(EPOCH FROM handoff_at) * 1000000)::bigint = $3",
-    )
-    .bind(salon_id.get())
-    .bind(phone)
-    .bind(since_micros)
-    .execute(db)
-    .await?;
+         WHERE c.salon_id = $1 AND c.client_phone = $2 AND c.status = 'handoff'
+           AND (EXTRACT(EPOCH FROM c.handoff_at) * 1000000)::bigint = $3
+           AND c.handoff_reason IS DISTINCT FROM $4
+           AND NOT {ANSWERED_SINCE_HANDOFF}"
+    );
+    let changed = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(salon_id.get())
+        .bind(phone)
+        .bind(since_micros)
+        .bind(SALON_STEPPED_IN)
+        .execute(db)
+        .await?;
     Ok(changed.rows_affected() == 1)
+}
+
+/// Whether the bot still has the client it took back from the handoff that began at
+/// `since_micros`: not handed over again, and nobody from the salon wrote since.
+pub async fn still_given_back(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+    since_micros: i64,
+) -> anyhow::Result<bool> {
+    let sql = format!(
+        "SELECT c.status = 'bot'
+                AND (EXTRACT(EPOCH FROM c.handoff_at) * 1000000)::bigint = $3
+                AND NOT {ANSWERED_SINCE_HANDOFF}
+         FROM conversations c WHERE c.salon_id = $1 AND c.client_phone = $2"
+    );
+    let still: Option<bool> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(salon_id.get())
+        .bind(phone)
+        .bind(since_micros)
+        .fetch_optional(db)
+        .await?;
+    Ok(still.unwrap_or(false))
 }
 
 /// A client waiting for a person.

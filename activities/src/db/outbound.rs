@@ -150,6 +150,33 @@ pub async fn release_claim(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result
     Ok(())
 }
 
+/// Whether the bot ever replied to `phone` (as far as the kept rows go).
+pub async fn replied_before(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+    phone: &str,
+) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbound_messages
+                        WHERE salon_id = $1 AND to_phone = $2
+                          AND idempotency_key LIKE 'reply/%' AND status = 'sent')",
+    )
+    .bind(salon_id.get())
+    .bind(phone)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Whether a message is claimed under `key` (sent or not).
+pub async fn claimed(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM outbound_messages WHERE idempotency_key = $1)",
+    )
+    .bind(key)
+    .fetch_one(db)
+    .await?)
+}
+
 /// Whether the message under `key` went out already.
 pub async fn was_sent(db: impl PgExecutor<'_>, key: &str) -> anyhow::Result<bool> {
     Ok(sqlx::query_scalar(

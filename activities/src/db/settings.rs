@@ -5,7 +5,7 @@
 //! restart.
 
 use crate::domain::SalonId;
-use chrono::{Datelike, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use sqlx::PgExecutor;
 use std::time::Duration;
@@ -106,6 +106,21 @@ impl AnswerHours {
     }
 }
 
+impl AnswerHours {
+    /// The local day the hours next hold after `local` (minute by minute, a week at
+    /// most: validated hours hold at least once a week).
+    pub fn reopens(&self, local: NaiveDateTime) -> NaiveDate {
+        let mut at = local;
+        for _ in 0..(8 * 24 * 60) {
+            if self.contains(at) {
+                return at.date();
+            }
+            at += chrono::Duration::minutes(1);
+        }
+        local.date()
+    }
+}
+
 fn time(text: &str, field: &str) -> Result<NaiveTime, String> {
     NaiveTime::parse_from_str(text.trim(), "%H:%M")
         .map_err(|_| format!("answer_hours.{field}: «{text}» — время как ЧЧ:ММ"))
@@ -160,6 +175,8 @@ pub enum Closed {
     OutsideHours {
         /// What clients are told, if anything.
         reply: Option<String>,
+        /// The salon day the hours open again: one closed stretch, even across midnight.
+        reopens: NaiveDate,
     },
 }
 
@@ -167,7 +184,16 @@ impl Closed {
     /// What the client is told, if anything.
     pub fn reply(&self) -> Option<&str> {
         match self {
-            Closed::BotOff { reply } | Closed::OutsideHours { reply } => reply.as_deref(),
+            Closed::BotOff { reply } | Closed::OutsideHours { reply, .. } => reply.as_deref(),
+        }
+    }
+
+    /// The closed stretch `local_day` belongs to, for a once-per-stretch answer: the day
+    /// itself while the bot is off, the day the hours open again outside them.
+    pub fn stretch(&self, local_day: NaiveDate) -> NaiveDate {
+        match self {
+            Closed::BotOff { .. } => local_day,
+            Closed::OutsideHours { reopens, .. } => *reopens,
         }
     }
 
@@ -199,6 +225,7 @@ impl SalonSettings {
         match &self.answer_hours {
             Some(hours) if !hours.contains(local) => Some(Closed::OutsideHours {
                 reply: self.outside_hours_reply.clone(),
+                reopens: hours.reopens(local),
             }),
             _ => None,
         }
@@ -398,7 +425,29 @@ mod tests {
         assert_eq!(hours_only.closed_at(at(7, 12, 0)), None);
         assert_eq!(
             hours_only.closed_at(at(7, 19, 0)),
-            Some(Closed::OutsideHours { reply: None })
+            Some(Closed::OutsideHours {
+                reply: None,
+                reopens: at(8, 0, 0).date()
+            })
+        );
+        // One closed night is one stretch, before and after midnight.
+        let evening = hours_only.closed_at(at(7, 23, 0)).unwrap();
+        let night = hours_only.closed_at(at(8, 2, 0)).unwrap();
+        assert_eq!(
+            evening.stretch(at(7, 0, 0).date()),
+            night.stretch(at(8, 0, 0).date())
+        );
+        let weekdays = SalonSettings {
+            answer_hours: Some(hours(&[1, 2, 3, 4, 5], "09:00", "18:00")),
+            ..SalonSettings::default()
+        };
+        assert_eq!(
+            weekdays
+                .closed_at(at(11, 19, 0))
+                .unwrap()
+                .stretch(at(11, 0, 0).date()),
+            at(14, 0, 0).date(),
+            "Friday evening to Monday"
         );
         assert_eq!(SalonSettings::default().closed_at(at(7, 3, 0)), None);
     }

@@ -83,6 +83,7 @@ fn stage1(message: &str) -> Prompt {
 }
 
 fn stage2() -> Prompt {
+    let voice = ai_admin_activities::conversation::voice::Voice::default();
     let values = BTreeMap::from([
         ("message", "Сколько стоит стрижка?".to_owned()),
         (
@@ -97,6 +98,9 @@ fn stage2() -> Prompt {
             &BTreeMap::from([
                 ("salon_name", "Роза".to_owned()),
                 ("client_name", "Ольга".to_owned()),
+                ("address_rule", voice.address_rule().to_owned()),
+                ("emoji_rule", voice.emoji_rule().to_owned()),
+                ("greeting_rule", voice.greeting_rule().to_owned()),
             ]),
         )
         .unwrap(),

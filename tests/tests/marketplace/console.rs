@@ -629,6 +629,20 @@ async fn an_unanswered_handoff_goes_back_to_the_bot_and_an_answered_one_stays_wi
         )
         .await;
     assert_eq!(given_back, 1);
+    let notices = app
+        .count_rows(
+            "SELECT COUNT(*) FROM outbound_messages WHERE salon_id = $1
+               AND idempotency_key LIKE 'handoff-notice/%' AND status = 'sent'",
+            salon_id,
+        )
+        .await;
+    assert_eq!(notices, 1, "the owner was told of the handoff");
+    let (_, list) = get(&app, &token, "/console/api/conversations").await;
+    assert_eq!(
+        list["conversations"].as_array().map(Vec::len),
+        Some(1),
+        "the owner's own number is not listed as a client: {list}"
+    );
 
     // The owner answers in time: the client stays with the salon after the timeout.
     let other = "79005550188";

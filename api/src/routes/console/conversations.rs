@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::routes::handoff::release_to_bot;
 use crate::state::AppState;
 use ai_admin_activities::db::console_views::{self, ConversationSummary};
-use ai_admin_activities::db::conversations;
+use ai_admin_activities::db::conversations::{self, SALON_STEPPED_IN};
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::db::live_events;
 use ai_admin_activities::db::outbound::{self, Lease};
@@ -41,9 +41,6 @@ const MAX_IDEMPOTENCY_KEY: usize = 100;
 /// How long one reply attempt holds its key: longer than a send takes (the gateway
 /// answers within seconds), short enough that a retry after a crash is not refused long.
 const SEND_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
-
-/// Why the client was handed over when the salon answered from the console.
-const SALON_STEPPED_IN: &str = "Администратор ответил из консоли";
 
 /// The routes.
 pub fn router() -> Router<AppState> {
@@ -222,6 +219,9 @@ async fn reply(
             ));
         }
         Lease::Send => {
+            // An unanswered handoff may have gone back to the bot since the salon stepped
+            // in above: the salon has the client again before its message goes.
+            conversations::hand_off(&state.db, user.salon_id, &phone, SALON_STEPPED_IN).await?;
             let sent = match state
                 .gateway
                 .send_text_once(
