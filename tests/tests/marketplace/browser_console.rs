@@ -281,9 +281,9 @@ async fn the_owner_turns_the_bot_off_and_on_and_sets_reminders_on_the_settings_p
         .await
         .expect("the settings are shown");
 
-    // Off, with reminders 3 hours before.
+    // Off, with reminders 3 hours before; on «ты», with a fact about parking.
     browser
-        .eval("document.getElementById('set-bot-enabled').checked = false; document.getElementById('set-reminders').value = '3h'; document.getElementById('settings-form').requestSubmit(); true")
+        .eval("document.getElementById('set-bot-enabled').checked = false; document.getElementById('set-reminders').value = '3h'; document.getElementById('set-address-ty').checked = true; document.getElementById('set-facts').value = 'Парковка во дворе'; document.getElementById('settings-form').requestSubmit(); true")
         .await
         .unwrap();
     browser
@@ -303,6 +303,12 @@ async fn the_owner_turns_the_bot_off_and_on_and_sets_reminders_on_the_settings_p
         settings["settings"]["reminder_offsets"],
         serde_json::json!(["3h"])
     );
+    assert_eq!(
+        settings["settings"]["tone"],
+        serde_json::json!({ "address": "ты", "emoji": false })
+    );
+    assert_eq!(settings["settings"]["facts"], "Парковка во дворе");
+    assert_eq!(settings["settings"]["welcome_text"], serde_json::Value::Null);
     app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
         .await;
     ai_admin_tests::eventually(PATIENCE, "the message to close", || async {
