@@ -188,6 +188,51 @@ pub struct AccessSettings {
     /// A webhook body without a delivery id that repeats the salon's latest one within
     /// this window is a repeated delivery (`WEBHOOK_DEDUP_WINDOW`).
     pub webhook_dedup_window: std::time::Duration,
+    /// The origins that may show the owner's pages in a frame (`FRAME_ANCESTORS`,
+    /// space- or comma-separated; default YClients' and Altegio's), as the
+    /// `Content-Security-Policy: frame-ancestors` sources after `'self'`.
+    pub frame_ancestors: String,
+}
+
+/// YClients' and Altegio's web apps, which open an installed application's settings in a
+/// frame inside its card.
+pub const DEFAULT_FRAME_ANCESTORS: &str =
+    "https://yclients.com https://*.yclients.com https://alteg.io https://*.alteg.io";
+
+/// `FRAME_ANCESTORS` as CSP sources: each `https://host` (or `http://` for a local one),
+/// a host may start with `*.` and carry a port; nothing broader (no bare `*`, no
+/// scheme alone, no path) and nothing that could end the directive.
+fn frame_ancestors(value: &str) -> Result<String, String> {
+    let mut sources = Vec::new();
+    for source in value
+        .split([' ', ',', '\t'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let host = source
+            .strip_prefix("https://")
+            .or_else(|| source.strip_prefix("http://"))
+            .ok_or_else(|| format!("{source:?} is not an origin like https://yclients.com"))?;
+        let name = host.strip_prefix("*.").unwrap_or(host);
+        let (name, port) = name.split_once(':').unwrap_or((name, ""));
+        let name_ok = name.contains('.') || name == "localhost";
+        let chars_ok = name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        let port_ok = port.is_empty() || port.parse::<u16>().is_ok();
+        if !(name_ok && chars_ok && port_ok) || name.starts_with('.') || name.ends_with('.') {
+            return Err(format!(
+                "{source:?} is not an origin like https://yclients.com or https://*.yclients.com"
+            ));
+        }
+        sources.push(source.to_owned());
+    }
+    if sources.is_empty() {
+        return Err(
+            "name at least one origin (or leave it unset for YClients' and Altegio's)".to_owned(),
+        );
+    }
+    Ok(sources.join(" "))
 }
 
 /// Everything the process is configured with.
@@ -428,6 +473,11 @@ fn access<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccessSettings,
         redirects_per_minute: per_minute("REDIRECT_RATE_LIMIT", 30)?,
         sockets_per_minute: per_minute("WS_RATE_LIMIT", 5)?,
         webhook_dedup_window: env.duration("WEBHOOK_DEDUP_WINDOW", "5m")?,
+        frame_ancestors: frame_ancestors(&env.or("FRAME_ANCESTORS", DEFAULT_FRAME_ANCESTORS))
+            .map_err(|reason| ConfigError::Invalid {
+                name: "FRAME_ANCESTORS",
+                reason,
+            })?,
     })
 }
 
@@ -914,6 +964,31 @@ mod trust_tests {
         assert_eq!(parse_duration("7d"), Some(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_duration(" 90s "), Some(Duration::from_secs(90)));
         assert_eq!(parse_duration("18446744073709551615d"), None);
+    }
+
+    #[test]
+    fn frame_ancestors_are_origins_and_nothing_broader() {
+        use super::frame_ancestors;
+        assert_eq!(
+            frame_ancestors(super::DEFAULT_FRAME_ANCESTORS).unwrap(),
+            super::DEFAULT_FRAME_ANCESTORS
+        );
+        assert_eq!(
+            frame_ancestors("https://app.example.com, http://127.0.0.1:8080").unwrap(),
+            "https://app.example.com http://127.0.0.1:8080"
+        );
+        for bad in [
+            "*",
+            "https:",
+            "https://*",
+            "https://yclients.com/path",
+            "https://yclients.com; script-src *",
+            "yclients.com",
+            "'self'",
+            "",
+        ] {
+            assert!(frame_ancestors(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use ai_admin_activities::domain::IntegrationStatus;
 use ai_admin_temporal::onboarding;
 use ai_admin_workflows::onboarding::{OnboardingStep, Progress, StepStatus};
 use axum::extract::{RawQuery, State};
+use axum::http::header;
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -27,7 +28,7 @@ pub fn router() -> Router<AppState> {
 async fn page(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Html<String>, PageError> {
+) -> Result<([(header::HeaderName, String); 1], Html<String>), PageError> {
     let token = form_urlencoded::parse(raw.as_deref().unwrap_or_default().as_bytes())
         .find(|(key, _)| key == "token")
         .map(|(_, value)| value.into_owned())
@@ -45,10 +46,17 @@ async fn page(
         .await?
         .filter(|company| company.id == claims.company_id)
         .ok_or_else(|| ApiError::NotFound("Салон больше не зарегистрирован".into()))?;
-    Ok(Html(
-        ONBOARDING_HTML
-            .replace("{{salon_title}}", &escape_html(&company.title))
-            .replace("{{salon_id}}", &company.salon_id.to_string()),
+    // Opened from an installed app's card, the page lives in YClients' frame.
+    Ok((
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            super::console::framed_by(&state),
+        )],
+        Html(
+            ONBOARDING_HTML
+                .replace("{{salon_title}}", &escape_html(&company.title))
+                .replace("{{salon_id}}", &company.salon_id.to_string()),
+        ),
     ))
 }
 

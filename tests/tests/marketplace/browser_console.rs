@@ -308,7 +308,10 @@ async fn the_owner_turns_the_bot_off_and_on_and_sets_reminders_on_the_settings_p
         serde_json::json!({ "address": "ты", "emoji": false })
     );
     assert_eq!(settings["settings"]["facts"], "Парковка во дворе");
-    assert_eq!(settings["settings"]["welcome_text"], serde_json::Value::Null);
+    assert_eq!(
+        settings["settings"]["welcome_text"],
+        serde_json::Value::Null
+    );
     app.client_says(salon_id, CLIENT, "Сколько стоит маникюр?")
         .await;
     ai_admin_tests::eventually(PATIENCE, "the message to close", || async {
@@ -354,4 +357,123 @@ async fn the_owner_turns_the_bot_off_and_on_and_sets_reminders_on_the_settings_p
         .unwrap();
     app.client_says(salon_id, CLIENT, "А педикюр?").await;
     app.wait_for_replies(salon_id, CLIENT, 1, PATIENCE).await;
+}
+
+/// Serves `page` (HTML) to every request on a port of its own: another origin than the
+/// app's, as YClients' card is. Returns that origin.
+async fn serve_page(page: String) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let page = page.clone();
+            tokio::spawn(async move {
+                let mut request = [0u8; 4096];
+                let _ = socket.read(&mut request).await;
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                    page.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    origin
+}
+
+/// The child frame of the page open in `browser`: its URL, and the URL it could not show.
+async fn child_frame(browser: &mut Browser) -> (String, String) {
+    let tree = browser
+        .call("Page.getFrameTree", serde_json::json!({}))
+        .await
+        .unwrap();
+    let frame = &tree["frameTree"]["childFrames"][0]["frame"];
+    (
+        frame["url"].as_str().unwrap_or_default().to_owned(),
+        frame["unreachableUrl"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_console_opens_in_a_frame_of_an_allowed_origin_and_is_refused_by_any_other() {
+    // YClients' card, on its own origin, frames the app's entry as the marketplace does.
+    let frame_page = |app: &str| {
+        format!(
+            "<!doctype html><title>card</title><iframe id=app width=900 height=600 \
+             src=\"{app}\" onload=\"document.title='framed'\"></iframe>"
+        )
+    };
+    // The app's address is known once it runs; the card pages need it, the app needs
+    // the allowed card's origin: the allowed card serves a page that reads the app's
+    // address from its own query.
+    let allowed = serve_page(
+        "<!doctype html><title>card</title><body><script>\
+         const src = decodeURIComponent(location.search.slice(1));\
+         const f = document.createElement('iframe'); f.width = 900; f.height = 600;\
+         f.onload = () => { document.title = 'framed'; }; f.src = src;\
+         document.body.appendChild(f);</script>"
+            .to_owned(),
+    )
+    .await;
+    let app = ai_admin_tests::spawn_app_with(ai_admin_tests::AppOptions {
+        env: vec![("FRAME_ANCESTORS", allowed.clone())],
+        ..Default::default()
+    })
+    .await;
+    let salon_id = ready_salon(&app, "Салон «Рамка»").await;
+    let entry = format!("{}/auth/yclients/redirect?salon_id={salon_id}", app.address);
+    let sessions = || {
+        app.count_rows(
+            "SELECT COUNT(*) FROM console_sessions WHERE salon_id = $1",
+            salon_id,
+        )
+    };
+    let before = sessions().await;
+
+    // Allowed: the console runs in the frame and trades its code for a session.
+    let mut browser = Browser::launch().await.expect("start Chromium");
+    browser
+        .open(&format!(
+            "{allowed}/?{}",
+            ai_admin_tests::url_encode(&entry)
+        ))
+        .await
+        .unwrap();
+    browser
+        .wait_for("document.title === 'framed'", WAIT)
+        .await
+        .expect("the frame loads");
+    ai_admin_tests::eventually(WAIT, "the framed console's session", || async {
+        (sessions().await == before + 1).then_some(())
+    })
+    .await;
+    let (url, unreachable) = child_frame(&mut browser).await;
+    assert!(
+        url.starts_with(&app.address) && unreachable.is_empty(),
+        "{url} / {unreachable}"
+    );
+    shot(&mut browser, "08-in-a-frame.png").await;
+
+    // Another origin: Chromium refuses to show the page, so no code is traded.
+    let refused = serve_page(frame_page(&entry)).await;
+    browser.open(&format!("{refused}/")).await.unwrap();
+    browser
+        .wait_for("document.title === 'framed'", WAIT)
+        .await
+        .expect("the frame settles");
+    let (url, unreachable) = child_frame(&mut browser).await;
+    assert!(
+        url.starts_with("chrome-error:")
+            && unreachable.starts_with(&format!("{}/console?code=", app.address)),
+        "the console was shown in a frame of {refused}: {url} / {unreachable}"
+    );
+    assert_eq!(
+        sessions().await,
+        before + 1,
+        "no session from the refused frame"
+    );
 }

@@ -83,6 +83,14 @@ async fn an_installed_salons_owner_enters_the_console_with_a_code_that_works_onc
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["referrer-policy"], "no-referrer");
     assert_eq!(page.headers()["cache-control"], "no-store");
+    // Framed by YClients' and Altegio's apps (the default FRAME_ANCESTORS), nobody else.
+    let policy = page.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.ends_with(
+            "frame-ancestors 'self' https://yclients.com https://*.yclients.com https://alteg.io https://*.alteg.io"
+        ),
+        "{policy}"
+    );
 
     // The code is traded once.
     let session = app

@@ -27,6 +27,7 @@ pub mod whatsapp;
 use super::assets::CONSOLE_HTML;
 use crate::state::AppState;
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -55,19 +56,30 @@ async fn not_stored(mut response: Response) -> Response {
 }
 
 /// Only the app's own script, styles and API; images may be inline (the results chart
-/// is inline SVG, drawn by the script).
+/// is inline SVG, drawn by the script). The frame ancestors follow (see [`framed_by`]).
 const PAGE_POLICY: &str = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'";
+
+/// The `frame-ancestors` directive for the owner's pages: this app and the origins of
+/// `FRAME_ANCESTORS` (YClients shows an installed app's settings in a frame of its card),
+/// no one else.
+pub fn framed_by(state: &AppState) -> String {
+    format!(
+        "frame-ancestors 'self' {}",
+        state.config.access.frame_ancestors
+    )
+}
 
 /// The page itself holds nothing of the salon's: its script trades the code in the URL
 /// for a session and reads the rest from the API. The code must not leak as a referrer,
 /// and the page must not be cached with it.
-async fn page() -> Response {
+async fn page(State(state): State<AppState>) -> Response {
+    let policy = format!("{PAGE_POLICY}; {}", framed_by(&state));
     (
         [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-            (header::CONTENT_SECURITY_POLICY, PAGE_POLICY),
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, policy),
         ],
         CONSOLE_HTML,
     )
