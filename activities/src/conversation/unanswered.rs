@@ -246,13 +246,17 @@ pub async fn give_back(
         crate::db::live_events::conversation_changed(db, watch.salon_id, "release").await;
         tracing::info!(salon_id = %watch.salon_id, client = %to.masked(), "unanswered handoff given back to the bot");
     }
-    let ours = released
+    if released && !tell {
+        return Ok(true);
+    }
+    // A retry after our release: the word claimed then, not yet sent, still true.
+    let unsent = released
         || (outbound::claimed(db, &key).await?
             && !outbound::was_sent(db, &key).await?
             && conversations::still_given_back(db, watch.salon_id, &watch.phone, since_micros)
                 .await?);
-    if !ours || !outbound::claimed(db, &key).await? {
-        return Ok(released);
+    if !unsent {
+        return Ok(false);
     }
     send_once(db, gateway, Origin::Reply, &key, watch.salon_id, &to, text).await?;
     Ok(true)

@@ -104,9 +104,7 @@ impl AnswerHours {
             (day_is_on(today) && now >= from) || (day_is_on(yesterday) && now < to)
         }
     }
-}
 
-impl AnswerHours {
     /// The local day the hours next hold after `local` (minute by minute, a week at
     /// most: validated hours hold at least once a week).
     pub fn reopens(&self, local: NaiveDateTime) -> NaiveDate {
