@@ -11,11 +11,11 @@
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
 
-use crate::db::companies;
 use crate::db::events::{self, EventType, NewEvent};
+use crate::db::{companies, payments};
 use crate::domain::{IntegrationStatus, SalonId};
 use crate::failure;
-use crate::yclients::{ActivationCallback, YClients};
+use crate::yclients::{ActivationCallback, Connection, InstallStatus, YClients};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use std::sync::Arc;
@@ -29,6 +29,8 @@ pub struct ActivationSettings {
     pub application_id: String,
     /// `{BASE_URL}/webhook/yclients`: the salon's URL is this plus `/<salon_id>/<secret>`.
     pub webhook_base_url: String,
+    /// The tariff and trial a salon's first activation starts.
+    pub plans: crate::billing::Plans,
 }
 
 /// Owns what activation needs.
@@ -120,8 +122,13 @@ impl ActivationActivities {
         Ok(())
     }
 
-    /// `POST /marketplace/partner/callback/redirect` with the saved key. Timeouts, 429 and
-    /// 5xx are retried by the workflow's policy; other answers fail for good.
+    /// `POST /marketplace/partner/callback/redirect` with the saved key, after asking
+    /// YClients where the install stands: YClients refuses a second callback for an
+    /// installed salon (403 "already installed"), so none is sent then. An install
+    /// YClients calls active after this activation's callback went out is that callback
+    /// landing (its answer was lost); one active before it is another install's, and
+    /// activation fails with what the owner can do. Timeouts, 429 and 5xx are retried by
+    /// the workflow's policy; other answers fail for good.
     #[activity(name = "send_activation_callback")]
     pub async fn send_activation_callback(
         self: Arc<Self>,
@@ -144,6 +151,33 @@ impl ActivationActivities {
                 &secret,
             )],
         };
+        let install = self
+            .yclients
+            .install_status(salon_id, &self.settings.application_id)
+            .await
+            .map_err(failure::yclients)?;
+        match install.as_ref().map(InstallStatus::connection) {
+            Some(Connection::Pending) => {}
+            Some(Connection::Active | Connection::Frozen)
+                if companies::callback_sent(&self.db, salon_id).await? =>
+            {
+                tracing::info!(%salon_id, "YClients has the install active: this activation's callback landed");
+                return Ok(());
+            }
+            Some(Connection::Active | Connection::Frozen) => {
+                return Err(failure::permanent(
+                    "AlreadyInstalled",
+                    "YClients already has AI Admin connected in this salon (403 \"already installed\" to a new callback): disable the application in the YClients marketplace and connect it again",
+                ));
+            }
+            None | Some(Connection::Uninstalled) => {
+                return Err(failure::permanent(
+                    "NotInstalling",
+                    "YClients says the salon is not installing AI Admin: press \"Connect\" in the YClients marketplace again",
+                ));
+            }
+        }
+        companies::note_callback_sent(&self.db, salon_id).await?;
         tracing::info!(%salon_id, attempt = ctx.info().attempt, "sending the activation callback");
         self.yclients
             .activation_callback(&callback)
@@ -174,6 +208,15 @@ impl ActivationActivities {
         };
         let mut tx = self.db.begin().await.map_err(anyhow::Error::from)?;
         companies::set_status(&mut *tx, input.salon_id, status).await?;
+        if status == IntegrationStatus::Active {
+            payments::start_subscription(
+                &mut *tx,
+                input.salon_id,
+                &self.settings.plans.default_tariff().name,
+                self.settings.plans.trial,
+            )
+            .await?;
+        }
         // Either way the callback is over: YClients has the secret, or a new activation
         // mints a new one.
         companies::forget_pending_webhook_secret(&mut *tx, input.salon_id).await?;

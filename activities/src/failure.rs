@@ -40,6 +40,16 @@ pub fn permanent(type_name: &str, message: impl Into<String>) -> ActivityError {
     )
 }
 
+/// A failure the same call may get past later (the workflow's retry policy retries it).
+pub fn retryable(type_name: &str, message: impl Into<String>) -> ActivityError {
+    let message: String = message.into();
+    ActivityError::application(
+        ApplicationFailure::builder(message)
+            .type_name(type_name.to_owned())
+            .build(),
+    )
+}
+
 /// The activity error for a failed language-model call: 429, 5xx, timeouts and broken
 /// answers are retried (after `Retry-After` when the provider sent one); a rejected
 /// request, a refused region or a blocked answer is not.

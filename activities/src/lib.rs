@@ -35,9 +35,11 @@
 pub mod activation;
 pub mod assistant;
 pub mod baseline;
+pub mod billing;
 pub mod conversation;
 pub mod db;
 pub mod domain;
+pub mod erasure;
 pub mod failure;
 pub mod gateway_calls;
 pub mod http_answer;

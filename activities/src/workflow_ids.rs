@@ -36,6 +36,22 @@ pub fn handoff(salon_id: SalonId, phone: &str) -> String {
     format!("handoff-{salon_id}-{phone}")
 }
 
+/// `erasure-<salon_id>`: the deletion of an uninstalled salon's personal data.
+pub fn erasure(salon_id: SalonId) -> String {
+    format!("erasure-{salon_id}")
+}
+
+/// `payment-<salon_id>-<payment_id>`: reporting one payment of ours to YClients.
+pub fn payment_report(salon_id: SalonId, payment_id: i64) -> String {
+    format!("payment-{salon_id}-{payment_id}")
+}
+
+/// `refund-<salon_id>-<payment_id>`: refunding one payment and reporting the refund to
+/// YClients.
+pub fn payment_refund(salon_id: SalonId, payment_id: i64) -> String {
+    format!("refund-{salon_id}-{payment_id}")
+}
+
 /// `reminder-<record_id>`: the reminders of one visit.
 pub fn reminder(record_id: i64) -> String {
     format!("reminder-{record_id}")

@@ -11,8 +11,10 @@ use ai_admin_temporal::TemporalConfig;
 use std::path::PathBuf;
 
 mod llm;
+mod marketplace;
 
 pub use llm::{LlmProviderKind, LlmRouteSettings, LlmSettings};
+pub use marketplace::MarketplaceSettings;
 
 /// Which kind of deployment this is; production refuses insecure defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -260,6 +262,8 @@ pub struct Config {
     pub llm: LlmSettings,
     /// The assistant's timing and limits.
     pub assistant: AssistantSettings,
+    /// Tariffs, the trial, and how long an uninstalled salon's personal data is kept.
+    pub marketplace: MarketplaceSettings,
     /// Trusted proxies and per-client limits.
     pub access: AccessSettings,
     /// How long old rows are kept.
@@ -662,6 +666,7 @@ impl Config {
                     ai_admin_activities::assistant::prompts::VERSION,
                 ),
             },
+            marketplace: marketplace::marketplace(&env)?,
             access: access(&env)?,
             retention: retention(&env)?,
             whatsapp_mode,

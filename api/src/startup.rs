@@ -245,6 +245,7 @@ impl Application {
                     activation: ActivationSettings {
                         application_id: config.yclients.app_id.clone(),
                         webhook_base_url: config.webhook_url(),
+                        plans: config.marketplace.plans.clone(),
                     },
                     llm: clients.llm.clone(),
                     reminder_offsets: config.assistant.reminder_offsets.clone(),
@@ -252,6 +253,7 @@ impl Application {
                     assistant_limits: config.assistant.limits,
                     prompts: config.assistant.prompts()?,
                     handoff_timeout: config.assistant.handoff_timeout,
+                    personal_data_grace: config.marketplace.personal_data_grace,
                 }),
             };
             let meter = Some(sdk_metrics.meter.clone());
@@ -331,6 +333,7 @@ impl Application {
             metrics,
             sdk_metrics,
             llm_health: clients.llm_health,
+            payments: Arc::new(ai_admin_activities::billing::provider::ManualProvider),
         };
         let router = if roles.api {
             // The phone's control side exists only where phones are simulated.

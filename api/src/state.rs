@@ -47,4 +47,6 @@ pub struct AppState {
     /// How this process's language-model routes stand (never called where no worker
     /// runs).
     pub llm_health: ai_admin_activities::llm::health::LlmHealth,
+    /// How salons pay us (the ops-recorded manual provider unless another is plugged in).
+    pub payments: Arc<dyn ai_admin_activities::billing::provider::PaymentProvider>,
 }

@@ -7,6 +7,7 @@
 //! - [`sdk_metrics`] — the Temporal SDK's metrics, for `GET /metrics`.
 //! - [`worker`] — registration of every workflow and activity; the worker runner.
 //! - [`onboarding`] — start-or-reuse and `progress` of `onboarding-<salon_id>`.
+//! - [`billing`] — `payment-…` / `refund-…` started and awaited for ops.
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
 //! - [`retention`] — the hourly schedule that prunes old rows.
@@ -16,6 +17,7 @@
 //! The scripts that fetch and start the Temporal dev server for the demo and the tests
 //! live beside this crate in `temporal/scripts/`.
 
+pub mod billing;
 pub mod connection;
 pub mod conversation_relay;
 pub mod gateway_calls;

@@ -10,7 +10,9 @@
 
 use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
 use ai_admin_activities::baseline::BaselineActivities;
+use ai_admin_activities::billing::BillingActivities;
 use ai_admin_activities::conversation::ConversationActivities;
+use ai_admin_activities::erasure::ErasureActivities;
 use ai_admin_activities::gateway_calls::GatewayCallActivities;
 use ai_admin_activities::llm::LanguageModel;
 use ai_admin_activities::marketplace::MarketplaceActivities;
@@ -25,8 +27,10 @@ use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::baseline::BaselineWorkflow;
+use ai_admin_workflows::billing::{PaymentRefundWorkflow, PaymentReportWorkflow};
 use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
+use ai_admin_workflows::erasure::ErasureWorkflow;
 use ai_admin_workflows::handoff::HandoffWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
 use ai_admin_workflows::reminder::ReminderWorkflow;
@@ -68,6 +72,9 @@ pub struct ActivityDeps {
     /// How long a handoff may go unanswered (in answer hours) before the bot takes the
     /// client back; `None`: as long as it takes.
     pub handoff_timeout: Option<std::time::Duration>,
+    /// How long after an uninstall the salon's personal data is deleted
+    /// (`PERSONAL_DATA_GRACE`).
+    pub personal_data_grace: std::time::Duration,
 }
 
 /// A task queue this process polls.
@@ -125,6 +132,21 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the baseline workflow")?
         .register_workflow::<RetentionWorkflow>()
         .context("Failed to register the retention workflow")?
+        .register_workflow::<ErasureWorkflow>()
+        .context("Failed to register the erasure workflow")?
+        .register_workflow::<PaymentReportWorkflow>()
+        .context("Failed to register the payment report workflow")?
+        .register_workflow::<PaymentRefundWorkflow>()
+        .context("Failed to register the payment refund workflow")?
+        .register_activities(ErasureActivities::new(
+            deps.db.clone(),
+            deps.personal_data_grace,
+        ))
+        .register_activities(BillingActivities::new(
+            deps.db.clone(),
+            deps.yclients.clone(),
+            deps.activation.application_id.clone(),
+        ))
         .register_activities(RetentionActivities::new(deps.db.clone(), deps.retention))
         .register_activities(MarketplaceActivities::new(deps.db.clone()))
         .register_activities(ActivationActivities::new(

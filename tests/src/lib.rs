@@ -994,6 +994,42 @@ impl TestApp {
         })
     }
 
+    /// The salon's owner removes the application in YClients: the install becomes
+    /// `uninstalled` there and YClients sends the `uninstall` event; returns once it is
+    /// applied.
+    pub async fn uninstall(&self, salon_id: SalonId) {
+        self.yclients.state.set_install(
+            salon_id.into(),
+            ai_admin_simulators::yclients::InstallState::Uninstalled,
+        );
+        let answer = self
+            .webhook(&self.marketplace_event(salon_id, "uninstall"))
+            .await;
+        assert_eq!(answer.status(), 200, "the uninstall event is taken");
+        self.wait_until_applied(salon_id, Duration::from_secs(60))
+            .await;
+    }
+
+    /// The owner connects the application again: YClients has the install pending and
+    /// sends them to us; returns the onboarding token.
+    pub async fn reinstall(&self, salon_id: SalonId) -> String {
+        self.yclients.state.set_install(
+            salon_id.into(),
+            ai_admin_simulators::yclients::InstallState::Pending,
+        );
+        self.register(salon_id).await
+    }
+
+    /// Onboarding runs that reached `ready` for the salon, over all its installs.
+    pub async fn times_ready(&self, salon_id: SalonId) -> i64 {
+        self.count_rows(
+            "SELECT COUNT(*) FROM live_events WHERE salon_id = $1 AND event = 'progress'
+               AND data->>'workflow' = 'onboarding' AND data->>'step' = 'ready'",
+            salon_id,
+        )
+        .await
+    }
+
     /// Waits until every stored webhook of the salon is applied.
     pub async fn wait_until_applied(&self, salon_id: SalonId, timeout: Duration) {
         eventually(timeout, "every webhook to be applied", || async {

@@ -11,6 +11,10 @@
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`handoff`] — `handoff-<salon_id>-<phone>`: an unanswered handoff back to the bot.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
+//! - [`erasure`] — `erasure-<salon_id>`: personal data deleted a grace period after an
+//!   uninstall.
+//! - [`billing`] — `payment-<salon_id>-<id>` and `refund-<salon_id>-<id>`: payments
+//!   reported to YClients and refunded there, once each.
 //! - [`whatsapp_call`] — `wa-call-…`: one WhatsApp operation on the node holding the session.
 //! - [`retention`] — `retention`: old rows pruned (hourly, by a schedule).
 //! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
@@ -19,8 +23,10 @@
 
 pub mod activation;
 pub mod baseline;
+pub mod billing;
 pub mod company;
 pub mod conversation;
+pub mod erasure;
 pub mod handoff;
 pub mod onboarding;
 pub mod options;

@@ -82,6 +82,9 @@ pub async fn upsert_registered(
                 integration_status = CASE companies.integration_status
                     WHEN 'uninstalled' THEN 'pending_whatsapp'
                     ELSE companies.integration_status END,
+                -- Installed again: nothing of the old install is due for deletion.
+                uninstalled_at = CASE companies.integration_status
+                    WHEN 'uninstalled' THEN NULL ELSE companies.uninstalled_at END,
                 updated_at = NOW()
          RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
     )
@@ -327,6 +330,30 @@ pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Resu
     .await
 }
 
+/// Notes that the callback of the activation under way is about to be sent.
+pub async fn note_callback_sent(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE companies SET callback_sent_activation = api_key_activation WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the activation under way already sent its callback (so an install YClients
+/// calls active is this activation's, with this key).
+pub async fn callback_sent(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT COALESCE(callback_sent_activation = api_key_activation, false)
+         FROM companies WHERE yclients_id = $1",
+    )
+    .bind(salon_id.get())
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
+}
+
 /// One nullable text column of the salon's row (`sql` selects it by `$1`); `None` for
 /// an unknown salon too.
 async fn nullable_text(
@@ -385,7 +412,9 @@ pub async fn update_from_yclients(
 pub async fn mark_uninstalled(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<()> {
     sqlx::query(
         "UPDATE companies SET integration_status = 'uninstalled', whatsapp_connected = false,
-                webhook_secret_hash = NULL, webhook_secret_pending = NULL, updated_at = NOW()
+                webhook_secret_hash = NULL, webhook_secret_pending = NULL,
+                callback_sent_activation = NULL,
+                uninstalled_at = COALESCE(uninstalled_at, NOW()), updated_at = NOW()
          WHERE yclients_id = $1",
     )
     .bind(salon_id.get())

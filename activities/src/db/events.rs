@@ -46,6 +46,12 @@ pub enum EventType {
     ReminderSent,
     /// The owner changed the salon's settings in the console (the data names the fields).
     SettingsChanged,
+    /// A payment the salon made us was reported to YClients (our and YClients' ids).
+    PaymentReported,
+    /// A payment was refunded and the refund reported to YClients.
+    PaymentRefunded,
+    /// The salon's personal data was deleted after its uninstall (counts per table).
+    PersonalDataErased,
 }
 
 impl EventType {
@@ -69,6 +75,9 @@ impl EventType {
             Self::HandoffReleased => "handoff_released",
             Self::SettingsChanged => "settings_changed",
             Self::ReminderSent => "reminder_sent",
+            Self::PaymentReported => "payment_reported",
+            Self::PaymentRefunded => "payment_refunded",
+            Self::PersonalDataErased => "personal_data_erased",
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! - `uninstall`: the WhatsApp session is logged out (keys wiped), the sync schedules
 //!   deleted, the salon's other running workflows (onboarding, sync, conversations,
-//!   reminders) cancelled; `uninstalled`, WhatsApp unlinked, event `uninstalled`.
+//!   reminders) cancelled; `uninstalled`, WhatsApp unlinked, event `uninstalled`; and
+//!   `erasure-<salon_id>` deletes its personal data `PERSONAL_DATA_GRACE` later.
 //! - `freeze`: schedules paused; `frozen` (only an installed salon: one still
 //!   onboarding keeps its status), event `frozen`. The bot stays silent for a frozen
 //!   salon (the salon stopped paying; writing from its number is not ours to do).
@@ -184,6 +185,7 @@ impl WebhookActivities {
                 }
                 cancel_salon_workflows(&client, salon_id).await?;
                 companies::mark_uninstalled(&self.db, salon_id).await?;
+                crate::erasure::schedule(&client, &ctx.info().task_queue, salon_id).await?;
                 (IntegrationStatus::Uninstalled, EventType::Uninstalled)
             }
             Some("freeze") => {
@@ -320,17 +322,21 @@ impl WebhookActivities {
     }
 }
 
-/// Cancels every running workflow of the salon except its lifecycle workflow.
+/// Cancels every running workflow of the salon except its lifecycle workflow and the
+/// deletion of its personal data (an earlier uninstall's, still counting down).
 async fn cancel_salon_workflows(
     client: &temporalio_client::Client,
     salon_id: SalonId,
 ) -> Result<(), ActivityError> {
-    let own = crate::workflow_ids::company(salon_id);
+    let kept = [
+        crate::workflow_ids::company(salon_id),
+        crate::workflow_ids::erasure(salon_id),
+    ];
     let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
     let mut runs = client.list_workflows(query, WorkflowListOptions::default());
     while let Some(run) = runs.next().await {
         let run = run.map_err(anyhow::Error::new)?;
-        if run.id() == own {
+        if kept.iter().any(|id| id == run.id()) {
             continue;
         }
         let handle =

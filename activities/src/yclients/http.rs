@@ -5,7 +5,7 @@
 use super::rate_limit::RateLimiter;
 use super::types::{
     ActivationCallback, Appointment, Booked, BookingRequest, Client, Company, Envelope, FreeTime,
-    Meta, Page, Record, Service, ServiceCategory, Staff, StaffDay,
+    InstallStatus, Meta, Page, PartnerPayment, Record, Service, ServiceCategory, Staff, StaffDay,
 };
 use super::{YClients, YClientsError};
 use crate::domain::SalonId;
@@ -231,8 +231,10 @@ fn slot_taken(body: &str) -> bool {
     in_meta || is_433(&value["errors"])
 }
 
-/// The activation callback's answer: 200 with `{"success": true}` or a 301 redirect
-/// mean success; anything else is the error [`interpret`] gives it.
+/// The answer to a partner call without data (the activation callback, a refund): any
+/// 2xx — JSON without `"success": false`, an empty body or an HTML page — or a 301 (the
+/// client follows no redirects) means success; anything else is the error [`interpret`]
+/// gives it.
 fn interpret_callback(status: StatusCode, body: &str) -> Result<(), YClientsError> {
     if status == StatusCode::MOVED_PERMANENTLY {
         return Ok(());
@@ -247,10 +249,13 @@ fn interpret_callback(status: StatusCode, body: &str) -> Result<(), YClientsErro
             status: status.as_u16(),
             message: snippet(body),
         }),
-        (200..=299, Err(_)) => Err(YClientsError::InvalidResponse(format!(
-            "an HTML page instead of JSON: {:?}",
-            snippet(body)
-        ))),
+        // YClients now and then answers a taken callback with an HTML page: the status
+        // decides.
+        (200..=299, Err(_)) if body.trim().is_empty() => Ok(()),
+        (200..=299, Err(_)) => {
+            tracing::warn!(status = status.as_u16(), body = %snippet(body), "YClients answered with a page instead of JSON; taken as success");
+            Ok(())
+        }
         _ => interpret::<serde_json::Value>(status, body).map(|_| ()),
     }
 }
@@ -454,29 +459,48 @@ impl YClients for HttpYClients {
         interpret_callback(status, &text)
     }
 
-    async fn application_installed(
+    async fn install_status(
         &self,
         salon_id: SalonId,
         application_id: &str,
-    ) -> Result<bool, YClientsError> {
+    ) -> Result<Option<InstallStatus>, YClientsError> {
         let path = format!(
             "/marketplace/salon/{salon_id}/application/{}",
             form_urlencoded::byte_serialize(application_id.as_bytes()).collect::<String>()
         );
-        let (status, text) = self.send(Method::GET, &path, &[], None).await?;
-        if status.is_success() {
-            // Any 2xx says installed or installing, unless its envelope says no.
-            let refused = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|body| body.get("success").and_then(serde_json::Value::as_bool))
-                == Some(false);
-            return Ok(!refused);
-        }
-        match interpret::<serde_json::Value>(status, &text) {
-            Err(YClientsError::NotFound) => Ok(false),
+        match self
+            .call::<InstallStatus>(Method::GET, &path, &[], None)
+            .await
+        {
+            Ok((status, _)) => Ok(Some(status)),
+            Err(YClientsError::NotFound) => Ok(None),
             Err(error) => Err(error),
-            Ok(_) => Ok(true),
         }
+    }
+
+    async fn report_payment(&self, payment: &PartnerPayment) -> Result<i64, YClientsError> {
+        let body = serde_json::to_value(payment)
+            .map_err(|e| YClientsError::InvalidResponse(e.to_string()))?;
+        let (data, _) = self
+            .call::<serde_json::Value>(
+                Method::POST,
+                "/marketplace/partner/payment",
+                &[],
+                Some(&body),
+            )
+            .await?;
+        data.get("id")
+            .and_then(|id| id.as_i64().or_else(|| id.as_str()?.parse().ok()))
+            .ok_or_else(|| {
+                YClientsError::InvalidResponse("the payment answer carries no data.id".to_owned())
+            })
+    }
+
+    async fn refund_payment(&self, yclients_payment_id: i64) -> Result<(), YClientsError> {
+        let path = format!("/marketplace/partner/payment/refund/{yclients_payment_id}");
+        let (status, text) = self.send(Method::POST, &path, &[], None).await?;
+        // A refund answers with or without data; only the status and `success` count.
+        interpret_callback(status, &text)
     }
 }
 
@@ -523,10 +547,11 @@ mod tests {
             interpret_callback(StatusCode::MOVED_PERMANENTLY, ""),
             Ok(())
         );
-        assert!(matches!(
+        assert_eq!(
             interpret_callback(StatusCode::OK, "<html>Вход</html>"),
-            Err(YClientsError::InvalidResponse(_))
-        ));
+            Ok(())
+        );
+        assert_eq!(interpret_callback(StatusCode::CREATED, ""), Ok(()));
         assert!(matches!(
             interpret_callback(StatusCode::OK, r#"{"success":false}"#),
             Err(YClientsError::Rejected { .. })

@@ -20,8 +20,9 @@ pub use error::YClientsError;
 pub use http::{HttpYClients, YClientsConfig};
 pub use rate_limit::RateLimiter;
 pub use types::{
-    ActivationCallback, Appointment, Booked, BookingRequest, Client, Company, FreeTime, Page,
-    Record, Service, ServiceCategory, Staff, StaffDay,
+    ActivationCallback, Appointment, Booked, BookingRequest, Client, Company, Connection, FreeTime,
+    InstallStatus, Page, PartnerPayment, Record, ReportedPayment, Service, ServiceCategory, Staff,
+    StaffDay,
 };
 
 use crate::domain::SalonId;
@@ -137,11 +138,31 @@ pub trait YClients: Send + Sync + std::fmt::Debug {
     async fn activation_callback(&self, callback: &ActivationCallback)
     -> Result<(), YClientsError>;
 
-    /// `GET /marketplace/salon/{salon_id}/application/{app_id}`: whether the salon has our
-    /// application installed or is installing it (any 2xx); 404 is "no".
+    /// `GET /marketplace/salon/{salon_id}/application/{app_id}`: where our application
+    /// stands in the salon; `None` on 404 (never installed).
+    async fn install_status(
+        &self,
+        salon_id: SalonId,
+        application_id: &str,
+    ) -> Result<Option<InstallStatus>, YClientsError>;
+
+    /// Whether the salon has our application installed, frozen, or is installing it.
     async fn application_installed(
         &self,
         salon_id: SalonId,
         application_id: &str,
-    ) -> Result<bool, YClientsError>;
+    ) -> Result<bool, YClientsError> {
+        Ok(self
+            .install_status(salon_id, application_id)
+            .await?
+            .is_some_and(|status| status.connection() != Connection::Uninstalled))
+    }
+
+    /// `POST /marketplace/partner/payment`: reports a payment the salon made us; returns
+    /// YClients' id of it (`data.id`). YClients has no idempotency key: a repeat is a
+    /// second payment, so callers look in [`Self::install_status`] before repeating.
+    async fn report_payment(&self, payment: &PartnerPayment) -> Result<i64, YClientsError>;
+
+    /// `POST /marketplace/partner/payment/refund/{id}`: reports the payment refunded.
+    async fn refund_payment(&self, yclients_payment_id: i64) -> Result<(), YClientsError>;
 }

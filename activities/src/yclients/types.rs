@@ -292,6 +292,106 @@ pub struct ActivationCallback {
     pub webhook_urls: Vec<String>,
 }
 
+/// Where our application stands in a salon, from
+/// `GET /marketplace/salon/{salon_id}/application/{app_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstallStatus {
+    /// `connection_status` as YClients wrote it (`pending`, `active`, `freezed`, …).
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub connection_status: String,
+    /// The install's changes, oldest first.
+    #[serde(default)]
+    pub logs: Vec<serde_json::Value>,
+    /// The payments reported for it.
+    #[serde(default)]
+    pub payments: Vec<ReportedPayment>,
+}
+
+/// What an install's `connection_status` means for us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Connection {
+    /// The owner pressed "Connect"; our activation callback is awaited.
+    Pending,
+    /// Installed and working.
+    Active,
+    /// Installed, the salon stopped paying.
+    Frozen,
+    /// Removed (or never installed).
+    Uninstalled,
+}
+
+impl InstallStatus {
+    /// The state behind `connection_status` (an unknown word counts as installed: a
+    /// callback would then be refused 403, which is the safer mistake).
+    pub fn connection(&self) -> Connection {
+        match self.connection_status.trim().to_lowercase().as_str() {
+            "pending" | "installing" | "new" => Connection::Pending,
+            "freezed" | "frozen" => Connection::Frozen,
+            "uninstalled" | "disabled" | "deleted" | "removed" => Connection::Uninstalled,
+            _ => Connection::Active,
+        }
+    }
+}
+
+/// One payment in an install's `payments[]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportedPayment {
+    /// YClients' id (the one a refund names).
+    pub id: i64,
+    /// The sum, as a number or a string.
+    #[serde(default, deserialize_with = "text_or_number")]
+    pub payment_sum: String,
+    /// `Y-m-d H:i:s`.
+    #[serde(default)]
+    pub payment_date: Option<String>,
+    /// `Y-m-d H:i:s`.
+    #[serde(default)]
+    pub period_from: Option<String>,
+    /// `Y-m-d H:i:s`.
+    #[serde(default)]
+    pub period_to: Option<String>,
+    /// Refunded since.
+    #[serde(default, deserialize_with = "flag_or_absent")]
+    pub is_refunded: bool,
+}
+
+/// The body of `POST /marketplace/partner/payment` (dates `Y-m-d H:i:s`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartnerPayment {
+    /// The salon.
+    pub salon_id: i64,
+    /// Our marketplace application id.
+    pub application_id: String,
+    /// The sum, two decimals.
+    pub payment_sum: String,
+    /// ISO 4217, e.g. `RUB`.
+    pub currency_iso: String,
+    /// When the salon paid.
+    pub payment_date: String,
+    /// The paid period's first moment.
+    pub period_from: String,
+    /// The paid period's last moment.
+    pub period_to: String,
+}
+
+fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::String(text) => text,
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    })
+}
+
+fn flag_or_absent<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Ok(match serde_json::Value::deserialize(deserializer)? {
+        serde_json::Value::Bool(b) => b,
+        serde_json::Value::Number(n) => n.as_i64().is_some_and(|n| n != 0),
+        serde_json::Value::String(s) => matches!(s.as_str(), "1" | "true"),
+        _ => false,
+    })
+}
+
 fn default_true_flag() -> bool {
     true
 }

@@ -117,6 +117,7 @@ async fn sync_once(
             activation: ActivationSettings {
                 application_id: "bench".to_owned(),
                 webhook_base_url: "http://localhost/webhook/yclients".to_owned(),
+                plans: Default::default(),
             },
             llm: Arc::new(ai_admin_activities::llm::NoLanguageModel {
                 reason: "the sync benchmark asks no language model".to_owned(),
@@ -126,6 +127,7 @@ async fn sync_once(
             assistant_limits: Default::default(),
             prompts: ai_admin_activities::assistant::prompts::PromptSet::current(),
             handoff_timeout: None,
+            personal_data_grace: std::time::Duration::from_secs(86_400),
         },
         None,
     )

@@ -12,6 +12,8 @@
 //!   [`record_latency`].
 //! - [`openapi`] — `GET /openapi.json`, the API's OpenAPI document, kept true by tests.
 //! - [`ops`] — `GET /ops/salons`, the on-call overview (Bearer `OPS_TOKEN`).
+//! - [`payments`] — `/ops/salons/{id}/payments`: payments recorded, reported to YClients,
+//!   refunded (Bearer `OPS_TOKEN`).
 //! - [`whatsapp_link`] — QR and status REST fallbacks of the live channel.
 //! - [`dev_whatsapp`] — the WhatsApp simulator's control API and `/dev/phone`.
 //! - [`assets`] — the pages' CSS and JS, embedded from `web/`.
@@ -28,6 +30,7 @@ pub mod metrics;
 pub mod onboarding;
 pub mod openapi;
 pub mod ops;
+pub mod payments;
 pub mod registration;
 pub mod webhooks;
 pub mod whatsapp_link;
@@ -61,6 +64,7 @@ pub fn router(state: AppState, phones: Option<RoutedGateway>) -> Router {
         .merge(health::router())
         .merge(metrics::router())
         .merge(ops::router())
+        .merge(payments::router())
         .merge(openapi::router())
         .merge(assets::router());
     if let Some(phones) = phones {

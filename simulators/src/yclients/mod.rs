@@ -5,15 +5,19 @@
 //! # Layout
 //! - [`seed`] — deterministic demo salons of any size.
 //! - [`booking`] — free times, booking (433 when taken), moving and cancelling.
+//! - [`marketplace`] — each salon's install of the application, payments, refunds.
 //! - [`state`] — salons, request log, injected faults.
 //! - [`server`] — the routes, plus the control API under `/__sim`
-//!   (`GET/DELETE /__sim/requests`, `POST /__sim/faults`, `POST /__sim/salons`).
+//!   (`GET/DELETE /__sim/requests`, `POST /__sim/faults`, `POST /__sim/salons`,
+//!   `POST /__sim/salons/{id}/install`, `GET /__sim/payments`).
 
 pub mod booking;
+pub mod marketplace;
 pub mod seed;
 pub mod server;
 pub mod state;
 
+pub use marketplace::{InstallState, ReportedPayment};
 pub use seed::{Salon, SalonSize};
 pub use state::{Fault, RecordedRequest, SimState};
 

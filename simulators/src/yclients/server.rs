@@ -2,6 +2,7 @@
 //! injection and the request log (as middleware), and a control API under `/__sim`.
 
 use super::booking::{Appointment, Refusal};
+use super::marketplace;
 use super::seed::{Salon, SalonSize};
 use super::state::{Fault, RecordedRequest, SimState};
 use axum::body::Body;
@@ -40,11 +41,19 @@ pub fn router(state: SimState) -> Router {
         .route("/api/v1/client/{id}/{client_id}", get(one_client))
         .route(
             "/marketplace/partner/callback/redirect",
-            post(activation_callback),
+            post(marketplace::activation_callback),
         )
         .route(
             "/marketplace/salon/{salon_id}/application/{app_id}",
-            get(application_status),
+            get(marketplace::application_status),
+        )
+        .route(
+            "/marketplace/partner/payment",
+            post(marketplace::report_payment),
+        )
+        .route(
+            "/marketplace/partner/payment/refund/{id}",
+            post(marketplace::refund_payment),
         )
         .layer(middleware::from_fn_with_state(state.clone(), check_token))
         .layer(middleware::from_fn_with_state(
@@ -54,7 +63,9 @@ pub fn router(state: SimState) -> Router {
     let control = Router::new()
         .route("/__sim/requests", get(list_requests).delete(clear_requests))
         .route("/__sim/faults", post(inject_fault))
-        .route("/__sim/salons", post(add_salon));
+        .route("/__sim/salons", post(add_salon))
+        .route("/__sim/salons/{id}/install", post(marketplace::set_install))
+        .route("/__sim/payments", get(marketplace::list_payments));
     api.merge(control).with_state(state)
 }
 
@@ -84,6 +95,22 @@ async fn faults_and_log(State(state): State<SimState>, request: Request, next: N
         status: 0,
     });
     let response = match state.take_fault(parts.method.as_str(), parts.uri.path()) {
+        Some(fault) if fault.status == 0 && fault.answer_late => {
+            // Carried out even if the caller hangs up while the answer waits.
+            let state = state.clone();
+            let work = tokio::spawn(async move {
+                let response = next
+                    .run(Request::from_parts(parts, Body::from(bytes)))
+                    .await;
+                state.answered(index, response.status().as_u16());
+                response
+            });
+            let response = work
+                .await
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+            tokio::time::sleep(fault.wait()).await;
+            return response;
+        }
         Some(fault) if fault.status == 0 => {
             tokio::time::sleep(fault.wait()).await;
             next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -340,39 +367,6 @@ async fn one_client(
 
 /// The application's install status in a salon: 200 for a salon that has it (or is
 /// installing it), 404 otherwise.
-async fn application_status(
-    State(state): State<SimState>,
-    Path((salon_id, app_id)): Path<(String, String)>,
-) -> Response {
-    match salon_id.parse::<i64>() {
-        Ok(id) if state.installed(id) && !app_id.trim().is_empty() => envelope(json!({
-            "salon_id": id,
-            "application_id": app_id,
-            "connection_status": "active",
-            "logs": [],
-            "payments": [],
-        }))
-        .into_response(),
-        _ => not_found(),
-    }
-}
-
-/// YClients activates the integration; the simulator just says yes (the body is in the
-/// request log for tests to read).
-async fn activation_callback(State(state): State<SimState>, body: axum::body::Bytes) -> Response {
-    let salon_id = serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|body| body["salon_id"].as_i64());
-    match salon_id.and_then(|id| state.salon(id)) {
-        Some(_) => Json(json!({ "success": true })).into_response(),
-        None => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "success": false, "data": null, "meta": { "message": "Unknown salon" } })),
-        )
-            .into_response(),
-    }
-}
-
 async fn list_requests(State(state): State<SimState>) -> Json<Vec<RecordedRequest>> {
     Json(state.requests())
 }

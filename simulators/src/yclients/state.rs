@@ -1,6 +1,7 @@
 //! What the YClients simulator knows and remembers: its salons, every request it got,
 //! and the faults a test asked it to inject.
 
+use super::marketplace::{self, InstallState, Marketplace, ReportedPayment};
 use super::seed::Salon;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
@@ -51,6 +52,10 @@ pub struct Fault {
     /// every other request); 0 or 1 = each one.
     #[serde(default)]
     pub every: u32,
+    /// With status 0: the request is carried out at once and only its answer is late
+    /// (a caller that gives up first has its effect without knowing).
+    #[serde(default)]
+    pub answer_late: bool,
     /// Matching requests seen so far (kept by the simulator, for `every`).
     #[serde(skip)]
     pub seen: u32,
@@ -68,6 +73,7 @@ impl Fault {
             delay_ms: 0,
             times,
             every: 0,
+            answer_late: false,
             seen: 0,
         }
     }
@@ -77,6 +83,15 @@ impl Fault {
         Self {
             delay_ms: delay.as_millis() as u64,
             ..Self::status(path_prefix, 0, times)
+        }
+    }
+
+    /// The next `times` requests under `path_prefix` are carried out at once and
+    /// answered `delay` late.
+    pub fn late_answer(path_prefix: &str, delay: Duration, times: u32) -> Self {
+        Self {
+            answer_late: true,
+            ..Self::delay(path_prefix, delay, times)
         }
     }
 
@@ -97,9 +112,8 @@ struct Inner {
     salons: BTreeMap<i64, Salon>,
     requests: Vec<RecordedRequest>,
     faults: VecDeque<Fault>,
-    /// Salons that do not have the application installed (every other known salon is
-    /// installing or has it).
-    not_installed: std::collections::BTreeSet<i64>,
+    /// Each salon's install of our application and the payments reported.
+    marketplace: Marketplace,
     /// Requests answered by a fault so far.
     faults_served: u64,
 }
@@ -191,21 +205,42 @@ impl SimState {
         }
     }
 
-    /// Whether the salon has the application installed (or is installing it): what
-    /// `GET /marketplace/salon/{id}/application/{app_id}` answers.
+    /// Whether the salon has the application installed (or is installing it, or has it
+    /// frozen): what `GET /marketplace/salon/{id}/application/{app_id}` says.
     pub fn installed(&self, id: i64) -> bool {
         let inner = self.lock();
-        inner.salons.contains_key(&id) && !inner.not_installed.contains(&id)
+        inner.salons.contains_key(&id) && marketplace::has_application(inner.marketplace.state(id))
     }
 
-    /// Installs or removes the application in a salon (a known salon has it by default).
+    /// Connects (pending) or removes (never installed) the application in a salon; a
+    /// known salon is connecting it by default.
     pub fn set_installed(&self, id: i64, installed: bool) {
-        let mut inner = self.lock();
-        if installed {
-            inner.not_installed.remove(&id);
+        let to = if installed {
+            InstallState::Pending
         } else {
-            inner.not_installed.insert(id);
-        }
+            InstallState::None
+        };
+        self.set_install(id, to);
+    }
+
+    /// Moves the salon's install to `to`, as the salon's owner would (logged as `salon`).
+    pub fn set_install(&self, id: i64, to: InstallState) {
+        self.lock().marketplace.set(id, to, "salon");
+    }
+
+    /// Where the salon's install stands.
+    pub fn install_state(&self, id: i64) -> InstallState {
+        self.lock().marketplace.state(id)
+    }
+
+    /// Every payment reported, oldest first.
+    pub fn payments(&self) -> Vec<ReportedPayment> {
+        self.lock().marketplace.payments()
+    }
+
+    /// Reads or changes the marketplace side under the simulator's lock.
+    pub(crate) fn with_marketplace<R>(&self, work: impl FnOnce(&mut Marketplace) -> R) -> R {
+        work(&mut self.lock().marketplace)
     }
 
     /// Requests answered by an injected fault so far.

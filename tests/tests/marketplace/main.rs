@@ -8,6 +8,7 @@ mod console;
 mod gateway_leases;
 mod health;
 mod live_channel;
+mod moderation;
 mod observability;
 mod onboarding_page;
 mod onboarding_workflow;

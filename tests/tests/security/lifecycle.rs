@@ -85,7 +85,8 @@ async fn an_uninstall_after_a_reinstall_is_applied() {
     assert_eq!(app.webhook(&uninstall).await.status(), 200);
     app.wait_until_applied(salon_id, PATIENCE).await;
     assert_eq!(status(&app, salon_id).await, "uninstalled");
-    // Every workflow of the salon but its lifecycle one ends (cancelled, not spinning).
+    // Every workflow of the salon but its lifecycle one and its erasure ends (cancelled,
+    // not spinning).
     let query = format!("SalonId = {salon_id} AND ExecutionStatus = 'Running'");
     ai_admin_tests::eventually(
         Duration::from_secs(30),
@@ -101,7 +102,8 @@ async fn an_uninstall_after_a_reinstall_is_applied() {
                     .into_iter()
                     .filter_map(Result::ok)
                     .map(|run| run.id().to_owned())
-                    .filter(|id| !id.starts_with("company-"))
+                    // The lifecycle and the personal-data deletion (24 h on) go on.
+                    .filter(|id| !id.starts_with("company-") && !id.starts_with("erasure-"))
                     .collect();
                 running.is_empty().then_some(())
             }

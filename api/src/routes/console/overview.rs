@@ -5,8 +5,9 @@
 use crate::auth::ConsoleAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
+use ai_admin_activities::billing::major_units;
 use ai_admin_activities::db::console_views::{self, Results, StatusFacts};
-use ai_admin_activities::db::{companies, settings};
+use ai_admin_activities::db::{companies, payments, settings};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_activities::llm::health::{RouteHealth, RouteState};
 use ai_admin_temporal::sync_schedules;
@@ -42,6 +43,8 @@ async fn overview(
     let bot = settings::load(&state.db, salon_id).await?;
     let local = Utc::now().with_timezone(&company.zone()).naive_local();
     let closed = bot.closed_at(local);
+    let subscription = payments::subscription(&state.db, salon_id).await?;
+    let plans = &state.config.marketplace.plans;
     Ok(Json(json!({
         "success": true,
         "salon": {
@@ -67,6 +70,18 @@ async fn overview(
         "bot_answering_now": closed.is_none(),
         "bot_closed_reason": closed.as_ref().map(|closed| closed.reason()),
         "results": results,
+        // Trial, tariff and paid period (`TARIFFS`, `TRIAL_PERIOD`).
+        "subscription": subscription.map(|s| {
+            let tariff = plans.tariff(&s.tariff);
+            json!({
+                "tariff": s.tariff,
+                "price": tariff.map(|t| major_units(t.price_minor)),
+                "currency": tariff.map(|t| t.currency.clone()),
+                "state": s.state(Utc::now()),
+                "trial_ends_at": s.trial_ends_at,
+                "paid_until": s.paid_until,
+            })
+        }),
     })))
 }
 

@@ -1,0 +1,66 @@
+//! The marketplace side of the configuration: what a salon pays (`TARIFFS`,
+//! `TRIAL_PERIOD`) and how long an uninstalled salon's personal data is kept
+//! (`PERSONAL_DATA_GRACE`).
+
+use super::{ConfigError, Env};
+use ai_admin_activities::billing::Plans;
+
+/// Billing and data keeping for marketplace salons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MarketplaceSettings {
+    /// Tariffs and the trial.
+    pub plans: Plans,
+    /// How long after an uninstall the salon's personal data is deleted
+    /// (`PERSONAL_DATA_GRACE`, default `24h`).
+    pub personal_data_grace: std::time::Duration,
+}
+
+pub(super) fn marketplace<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<MarketplaceSettings, ConfigError> {
+    let defaults = Plans::default();
+    let tariffs = match env.get("TARIFFS") {
+        Some(text) => Plans::parse_tariffs(&text).map_err(|reason| ConfigError::Invalid {
+            name: "TARIFFS",
+            reason,
+        })?,
+        None => defaults.tariffs,
+    };
+    Ok(MarketplaceSettings {
+        plans: Plans {
+            tariffs,
+            trial: env.duration("TRIAL_PERIOD", "14d")?,
+        },
+        personal_data_grace: env.duration("PERSONAL_DATA_GRACE", "24h")?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::config_with as config;
+
+    #[test]
+    fn grace_trial_and_tariffs_have_defaults_and_refuse_nonsense() {
+        let settings = config(&[]).unwrap().marketplace;
+        assert_eq!(settings.personal_data_grace.as_secs(), 86_400);
+        assert_eq!(settings.plans.trial.as_secs(), 14 * 86_400);
+        assert_eq!(settings.plans.default_tariff().name, "standard");
+        let set = config(&[
+            ("PERSONAL_DATA_GRACE", "3s"),
+            ("TARIFFS", "lite:990:RUB,pro:4990:RUB"),
+        ])
+        .unwrap()
+        .marketplace;
+        assert_eq!(set.personal_data_grace.as_secs(), 3);
+        assert_eq!(set.plans.tariffs.len(), 2);
+        for (name, value) in [
+            ("PERSONAL_DATA_GRACE", "0s"),
+            ("PERSONAL_DATA_GRACE", "1 day"),
+            ("TARIFFS", "lite"),
+            ("TRIAL_PERIOD", "-1d"),
+        ] {
+            let error = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(error.contains(name), "{error}");
+        }
+    }
+}
