@@ -95,6 +95,7 @@
     $("logout").hidden = false;
     showTab("status");
     await refresh();
+    await loadLocations().catch(() => {});
     root.dataset.state = "ready";
     // One refresh at a time: the next is planned when this one is over.
     const again = () => setTimeout(() => {
@@ -173,6 +174,40 @@
     if (openConversation != null) await loadTranscript(openConversation);
   }
 
+  // An owner with several locations switches between them: a session of the chosen
+  // salon replaces this one, and the page starts over with it.
+  async function loadLocations() {
+    const answer = await api("/console/api/salons");
+    const salons = answer.salons || [];
+    if (salons.length < 2) return;
+    const select = $("locations");
+    select.replaceChildren(...salons.map((salon) => {
+      const option = document.createElement("option");
+      option.value = String(salon.salon_id);
+      option.selected = !!salon.current;
+      return text(option, salon.title || ("Салон " + salon.salon_id));
+    }));
+    $("locations-box").hidden = false;
+    select.onchange = async () => {
+      const switched = await api("/console/api/salons/" + encodeURIComponent(select.value) + "/session", { method: "POST" });
+      sessionStorage.setItem(TOKEN_KEY, switched.token);
+      location.reload();
+    };
+  }
+
+  const SUBSCRIPTION_NAMES = { trial: "Пробный период", paid: "Оплачена", unpaid: "Не оплачена" };
+
+  function renderSubscription(subscription) {
+    if (!subscription) { text($("status-subscription"), "—"); return; }
+    const amount = subscription.price ? Number(subscription.price).toLocaleString("ru-RU") : "";
+    const currency = subscription.currency === "RUB" ? "₽" : (subscription.currency || "");
+    const price = amount ? " · " + amount + " " + currency + " в месяц" : "";
+    const until = subscription.state === "paid" ? " до " + when(subscription.paid_until)
+      : subscription.state === "trial" ? " до " + when(subscription.trial_ends_at) : "";
+    text($("status-subscription"), (SUBSCRIPTION_NAMES[subscription.state] || subscription.state) + until + " · тариф «" + subscription.tariff + "»" + price)
+      .className = subscription.state === "unpaid" ? "problem" : "ok";
+  }
+
   function renderOverview(overview) {
     salonZone = overview.salon.timezone || undefined;
     text($("salon-title"), overview.salon.title);
@@ -196,6 +231,7 @@
       return text(li, (PART_NAMES[sync.part] || sync.part) + ": " + (sync.paused ? "на паузе" : when(sync.next_at)));
     }));
     renderResults(overview.results);
+    renderSubscription(overview.subscription);
   }
 
   function renderResults(results) {

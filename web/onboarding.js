@@ -303,7 +303,26 @@
       if (body.whatsapp_connected) showConnected();
       else if (installed) showLinking();
       renderProgress(body.progress);
+      renderLocations(body.locations || []);
     } catch (_) { /* shown by api() when it matters */ }
+  }
+
+  // A multi-location grant: the other salons YClients listed, each connected on its own
+  // page (its own WhatsApp number), entered with this page's token.
+  function renderLocations(locations) {
+    const box = el("locations-panel");
+    if (!locations.length) { box.hidden = true; return; }
+    el("locations").replaceChildren(...locations.map((location) => {
+      const li = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = "/auth/yclients/location?token=" + encodeURIComponent(token) +
+        "&salon_id=" + encodeURIComponent(location.salon_id);
+      const installed = location.integration_status === "active" || location.integration_status === "frozen";
+      link.textContent = (location.title || ("Салон " + location.salon_id)) + (installed ? " — открыть" : " — подключить");
+      li.append(link);
+      return li;
+    }));
+    box.hidden = false;
   }
 
   async function poll() {

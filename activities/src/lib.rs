@@ -47,6 +47,7 @@ pub mod llm;
 pub mod marketplace;
 pub mod messaging;
 pub mod metrics;
+pub mod reconcile;
 pub mod recurring_sync;
 pub mod reminders;
 pub mod retention;

@@ -139,6 +139,8 @@ pub struct YClientsSettings {
     pub app_id: String,
     /// Outbound requests per second for the whole process; 0 disables the limit.
     pub rate_limit_rps: f64,
+    /// YClients or Altegio (`CRM_BRAND`): the API's host and `Accept`, the name on pages.
+    pub brand: ai_admin_activities::yclients::CrmBrand,
 }
 
 /// How the assistant behaves.
@@ -591,6 +593,17 @@ impl Config {
                 reason: "must be at least 32 characters in production".to_owned(),
             });
         }
+        let brand = match env.get("CRM_BRAND") {
+            None => ai_admin_activities::yclients::CrmBrand::default(),
+            Some(text) => {
+                ai_admin_activities::yclients::CrmBrand::parse(&text).ok_or_else(|| {
+                    ConfigError::Invalid {
+                        name: "CRM_BRAND",
+                        reason: format!("{text:?} is neither yclients nor altegio"),
+                    }
+                })?
+            }
+        };
         let app_id = env
             .secret(
                 "YCLIENTS_APP_ID",
@@ -628,7 +641,7 @@ impl Config {
             },
             jwt_secret,
             yclients: YClientsSettings {
-                base_url: env.url("YCLIENTS_BASE_URL", "https://api.yclients.com")?,
+                base_url: env.url("YCLIENTS_BASE_URL", brand.default_base_url())?,
                 partner_token: env.secret(
                     "YCLIENTS_PARTNER_TOKEN",
                     "partner token for the YClients API",
@@ -637,6 +650,7 @@ impl Config {
                 )?,
                 app_id,
                 rate_limit_rps,
+                brand,
             },
             webhook_secret: env.get("WEBHOOK_SECRET").map(Secret::new),
             ops_token: env.get("OPS_TOKEN").map(Secret::new),
@@ -798,6 +812,31 @@ fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
         .collect();
     vars.push(("DATABASE_URL".into(), "postgres://localhost/x".into()));
     Config::from_lookup(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+}
+
+#[cfg(test)]
+mod brand_tests {
+    use super::config_with as config;
+    use ai_admin_activities::yclients::CrmBrand;
+
+    #[test]
+    fn altegio_is_a_brand_with_its_own_host_unless_one_is_given() {
+        let yclients = config(&[]).unwrap().yclients;
+        assert_eq!(yclients.brand, CrmBrand::Yclients);
+        assert_eq!(yclients.base_url, "https://api.yclients.com");
+        let altegio = config(&[("CRM_BRAND", "altegio")]).unwrap().yclients;
+        assert_eq!(altegio.brand, CrmBrand::Altegio);
+        assert_eq!(altegio.base_url, "https://api.alteg.io");
+        let pointed = config(&[
+            ("CRM_BRAND", "altegio"),
+            ("YCLIENTS_BASE_URL", "http://sim:9"),
+        ])
+        .unwrap()
+        .yclients;
+        assert_eq!(pointed.base_url, "http://sim:9");
+        let error = config(&[("CRM_BRAND", "bitrix")]).unwrap_err().to_string();
+        assert!(error.contains("CRM_BRAND"), "{error}");
+    }
 }
 
 #[cfg(test)]

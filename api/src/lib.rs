@@ -19,10 +19,12 @@
 //! - [`client_ip`] — the client address behind trusted proxies, for per-client limits.
 //! - [`cli`] — `serve`, `migrate`, `simulate yclients`, `bench`.
 //! - [`bench`] — the benchmarks the project keeps.
+//! - [`brand`] — the CRM's name (YClients or Altegio) on pages and error answers.
 //! - [`telemetry`] — logging.
 
 pub mod auth;
 pub mod bench;
+pub mod brand;
 pub mod cli;
 pub mod client_ip;
 pub mod config;

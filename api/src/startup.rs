@@ -131,6 +131,7 @@ impl Clients {
                 partner_token: config.yclients.partner_token.clone(),
                 user_token: None,
                 timeout: YCLIENTS_TIMEOUT,
+                brand: config.yclients.brand,
             },
             limiter,
         )
@@ -259,6 +260,8 @@ impl Application {
             let meter = Some(sdk_metrics.meter.clone());
             let worker = spawn_workers(temporal.clone(), vec![main], meter).await?;
             ai_admin_temporal::retention::ensure_schedule(&temporal, &config.temporal.task_queue)
+                .await?;
+            ai_admin_temporal::reconcile::ensure_schedule(&temporal, &config.temporal.task_queue)
                 .await?;
             Some(worker)
         } else {

@@ -11,6 +11,8 @@
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
 //! - [`retention`] — the hourly schedule that prunes old rows.
+//! - [`reconcile`] — the daily schedule that checks installs against YClients.
+//! - [`interval_schedule`] — creating a fixed-interval schedule once.
 //! - [`sync_schedules`] — when a salon's recurring syncs run next (for its console).
 //! - [`gateway_calls`] — WhatsApp calls run on the gateway node holding the session.
 //!
@@ -21,7 +23,9 @@ pub mod billing;
 pub mod connection;
 pub mod conversation_relay;
 pub mod gateway_calls;
+pub mod interval_schedule;
 pub mod onboarding;
+pub mod reconcile;
 pub mod retention;
 pub mod sdk_metrics;
 pub mod search_attributes;

@@ -2,13 +2,9 @@
 //! Skip), created by each worker process on start-up if it does not exist yet.
 
 use ai_admin_workflows::retention::RetentionWorkflow;
-use anyhow::Context as _;
 use std::time::Duration;
 use temporalio_client::Client;
-use temporalio_client::schedules::{
-    CreateScheduleOptions, ScheduleAction, ScheduleError, ScheduleOverlapPolicy, ScheduleSpec,
-};
-use temporalio_client::tonic::Code;
+use temporalio_client::schedules::ScheduleAction;
 
 /// How often old rows are pruned.
 pub const EVERY: Duration = Duration::from_secs(3600);
@@ -21,23 +17,18 @@ pub fn schedule_id(task_queue: &str) -> String {
 /// Creates the schedule unless it exists.
 pub async fn ensure_schedule(client: &Client, task_queue: &str) -> anyhow::Result<()> {
     let id = schedule_id(task_queue);
-    let options = CreateScheduleOptions::builder()
-        .action(ScheduleAction::start_workflow(
-            RetentionWorkflow::run,
-            (),
-            task_queue.to_owned(),
-            id.clone(),
-        ))
-        .spec(ScheduleSpec::from_interval(EVERY))
-        .overlap_policy(ScheduleOverlapPolicy::Skip)
-        .note("Prunes old rows (RETENTION_* variables)".to_owned())
-        .build();
-    match client.create_schedule(id.clone(), options).await {
-        Ok(_) => {
-            tracing::info!(schedule = %id, "retention schedule created");
-            Ok(())
-        }
-        Err(ScheduleError::Rpc(status)) if status.code() == Code::AlreadyExists => Ok(()),
-        Err(error) => Err(error).with_context(|| format!("Failed to create schedule {id}")),
-    }
+    let action = ScheduleAction::start_workflow(
+        RetentionWorkflow::run,
+        (),
+        task_queue.to_owned(),
+        id.clone(),
+    );
+    crate::interval_schedule::ensure_interval(
+        client,
+        id,
+        action,
+        EVERY,
+        "Prunes old rows (RETENTION_* variables)",
+    )
+    .await
 }

@@ -17,6 +17,7 @@ use ai_admin_activities::gateway_calls::GatewayCallActivities;
 use ai_admin_activities::llm::LanguageModel;
 use ai_admin_activities::marketplace::MarketplaceActivities;
 use ai_admin_activities::messaging::MessagingActivities;
+use ai_admin_activities::reconcile::ReconcileActivities;
 use ai_admin_activities::recurring_sync::RecurringSyncActivities;
 use ai_admin_activities::reminders::ReminderActivities;
 use ai_admin_activities::retention::{RetentionActivities, RetentionPolicy};
@@ -33,6 +34,7 @@ use ai_admin_workflows::conversation::ConversationWorkflow;
 use ai_admin_workflows::erasure::ErasureWorkflow;
 use ai_admin_workflows::handoff::HandoffWorkflow;
 use ai_admin_workflows::onboarding::OnboardingWorkflow;
+use ai_admin_workflows::reconcile::InstallReconcileWorkflow;
 use ai_admin_workflows::reminder::ReminderWorkflow;
 use ai_admin_workflows::retention::RetentionWorkflow;
 use ai_admin_workflows::sync::SyncWorkflow;
@@ -132,6 +134,13 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the baseline workflow")?
         .register_workflow::<RetentionWorkflow>()
         .context("Failed to register the retention workflow")?
+        .register_workflow::<InstallReconcileWorkflow>()
+        .context("Failed to register the install reconcile workflow")?
+        .register_activities(ReconcileActivities::new(
+            deps.db.clone(),
+            deps.yclients.clone(),
+            deps.activation.application_id.clone(),
+        ))
         .register_workflow::<ErasureWorkflow>()
         .context("Failed to register the erasure workflow")?
         .register_workflow::<PaymentReportWorkflow>()

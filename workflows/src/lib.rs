@@ -11,6 +11,7 @@
 //! - [`conversation`] — `conversation-<salon_id>-<phone>`: a client's messages answered.
 //! - [`handoff`] — `handoff-<salon_id>-<phone>`: an unanswered handoff back to the bot.
 //! - [`reminder`] — `reminder-<record_id>`: timers before a visit, one message each.
+//! - [`reconcile`] — `install_reconcile`: installs checked against YClients (daily).
 //! - [`erasure`] — `erasure-<salon_id>`: personal data deleted a grace period after an
 //!   uninstall.
 //! - [`billing`] — `payment-<salon_id>-<id>` and `refund-<salon_id>-<id>`: payments
@@ -30,6 +31,7 @@ pub mod erasure;
 pub mod handoff;
 pub mod onboarding;
 pub mod options;
+pub mod reconcile;
 pub mod reminder;
 pub mod retention;
 pub mod search_attributes;

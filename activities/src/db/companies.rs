@@ -330,6 +330,19 @@ pub async fn api_key(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Resu
     .await
 }
 
+/// The activation that made the salon's current install (`api_key_activation`).
+pub async fn activation_id(
+    db: impl PgExecutor<'_>,
+    salon_id: SalonId,
+) -> anyhow::Result<Option<String>> {
+    nullable_text(
+        db,
+        salon_id,
+        "SELECT api_key_activation FROM companies WHERE yclients_id = $1",
+    )
+    .await
+}
+
 /// Notes that the callback of the activation under way is about to be sent.
 pub async fn note_callback_sent(db: impl PgExecutor<'_>, salon_id: SalonId) -> anyhow::Result<()> {
     sqlx::query(

@@ -177,6 +177,43 @@ pub async fn touch(db: &sqlx::PgPool, token: &str) -> anyhow::Result<Option<Cons
     Ok(Some(user))
 }
 
+/// One of the salons a YClients user installed the application in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OwnSalon {
+    /// The salon.
+    pub salon_id: i64,
+    /// Our company row.
+    pub company_id: i64,
+    /// Its name.
+    pub title: String,
+    /// `active` or `frozen`.
+    pub integration_status: String,
+}
+
+/// The installed salons (active, frozen) the YClients user `user_id` installed, by name:
+/// the locations an owner with several switches between.
+pub async fn salons_of(db: impl PgExecutor<'_>, user_id: &str) -> anyhow::Result<Vec<OwnSalon>> {
+    let rows: Vec<(i32, i64, String, String)> = sqlx::query_as(
+        "SELECT yclients_id, id, title, integration_status FROM companies
+         WHERE marketplace_user_id = $1 AND integration_status IN ('active', 'frozen')
+         ORDER BY title, yclients_id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(salon_id, company_id, title, integration_status)| OwnSalon {
+                salon_id: i64::from(salon_id),
+                company_id,
+                title,
+                integration_status,
+            },
+        )
+        .collect())
+}
+
 /// Ends the session behind `token` (logout); false when there was none to end.
 pub async fn revoke(db: impl PgExecutor<'_>, token: &str) -> anyhow::Result<bool> {
     let ended = sqlx::query(

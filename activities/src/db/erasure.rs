@@ -15,7 +15,7 @@ use std::time::Duration;
 
 /// The events kept after an erasure: none of them carries a person's name, number or
 /// words (the others — handoffs, reminders, WhatsApp links — do).
-pub const KEPT_EVENTS: [&str; 13] = [
+pub const KEPT_EVENTS: [&str; 14] = [
     "registration_started",
     "integration_activated",
     "integration_failed",
@@ -29,6 +29,7 @@ pub const KEPT_EVENTS: [&str; 13] = [
     "payment_reported",
     "payment_refunded",
     "personal_data_erased",
+    "install_reconciled",
 ];
 
 /// Where a salon's erasure stands.

@@ -52,6 +52,9 @@ pub enum EventType {
     PaymentRefunded,
     /// The salon's personal data was deleted after its uninstall (counts per table).
     PersonalDataErased,
+    /// YClients' install status disagreed with ours; the missing lifecycle event was
+    /// stored (the data says which).
+    InstallReconciled,
 }
 
 impl EventType {
@@ -78,6 +81,7 @@ impl EventType {
             Self::PaymentReported => "payment_reported",
             Self::PaymentRefunded => "payment_refunded",
             Self::PersonalDataErased => "personal_data_erased",
+            Self::InstallReconciled => "install_reconciled",
         }
     }
 }

@@ -30,10 +30,9 @@ pub struct YClientsConfig {
     pub user_token: Option<Secret>,
     /// Limit for one request, connection included.
     pub timeout: Duration,
+    /// YClients or Altegio: the `Accept` value differs.
+    pub brand: super::CrmBrand,
 }
-
-/// `Accept` value YClients' v2 API expects.
-pub const ACCEPT_V2: &str = "application/vnd.yclients.v2+json";
 
 /// Talks HTTP to YClients (or to the in-repo simulator, which speaks the same API).
 #[derive(Debug, Clone)]
@@ -112,7 +111,7 @@ impl HttpYClients {
             .http
             .request(method.clone(), &url)
             .header(header::AUTHORIZATION, self.authorization())
-            .header(header::ACCEPT, ACCEPT_V2);
+            .header(header::ACCEPT, self.config.brand.accept());
         if !query.is_empty() {
             request = request.query(query);
         }

@@ -10,12 +10,14 @@
 //! - [`types`] — the envelope and the resources as YClients spells them.
 //! - [`rate_limit`], [`retry`]: one limiter per process; bounded retries.
 
+pub mod brand;
 pub mod error;
 pub mod http;
 pub mod rate_limit;
 pub mod retry;
 pub mod types;
 
+pub use brand::CrmBrand;
 pub use error::YClientsError;
 pub use http::{HttpYClients, YClientsConfig};
 pub use rate_limit::RateLimiter;

@@ -40,6 +40,10 @@ pub struct OnboardingClaims {
     /// The installing user.
     #[serde(default)]
     pub user_data: TokenUser,
+    /// The other salons of the same multi-location grant (`salon_ids[]`), which the
+    /// owner may connect next with this token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<SalonId>,
     /// Issued at (Unix seconds).
     pub iat: i64,
     /// Expires at (Unix seconds).
@@ -87,11 +91,24 @@ impl TokenKeys {
         user: TokenUser,
         now: i64,
     ) -> anyhow::Result<String> {
+        self.issue_with_locations(company_id, salon_id, user, Vec::new(), now)
+    }
+
+    /// [`Self::issue`], naming the grant's other salons.
+    pub fn issue_with_locations(
+        &self,
+        company_id: i64,
+        salon_id: SalonId,
+        user: TokenUser,
+        locations: Vec<SalonId>,
+        now: i64,
+    ) -> anyhow::Result<String> {
         let claims = OnboardingClaims {
             company_id,
             salon_id,
             token_type: REGISTRATION_TOKEN_TYPE.to_owned(),
             user_data: user,
+            locations,
             iat: now,
             exp: now + TOKEN_TTL.as_secs() as i64,
         };

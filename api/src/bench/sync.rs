@@ -86,6 +86,7 @@ pub async fn run(config: Config, rates: &[f64]) -> anyhow::Result<Vec<SyncRun>> 
                 partner_token: Secret::new(PARTNER_TOKEN),
                 user_token: None,
                 timeout: Duration::from_secs(30),
+                brand: Default::default(),
             },
             Arc::new(RateLimiter::per_second(rps)),
         )?);

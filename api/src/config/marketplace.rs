@@ -1,6 +1,6 @@
 //! The marketplace side of the configuration: what a salon pays (`TARIFFS`,
-//! `TRIAL_PERIOD`) and how long an uninstalled salon's personal data is kept
-//! (`PERSONAL_DATA_GRACE`).
+//! `TRIAL_PERIOD`), how long an install may take (`INSTALL_WINDOW`) and how long an
+//! uninstalled salon's personal data is kept (`PERSONAL_DATA_GRACE`).
 
 use super::{ConfigError, Env};
 use ai_admin_activities::billing::Plans;
@@ -13,6 +13,10 @@ pub struct MarketplaceSettings {
     /// How long after an uninstall the salon's personal data is deleted
     /// (`PERSONAL_DATA_GRACE`, default `24h`).
     pub personal_data_grace: std::time::Duration,
+    /// How long an install may take from the marketplace redirect to a linked WhatsApp
+    /// (`INSTALL_WINDOW`, default `1h`, YClients' documented window): an owner who comes
+    /// back inside it resumes where they stopped.
+    pub install_window: std::time::Duration,
 }
 
 pub(super) fn marketplace<F: Fn(&str) -> Option<String>>(
@@ -32,6 +36,7 @@ pub(super) fn marketplace<F: Fn(&str) -> Option<String>>(
             trial: env.duration("TRIAL_PERIOD", "14d")?,
         },
         personal_data_grace: env.duration("PERSONAL_DATA_GRACE", "24h")?,
+        install_window: env.duration("INSTALL_WINDOW", "1h")?,
     })
 }
 
@@ -45,6 +50,7 @@ mod tests {
         assert_eq!(settings.personal_data_grace.as_secs(), 86_400);
         assert_eq!(settings.plans.trial.as_secs(), 14 * 86_400);
         assert_eq!(settings.plans.default_tariff().name, "standard");
+        assert_eq!(settings.install_window.as_secs(), 3600);
         let set = config(&[
             ("PERSONAL_DATA_GRACE", "3s"),
             ("TARIFFS", "lite:990:RUB,pro:4990:RUB"),

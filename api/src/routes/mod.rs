@@ -87,6 +87,10 @@ pub fn probes(state: AppState) -> Router {
 fn layered(router: Router<AppState>, state: AppState) -> Router {
     router
         .layer(middleware::from_fn_with_state(
+            state.config.yclients.brand,
+            crate::brand::rename,
+        ))
+        .layer(middleware::from_fn_with_state(
             state.clone(),
             record_latency,
         ))

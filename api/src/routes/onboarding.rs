@@ -76,6 +76,16 @@ async fn progress(
             ApiError::Unavailable("Статус подключения временно недоступен".into())
         })?;
     let progress = installed_progress(company.integration_status, progress);
+    // The grant's other salons, which the page offers to connect next.
+    let mut locations = Vec::with_capacity(claims.locations.len());
+    for salon_id in &claims.locations {
+        let known = companies::find_by_salon(&state.db, *salon_id).await?;
+        locations.push(json!({
+            "salon_id": salon_id,
+            "title": known.as_ref().map(|c| c.title.clone()),
+            "integration_status": known.as_ref().map(|c| c.integration_status),
+        }));
+    }
     Ok(Json(json!({
         "success": true,
         "company_id": company.id,
@@ -84,6 +94,7 @@ async fn progress(
         "integration_status": company.integration_status,
         "whatsapp_connected": company.whatsapp_connected,
         "progress": progress,
+        "locations": locations,
     })))
 }
 

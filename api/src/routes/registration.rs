@@ -1,4 +1,5 @@
-//! `GET /auth/yclients/redirect`: a salon owner arrives from the YClients marketplace.
+//! `GET /auth/yclients/redirect`: a salon owner arrives from the YClients marketplace;
+//! `GET /auth/yclients/location`: the next salon of a multi-location grant.
 //!
 //! Who gets in:
 //! - per client address (behind `TRUSTED_PROXIES`), at most `REDIRECT_RATE_LIMIT`
@@ -23,7 +24,6 @@
 //! under way. The owner is sent to the page with a fresh token.
 
 use crate::auth::TokenUser;
-use crate::auth::token::TOKEN_TTL;
 use crate::auth::user_data::{self, SignedUser, UserDataError};
 use crate::config::AppEnv;
 use crate::error::{ApiError, PageError};
@@ -32,9 +32,10 @@ use ai_admin_activities::db::companies::{self, MarketplaceUser};
 use ai_admin_activities::db::console_sessions::{self, ConsoleUser};
 use ai_admin_activities::db::events::{self, EventType, NewEvent};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId, SessionId};
+use ai_admin_activities::reconcile::{self, Missing};
 use ai_admin_activities::whatsapp::SessionStatus;
 use ai_admin_activities::yclients::retry::{RetryPolicy, with_retries};
-use ai_admin_activities::yclients::{Company, YClientsError};
+use ai_admin_activities::yclients::{Company, Connection, YClientsError};
 use ai_admin_temporal::onboarding;
 use ai_admin_workflows::onboarding::OnboardingInput;
 use axum::Router;
@@ -55,7 +56,9 @@ const MAX_USER_PHONE: usize = 50;
 
 /// `GET /auth/yclients/redirect`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/auth/yclients/redirect", get(redirect))
+    Router::new()
+        .route("/auth/yclients/redirect", get(redirect))
+        .route("/auth/yclients/location", get(location))
 }
 
 /// The query YClients sends, before validation.
@@ -104,7 +107,8 @@ impl RedirectQuery {
     }
 
     /// The salon to register and any further ones YClients listed. A redirect serves
-    /// one salon (each needs its own WhatsApp link); the others are noted in the event.
+    /// one salon (each needs its own WhatsApp link); the others are noted in the event
+    /// and listed in the onboarding token, for `GET /auth/yclients/location`.
     fn salons(&self) -> Result<(SalonId, Vec<SalonId>), ApiError> {
         let mut candidates = self.salon_id.iter().chain(self.salon_ids.iter());
         let first = candidates.next().ok_or_else(|| {
@@ -144,10 +148,74 @@ async fn redirect(
     let (salon_id, other_salons) = query.salons()?;
     tracing::Span::current().record("salon_id", salon_id.get());
     let entry = installing_user(&query, &state)?;
-    same_installer(&state, salon_id, &entry).await?;
+    enter(&state, salon_id, entry, other_salons).await
+}
 
+/// `GET /auth/yclients/location?token=<onboarding token>&salon_id=<id>`: another
+/// location of the same multi-location grant (`salon_ids[]`), entered with the
+/// onboarding token the first one's redirect gave (it lists them, signed by us).
+#[tracing::instrument(skip_all, fields(salon_id))]
+async fn location(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, PageError> {
+    let raw = raw.unwrap_or_default();
+    if raw.len() > MAX_QUERY {
+        return Err(ApiError::BadRequest("Ссылка слишком длинная".into()).into());
+    }
+    let mut token = None;
+    let mut wanted = None;
+    for (key, value) in form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "token" => token = Some(value.into_owned()),
+            "salon_id" => wanted = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+    let claims = state
+        .tokens
+        .verify(token.as_deref().unwrap_or_default())
+        .map_err(|error| ApiError::Unauthorized(error.to_string()))?;
+    let salon_id = wanted
+        .as_deref()
+        .unwrap_or_default()
+        .parse::<SalonId>()
+        .map_err(|error| ApiError::BadRequest(error.to_string()))?;
+    tracing::Span::current().record("salon_id", salon_id.get());
+    if !claims.locations.contains(&salon_id) {
+        tracing::warn!("a location the grant did not list");
+        return Err(ApiError::Forbidden(
+            "Этот салон не входит в доступ, который выдал YClients: откройте приложение из его карточки".into(),
+        )
+        .into());
+    }
+    let mut locations = claims.locations.clone();
+    locations.retain(|id| *id != salon_id);
+    locations.push(claims.salon_id);
+    let entry = Entry {
+        user: claims.user_data,
+        signed: None,
+        granted: true,
+    };
+    enter(&state, salon_id, entry, locations).await
+}
+
+/// Registers `salon_id` for the user who arrived and sends them on: to the onboarding
+/// page, or to the console of an installed salon. `locations` are the grant's other
+/// salons (the onboarding page offers them).
+async fn enter(
+    state: &AppState,
+    salon_id: SalonId,
+    entry: Entry,
+    other_salons: Vec<SalonId>,
+) -> Result<Response, PageError> {
+    let state = state.clone();
     let company = fetch_company(&state, salon_id).await?;
-    bind_to_salon(&state, salon_id, &company, entry.signed.as_ref()).await?;
+    let connection = bind_to_salon(&state, salon_id, &company, entry.signed.as_ref()).await?;
+    if connection == Connection::Pending {
+        apply_missed_uninstall(&state, salon_id).await?;
+    }
+    same_installer(&state, salon_id, &entry).await?;
     let user = entry.user;
     let marketplace_user = MarketplaceUser {
         id: user.user_id.clone(),
@@ -165,6 +233,7 @@ async fn redirect(
             data: json!({
                 "user_id": user.user_id,
                 "user_data_signed": entry.signed.is_some(),
+                "location_of_grant": entry.granted,
                 "other_salon_ids": other_salons,
                 "integration_status": row.integration_status,
             }),
@@ -191,7 +260,7 @@ async fn redirect(
             OnboardingInput {
                 salon_id,
                 company_id: row.id,
-                link_timeout_secs: TOKEN_TTL.as_secs(),
+                link_timeout_secs: state.config.marketplace.install_window.as_secs(),
                 timezone: row.timezone.clone(),
                 linked_phone,
             },
@@ -225,9 +294,13 @@ async fn redirect(
             .into_response());
     }
 
-    let token = state
-        .tokens
-        .issue(row.id, salon_id, user, chrono::Utc::now().timestamp())?;
+    let token = state.tokens.issue_with_locations(
+        row.id,
+        salon_id,
+        user,
+        other_salons,
+        chrono::Utc::now().timestamp(),
+    )?;
     Ok((
         StatusCode::FOUND,
         [(
@@ -276,10 +349,12 @@ async fn same_installer(
     Ok(())
 }
 
-/// Who arrived: the user, and what YClients signed when it did.
+/// Who arrived: the user, what YClients signed when it did, and whether they came with
+/// our own token for another location of a grant YClients signed.
 struct Entry {
     user: TokenUser,
     signed: Option<SignedUser>,
+    granted: bool,
 }
 
 /// The installing user: from `user_data` when YClients signed it (the signature must
@@ -296,6 +371,7 @@ fn installing_user(query: &RedirectQuery, state: &AppState) -> Result<Entry, Api
         (None, None) => Entry {
             user: query.user.clone(),
             signed: None,
+            granted: false,
         },
         (Some(_), None) => {
             return Err(ApiError::Unauthorized(
@@ -334,6 +410,7 @@ fn installing_user(query: &RedirectQuery, state: &AppState) -> Result<Entry, Api
             Entry {
                 user,
                 signed: Some(signed),
+                granted: false,
             }
         }
     };
@@ -372,7 +449,7 @@ async fn bind_to_salon(
     salon_id: SalonId,
     company: &Company,
     signed: Option<&SignedUser>,
-) -> Result<(), ApiError> {
+) -> Result<Connection, ApiError> {
     if let Some(name) = signed.and_then(|s| s.salon_name.as_deref())
         && !same_salon_name(name, &company.title)
     {
@@ -382,8 +459,8 @@ async fn bind_to_salon(
         ));
     }
     let app_id = &state.config.yclients.app_id;
-    let installed = with_retries(RetryPolicy::INTERACTIVE, || {
-        state.yclients.application_installed(salon_id, app_id)
+    let install = with_retries(RetryPolicy::INTERACTIVE, || {
+        state.yclients.install_status(salon_id, app_id)
     })
     .await
     .map_err(|error| {
@@ -393,13 +470,63 @@ async fn bind_to_salon(
                 .into(),
         )
     })?;
-    if !installed {
-        tracing::warn!("redirect for a salon that has not installed the application");
-        return Err(ApiError::Forbidden(format!(
-            "Приложение AI Admin не подключено в салоне {salon_id}: подключите его в маркетплейсе YClients"
-        )));
+    match install.map(|status| status.connection()) {
+        Some(connection) if connection != Connection::Uninstalled => Ok(connection),
+        _ => {
+            tracing::warn!("redirect for a salon that has not installed the application");
+            Err(ApiError::Forbidden(format!(
+                "Приложение AI Admin не подключено в салоне {salon_id}: подключите его в маркетплейсе YClients"
+            )))
+        }
     }
-    Ok(())
+}
+
+/// How long a redirect waits for a missed uninstall to be applied before the new install
+/// goes on.
+const MISSED_UNINSTALL_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// YClients is installing the application anew in a salon we hold installed: its
+/// uninstall never reached us. The missing `uninstall` is stored (once per install we
+/// knew) for `company-<salon_id>` to apply, and the redirect waits for it, so the new
+/// install starts clean and gets its own activation callback.
+async fn apply_missed_uninstall(state: &AppState, salon_id: SalonId) -> Result<(), ApiError> {
+    let Some((ours, _)) = companies::installer(&state.db, salon_id).await? else {
+        return Ok(());
+    };
+    if !is_installed(ours) {
+        return Ok(());
+    }
+    let install = companies::activation_id(&state.db, salon_id)
+        .await?
+        .unwrap_or_default();
+    let delivery = format!("redirect/{salon_id}/{install}");
+    reconcile::store_missing(
+        &state.db,
+        &state.config.yclients.app_id,
+        salon_id,
+        Missing {
+            event: "uninstall",
+            ours,
+            theirs: Some(Connection::Pending),
+            delivery: &delivery,
+        },
+        state.config.access.webhook_dedup_window,
+    )
+    .await?;
+    state.webhook_wakeup.salon(salon_id);
+    let deadline = tokio::time::Instant::now() + MISSED_UNINSTALL_WAIT;
+    loop {
+        match companies::installer(&state.db, salon_id).await? {
+            Some((status, _)) if !is_installed(status) => return Ok(()),
+            _ if tokio::time::Instant::now() >= deadline => {
+                return Err(ApiError::Unavailable(
+                    "Обновляем состояние подключения после переустановки: откройте приложение ещё раз через минуту"
+                        .into(),
+                ));
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+        }
+    }
 }
 
 /// Two spellings of one salon name: case, quotes and spacing aside.

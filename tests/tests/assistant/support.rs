@@ -26,6 +26,7 @@ pub fn yclients_client(base_url: String, partner_token: Secret) -> HttpYClients 
             partner_token,
             user_token: None,
             timeout: Duration::from_secs(5),
+            brand: Default::default(),
         },
         Arc::new(RateLimiter::per_second(0.0)),
     )

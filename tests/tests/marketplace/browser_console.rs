@@ -477,3 +477,69 @@ async fn the_console_opens_in_a_frame_of_an_allowed_origin_and_is_refused_by_any
         "no session from the refused frame"
     );
 }
+
+#[tokio::test]
+async fn an_owner_with_two_salons_switches_between_their_consoles() {
+    let app = spawn_app().await;
+    let mut salons = Vec::new();
+    for (title, phone) in [
+        ("Сеть «Лето» — Юг", "79001112251"),
+        ("Сеть «Лето» — Запад", "79001112252"),
+    ] {
+        let salon_id = app.add_salon(title);
+        let token = app.page_token(&app.signed_entry(salon_id, None)).await;
+        app.link_from_page(&token, salon_id, phone).await;
+        app.wait_until_ready(salon_id, PATIENCE).await;
+        salons.push(salon_id);
+    }
+    let response = app.redirect(&app.signed_entry(salons[0], None)).await;
+    let code = ai_admin_tests::code_from_location(&response).unwrap();
+    let mut browser = Browser::launch().await.expect("start Chromium");
+    browser
+        .open(&format!("{}/console?code={code}", app.address))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            &format!(
+                "{}.dataset.state === 'ready' && !{}.hidden",
+                by_id("console"),
+                by_id("locations-box")
+            ),
+            WAIT,
+        )
+        .await
+        .expect("the console offers the owner's other salon");
+    assert_eq!(
+        text_of(&mut browser, "salon-title").await,
+        "Сеть «Лето» — Юг"
+    );
+    assert!(
+        text_of(&mut browser, "status-subscription")
+            .await
+            .starts_with("Пробный период"),
+        "the trial shows"
+    );
+    shot(&mut browser, "locations.png").await;
+
+    browser
+        .eval(&format!(
+            "const s = {}; s.value = '{}'; s.dispatchEvent(new Event('change')); true",
+            by_id("locations"),
+            salons[1]
+        ))
+        .await
+        .unwrap();
+    browser
+        .wait_for(
+            // The page reloads: null-safe while the new document loads.
+            &format!(
+                "{}?.dataset.state === 'ready' && {}?.textContent === 'Сеть «Лето» — Запад'",
+                by_id("console"),
+                by_id("salon-title")
+            ),
+            WAIT,
+        )
+        .await
+        .expect("the second salon's console opens");
+}

@@ -110,7 +110,12 @@ async fn ops_post(app: &TestApp, path: &str, body: Value, key: Option<&str>) -> 
 
 /// `GET` with the ops token: the body.
 async fn ops_get(app: &TestApp, path: &str) -> Value {
-    app.get_with_token(path, OPS_TOKEN)
+    get_json(app, path, OPS_TOKEN).await
+}
+
+/// `GET` with a Bearer token: the body.
+async fn get_json(app: &TestApp, path: &str, token: &str) -> Value {
+    app.get_with_token(path, token)
         .await
         .json()
         .await
@@ -423,21 +428,261 @@ async fn an_owner_with_an_account_connects_a_second_salon_and_still_opens_the_fi
 
     // Back in the first salon's card, the same user lands on its console.
     let session = app.console_session(&app.signed_entry(first, None)).await;
-    let overview = app
-        .get_with_token("/console/api/overview", &session)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
+    let overview = get_json(&app, "/console/api/overview", &session).await;
     assert_eq!(
         overview["salon"]["salon_id"],
         i64::from(first),
         "{overview}"
     );
-    // A second click on "Connect" in an installed salon sends no second callback.
+    // Opening an installed salon again sent no second callback.
     assert_eq!(
         app.requests_to("/marketplace/partner/callback/redirect")
             .len(),
         2
+    );
+    // Both salons are theirs, and they switch to the second one.
+    let theirs = get_json(&app, "/console/api/salons", &session).await;
+    let ids: Vec<i64> = theirs["salons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["salon_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{theirs}");
+    assert!(ids.contains(&i64::from(first)) && ids.contains(&i64::from(second)));
+    let switched = app
+        .post_with_token(
+            &format!("/console/api/salons/{second}/session"),
+            &session,
+            json!({}),
+        )
+        .await;
+    assert_eq!(switched.status(), 200);
+    let switched: Value = switched.json().await.unwrap();
+    let overview = get_json(
+        &app,
+        "/console/api/overview",
+        switched["token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(
+        overview["salon"]["salon_id"],
+        i64::from(second),
+        "{overview}"
+    );
+    assert_eq!(overview["subscription"]["state"], "trial", "{overview}");
+    // Another owner's salon is not theirs to switch to.
+    let stranger = app.add_salon("Салон «Чужой»");
+    let token = app
+        .page_token(&app.signed_entry_for(stranger, None, 777))
+        .await;
+    app.link_from_page(&token, stranger, "79001117722").await;
+    app.wait_until_ready(stranger, PATIENCE).await;
+    let refused = app
+        .post_with_token(
+            &format!("/console/api/salons/{stranger}/session"),
+            &session,
+            json!({}),
+        )
+        .await;
+    assert_eq!(refused.status(), 404);
+}
+
+fn accepts(app: &TestApp) -> std::collections::BTreeSet<String> {
+    app.yclients
+        .state
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.accept)
+        .collect()
+}
+
+#[tokio::test]
+async fn an_altegio_deployment_speaks_altegios_api_and_names_it_to_the_owner() {
+    let app = spawn_app_with(AppOptions {
+        env: vec![("CRM_BRAND", "altegio".to_owned())],
+        ..AppOptions::default()
+    })
+    .await;
+    let salon_id = app.add_salon("Salon Altegio");
+    let token = app.onboard(salon_id, OWNER_PHONE).await;
+    app.wait_until_ready(salon_id, PATIENCE).await;
+    assert_eq!(
+        accepts(&app).into_iter().collect::<Vec<_>>(),
+        ["application/vnd.api.v2+json"]
+    );
+
+    for path in [
+        format!("/marketplace/onboarding?token={token}"),
+        "/marketplace/static/onboarding.js".to_owned(),
+        "/auth/yclients/redirect".to_owned(),
+    ] {
+        let page = app.get(&path).await.text().await.unwrap();
+        assert!(page.contains("Altegio"), "{path}: {page}");
+        assert!(!page.contains("YClients"), "{path}: {page}");
+    }
+    // Data is not rewritten: a successful JSON answer stays as it is.
+    let progress = get_json(&app, "/marketplace/api/progress", &token).await;
+    assert_eq!(progress["success"], true, "{progress}");
+}
+
+#[tokio::test]
+async fn a_yclients_deployment_speaks_yclients_api() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Родной»").await;
+    assert!(salon_id.get() > 0);
+    assert_eq!(
+        accepts(&app).into_iter().collect::<Vec<_>>(),
+        ["application/vnd.yclients.v2+json"]
+    );
+    let page = app
+        .get("/auth/yclients/redirect")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("YClients"), "{page}");
+}
+
+/// Runs one `install_reconcile` pass and returns its report.
+async fn reconcile(app: &TestApp) -> Value {
+    let suffix: u64 = rand::random();
+    let handle = app
+        .temporal
+        .start_workflow(
+            ai_admin_workflows::reconcile::InstallReconcileWorkflow::run,
+            (),
+            temporalio_client::WorkflowStartOptions::new(
+                app.config.temporal.task_queue.clone(),
+                format!("install-reconcile-test-{suffix:x}"),
+            )
+            .build(),
+        )
+        .await
+        .expect("start the pass");
+    let report = handle
+        .get_result(temporalio_client::WorkflowGetResultOptions::default())
+        .await
+        .expect("the pass succeeds");
+    serde_json::to_value(report).unwrap()
+}
+
+#[tokio::test]
+async fn the_daily_check_applies_lifecycle_events_yclients_never_sent() {
+    let app = spawn_app().await;
+    let removed = ready_salon(&app, "Салон «Молча ушли»").await;
+    let frozen = ready_salon(&app, "Салон «Молча заморозили»").await;
+    let fine = ready_salon(&app, "Салон «Всё в порядке»").await;
+    // YClients changed two installs and its webhooks never reached us.
+    app.yclients
+        .state
+        .set_install(removed.into(), InstallState::Uninstalled);
+    app.yclients
+        .state
+        .set_install(frozen.into(), InstallState::Freezed);
+
+    let report = reconcile(&app).await;
+    assert_eq!(report["checked"], 3, "{report}");
+    assert_eq!(report["stored"]["uninstall"], 1, "{report}");
+    assert_eq!(report["stored"]["freeze"], 1, "{report}");
+    app.wait_for_status(removed, &["uninstalled"], PATIENCE)
+        .await;
+    app.wait_for_status(frozen, &["frozen"], PATIENCE).await;
+    assert_eq!(status(&app, fine).await, "active");
+    assert_eq!(events_of(&app, removed, "install_reconciled").await, 1);
+
+    // A second pass the same day stores nothing twice; YClients unfreezing is seen.
+    app.yclients
+        .state
+        .set_install(frozen.into(), InstallState::Active);
+    let report = reconcile(&app).await;
+    assert_eq!(report["stored"]["payment"], 1, "{report}");
+    assert!(report["stored"].get("uninstall").is_none(), "{report}");
+    app.wait_for_status(frozen, &["active"], PATIENCE).await;
+    assert_eq!(events_of(&app, removed, "uninstalled").await, 1);
+}
+
+#[tokio::test]
+async fn a_multi_location_grant_connects_each_salon_on_its_own() {
+    let app = spawn_app().await;
+    let first = app.add_salon("Сеть «Два адреса» — Центр");
+    let second = app.add_salon("Сеть «Два адреса» — Север");
+    let stranger = app.add_salon("Салон «Не из сети»");
+    let query = app.signed_entry(first, None).replacen(
+        &format!("salon_id={first}"),
+        &format!("salon_ids%5B%5D={first}&salon_ids%5B%5D={second}"),
+        1,
+    );
+    let token = app.page_token(&query).await;
+    assert_eq!(app.verify_token(&token).locations, [second]);
+    let progress = get_json(&app, "/marketplace/api/progress", &token).await;
+    assert_eq!(
+        progress["locations"][0]["salon_id"],
+        i64::from(second),
+        "{progress}"
+    );
+    app.link_from_page(&token, first, OWNER_PHONE).await;
+    app.wait_until_ready(first, PATIENCE).await;
+
+    // The page's link to the second location: its own onboarding, its own number.
+    let entered = app
+        .get(&format!(
+            "/auth/yclients/location?token={token}&salon_id={second}"
+        ))
+        .await;
+    assert_eq!(entered.status(), 302);
+    let second_token = ai_admin_tests::token_from_location(&entered).unwrap();
+    let claims = app.verify_token(&second_token);
+    assert_eq!(claims.salon_id, second);
+    assert_eq!(claims.locations, [first], "the way back to the first");
+    app.link_from_page(&second_token, second, "79001117733")
+        .await;
+    app.wait_until_ready(second, PATIENCE).await;
+    assert_eq!(status(&app, second).await, "active");
+
+    // A salon the grant did not list is not entered with it.
+    let refused = app
+        .get(&format!(
+            "/auth/yclients/location?token={token}&salon_id={stranger}"
+        ))
+        .await;
+    assert_eq!(refused.status(), 403);
+    let forged = app
+        .get(&format!(
+            "/auth/yclients/location?token=x.y.z&salon_id={second}"
+        ))
+        .await;
+    assert_eq!(forged.status(), 401);
+}
+
+#[tokio::test]
+async fn a_reinstall_whose_uninstall_never_reached_us_starts_a_clean_install() {
+    let app = spawn_app().await;
+    let salon_id = ready_salon(&app, "Салон «Потерянный вебхук»").await;
+    // The owner removed and connected the application again; YClients' uninstall
+    // webhook was lost.
+    app.yclients
+        .state
+        .set_install(salon_id.into(), InstallState::Pending);
+
+    let token = app.register(salon_id).await;
+    assert_eq!(status(&app, salon_id).await, "pending_whatsapp");
+    assert_eq!(events_of(&app, salon_id, "uninstalled").await, 1);
+    assert_eq!(events_of(&app, salon_id, "install_reconciled").await, 1);
+    app.link_from_page(&token, salon_id, OWNER_PHONE).await;
+    eventually(PATIENCE, "the new install to be active", || async {
+        (status(&app, salon_id).await == "active" && app.times_ready(salon_id).await >= 2)
+            .then_some(())
+    })
+    .await;
+    let callbacks: Vec<u16> = app
+        .requests_to("/marketplace/partner/callback/redirect")
+        .iter()
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(
+        callbacks,
+        [200, 200],
+        "the new install got its own callback"
     );
 }

@@ -15,10 +15,13 @@
 //!   the handoff inbox.
 //! - [`settings`] — `GET`/`PUT /console/api/settings`: the bot on or off, its hours, the
 //!   fixed answers, reminder offsets, service synonyms.
+//! - [`locations`] — `GET /console/api/salons`, `POST /console/api/salons/{id}/session`:
+//!   an owner's other locations, and switching to one.
 //! - [`whatsapp`] — `POST /console/api/whatsapp/link`: the QR / pairing-code flow for a
 //!   logged-out WhatsApp, without a new activation.
 
 pub mod conversations;
+pub mod locations;
 pub mod overview;
 pub mod session;
 pub mod settings;
@@ -41,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(settings::router())
         .merge(whatsapp::router())
+        .merge(locations::router())
         .layer(middleware::map_response(not_stored));
     Router::new().route("/console", get(page)).merge(api)
 }
