@@ -261,8 +261,14 @@ impl Application {
             let worker = spawn_workers(temporal.clone(), vec![main], meter).await?;
             ai_admin_temporal::retention::ensure_schedule(&temporal, &config.temporal.task_queue)
                 .await?;
-            ai_admin_temporal::reconcile::ensure_schedule(&temporal, &config.temporal.task_queue)
+            if let Some(every) = config.marketplace.reconcile_every {
+                ai_admin_temporal::reconcile::ensure_schedule(
+                    &temporal,
+                    &config.temporal.task_queue,
+                    every,
+                )
                 .await?;
+            }
             Some(worker)
         } else {
             None

@@ -1,21 +1,23 @@
-//! The `install-reconcile-<task_queue>` schedule: `install_reconcile` once a day
-//! (overlap Skip), created by each worker process on start-up if it does not exist yet.
+//! The `install-reconcile-<task_queue>` schedule: `install_reconcile` every
+//! `INSTALL_RECONCILE_EVERY` (a day; overlap Skip), created by each worker process on
+//! start-up if it does not exist yet.
 
 use ai_admin_workflows::reconcile::InstallReconcileWorkflow;
 use std::time::Duration;
 use temporalio_client::Client;
 use temporalio_client::schedules::ScheduleAction;
 
-/// How often installs are checked against YClients.
-pub const EVERY: Duration = Duration::from_secs(86_400);
-
 /// The schedule's id for the workers of `task_queue`.
 pub fn schedule_id(task_queue: &str) -> String {
     format!("install-reconcile-{task_queue}")
 }
 
-/// Creates the schedule unless it exists.
-pub async fn ensure_schedule(client: &Client, task_queue: &str) -> anyhow::Result<()> {
+/// Creates the schedule, every `every`, unless it exists.
+pub async fn ensure_schedule(
+    client: &Client,
+    task_queue: &str,
+    every: Duration,
+) -> anyhow::Result<()> {
     let id = schedule_id(task_queue);
     let action = ScheduleAction::start_workflow(
         InstallReconcileWorkflow::run,
@@ -27,7 +29,7 @@ pub async fn ensure_schedule(client: &Client, task_queue: &str) -> anyhow::Resul
         client,
         id,
         action,
-        EVERY,
+        every,
         "Checks every installed salon against YClients' install status",
     )
     .await

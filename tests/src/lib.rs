@@ -352,6 +352,9 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         ("GEMINI_BASE_URL", gemini.base_url()),
         ("GEMINI_API_KEY", GEMINI_API_KEY.to_owned()),
         ("OPS_TOKEN", OPS_TOKEN.to_owned()),
+        // The simulator's installs are not kept in step by every test (a callback answered
+        // by an injected fault leaves it pending): a test runs the daily check itself.
+        ("INSTALL_RECONCILE_EVERY", "off".to_owned()),
         (
             "CONVERSATION_DEBOUNCE_MS",
             options.debounce_ms.unwrap_or(TEST_DEBOUNCE_MS).to_string(),

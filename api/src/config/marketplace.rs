@@ -17,6 +17,10 @@ pub struct MarketplaceSettings {
     /// (`INSTALL_WINDOW`, default `1h`, YClients' documented window): an owner who comes
     /// back inside it resumes where they stopped.
     pub install_window: std::time::Duration,
+    /// How often every installed salon is checked against YClients' install status
+    /// (`INSTALL_RECONCILE_EVERY`, default `24h`; `off`: never, for a test bench whose
+    /// simulated installs are not kept in step).
+    pub reconcile_every: Option<std::time::Duration>,
 }
 
 pub(super) fn marketplace<F: Fn(&str) -> Option<String>>(
@@ -37,6 +41,10 @@ pub(super) fn marketplace<F: Fn(&str) -> Option<String>>(
         },
         personal_data_grace: env.duration("PERSONAL_DATA_GRACE", "24h")?,
         install_window: env.duration("INSTALL_WINDOW", "1h")?,
+        reconcile_every: match env.get("INSTALL_RECONCILE_EVERY") {
+            Some(text) if text.eq_ignore_ascii_case("off") => None,
+            _ => Some(env.duration("INSTALL_RECONCILE_EVERY", "24h")?),
+        },
     })
 }
 
@@ -51,6 +59,9 @@ mod tests {
         assert_eq!(settings.plans.trial.as_secs(), 14 * 86_400);
         assert_eq!(settings.plans.default_tariff().name, "standard");
         assert_eq!(settings.install_window.as_secs(), 3600);
+        assert_eq!(settings.reconcile_every.map(|d| d.as_secs()), Some(86_400));
+        let off = config(&[("INSTALL_RECONCILE_EVERY", "off")]).unwrap();
+        assert_eq!(off.marketplace.reconcile_every, None);
         let set = config(&[
             ("PERSONAL_DATA_GRACE", "3s"),
             ("TARIFFS", "lite:990:RUB,pro:4990:RUB"),
@@ -64,6 +75,7 @@ mod tests {
             ("PERSONAL_DATA_GRACE", "1 day"),
             ("TARIFFS", "lite"),
             ("TRIAL_PERIOD", "-1d"),
+            ("INSTALL_RECONCILE_EVERY", "daily"),
         ] {
             let error = config(&[(name, value)]).unwrap_err().to_string();
             assert!(error.contains(name), "{error}");
