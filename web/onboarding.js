@@ -314,12 +314,20 @@
     if (!locations.length) { box.hidden = true; return; }
     el("locations").replaceChildren(...locations.map((location) => {
       const li = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = "/auth/yclients/location?token=" + encodeURIComponent(token) +
-        "&salon_id=" + encodeURIComponent(location.salon_id);
+      const name = location.title || ("Салон " + location.salon_id);
       const installed = location.integration_status === "active" || location.integration_status === "frozen";
-      link.textContent = (location.title || ("Салон " + location.salon_id)) + (installed ? " — открыть" : " — подключить");
-      li.append(link);
+      if (location.theirs && !installed) {
+        // Started from its own card already: continue here.
+        const link = document.createElement("a");
+        link.href = "/auth/yclients/location?token=" + encodeURIComponent(token) +
+          "&salon_id=" + encodeURIComponent(location.salon_id);
+        link.textContent = name + " — продолжить подключение";
+        li.append(link);
+      } else if (installed) {
+        li.textContent = name + " — подключён, переключайтесь в консоли салона";
+      } else {
+        li.textContent = name + " — откройте AI Admin из карточки этого филиала в YClients";
+      }
       return li;
     }));
     box.hidden = false;

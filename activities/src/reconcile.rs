@@ -8,6 +8,10 @@
 //! - YClients: frozen — we: active → `freeze`;
 //! - YClients: active — we: frozen → `payment` (what unfreezes a salon).
 //!
+//! A salon YClients will not tell about is left for the next pass; a pass that would
+//! uninstall more than three salons and a fifth of all stops (that is a wrong
+//! application id or host, not salons leaving).
+//!
 //! The `install_reconcile` workflow runs it, started daily by the
 //! `install-reconcile-<task_queue>` schedule the worker creates.
 
@@ -53,6 +57,12 @@ pub fn missing_event(ours: IntegrationStatus, theirs: Option<Connection>) -> Opt
         (Frozen, Some(Connection::Active)) => Some("payment"),
         _ => None,
     }
+}
+
+/// Whether `uninstalls` of `total` installed salons in one pass is beyond belief: more
+/// than three and more than a fifth.
+pub fn too_many_uninstalls(uninstalls: u32, total: usize) -> bool {
+    uninstalls > 3 && uninstalls as usize * 5 > total
 }
 
 /// Owns what the reconcile needs.
@@ -101,6 +111,7 @@ impl ReconcileActivities {
             .unwrap_or(0);
         let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
         let mut report = Reconciled::default();
+        let total = salons.len();
         for (salon, status) in salons.into_iter().filter(|(s, _)| *s > resume_after) {
             let (Ok(salon_id), Ok(ours)) = (SalonId::new(i64::from(salon)), status.parse()) else {
                 continue;
@@ -112,14 +123,29 @@ impl ReconcileActivities {
                 .await
             {
                 Ok(status) => status.map(|s| s.connection()),
-                Err(error) if error.is_retryable() => {
-                    tracing::warn!(%salon_id, %error, "install status unavailable; next pass");
+                // One salon YClients will not tell about does not stop the others.
+                Err(error) => {
+                    tracing::warn!(%salon_id, %error, kind = error.kind(), "install status unavailable; next pass");
                     report.unknown += 1;
                     continue;
                 }
-                Err(error) => return Err(failure::yclients(error)),
             };
-            if let Some(event) = missing_event(ours, theirs) {
+            let event = missing_event(ours, theirs);
+            // Most salons "not installed" at once is our configuration (a wrong
+            // YCLIENTS_APP_ID or CRM_BRAND host), not the salons leaving: stop before
+            // uninstalling anyone else.
+            if event == Some("uninstall") {
+                let uninstalls = report.stored.get("uninstall").copied().unwrap_or(0) + 1;
+                if too_many_uninstalls(uninstalls, total) {
+                    return Err(failure::permanent(
+                        "ReconcileRefused",
+                        format!(
+                            "YClients says {uninstalls} of {total} installed salons are not installed: check YCLIENTS_APP_ID and the YClients host; nothing more was uninstalled"
+                        ),
+                    ));
+                }
+            }
+            if let Some(event) = event {
                 self.store(salon_id, event, ours, theirs, &day).await?;
                 *report.stored.entry(event.to_owned()).or_default() += 1;
             }
@@ -239,5 +265,16 @@ mod tests {
         assert_eq!(missing_event(Active, Some(Connection::Active)), None);
         assert_eq!(missing_event(Frozen, Some(Connection::Frozen)), None);
         assert_eq!(missing_event(PendingWhatsapp, None), None);
+    }
+
+    #[test]
+    fn a_pass_that_would_uninstall_most_salons_stops() {
+        assert!(
+            !too_many_uninstalls(1, 1),
+            "one salon of one leaving is believable"
+        );
+        assert!(!too_many_uninstalls(3, 4));
+        assert!(too_many_uninstalls(4, 10));
+        assert!(!too_many_uninstalls(4, 100));
     }
 }

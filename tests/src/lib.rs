@@ -229,7 +229,19 @@ async fn terminate_child(
     }
 }
 
+/// A port for a process to listen on, below Linux's ephemeral range (32768–60999): a
+/// port the kernel handed out with `:0` can be taken by one of the many outgoing
+/// connections (to PostgreSQL, Temporal) before the process binds it, and the process
+/// then fails with "Address already in use".
 fn free_port() -> u16 {
+    use rand::Rng as _;
+    let mut rng = rand::rng();
+    for _ in 0..200 {
+        let port = rng.random_range(20_000..32_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())

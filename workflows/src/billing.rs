@@ -1,5 +1,5 @@
 //! `payment-<salon_id>-<payment_id>` reports one payment of ours to YClients and returns
-//! YClients' id for it; `refund-<salon_id>-<payment_id>` makes sure it is reported, then
+//! YClients' id for it; `refund-<salon_id>-<payment_id>` waits until it is reported, then
 //! reports its refund. YClients has no idempotency key: the workflow id makes each a
 //! single run, and the activities look at what YClients lists before repeating a send
 //! that may have landed.
@@ -93,13 +93,8 @@ impl PaymentRefundWorkflow {
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<i64> {
         let payment = ctx.state(|s| s.payment);
         ctx.upsert_search_attributes([SALON_ID.value_set(payment.salon_id.into())]);
-        // A payment whose report is still retrying is reported first (a no-op when done).
-        ctx.execute_activity(
-            BillingActivities::report_payment,
-            payment.payment_id,
-            report_options(),
-        )
-        .await?;
+        // The report is `payment-…`'s alone (two senders could both send it): the refund
+        // waits, retrying, until that run has reported the payment.
         Ok(ctx
             .execute_activity(
                 BillingActivities::report_refund,

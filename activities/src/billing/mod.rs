@@ -308,8 +308,8 @@ impl BillingActivities {
         self.keep_reported(&payment, salon_id, yclients_id).await
     }
 
-    /// Tells YClients the payment was refunded, once. The payment must be reported
-    /// (`refund-<salon_id>-<id>` reports it first).
+    /// Tells YClients the payment was refunded, once. Until `payment-…` has reported the
+    /// payment, this fails retryably (the refund waits for it).
     #[activity(name = "report_refund")]
     pub async fn report_refund(
         self: Arc<Self>,
@@ -318,9 +318,9 @@ impl BillingActivities {
     ) -> Result<i64, ActivityError> {
         let (payment, salon_id, _) = self.payment(payment_id).await?;
         let yclients_id = payment.yclients_payment_id.ok_or_else(|| {
-            failure::permanent(
+            failure::retryable(
                 "NotReported",
-                format!("payment {payment_id} is not reported yet"),
+                format!("payment {payment_id} is not reported yet; its report is retrying"),
             )
         })?;
         if payment.refunded_at.is_some() {

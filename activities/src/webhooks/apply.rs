@@ -322,8 +322,9 @@ impl WebhookActivities {
     }
 }
 
-/// Cancels every running workflow of the salon except its lifecycle workflow and the
-/// deletion of its personal data (an earlier uninstall's, still counting down).
+/// Cancels every running workflow of the salon except its lifecycle workflow, the
+/// deletion of its personal data (an earlier uninstall's, still counting down), and the
+/// reports of its payments and refunds.
 async fn cancel_salon_workflows(
     client: &temporalio_client::Client,
     salon_id: SalonId,
@@ -336,7 +337,16 @@ async fn cancel_salon_workflows(
     let mut runs = client.list_workflows(query, WorkflowListOptions::default());
     while let Some(run) = runs.next().await {
         let run = run.map_err(anyhow::Error::new)?;
-        if kept.iter().any(|id| id == run.id()) {
+        // A payment's report or refund is accounting, not the salon's service: it runs on.
+        let accounting = [
+            format!("payment-{salon_id}-"),
+            format!("refund-{salon_id}-"),
+        ];
+        if kept.iter().any(|id| id == run.id())
+            || accounting
+                .iter()
+                .any(|prefix| run.id().starts_with(prefix.as_str()))
+        {
             continue;
         }
         let handle =

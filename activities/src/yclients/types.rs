@@ -302,8 +302,9 @@ pub struct InstallStatus {
     /// The install's changes, oldest first.
     #[serde(default)]
     pub logs: Vec<serde_json::Value>,
-    /// The payments reported for it.
-    #[serde(default)]
+    /// The payments reported for it (an entry we cannot read is left out, so one odd
+    /// entry does not hide the install's status).
+    #[serde(default, deserialize_with = "readable_payments")]
     pub payments: Vec<ReportedPayment>,
 }
 
@@ -375,6 +376,16 @@ pub struct PartnerPayment {
     pub period_to: String,
 }
 
+fn readable_payments<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ReportedPayment>, D::Error> {
+    let listed = Option::<Vec<serde_json::Value>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(listed
+        .into_iter()
+        .filter_map(|entry| serde_json::from_value(entry).ok())
+        .collect())
+}
+
 fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Ok(match serde_json::Value::deserialize(deserializer)? {
         serde_json::Value::String(text) => text,
@@ -420,6 +431,31 @@ fn blank_as_none<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_install_status_reads_leniently() {
+        let status: InstallStatus = serde_json::from_value(serde_json::json!({
+            "connection_status": "freezed",
+            "logs": [{"status_from": "active", "status_to": "freezed"}],
+            "payments": [
+                {"id": 7, "payment_sum": 2990, "is_refunded": 1},
+                {"id": "not a number"},
+                {"id": 8, "payment_sum": "100.50", "period_from": "2026-12-01 00:00:00"},
+            ],
+        }))
+        .unwrap();
+        assert_eq!(status.connection(), Connection::Frozen);
+        assert_eq!(status.payments.len(), 2, "the odd entry is left out");
+        assert!(status.payments[0].is_refunded);
+        assert_eq!(status.payments[0].payment_sum, "2990");
+        let unknown: InstallStatus =
+            serde_json::from_value(serde_json::json!({"connection_status": 1})).unwrap();
+        assert_eq!(
+            unknown.connection(),
+            Connection::Active,
+            "an unknown word is installed"
+        );
+    }
 
     #[test]
     fn envelope_reads_object_meta_and_empty_array_meta() {

@@ -79,9 +79,19 @@ async fn progress(
     // The grant's other salons, which the page offers to connect next.
     let mut locations = Vec::with_capacity(claims.locations.len());
     for salon_id in &claims.locations {
-        let known = companies::find_by_salon(&state.db, *salon_id).await?;
+        // Only what is this user's is described; another salon is just its id.
+        let installer = companies::installer(&state.db, *salon_id).await?;
+        let theirs = matches!(
+            (&claims.user_data.user_id, &installer),
+            (Some(user), Some((_, Some(installer)))) if user == installer
+        );
+        let known = match theirs {
+            true => companies::find_by_salon(&state.db, *salon_id).await?,
+            false => None,
+        };
         locations.push(json!({
             "salon_id": salon_id,
+            "theirs": theirs,
             "title": known.as_ref().map(|c| c.title.clone()),
             "integration_status": known.as_ref().map(|c| c.integration_status),
         }));

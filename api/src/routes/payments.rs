@@ -337,6 +337,29 @@ async fn refund(
         .ok_or_else(|| {
             ApiError::NotFound(format!("salon {salon_id} has no payment {payment_id}"))
         })?;
+    // The payment's report comes first; a report YClients refused is no payment there.
+    let payment_ref = PaymentRef {
+        salon_id,
+        payment_id,
+    };
+    let report = billing::report(
+        &state.temporal,
+        &state.config.temporal,
+        payment_ref,
+        REPORT_WAIT,
+    )
+    .await
+    .map_err(|error| {
+        tracing::error!(error = %format!("{error:#}"), "could not look at the payment's report");
+        ApiError::Unavailable(format!(
+            "payment {payment_id}: its report to YClients could not be checked"
+        ))
+    })?;
+    if let Reported::Failed(reason) = report {
+        return Err(ApiError::Conflict(format!(
+            "payment {payment_id} was never reported to YClients ({reason}): report it first (repeat the payment request)"
+        )));
+    }
     if payment.refund_requested_at.is_none() {
         // The money goes back first; YClients is told once it has.
         state
@@ -356,10 +379,7 @@ async fn refund(
     let reported = billing::refund(
         &state.temporal,
         &state.config.temporal,
-        PaymentRef {
-            salon_id,
-            payment_id,
-        },
+        payment_ref,
         REPORT_WAIT,
     )
     .await

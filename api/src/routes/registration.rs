@@ -49,6 +49,9 @@ use std::net::SocketAddr;
 /// The longest query string read (YClients' own is a few hundred bytes).
 const MAX_QUERY: usize = 8 * 1024;
 
+/// The most further salons of one grant carried in the onboarding token.
+const MAX_LOCATIONS: usize = 50;
+
 /// Widths of the `companies.marketplace_user_*` columns.
 const MAX_USER_ID: usize = 100;
 const MAX_USER_TEXT: usize = 255;
@@ -117,10 +120,12 @@ impl RedirectQuery {
         let salon_id = first
             .parse::<SalonId>()
             .map_err(|error| ApiError::BadRequest(error.to_string()))?;
-        let others = candidates
+        let mut others: Vec<SalonId> = candidates
             .filter_map(|id| id.parse::<SalonId>().ok())
             .filter(|id| *id != salon_id)
             .collect();
+        others.dedup();
+        others.truncate(MAX_LOCATIONS);
         Ok((salon_id, others))
     }
 }
@@ -151,9 +156,10 @@ async fn redirect(
     enter(&state, salon_id, entry, other_salons).await
 }
 
-/// `GET /auth/yclients/location?token=<onboarding token>&salon_id=<id>`: another
-/// location of the same multi-location grant (`salon_ids[]`), entered with the
-/// onboarding token the first one's redirect gave (it lists them, signed by us).
+/// `GET /auth/yclients/location?token=<onboarding token>&salon_id=<id>`: back to the
+/// onboarding of another location of the same multi-location grant (`salon_ids[]`),
+/// with the onboarding token the first one's redirect gave (it lists them, signed by
+/// us) — for a location that its own signed redirect already made this user's.
 #[tracing::instrument(skip_all, fields(salon_id))]
 async fn location(
     State(state): State<AppState>,
@@ -186,6 +192,25 @@ async fn location(
         tracing::warn!("a location the grant did not list");
         return Err(ApiError::Forbidden(
             "Этот салон не входит в доступ, который выдал YClients: откройте приложение из его карточки".into(),
+        )
+        .into());
+    }
+    // The grant's list is not covered by YClients' signature, so it proves nothing about
+    // the salons in it: a location is entered this way only when its own signed redirect
+    // from YClients already made it this user's, and it is still being connected. An
+    // installed one opens from the console's salon switch; a new one from its card in
+    // YClients.
+    let theirs = match (
+        claims.user_data.user_id.as_deref(),
+        companies::installer(&state.db, salon_id).await?,
+    ) {
+        (Some(user), Some((status, Some(installer)))) => user == installer && !is_installed(status),
+        _ => false,
+    };
+    if !theirs {
+        tracing::info!("a location not yet confirmed by its own redirect");
+        return Err(ApiError::Forbidden(
+            "Откройте AI Admin из карточки этого филиала в YClients: так YClients подтвердит, что он ваш".into(),
         )
         .into());
     }

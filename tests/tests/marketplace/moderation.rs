@@ -608,29 +608,41 @@ async fn a_multi_location_grant_connects_each_salon_on_its_own() {
     let first = app.add_salon("Сеть «Два адреса» — Центр");
     let second = app.add_salon("Сеть «Два адреса» — Север");
     let stranger = app.add_salon("Салон «Не из сети»");
-    let query = app.signed_entry(first, None).replacen(
-        &format!("salon_id={first}"),
-        &format!("salon_ids%5B%5D={first}&salon_ids%5B%5D={second}"),
-        1,
-    );
-    let token = app.page_token(&query).await;
+    let grant = |salons: &[SalonId]| {
+        let ids: Vec<String> = salons
+            .iter()
+            .map(|id| format!("salon_ids%5B%5D={id}"))
+            .collect();
+        app.signed_entry(salons[0], None).replacen(
+            &format!("salon_id={}", salons[0]),
+            &ids.join("&"),
+            1,
+        )
+    };
+    let token = app.page_token(&grant(&[first, second])).await;
     assert_eq!(app.verify_token(&token).locations, [second]);
     let progress = get_json(&app, "/marketplace/api/progress", &token).await;
+    let listed = &progress["locations"][0];
+    assert_eq!(listed["salon_id"], i64::from(second), "{progress}");
     assert_eq!(
-        progress["locations"][0]["salon_id"],
-        i64::from(second),
-        "{progress}"
+        listed["theirs"], false,
+        "nothing is told of a salon not yet theirs"
     );
+    assert!(listed["title"].is_null(), "{progress}");
     app.link_from_page(&token, first, OWNER_PHONE).await;
     app.wait_until_ready(first, PATIENCE).await;
 
-    // The page's link to the second location: its own onboarding, its own number.
-    let entered = app
-        .get(&format!(
-            "/auth/yclients/location?token={token}&salon_id={second}"
-        ))
-        .await;
-    assert_eq!(entered.status(), 302);
+    // The grant's list is not signed: the second salon is not entered with it until
+    // its own card in YClients sent the owner to us.
+    let location = format!("/auth/yclients/location?token={token}&salon_id={second}");
+    assert_eq!(app.get(&location).await.status(), 403);
+    app.page_token(&grant(&[second, first])).await;
+    let entered = app.get(&location).await;
+    assert_eq!(
+        entered.status(),
+        302,
+        "back to the second salon's onboarding"
+    );
     let second_token = ai_admin_tests::token_from_location(&entered).unwrap();
     let claims = app.verify_token(&second_token);
     assert_eq!(claims.salon_id, second);
@@ -639,8 +651,10 @@ async fn a_multi_location_grant_connects_each_salon_on_its_own() {
         .await;
     app.wait_until_ready(second, PATIENCE).await;
     assert_eq!(status(&app, second).await, "active");
+    // Installed, it is reached from the console, not with an onboarding token.
+    assert_eq!(app.get(&location).await.status(), 403);
 
-    // A salon the grant did not list is not entered with it.
+    // A salon the grant did not list, or a forged token, gets nowhere.
     let refused = app
         .get(&format!(
             "/auth/yclients/location?token={token}&salon_id={stranger}"
