@@ -152,6 +152,14 @@ fn idempotency_key(headers: &HeaderMap, salon_id: SalonId) -> Result<String, Api
     }
 }
 
+/// Temporal could not be reached: logged as `what`, answered 503 with `message`.
+fn temporal_away(what: &'static str, message: String) -> impl FnOnce(anyhow::Error) -> ApiError {
+    move |error| {
+        tracing::error!(error = %format!("{error:#}"), "{what}");
+        ApiError::Unavailable(message)
+    }
+}
+
 fn provider_failure(error: ProviderError) -> ApiError {
     match error {
         ProviderError::Refused(reason) => ApiError::Unprocessable(reason),
@@ -267,13 +275,8 @@ async fn record(
         REPORT_WAIT,
     )
     .await
-    .map_err(|error| {
-        tracing::error!(error = %format!("{error:#}"), "could not start the payment report");
-        ApiError::Unavailable(format!(
-            "payment {} is recorded; its report to YClients could not start (repeat the request with the same Idempotency-Key)",
-            payment.id
-        ))
-    })?;
+    .map_err(temporal_away("could not start the payment report", format!("payment {} is recorded; its report to YClients could not start (repeat the request with the same Idempotency-Key)",
+            payment.id)))?;
     answer(&payment, reported, "reported")
 }
 
@@ -349,12 +352,10 @@ async fn refund(
         REPORT_WAIT,
     )
     .await
-    .map_err(|error| {
-        tracing::error!(error = %format!("{error:#}"), "could not look at the payment's report");
-        ApiError::Unavailable(format!(
-            "payment {payment_id}: its report to YClients could not be checked"
-        ))
-    })?;
+    .map_err(temporal_away(
+        "could not look at the payment's report",
+        format!("payment {payment_id}: its report to YClients could not be checked"),
+    ))?;
     if let Reported::Failed(reason) = report {
         return Err(ApiError::Conflict(format!(
             "payment {payment_id} was never reported to YClients ({reason}): report it first (repeat the payment request)"
@@ -383,12 +384,7 @@ async fn refund(
         REPORT_WAIT,
     )
     .await
-    .map_err(|error| {
-        tracing::error!(error = %format!("{error:#}"), "could not start the refund");
-        ApiError::Unavailable(format!(
-            "payment {payment_id} is marked refunded; reporting it to YClients could not start (repeat the request)"
-        ))
-    })?;
+    .map_err(temporal_away("could not start the refund", format!("payment {payment_id} is marked refunded; reporting it to YClients could not start (repeat the request)")))?;
     answer(&payment, reported, "refunded")
 }
 

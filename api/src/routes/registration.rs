@@ -226,7 +226,7 @@ async fn location(
 }
 
 /// Registers `salon_id` for the user who arrived and sends them on: to the onboarding
-/// page, or to the console of an installed salon. `locations` are the grant's other
+/// page, or to the console of an installed salon. `other_salons` are the grant's other
 /// salons (the onboarding page offers them).
 async fn enter(
     state: &AppState,
@@ -234,13 +234,12 @@ async fn enter(
     entry: Entry,
     other_salons: Vec<SalonId>,
 ) -> Result<Response, PageError> {
-    let state = state.clone();
-    let company = fetch_company(&state, salon_id).await?;
-    let connection = bind_to_salon(&state, salon_id, &company, entry.signed.as_ref()).await?;
+    let company = fetch_company(state, salon_id).await?;
+    let connection = bind_to_salon(state, salon_id, &company, entry.signed.as_ref()).await?;
     if connection == Connection::Pending {
-        apply_missed_uninstall(&state, salon_id).await?;
+        apply_missed_uninstall(state, salon_id).await?;
     }
-    same_installer(&state, salon_id, &entry).await?;
+    same_installer(state, salon_id, &entry).await?;
     let user = entry.user;
     let marketplace_user = MarketplaceUser {
         id: user.user_id.clone(),

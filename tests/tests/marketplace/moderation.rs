@@ -325,14 +325,14 @@ async fn uninstall_deletes_personal_data_after_the_grace_period_keeps_payments_a
         .await;
     app.wait_for_replies(salon_id, "79005550404", 1, PATIENCE)
         .await;
-    let (status, _) = ops_post(
+    let (paid, _) = ops_post(
         &app,
         &format!("/ops/salons/{salon_id}/payments"),
         december(),
         None,
     )
     .await;
-    assert_eq!(status, 201);
+    assert_eq!(paid, 201);
 
     app.uninstall(salon_id).await;
     // Inside the grace period nothing is gone yet.
@@ -371,7 +371,7 @@ async fn uninstall_deletes_personal_data_after_the_grace_period_keeps_payments_a
     let token = app.reinstall(salon_id).await;
     app.link_from_page(&token, salon_id, OWNER_PHONE).await;
     eventually(PATIENCE, "the second install to be ready", || async {
-        (app.times_ready(salon_id).await >= 1 && status_of(&app, salon_id).await == "active")
+        (app.times_ready(salon_id).await >= 1 && status(&app, salon_id).await == "active")
             .then_some(())
     })
     .await;
@@ -385,10 +385,6 @@ async fn uninstall_deletes_personal_data_after_the_grace_period_keeps_payments_a
     app.client_says(salon_id, "79005550404", "А педикюр?").await;
     app.wait_for_replies(salon_id, "79005550404", 1, PATIENCE)
         .await;
-}
-
-async fn status_of(app: &TestApp, salon_id: SalonId) -> String {
-    status(app, salon_id).await
 }
 
 #[tokio::test]
