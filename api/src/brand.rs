@@ -3,7 +3,7 @@
 //! Altegio's name instead, so one text serves both brands. Only pages, scripts and
 //! error answers are rewritten — never data (a salon's own words stay as they are).
 
-use ai_admin_activities::yclients::CrmBrand;
+use ai_admin_activities::clients::yclients::CrmBrand;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};

@@ -3,8 +3,8 @@
 //! line naming the variable; secret values are never echoed.
 
 use crate::client_ip::TrustedProxies;
-use ai_admin_activities::conversation::AssistantLimits;
-use ai_admin_activities::retention::RetentionPolicy;
+use ai_admin_activities::acts::conversation::AssistantLimits;
+use ai_admin_activities::acts::retention::RetentionPolicy;
 use ai_admin_activities::secret::Secret;
 use ai_admin_activities::whatsapp::simulator::SimulatorSettings;
 use ai_admin_temporal::TemporalConfig;
@@ -140,7 +140,7 @@ pub struct YClientsSettings {
     /// Outbound requests per second for the whole process; 0 disables the limit.
     pub rate_limit_rps: f64,
     /// YClients or Altegio (`CRM_BRAND`): the API's host and `Accept`, the name on pages.
-    pub brand: ai_admin_activities::yclients::CrmBrand,
+    pub brand: ai_admin_activities::clients::yclients::CrmBrand,
 }
 
 /// How the assistant behaves.
@@ -594,15 +594,12 @@ impl Config {
             });
         }
         let brand = match env.get("CRM_BRAND") {
-            None => ai_admin_activities::yclients::CrmBrand::default(),
-            Some(text) => {
-                ai_admin_activities::yclients::CrmBrand::parse(&text).ok_or_else(|| {
-                    ConfigError::Invalid {
-                        name: "CRM_BRAND",
-                        reason: format!("{text:?} is neither yclients nor altegio"),
-                    }
-                })?
-            }
+            None => ai_admin_activities::clients::yclients::CrmBrand::default(),
+            Some(text) => ai_admin_activities::clients::yclients::CrmBrand::parse(&text)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "CRM_BRAND",
+                    reason: format!("{text:?} is neither yclients nor altegio"),
+                })?,
         };
         let app_id = env
             .secret(
@@ -817,7 +814,7 @@ fn config_with(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
 #[cfg(test)]
 mod brand_tests {
     use super::config_with as config;
-    use ai_admin_activities::yclients::CrmBrand;
+    use ai_admin_activities::clients::yclients::CrmBrand;
 
     #[test]
     fn altegio_is_a_brand_with_its_own_host_unless_one_is_given() {

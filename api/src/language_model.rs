@@ -3,12 +3,12 @@
 //! provider when one is configured.
 
 use crate::config::{LlmProviderKind, LlmRouteSettings, LlmSettings};
-use ai_admin_activities::llm::fallback::WithFallback;
-use ai_admin_activities::llm::gemini::{GeminiConfig, HttpGemini};
-use ai_admin_activities::llm::health::LlmHealth;
-use ai_admin_activities::llm::openai::{OpenAiChat, OpenAiConfig};
-use ai_admin_activities::llm::route::{Route, RouteName};
-use ai_admin_activities::llm::{LanguageModel, NoLanguageModel};
+use ai_admin_activities::clients::llm::fallback::WithFallback;
+use ai_admin_activities::clients::llm::gemini::{GeminiConfig, HttpGemini};
+use ai_admin_activities::clients::llm::health::LlmHealth;
+use ai_admin_activities::clients::llm::openai::{OpenAiChat, OpenAiConfig};
+use ai_admin_activities::clients::llm::route::{Route, RouteName};
+use ai_admin_activities::clients::llm::{LanguageModel, NoLanguageModel};
 use ai_admin_activities::metrics::Metrics;
 use anyhow::Context as _;
 use std::sync::Arc;

@@ -12,11 +12,13 @@ use crate::live::rate_limit::ConnectionRateLimiter;
 use crate::live::{self, LiveHub};
 use crate::routes;
 use crate::state::AppState;
-use ai_admin_activities::activation::ActivationSettings;
+use ai_admin_activities::acts::activation::ActivationSettings;
+use ai_admin_activities::clients::llm::LanguageModel;
+use ai_admin_activities::clients::llm::health::LlmHealth;
+use ai_admin_activities::clients::yclients::YClients;
+use ai_admin_activities::clients::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_activities::db;
 use ai_admin_activities::db::session_stores::PgSessionVault;
-use ai_admin_activities::llm::LanguageModel;
-use ai_admin_activities::llm::health::LlmHealth;
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::supervisor::Supervisor;
 use ai_admin_activities::whatsapp::live::LiveGateway;
@@ -25,8 +27,6 @@ use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::SimulatedGateway;
 use ai_admin_activities::whatsapp::{InboundLedger, WhatsAppGateway};
-use ai_admin_activities::yclients::YClients;
-use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClientsConfig};
 use ai_admin_temporal::gateway_calls::TemporalGateways;
 use ai_admin_temporal::sdk_metrics::SdkMetrics;
 use ai_admin_temporal::worker::{ActivityDeps, Queue, RunningWorker, spawn_workers};
@@ -342,7 +342,7 @@ impl Application {
             metrics,
             sdk_metrics,
             llm_health: clients.llm_health,
-            payments: Arc::new(ai_admin_activities::billing::provider::ManualProvider),
+            payments: Arc::new(ai_admin_activities::acts::billing::provider::ManualProvider),
         };
         let router = if roles.api {
             // The phone's control side exists only where phones are simulated.

@@ -4,9 +4,9 @@ use crate::auth::TokenKeys;
 use crate::config::Config;
 use crate::live::LiveHub;
 use crate::live::rate_limit::ConnectionRateLimiter;
+use ai_admin_activities::clients::yclients::YClients;
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
-use ai_admin_activities::yclients::YClients;
 use ai_admin_temporal::Client;
 use ai_admin_temporal::sdk_metrics::SdkMetrics;
 use sqlx::PgPool;
@@ -46,7 +46,7 @@ pub struct AppState {
     pub sdk_metrics: SdkMetrics,
     /// How this process's language-model routes stand (never called where no worker
     /// runs).
-    pub llm_health: ai_admin_activities::llm::health::LlmHealth,
+    pub llm_health: ai_admin_activities::clients::llm::health::LlmHealth,
     /// How salons pay us (the ops-recorded manual provider unless another is plugged in).
-    pub payments: Arc<dyn ai_admin_activities::billing::provider::PaymentProvider>,
+    pub payments: Arc<dyn ai_admin_activities::acts::billing::provider::PaymentProvider>,
 }

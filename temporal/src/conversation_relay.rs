@@ -12,7 +12,7 @@
 //! A transaction-scoped advisory lock per conversation keeps concurrent hand-overs (two
 //! quick messages, two processes) in arrival order.
 
-use ai_admin_activities::conversation::ClientMessage;
+use ai_admin_activities::acts::conversation::ClientMessage;
 use ai_admin_activities::db::inbound::{self, Outcome};
 use ai_admin_activities::db::{companies, conversations};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
@@ -152,7 +152,7 @@ impl Relay {
             .map(|m| ClientMessage {
                 inbound_id: m.id,
                 message_id: m.message_id,
-                text: ai_admin_activities::conversation::bounded_text(&m.text),
+                text: ai_admin_activities::acts::conversation::bounded_text(&m.text),
                 push_name: m.push_name,
                 withdrawn: m.withdrawn,
                 kind: m.kind,

@@ -8,9 +8,9 @@
 //! that workflow and returns its message id instead of sending again (a failed call
 //! fails its run, so only a send that went out is answered from the past).
 
+use ai_admin_activities::acts::gateway_calls::RemoteCall;
 use ai_admin_activities::db::leases::{self, Owner};
 use ai_admin_activities::domain::SessionId;
-use ai_admin_activities::gateway_calls::RemoteCall;
 use ai_admin_activities::whatsapp::calls::{CallError, CallResult, GatewayCall};
 use ai_admin_activities::whatsapp::routed::{RemoteError, RemoteGateway};
 use ai_admin_activities::workflow_ids as ids;

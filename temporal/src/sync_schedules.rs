@@ -1,8 +1,8 @@
 //! Reading a salon's recurring-sync schedules (`sync-<salon_id>-<part>`) for its owner:
 //! when each part syncs next, and whether the schedules are paused (a frozen salon).
 
+use ai_admin_activities::acts::recurring_sync::{CRON_TABLE, schedule_id};
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::time::Duration;

@@ -8,24 +8,24 @@
 //! `Handle::block_on`, which keeps one runtime (and one database pool) for the whole
 //! process; activities are still spawned onto the runtime's worker threads by the SDK.
 
-use ai_admin_activities::activation::{ActivationActivities, ActivationSettings};
-use ai_admin_activities::baseline::BaselineActivities;
-use ai_admin_activities::billing::BillingActivities;
-use ai_admin_activities::conversation::ConversationActivities;
-use ai_admin_activities::erasure::ErasureActivities;
-use ai_admin_activities::gateway_calls::GatewayCallActivities;
-use ai_admin_activities::llm::LanguageModel;
-use ai_admin_activities::marketplace::MarketplaceActivities;
-use ai_admin_activities::messaging::MessagingActivities;
-use ai_admin_activities::reconcile::ReconcileActivities;
-use ai_admin_activities::recurring_sync::RecurringSyncActivities;
-use ai_admin_activities::reminders::ReminderActivities;
-use ai_admin_activities::retention::{RetentionActivities, RetentionPolicy};
-use ai_admin_activities::sync::SyncActivities;
-use ai_admin_activities::webhooks::apply::WebhookActivities;
+use ai_admin_activities::acts::activation::{ActivationActivities, ActivationSettings};
+use ai_admin_activities::acts::baseline::BaselineActivities;
+use ai_admin_activities::acts::billing::BillingActivities;
+use ai_admin_activities::acts::conversation::ConversationActivities;
+use ai_admin_activities::acts::erasure::ErasureActivities;
+use ai_admin_activities::acts::gateway_calls::GatewayCallActivities;
+use ai_admin_activities::acts::marketplace::MarketplaceActivities;
+use ai_admin_activities::acts::messaging::MessagingActivities;
+use ai_admin_activities::acts::reconcile::ReconcileActivities;
+use ai_admin_activities::acts::recurring_sync::RecurringSyncActivities;
+use ai_admin_activities::acts::reminders::ReminderActivities;
+use ai_admin_activities::acts::retention::{RetentionActivities, RetentionPolicy};
+use ai_admin_activities::acts::sync::SyncActivities;
+use ai_admin_activities::acts::webhooks::apply::WebhookActivities;
+use ai_admin_activities::clients::llm::LanguageModel;
+use ai_admin_activities::clients::yclients::YClients;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
-use ai_admin_activities::yclients::YClients;
 use ai_admin_workflows::activation::ActivationWorkflow;
 use ai_admin_workflows::baseline::BaselineWorkflow;
 use ai_admin_workflows::billing::{PaymentRefundWorkflow, PaymentReportWorkflow};
@@ -68,7 +68,7 @@ pub struct ActivityDeps {
     /// How long old rows are kept.
     pub retention: RetentionPolicy,
     /// What the assistant may do in one conversation.
-    pub assistant_limits: ai_admin_activities::conversation::AssistantLimits,
+    pub assistant_limits: ai_admin_activities::acts::conversation::AssistantLimits,
     /// The prompts the assistant uses.
     pub prompts: &'static ai_admin_activities::assistant::prompts::PromptSet,
     /// How long a handoff may go unanswered (in answer hours) before the bot takes the

@@ -644,14 +644,14 @@ impl TestApp {
     pub async fn sync(
         &self,
         salon_id: SalonId,
-        parts: Vec<ai_admin_activities::sync::SyncPart>,
-    ) -> ai_admin_activities::sync::SyncReport {
+        parts: Vec<ai_admin_activities::acts::sync::SyncPart>,
+    ) -> ai_admin_activities::acts::sync::SyncReport {
         let suffix: u64 = rand::random();
         let handle = self
             .temporal
             .start_workflow(
                 ai_admin_workflows::sync::SyncWorkflow::run,
-                ai_admin_activities::sync::SyncInput {
+                ai_admin_activities::acts::sync::SyncInput {
                     salon_id,
                     parts,
                     publish_progress: false,

@@ -10,7 +10,7 @@
 use crate::failure_reason;
 use crate::options::database_write;
 use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
-use ai_admin_activities::activation::{
+use ai_admin_activities::acts::activation::{
     ActivationActivities, ActivationOutcome, FinishActivation, PrepareActivation,
 };
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};

@@ -4,7 +4,7 @@
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
-use ai_admin_activities::baseline::BaselineActivities;
+use ai_admin_activities::acts::baseline::BaselineActivities;
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{ActivityOptions, WorkflowContext, WorkflowContextView, WorkflowResult};

@@ -10,7 +10,7 @@
 #![allow(missing_docs)]
 
 use crate::search_attributes::SALON_ID;
-use ai_admin_activities::billing::BillingActivities;
+use ai_admin_activities::acts::billing::BillingActivities;
 use ai_admin_activities::domain::SalonId;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -8,9 +8,10 @@
 #![allow(missing_docs)]
 
 use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
+use ai_admin_activities::acts::webhooks::ApplyBatch;
+use ai_admin_activities::acts::webhooks::apply::WebhookActivities;
+use ai_admin_activities::db::webhook_inbox::InboxEvent;
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::webhooks::apply::WebhookActivities;
-use ai_admin_activities::webhooks::{ApplyBatch, InboxEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;

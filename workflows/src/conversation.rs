@@ -27,17 +27,17 @@
 
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
-use ai_admin_activities::assistant::commands::Command;
-use ai_admin_activities::assistant::lookup::CommandResult;
-use ai_admin_activities::conversation::courtesy::reaction_for;
-use ai_admin_activities::conversation::discussed::Discussed;
-use ai_admin_activities::conversation::listen::{self, Answer, Hearing, Plan};
-use ai_admin_activities::conversation::{
+use ai_admin_activities::acts::conversation::courtesy::reaction_for;
+use ai_admin_activities::acts::conversation::discussed::Discussed;
+use ai_admin_activities::acts::conversation::listen::{self, Answer, Hearing, Plan};
+use ai_admin_activities::acts::conversation::lookup::CommandResult;
+use ai_admin_activities::acts::conversation::{
     APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
     Listen, OpenTurn, Overheard, React, SendReply, Understand, Understood,
 };
+use ai_admin_activities::assistant::commands::Command;
+use ai_admin_activities::clients::llm::Turn;
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::llm::Turn;
 use ai_admin_activities::whatsapp::MessageKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

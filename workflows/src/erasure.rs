@@ -10,9 +10,9 @@
 use crate::options::database_write;
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
+use ai_admin_activities::acts::erasure::{ERASURE_WORKFLOW_TYPE, ErasureActivities};
 use ai_admin_activities::db::erasure::ErasureCheck;
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::erasure::{ERASURE_WORKFLOW_TYPE, ErasureActivities};
 use std::time::Duration;
 use temporalio_macros::{workflow, workflow_methods};
 use temporalio_sdk::{WorkflowContext, WorkflowContextView, WorkflowResult};

@@ -11,8 +11,8 @@
 use crate::options::{database_write, patient_send};
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
-use ai_admin_activities::conversation::ConversationActivities;
-use ai_admin_activities::conversation::unanswered::{
+use ai_admin_activities::acts::conversation::ConversationActivities;
+use ai_admin_activities::acts::conversation::unanswered::{
     GiveBack, HANDOFF_WORKFLOW_TYPE, HandoffCheck, HandoffWatch,
 };
 use std::time::Duration;

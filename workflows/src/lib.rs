@@ -64,11 +64,11 @@ mod tests {
     fn activities_start_the_reminder_workflow_by_its_real_name() {
         assert_eq!(
             reminder::ReminderWorkflow::run.name(),
-            ai_admin_activities::reminders::ReminderWorkflowRef.name()
+            ai_admin_activities::acts::reminders::ReminderWorkflowRef.name()
         );
         assert_eq!(
             temporalio_common::SignalDefinition::name(&reminder::ReminderWorkflow::visit),
-            ai_admin_activities::reminders::VISIT_SIGNAL
+            ai_admin_activities::acts::reminders::VISIT_SIGNAL
         );
     }
 
@@ -76,7 +76,7 @@ mod tests {
     fn the_retention_schedule_starts_the_workflow_by_its_real_name() {
         assert_eq!(
             retention::RetentionWorkflow::run.name(),
-            ai_admin_activities::retention::RETENTION_WORKFLOW_TYPE
+            ai_admin_activities::acts::retention::RETENTION_WORKFLOW_TYPE
         );
     }
 
@@ -84,7 +84,7 @@ mod tests {
     fn schedules_start_the_sync_workflow_by_its_real_name() {
         assert_eq!(
             sync::SyncWorkflow::run.name(),
-            ai_admin_activities::sync::SyncWorkflowRef.name()
+            ai_admin_activities::acts::sync::SyncWorkflowRef.name()
         );
     }
 }

@@ -1,12 +1,14 @@
 //! `install_reconcile`: once a day (the `install-reconcile-<task_queue>` schedule) every
 //! installed salon is checked against YClients' install status, and any lifecycle event
 //! we missed is stored for its `company-<salon_id>` to apply (see
-//! `ai_admin_activities::reconcile`).
+//! `ai_admin_activities::acts::reconcile`).
 
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
-use ai_admin_activities::reconcile::{RECONCILE_WORKFLOW_TYPE, ReconcileActivities, Reconciled};
+use ai_admin_activities::acts::reconcile::{
+    RECONCILE_WORKFLOW_TYPE, ReconcileActivities, Reconciled,
+};
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};

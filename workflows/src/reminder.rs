@@ -11,7 +11,7 @@
 use crate::options::patient_send;
 use crate::search_attributes::SALON_ID;
 use crate::waits::condition_within;
-use ai_admin_activities::reminders::{
+use ai_admin_activities::acts::reminders::{
     REMINDER_WORKFLOW_TYPE, ReminderActivities, ReminderEnd, ReminderInput, SendReminder,
     VisitChange,
 };

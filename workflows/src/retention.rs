@@ -1,10 +1,10 @@
 //! `retention`: one prune of old rows (started hourly by the `retention-<task_queue>`
-//! schedule; see `ai_admin_activities::retention`).
+//! schedule; see `ai_admin_activities::acts::retention`).
 
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
-use ai_admin_activities::retention::{Pruned, RetentionActivities};
+use ai_admin_activities::acts::retention::{Pruned, RetentionActivities};
 use std::time::Duration;
 use temporalio_common::RetryPolicy;
 use temporalio_macros::{workflow, workflow_methods};

@@ -8,7 +8,7 @@
 
 use crate::options::database_write;
 use crate::search_attributes::SALON_ID;
-use ai_admin_activities::sync::{
+use ai_admin_activities::acts::sync::{
     PartInput, PartReport, ProgressSlot, SyncActivities, SyncInput, SyncPart, SyncReport,
 };
 use chrono::{DateTime, Utc};

@@ -5,7 +5,7 @@
 // `#[workflow_methods]` generates one undocumented constant per handler.
 #![allow(missing_docs)]
 
-use ai_admin_activities::gateway_calls::{GatewayCallActivities, RemoteCall};
+use ai_admin_activities::acts::gateway_calls::{GatewayCallActivities, RemoteCall};
 use ai_admin_activities::whatsapp::calls::CallResult;
 use std::time::Duration;
 use temporalio_common::RetryPolicy;

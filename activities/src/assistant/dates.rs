@@ -45,6 +45,16 @@ pub fn weekday_name(day: Weekday) -> &'static str {
     }
 }
 
+/// «25.12 (пятница)».
+pub fn day_text(day: NaiveDate) -> String {
+    format!(
+        "{:02}.{:02} ({})",
+        day.day(),
+        day.month(),
+        weekday_name(day.weekday())
+    )
+}
+
 /// The day `phrase` names, seen from `today` (the salon's local date). A weekday means
 /// its next occurrence, today included; a day and month without a year means the next
 /// such date, today included.

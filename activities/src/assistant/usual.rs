@@ -3,10 +3,20 @@
 //! generic «стрижка» in a salon of five haircuts are read with it, and free times are
 //! offered around the usual hour.
 
-use crate::db::bookings::PastVisit;
-use chrono::{NaiveTime, Timelike as _};
+use chrono::{DateTime, NaiveTime, Timelike as _, Utc};
 use chrono_tz::Tz;
 use std::collections::BTreeMap;
+
+/// One of a client's past visits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PastVisit {
+    /// Start.
+    pub datetime: DateTime<Utc>,
+    /// The service (YClients id, name).
+    pub service: Option<(i64, String)>,
+    /// The master (YClients id, name).
+    pub staff: Option<(i64, String)>,
+}
 
 /// Past visits read at most.
 pub const VISITS_READ: i64 = 20;

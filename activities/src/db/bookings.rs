@@ -1,5 +1,6 @@
 //! The `bookings` table: the salon's records (visits).
 
+use crate::assistant::usual::PastVisit;
 use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 
@@ -183,17 +184,6 @@ pub async fn upcoming_for_phone(
         })
         .collect::<Result<_, sqlx::Error>>()
         .map_err(Into::into)
-}
-
-/// One of a client's past visits.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PastVisit {
-    /// Start.
-    pub datetime: DateTime<Utc>,
-    /// The service (YClients id, name).
-    pub service: Option<(i64, String)>,
-    /// The master (YClients id, name).
-    pub staff: Option<(i64, String)>,
 }
 
 /// The client's last visits (by phone, digits only) that took place or were due — not

@@ -1,7 +1,7 @@
 //! The `companies` table: one row per salon, keyed by its YClients id.
 
+use crate::clients::yclients::Company;
 use crate::domain::{IntegrationStatus, PhoneNumber, SalonId};
-use crate::yclients::Company;
 use sqlx::{PgExecutor, Row};
 
 /// The salon owner who clicked "Connect" in YClients.

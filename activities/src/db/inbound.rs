@@ -3,7 +3,7 @@
 //! message not yet handed to its conversation is not lost with the process.
 
 use crate::domain::SalonId;
-use crate::whatsapp::{IncomingMessage, MediaInfo, MessageKind};
+use crate::whatsapp::types::{IncomingMessage, MediaInfo, MessageKind};
 use sqlx::{PgExecutor, Row};
 
 /// What recording a message did.

@@ -1,6 +1,8 @@
 //! PostgreSQL: the pool, the embedded migrations, and one module per table that owns
-//! its SQL.
+//! its SQL (the `*_views` modules read across tables for one reader: the assistant, the
+//! console).
 
+pub mod assistant_views;
 pub mod bookings;
 pub mod catalog;
 pub mod clients;

@@ -8,10 +8,26 @@
 //! the others. Callers wake the relay afterwards with [`notify`], coalesced; the relay's
 //! periodic sweep covers a wake-up that never came.
 
+use crate::clients::yclients::webhooks::{Webhook, WebhookKind};
 use crate::domain::SalonId;
-use crate::webhooks::{InboxEvent, Webhook, WebhookKind};
+use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, Row};
 use std::time::Duration;
+
+/// A stored webhook handed to `company-<salon_id>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboxEvent {
+    /// `webhook_inbox.id`.
+    pub id: i64,
+    /// The salon's sequence number: events are applied in this order.
+    pub seq: i64,
+    /// What kind of event.
+    pub kind: WebhookKind,
+    /// `uninstall`, `freeze`, `payment`, `create`, `update`, `delete`, …
+    pub event: Option<String>,
+    /// The body as YClients sent it.
+    pub payload: serde_json::Value,
+}
 
 /// The `LISTEN` channel the relay wakes on; the payload is salon ids, comma-separated.
 pub const CHANNEL: &str = "ai_admin_webhooks";

@@ -5,11 +5,13 @@
 //! tokenizer, pessimistically (characters / 3). Needs no services.
 
 use super::sync::BENCH_SALON;
+use ai_admin_activities::acts::conversation::context::{
+    SalonContext, Stage1Turn, stage1_prompt_with,
+};
+use ai_admin_activities::acts::conversation::discussed::Discussed;
 use ai_admin_activities::assistant::catalog::{Catalog, ServiceInfo, StaffInfo};
 use ai_admin_activities::assistant::prompts::PromptSet;
-use ai_admin_activities::conversation::context::{SalonContext, Stage1Turn, stage1_prompt_with};
-use ai_admin_activities::conversation::discussed::Discussed;
-use ai_admin_activities::llm::{Prompt, Turn};
+use ai_admin_activities::clients::llm::{Prompt, Turn};
 use ai_admin_simulators::yclients::Salon;
 use chrono::{NaiveDate, NaiveTime};
 

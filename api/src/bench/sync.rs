@@ -5,13 +5,13 @@
 //! wall time to the limiter's bound (requests ÷ rps).
 
 use crate::config::Config;
-use ai_admin_activities::activation::ActivationSettings;
+use ai_admin_activities::acts::activation::ActivationSettings;
+use ai_admin_activities::acts::sync::{SyncInput, SyncReport};
+use ai_admin_activities::clients::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
 use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
-use ai_admin_activities::sync::{SyncInput, SyncReport};
 use ai_admin_activities::whatsapp::simulator::{SimulatedGateway, SimulatorSettings};
-use ai_admin_activities::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
 use ai_admin_simulators::yclients::{self, Salon, SalonSize, SimState};
 use ai_admin_temporal::worker::{ActivityDeps, spawn_worker};
 use ai_admin_temporal::{Client, connection, search_attributes};
@@ -120,7 +120,7 @@ async fn sync_once(
                 webhook_base_url: "http://localhost/webhook/yclients".to_owned(),
                 plans: Default::default(),
             },
-            llm: Arc::new(ai_admin_activities::llm::NoLanguageModel {
+            llm: Arc::new(ai_admin_activities::clients::llm::NoLanguageModel {
                 reason: "the sync benchmark asks no language model".to_owned(),
             }),
             reminder_offsets: Vec::new(),

@@ -10,12 +10,12 @@
 
 use crate::bench::local_app::LocalApp;
 use crate::config::Config;
-use ai_admin_activities::activation::salon_webhook_url;
+use ai_admin_activities::acts::activation::salon_webhook_url;
+use ai_admin_activities::clients::yclients::Company;
+use ai_admin_activities::clients::yclients::webhooks;
 use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
-use ai_admin_activities::webhooks;
-use ai_admin_activities::yclients::Company;
 use ai_admin_simulators::yclients::{self as simulator, Salon, SalonSize, SimState};
 use anyhow::Context as _;
 use axum::Router;

@@ -3,7 +3,7 @@
 //! (`LLM_FALLBACK_*`), each with its own proxy.
 
 use super::{ConfigError, Env};
-use ai_admin_activities::llm::transport::ProxyUrl;
+use ai_admin_activities::clients::llm::transport::ProxyUrl;
 use ai_admin_activities::secret::Secret;
 
 /// Which API a provider speaks.

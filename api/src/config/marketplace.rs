@@ -3,7 +3,7 @@
 //! uninstalled salon's personal data is kept (`PERSONAL_DATA_GRACE`).
 
 use super::{ConfigError, Env};
-use ai_admin_activities::billing::Plans;
+use ai_admin_activities::acts::billing::Plans;
 
 /// Billing and data keeping for marketplace salons.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,9 +5,9 @@
 //! «завтра» and «02.12» the same day.
 
 use super::corpus::{Booked, ExpectedCommand, TurnSpec, Visit, dated};
+use ai_admin_activities::acts::conversation::lookup::show_prices;
 use ai_admin_activities::assistant::catalog::Catalog;
 use ai_admin_activities::assistant::dates::{resolve_date, resolve_time};
-use ai_admin_activities::assistant::lookup::show_prices;
 use ai_admin_activities::assistant::matching::{Match, best};
 use ai_admin_activities::assistant::synonyms::Synonyms;
 use ai_admin_simulators::yclients::seed::Record;

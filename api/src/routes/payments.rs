@@ -18,8 +18,8 @@
 use crate::auth::OpsAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use ai_admin_activities::billing::provider::{Charge, ProviderError, Receipt};
-use ai_admin_activities::billing::{currency_code, major_units, minor_units};
+use ai_admin_activities::acts::billing::provider::{Charge, ProviderError, Receipt};
+use ai_admin_activities::acts::billing::{currency_code, major_units, minor_units};
 use ai_admin_activities::db::companies;
 use ai_admin_activities::db::payments::{self, NewPayment, Payment};
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};

@@ -19,10 +19,10 @@
 
 use crate::error::ApiError;
 use crate::state::AppState;
+use ai_admin_activities::clients::yclients::webhooks::{self, Webhook, WebhookKind};
 use ai_admin_activities::db::companies;
 use ai_admin_activities::db::webhook_inbox::{self, Stored};
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::webhooks::{self, Webhook, WebhookKind};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};

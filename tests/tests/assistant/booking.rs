@@ -3,11 +3,11 @@
 //! api_id books nothing more; a taken time gets the nearest free times instead.
 
 use crate::support::Fixture;
-use ai_admin_activities::assistant::booking::{Booker, Wanted, create_booking};
-use ai_admin_activities::assistant::changes::{
+use ai_admin_activities::acts::conversation::booking::{Booker, Wanted, create_booking};
+use ai_admin_activities::acts::conversation::changes::{
     cancel_booking, confirm_booking, reschedule_booking,
 };
-use ai_admin_activities::assistant::lookup::day_text;
+use ai_admin_activities::assistant::dates::day_text;
 use chrono::Days;
 
 #[tokio::test]
@@ -346,7 +346,7 @@ async fn a_master_who_does_not_do_the_service_names_those_who_do() {
     fx.app
         .sync(
             fx.salon_id,
-            vec![ai_admin_activities::sync::SyncPart::Services],
+            vec![ai_admin_activities::acts::sync::SyncPart::Services],
         )
         .await;
     fx.reload_catalog().await;
@@ -368,7 +368,7 @@ async fn a_master_who_does_not_do_the_service_names_those_who_do() {
         .iter()
         .find(|s| s.yclients_id == other.id)
         .unwrap();
-    let asked = ai_admin_activities::assistant::lookup::find_staff_for(
+    let asked = ai_admin_activities::acts::conversation::lookup::find_staff_for(
         catalog,
         Some(&barber.name),
         service,
@@ -385,7 +385,7 @@ async fn a_master_who_does_not_do_the_service_names_those_who_do() {
         .iter()
         .find(|s| s.yclients_id == haircut.id)
         .unwrap();
-    let found = ai_admin_activities::assistant::lookup::find_staff_for(
+    let found = ai_admin_activities::acts::conversation::lookup::find_staff_for(
         catalog,
         Some(&barber.name),
         haircut_info,

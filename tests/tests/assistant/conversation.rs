@@ -4,7 +4,7 @@
 //! simulator over HTTP, books in the YClients simulator and answers through the gateway.
 
 use crate::support::Fixture;
-use ai_admin_activities::assistant::lookup::day_text;
+use ai_admin_activities::assistant::dates::day_text;
 use ai_admin_tests::{AppOptions, eventually};
 use chrono::Days;
 use std::time::Duration;
@@ -370,7 +370,7 @@ async fn gemini_down_for_good_gets_the_apology_and_alerts_the_salon() {
     let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     assert_eq!(
         replies,
-        [ai_admin_activities::conversation::APOLOGY.to_owned()]
+        [ai_admin_activities::acts::conversation::APOLOGY.to_owned()]
     );
     assert_eq!(
         app.count_rows(

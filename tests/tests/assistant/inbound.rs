@@ -327,7 +327,7 @@ async fn a_message_that_arrives_half_a_day_late_gets_an_apology_instead_of_an_an
         .await;
     assert_eq!(
         replies[0],
-        ai_admin_activities::conversation::LATE_APOLOGY,
+        ai_admin_activities::acts::conversation::LATE_APOLOGY,
         "not answered as if new"
     );
 

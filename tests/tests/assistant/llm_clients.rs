@@ -7,13 +7,13 @@
 
 use ai_admin_activities::assistant::commands::{self, Command, Parsed};
 use ai_admin_activities::assistant::prompts;
-use ai_admin_activities::llm::fallback::WithFallback;
-use ai_admin_activities::llm::gemini::{GeminiConfig, HttpGemini};
-use ai_admin_activities::llm::health::LlmHealth;
-use ai_admin_activities::llm::openai::{OpenAiChat, OpenAiConfig};
-use ai_admin_activities::llm::route::{Route, RouteName};
-use ai_admin_activities::llm::transport::ProxyUrl;
-use ai_admin_activities::llm::{LanguageModel, LlmError, Prompt, Stage, Turn};
+use ai_admin_activities::clients::llm::fallback::WithFallback;
+use ai_admin_activities::clients::llm::gemini::{GeminiConfig, HttpGemini};
+use ai_admin_activities::clients::llm::health::LlmHealth;
+use ai_admin_activities::clients::llm::openai::{OpenAiChat, OpenAiConfig};
+use ai_admin_activities::clients::llm::route::{Route, RouteName};
+use ai_admin_activities::clients::llm::transport::ProxyUrl;
+use ai_admin_activities::clients::llm::{LanguageModel, LlmError, Prompt, Stage, Turn};
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::secret::Secret;
 use ai_admin_simulators::gemini::{self, GeminiFault, GeminiSimState, RunningGemini};
@@ -83,7 +83,7 @@ fn stage1(message: &str) -> Prompt {
 }
 
 fn stage2() -> Prompt {
-    let voice = ai_admin_activities::conversation::voice::Voice::default();
+    let voice = ai_admin_activities::acts::conversation::voice::Voice::default();
     let values = BTreeMap::from([
         ("message", "Сколько стоит стрижка?".to_owned()),
         (
@@ -458,7 +458,7 @@ async fn a_refused_region_hands_the_call_to_the_fallback_and_pauses_the_primary(
 
 #[tokio::test]
 async fn both_clients_write_a_voice_note_down_and_the_fallback_hears_it_when_the_primary_cannot() {
-    use ai_admin_activities::llm::Audio;
+    use ai_admin_activities::clients::llm::Audio;
     use ai_admin_simulators::gemini::hearing::{
         VOICE_NOTE, VOICE_NOTE_MIME, VOICE_NOTE_TRANSCRIPT,
     };
@@ -539,7 +539,7 @@ async fn both_clients_write_a_voice_note_down_and_the_fallback_hears_it_when_the
     assert_eq!(heard.provider, "openai (fallback)");
     assert_eq!(
         health.report()["primary"].state,
-        ai_admin_activities::llm::health::RouteState::Unknown,
+        ai_admin_activities::clients::llm::health::RouteState::Unknown,
         "{:?}",
         health.report()
     );

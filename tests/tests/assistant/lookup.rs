@@ -4,7 +4,8 @@
 //! free when for any master, and the salon's own synonyms.
 
 use crate::support::Fixture;
-use ai_admin_activities::assistant::lookup::{self, day_text};
+use ai_admin_activities::acts::conversation::lookup;
+use ai_admin_activities::assistant::dates::day_text;
 use chrono::Days;
 
 #[tokio::test]

@@ -5,7 +5,9 @@
 //! and each is in the inbound ledger with its kind.
 
 use crate::support::Fixture;
-use ai_admin_activities::conversation::listen::{ATTACHMENT_ONLY, TOO_LONG, UNHEARD, VOICE_MARK};
+use ai_admin_activities::acts::conversation::listen::{
+    ATTACHMENT_ONLY, TOO_LONG, UNHEARD, VOICE_MARK,
+};
 use ai_admin_activities::domain::{SalonId, SessionId};
 use ai_admin_simulators::gemini::hearing::{
     VOICE_NOTE, VOICE_NOTE_MIME, VOICE_NOTE_SECONDS, VOICE_NOTE_TRANSCRIPT,

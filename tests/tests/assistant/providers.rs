@@ -4,7 +4,7 @@
 //! SOCKS5 proxy while YClients goes direct.
 
 use crate::support::Fixture;
-use ai_admin_activities::conversation::{APOLOGY, LLM_REGION_REASON};
+use ai_admin_activities::acts::conversation::{APOLOGY, LLM_REGION_REASON};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_simulators::gemini::GeminiFault;
 use ai_admin_tests::socks::Socks5Proxy;

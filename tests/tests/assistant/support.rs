@@ -1,13 +1,14 @@
 //! What the assistant tests share: a YClients client without a rate limit, a
 //! registered, fully synced salon with its catalog, and a fixture around both.
 
-use ai_admin_activities::assistant::catalog::{self, Catalog};
-use ai_admin_activities::assistant::lookup::Salon;
-use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::secret::Secret;
-use ai_admin_activities::yclients::{
+use ai_admin_activities::acts::conversation::lookup::Salon;
+use ai_admin_activities::assistant::catalog::Catalog;
+use ai_admin_activities::clients::yclients::{
     FreeTime, HttpYClients, RateLimiter, YClients, YClientsConfig,
 };
+use ai_admin_activities::db::assistant_views as catalog;
+use ai_admin_activities::domain::SalonId;
+use ai_admin_activities::secret::Secret;
 use ai_admin_simulators::yclients::Salon as SimSalon;
 use ai_admin_simulators::yclients::seed::{Staff, WorkingDay};
 use ai_admin_tests::{AppOptions, TestApp, spawn_app, spawn_app_with};

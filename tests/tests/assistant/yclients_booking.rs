@@ -2,9 +2,11 @@
 //! free times, check, book, a taken time (433), a client's visits, move, cancel.
 
 use crate::support::yclients_client;
+use ai_admin_activities::clients::yclients::{
+    Appointment, BookingRequest, YClients, YClientsError,
+};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
-use ai_admin_activities::yclients::{Appointment, BookingRequest, YClients, YClientsError};
 use ai_admin_simulators::yclients::{self, RunningSimulator, Salon, SalonSize, SimState};
 use chrono::{Duration as Days, Utc};
 

@@ -1,9 +1,9 @@
 //! Activation in YClients, the first full sync, the welcome message and the recurring
 //! sync schedules, end to end.
 
+use ai_admin_activities::acts::recurring_sync::{CRON_TABLE, schedule_id};
+use ai_admin_activities::acts::sync::SyncPart;
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
-use ai_admin_activities::sync::SyncPart;
 use ai_admin_activities::whatsapp::simulator::OutboxEntry;
 use ai_admin_simulators::yclients::{Fault, SalonSize};
 use ai_admin_tests::sync_checks::{assert_synced, expected_counts};

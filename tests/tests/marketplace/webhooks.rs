@@ -2,8 +2,8 @@
 //! `company-<salon_id>`: accepted durably, authenticated, deduplicated, applied once and
 //! in order, from what YClients says.
 
+use ai_admin_activities::acts::recurring_sync::{CRON_TABLE, schedule_id};
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::recurring_sync::{CRON_TABLE, schedule_id};
 use ai_admin_tests::{AppOptions, TestApp, record_event, spawn_app, spawn_app_with};
 use ai_admin_workflows::company::CompanyWorkflow;
 use serde_json::{Value, json};

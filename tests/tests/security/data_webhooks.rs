@@ -2,8 +2,8 @@
 //! payload YClients contradicts changes nothing, and no row moves between salons.
 
 use super::{PATIENCE, inbox_rows, ready_salon};
+use ai_admin_activities::acts::sync::SyncPart;
 use ai_admin_activities::domain::SalonId;
-use ai_admin_activities::sync::SyncPart;
 use ai_admin_tests::{TestApp, record_event, spawn_app};
 use serde_json::json;
 

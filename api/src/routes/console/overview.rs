@@ -5,11 +5,11 @@
 use crate::auth::ConsoleAuth;
 use crate::error::ApiError;
 use crate::state::AppState;
-use ai_admin_activities::billing::major_units;
+use ai_admin_activities::acts::billing::major_units;
+use ai_admin_activities::clients::llm::health::{RouteHealth, RouteState};
 use ai_admin_activities::db::console_views::{self, Results, StatusFacts};
 use ai_admin_activities::db::{companies, payments, settings};
 use ai_admin_activities::domain::{SalonId, SessionId};
-use ai_admin_activities::llm::health::{RouteHealth, RouteState};
 use ai_admin_temporal::sync_schedules;
 use axum::extract::State;
 use axum::routing::get;
