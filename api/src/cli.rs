@@ -1,5 +1,5 @@
 //! The command line: `serve` (API, worker and WhatsApp gateway, or some of them),
-//! `migrate`, `simulate yclients|gemini`, `bench` and `eval`.
+//! `migrate`, `simulate yclients|gemini` and `eval` (the benchmarks are `ai-admin-bench`).
 
 use crate::config::{Config, dev_defaults};
 use crate::startup::Application;
@@ -35,11 +35,6 @@ enum Command {
         #[command(subcommand)]
         service: Simulated,
     },
-    /// Run a benchmark against the services in DATABASE_URL and TEMPORAL_ADDRESS.
-    Bench {
-        #[command(subcommand)]
-        bench: Benchmark,
-    },
     /// Measure the assistant on the conversation corpus (eval/) through the whole
     /// pipeline, against the services in DATABASE_URL and TEMPORAL_ADDRESS.
     Eval {
@@ -60,56 +55,6 @@ enum Command {
         /// Only the conversations whose id contains this.
         #[arg(long)]
         only: Option<String>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum Benchmark {
-    /// WhatsApp sends through the routed gateway: local, to another gateway node, keyed.
-    Gateway {
-        /// Calls of each kind.
-        #[arg(long, default_value_t = 200)]
-        calls: usize,
-        /// Milliseconds between two calls.
-        #[arg(long, default_value_t = 150)]
-        gap_ms: u64,
-    },
-    /// A full sync of a 10 000-client salon, without a rate limit and at each given rate.
-    Sync {
-        /// Rates to measure besides "no limit", in requests per second.
-        #[arg(long, value_delimiter = ',', default_value = "5")]
-        rps: Vec<f64>,
-    },
-    /// Signed record webhooks at a fixed rate across many salons, against the app and an
-    /// insert-only baseline.
-    Webhooks {
-        /// Requests per second.
-        #[arg(long, default_value_t = 500)]
-        rate: u32,
-        /// Seconds of load.
-        #[arg(long, default_value_t = 30)]
-        seconds: u64,
-        /// Salons the events are spread over.
-        #[arg(long, default_value_t = 50)]
-        salons: usize,
-    },
-    /// The size of stage 1's prompt for the bench salon, against its token budget.
-    Prompt,
-    /// Client messages through the whole assistant pipeline (Gemini simulator with zero
-    /// delay), against a bare-workflow baseline at the same rate.
-    Messages {
-        /// Messages per second.
-        #[arg(long, default_value_t = 50)]
-        rate: u32,
-        /// Seconds of load.
-        #[arg(long, default_value_t = 30)]
-        seconds: u64,
-        /// Salons.
-        #[arg(long, default_value_t = 20)]
-        salons: usize,
-        /// Clients writing.
-        #[arg(long, default_value_t = 100)]
-        clients: usize,
     },
 }
 
@@ -163,61 +108,6 @@ pub async fn run() -> anyhow::Result<()> {
                     api_key,
                 },
         } => simulate_gemini(&host, port, &api_key).await,
-        Command::Bench {
-            bench: Benchmark::Gateway { calls, gap_ms },
-        } => {
-            let config = Config::from_env()?;
-            telemetry::init_for(&config);
-            let gap = std::time::Duration::from_millis(gap_ms);
-            crate::bench::gateway::run(config, calls.max(1), gap).await
-        }
-        Command::Bench {
-            bench: Benchmark::Prompt,
-        } => crate::bench::prompt::run(),
-        Command::Bench {
-            bench: Benchmark::Sync { rps },
-        } => {
-            let config = Config::from_env()?;
-            telemetry::init_for(&config);
-            let rates: Vec<f64> = std::iter::once(0.0).chain(rps).collect();
-            crate::bench::sync::run(config, &rates).await.map(|_| ())
-        }
-        Command::Bench {
-            bench:
-                Benchmark::Webhooks {
-                    rate,
-                    seconds,
-                    salons,
-                },
-        } => {
-            let config = Config::from_env()?;
-            telemetry::init_for(&config);
-            let load = crate::bench::webhooks::Load {
-                rate,
-                duration: std::time::Duration::from_secs(seconds),
-                salons,
-            };
-            crate::bench::webhooks::run(config, load).await
-        }
-        Command::Bench {
-            bench:
-                Benchmark::Messages {
-                    rate,
-                    seconds,
-                    salons,
-                    clients,
-                },
-        } => {
-            let config = Config::from_env()?;
-            telemetry::init_for(&config);
-            let load = crate::bench::messages::Load {
-                rate,
-                duration: std::time::Duration::from_secs(seconds),
-                salons,
-                clients,
-            };
-            crate::bench::messages::run(config, load).await
-        }
         Command::Eval {
             llm,
             corpus,

@@ -17,13 +17,14 @@
 //! - [`auth`] — onboarding tokens and YClients' signed `user_data`.
 //! - [`error`] — the one error type, as JSON or as an HTML page.
 //! - [`client_ip`] — the client address behind trusted proxies, for per-client limits.
-//! - [`cli`] — `serve`, `migrate`, `simulate yclients`, `bench`.
-//! - [`bench`] — the benchmarks the project keeps.
+//! - [`cli`] — `serve`, `migrate`, `simulate yclients|gemini`, `eval`.
+//! - [`eval`] — the assistant measured on the conversation corpus.
+//! - [`local_app`] — the app served inside another program's process (the evaluation,
+//!   the benchmarks of `ai-admin-bench`).
 //! - [`brand`] — the CRM's name (YClients or Altegio) on pages and error answers.
 //! - [`telemetry`] — logging.
 
 pub mod auth;
-pub mod bench;
 pub mod brand;
 pub mod cli;
 pub mod client_ip;
@@ -34,6 +35,7 @@ pub mod gateway_events;
 pub mod inbound_ledger;
 pub mod language_model;
 pub mod live;
+pub mod local_app;
 pub mod qr_image;
 pub mod routes;
 pub mod startup;

@@ -1,6 +1,7 @@
 //! The Temporal workers: [`Queue::Main`] registers every workflow and activity of the
 //! main task queue, [`Queue::Gateway`] the WhatsApp calls of one gateway node on
-//! `wa-<node_id>`; [`spawn_workers`] runs the process's queues beside the API in the
+//! `wa-<node_id>`, [`Queue::Other`] a caller's own (a benchmark's yardstick);
+//! [`spawn_workers`] runs the process's queues beside the API in the
 //! same tokio runtime.
 //!
 //! The SDK's `Worker::run` future is `!Send` (workflows live in a `LocalSet`), so it
@@ -9,7 +10,6 @@
 //! process; activities are still spawned onto the runtime's worker threads by the SDK.
 
 use ai_admin_activities::acts::activation::{ActivationActivities, ActivationSettings};
-use ai_admin_activities::acts::baseline::BaselineActivities;
 use ai_admin_activities::acts::billing::BillingActivities;
 use ai_admin_activities::acts::conversation::ConversationActivities;
 use ai_admin_activities::acts::erasure::ErasureActivities;
@@ -27,7 +27,6 @@ use ai_admin_activities::clients::yclients::YClients;
 use ai_admin_activities::whatsapp::WhatsAppGateway;
 use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_workflows::activation::ActivationWorkflow;
-use ai_admin_workflows::baseline::BaselineWorkflow;
 use ai_admin_workflows::billing::{PaymentRefundWorkflow, PaymentReportWorkflow};
 use ai_admin_workflows::company::CompanyWorkflow;
 use ai_admin_workflows::conversation::ConversationWorkflow;
@@ -79,8 +78,10 @@ pub struct ActivityDeps {
     pub personal_data_grace: std::time::Duration,
 }
 
+/// Builds a worker's registrations, on the worker's own thread.
+pub type BuildOptions = Box<dyn FnOnce() -> anyhow::Result<WorkerOptions> + Send>;
+
 /// A task queue this process polls.
-#[derive(Debug)]
 pub enum Queue {
     /// The main task queue: every workflow and activity of AI Admin.
     Main {
@@ -91,6 +92,30 @@ pub enum Queue {
     },
     /// A gateway node's own queue (`wa-<node_id>`): the WhatsApp calls on its sessions.
     Gateway(GatewayNode),
+    /// A queue with the caller's own workflows and activities (a benchmark's yardstick),
+    /// which the product's worker does not register.
+    Other {
+        /// Its name.
+        task_queue: String,
+        /// Its registrations.
+        options: BuildOptions,
+    },
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Main { task_queue, .. } => f
+                .debug_struct("Main")
+                .field("task_queue", task_queue)
+                .finish_non_exhaustive(),
+            Self::Gateway(node) => f.debug_tuple("Gateway").field(node).finish(),
+            Self::Other { task_queue, .. } => f
+                .debug_struct("Other")
+                .field("task_queue", task_queue)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 impl Queue {
@@ -98,6 +123,7 @@ impl Queue {
         match self {
             Self::Main { task_queue, .. } => task_queue.clone(),
             Self::Gateway(node) => node.task_queue().to_owned(),
+            Self::Other { task_queue, .. } => task_queue.clone(),
         }
     }
 
@@ -109,6 +135,7 @@ impl Queue {
                 .context("Failed to register the WhatsApp call workflow")?
                 .register_activities(GatewayCallActivities::new(node))
                 .build()),
+            Self::Other { options, .. } => options(),
         }
     }
 }
@@ -130,8 +157,6 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
         .context("Failed to register the reminder workflow")?
         .register_workflow::<HandoffWorkflow>()
         .context("Failed to register the handoff workflow")?
-        .register_workflow::<BaselineWorkflow>()
-        .context("Failed to register the baseline workflow")?
         .register_workflow::<RetentionWorkflow>()
         .context("Failed to register the retention workflow")?
         .register_workflow::<InstallReconcileWorkflow>()
@@ -190,7 +215,6 @@ fn worker_options(task_queue: &str, deps: ActivityDeps) -> anyhow::Result<Worker
             deps.gateway.clone(),
         ))
         .register_activities(RecurringSyncActivities)
-        .register_activities(BaselineActivities)
         .register_activities(MessagingActivities::new(deps.db, deps.gateway))
         .build())
 }

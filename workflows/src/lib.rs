@@ -18,12 +18,10 @@
 //!   reported to YClients and refunded there, once each.
 //! - [`whatsapp_call`] — `wa-call-…`: one WhatsApp operation on the node holding the session.
 //! - [`retention`] — `retention`: old rows pruned (hourly, by a schedule).
-//! - [`baseline`] — a bare workflow with one no-op activity (benchmark yardstick).
 //! - [`options`] — activity options shared by workflows.
 //! - [`waits`] — a condition or a deadline, and the end on cancellation.
 
 pub mod activation;
-pub mod baseline;
 pub mod billing;
 pub mod company;
 pub mod conversation;

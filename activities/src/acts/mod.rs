@@ -15,12 +15,10 @@
 //! - [`reconcile`] — the daily install check against YClients.
 //! - [`retention`] — old rows pruned after their configured age.
 //! - [`gateway_calls`] — `whatsapp_call`, run on the gateway node holding the session.
-//! - [`baseline`] — a no-op activity, the yardstick of `bench messages`.
 //! - [`failure`] — errors as retryable or non-retryable Temporal failures.
 //! - [`run_keys`] — idempotency keys from an activity's place in its workflow run.
 
 pub mod activation;
-pub mod baseline;
 pub mod billing;
 pub mod conversation;
 pub mod erasure;

@@ -1,4 +1,4 @@
-//! `ai-admin bench webhooks`: fires signed record webhooks at a fixed rate (default 500
+//! `ai-admin-bench webhooks`: fires signed record webhooks at a fixed rate (default 500
 //! per second for 30 s) across 50 salons, each at its own webhook URL, at the real
 //! application (HTTP, URL secret, inbox, relay, `company-<salon_id>` workflows, the
 //! apply activity, which fetches every record from the YClients simulator without a rate
@@ -8,14 +8,14 @@
 //! the row (no sequence, no relay), so the report shows what the durable, ordered path
 //! costs.
 
-use crate::bench::local_app::LocalApp;
-use crate::config::Config;
 use ai_admin_activities::acts::activation::salon_webhook_url;
 use ai_admin_activities::clients::yclients::Company;
 use ai_admin_activities::clients::yclients::webhooks;
 use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
+use ai_admin_api::config::Config;
+use ai_admin_api::local_app::LocalApp;
 use ai_admin_simulators::yclients::{self as simulator, Salon, SalonSize, SimState};
 use anyhow::Context as _;
 use axum::Router;

@@ -1,10 +1,9 @@
-//! `ai-admin bench sync`: syncs a simulated salon of 10 000 clients, 50 masters, 300
+//! `ai-admin-bench sync`: syncs a simulated salon of 10 000 clients, 50 masters, 300
 //! services, 30 days of working hours and 5 000 records through the real sync workflow
 //! (Temporal, activities, the HTTP client, PostgreSQL), once with the rate limiter off and
 //! once per given rate, and prints rows written per second and, for a rate, the ratio of
 //! wall time to the limiter's bound (requests ÷ rps).
 
-use crate::config::Config;
 use ai_admin_activities::acts::activation::ActivationSettings;
 use ai_admin_activities::acts::sync::{SyncInput, SyncReport};
 use ai_admin_activities::clients::yclients::{HttpYClients, RateLimiter, YClients, YClientsConfig};
@@ -12,6 +11,7 @@ use ai_admin_activities::db::{self, companies};
 use ai_admin_activities::domain::SalonId;
 use ai_admin_activities::secret::Secret;
 use ai_admin_activities::whatsapp::simulator::{SimulatedGateway, SimulatorSettings};
+use ai_admin_api::config::Config;
 use ai_admin_simulators::yclients::{self, Salon, SalonSize, SimState};
 use ai_admin_temporal::worker::{ActivityDeps, spawn_worker};
 use ai_admin_temporal::{Client, connection, search_attributes};

@@ -1,4 +1,4 @@
-//! `ai-admin bench messages`: clients of many salons write to the salons' WhatsApp
+//! `ai-admin-bench messages`: clients of many salons write to the salons' WhatsApp
 //! (simulated) at a fixed rate, through the whole pipeline — the inbound ledger, the
 //! conversation relay, `conversation-<salon_id>-<phone>` on Temporal, both Gemini stages
 //! against the Gemini simulator with zero delay, the commands against the synced tables
@@ -12,17 +12,17 @@
 //! first sync, welcome) before the load. The debounce is off: it is deliberate waiting,
 //! not cost (with it, a reply comes that much later).
 
-use crate::bench::local_app::{self, LocalApp};
-use crate::config::Config;
+use crate::baseline::{self, BaselineWorkflow};
 use ai_admin_activities::db;
 use ai_admin_activities::domain::{SalonId, SessionId};
+use ai_admin_api::config::Config;
+use ai_admin_api::local_app::{self, LocalApp, onboard, wait_for};
 use ai_admin_simulators::gemini::{self, GeminiSimState};
 use ai_admin_simulators::yclients::{self, Salon, SalonSize, SimState};
 use ai_admin_temporal::connection;
-use ai_admin_workflows::baseline::BaselineWorkflow;
+use ai_admin_temporal::worker::spawn_workers;
 use anyhow::Context as _;
 use futures::StreamExt as _;
-use sqlx::PgPool;
 use std::future::Future;
 use std::time::{Duration, Instant};
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
@@ -154,63 +154,6 @@ fn joined<T>(handle: std::thread::JoinHandle<anyhow::Result<T>>) -> anyhow::Resu
         .map_err(|_| anyhow::anyhow!("the load thread panicked"))?
 }
 
-/// Onboards a salon the owner's way: registration, QR (session), the phone links.
-pub(crate) async fn onboard(
-    http: &reqwest::Client,
-    base: &str,
-    salon_id: SalonId,
-) -> anyhow::Result<()> {
-    let redirect = http
-        .get(format!("{base}/auth/yclients/redirect?salon_id={salon_id}"))
-        .send()
-        .await?;
-    let location = redirect
-        .headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .with_context(|| format!("registration answered {}", redirect.status()))?;
-    let token = location
-        .split_once("token=")
-        .map(|(_, token)| token.to_owned())
-        .context("the redirect carries no token")?;
-    let qr = http
-        .post(format!("{base}/marketplace/api/qr"))
-        .bearer_auth(&token)
-        .send()
-        .await?;
-    anyhow::ensure!(qr.status() == 200, "QR answered {}", qr.status());
-    let session = SessionId::for_salon(salon_id);
-    let linked = http
-        .post(format!("{base}/dev/whatsapp/{session}/link"))
-        .json(&serde_json::json!({ "phone": format!("7999{:07}", salon_id.get() % 10_000_000) }))
-        .send()
-        .await?;
-    anyhow::ensure!(linked.status() == 200, "link answered {}", linked.status());
-    Ok(())
-}
-
-pub(crate) async fn wait_for(
-    db: &PgPool,
-    sql: &'static str,
-    salons: &[i32],
-    want: i64,
-    patience: Duration,
-    what: &str,
-) -> anyhow::Result<()> {
-    let deadline = Instant::now() + patience;
-    loop {
-        let have: i64 = sqlx::query_scalar(sql).bind(salons).fetch_one(db).await?;
-        if have >= want {
-            return Ok(());
-        }
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "gave up waiting for {what}: {have} of {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
 /// Runs the benchmark and prints the report.
 pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
     let run_id: u64 = rand::random();
@@ -286,7 +229,13 @@ pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
     // Baseline: bare workflows, alone, at a rate the server sustains (the dev server tops
     // out near 20 bare workflows/s here): its unloaded round trip is the unit.
     let client = connection::connect(&temporal_config).await?;
-    let task_queue = temporal_config.task_queue.clone();
+    let task_queue = format!("bench-baseline-{run_id:x}");
+    let baseline_worker = spawn_workers(
+        client.clone(),
+        vec![baseline::queue(task_queue.clone())],
+        None,
+    )
+    .await?;
     let baseline = joined(paced(BASELINE_RATE, BASELINE_FOR, move |n| {
         let (client, task_queue) = (client.clone(), task_queue.clone());
         async move {
@@ -304,6 +253,7 @@ pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
             Ok(())
         }
     }))?;
+    baseline_worker.shutdown().await?;
     let baseline = Latencies::new(baseline.0, baseline.1, baseline.2);
 
     // The load: client k % clients of salon (k % clients) % salons writes message k.

@@ -1,4 +1,4 @@
-//! `ai-admin bench gateway`: what routing a WhatsApp call costs. One gateway node holds
+//! `ai-admin-bench gateway`: what routing a WhatsApp call costs. One gateway node holds
 //! a linked simulated session; the same sends are made through the routed gateway of
 //! that node (local: the single-process deployment) and of a process without the gateway
 //! role (remote: a `wa-call` workflow on the node's task queue), plain and keyed
@@ -7,7 +7,6 @@
 //! call's round trip; p50/p99/max are printed. (Back to back with no gap, a remote call
 //! settles near 100 ms on the dev server after a handful of calls.)
 
-use crate::config::Config;
 use ai_admin_activities::db;
 use ai_admin_activities::domain::{ClientAddress, PhoneNumber, SalonId, SessionId};
 use ai_admin_activities::whatsapp::WhatsAppGateway;
@@ -15,6 +14,7 @@ use ai_admin_activities::whatsapp::ownership::GatewayNode;
 use ai_admin_activities::whatsapp::pacing::{Origin, Pace, SendPacer};
 use ai_admin_activities::whatsapp::routed::RoutedGateway;
 use ai_admin_activities::whatsapp::simulator::{SimulatedGateway, SimulatorSettings};
+use ai_admin_api::config::Config;
 use ai_admin_temporal::connection;
 use ai_admin_temporal::gateway_calls::TemporalGateways;
 use ai_admin_temporal::worker::{Queue, spawn_workers};
