@@ -50,9 +50,10 @@ pub fn retryable(type_name: &str, message: impl Into<String>) -> ActivityError {
     )
 }
 
-/// The activity error for a failed language-model call: 429, 5xx, timeouts and broken
-/// answers are retried (after `Retry-After` when the provider sent one); a rejected
-/// request, a refused region or a blocked answer is not.
+/// The activity error for a failed language-model call: 429, 5xx and timeouts are
+/// retried (after `Retry-After` when the provider sent one); a rejected request, a
+/// refused region, a blocked answer and a broken answer (already asked for again at once
+/// by the caller, [`crate::clients::llm::LlmError::asks_again_at_once`]) are not.
 pub fn llm(error: crate::clients::llm::LlmError) -> ActivityError {
     use crate::clients::llm::LlmError;
     let retryable = error.is_retryable();

@@ -268,7 +268,7 @@ async fn the_openai_client_gets_stage_one_json_by_schema_and_stage_two_text() {
 }
 
 #[tokio::test]
-async fn a_server_that_ignores_the_schema_still_gives_the_commands_and_a_broken_answer_is_retryable()
+async fn a_server_that_ignores_the_schema_still_gives_the_commands_and_a_broken_answer_is_asked_for_again_at_once()
  {
     let sim = simulator().await;
     let chat = openai(&sim, KEY, Duration::from_secs(5));
@@ -286,7 +286,7 @@ async fn a_server_that_ignores_the_schema_still_gives_the_commands_and_a_broken_
     });
     let broken = chat.generate(&stage1("Запишите меня")).await.unwrap_err();
     assert!(matches!(broken, LlmError::InvalidResponse(_)), "{broken:?}");
-    assert!(broken.is_retryable());
+    assert!(broken.asks_again_at_once() && !broken.is_retryable());
 }
 
 #[tokio::test]

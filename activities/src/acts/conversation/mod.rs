@@ -732,7 +732,12 @@ impl ConversationActivities {
                 .unwrap_or_else(|| "audio/ogg; codecs=opus".to_owned()),
             data,
         };
-        match self.llm.transcribe(&audio).await {
+        let mut heard = self.llm.transcribe(&audio).await;
+        if heard.as_ref().is_err_and(LlmError::asks_again_at_once) {
+            tracing::warn!(%salon_id, inbound = message.inbound_id, "voice note transcript broken; asked again");
+            heard = self.llm.transcribe(&audio).await;
+        }
+        match heard {
             Ok(generated) if !generated.text.trim().is_empty() => {
                 Ok(Heard::Transcript(bounded_text(generated.text.trim())))
             }
@@ -810,8 +815,8 @@ impl ConversationActivities {
     }
 
     /// Stage 1's answer and its commands. A broken answer (no JSON, or not the
-    /// commands) is asked for once more at once, a model's output varying from call to
-    /// call; a second one fails the turn rather than burn the client's wait on retries.
+    /// commands) is asked for once more at once ([`LlmError::asks_again_at_once`]); a
+    /// second one fails the turn rather than burn the client's wait on retries.
     async fn stage1_answer(
         &self,
         salon_id: SalonId,
@@ -821,8 +826,8 @@ impl ConversationActivities {
         for _ in 0..2 {
             let generated = match self.ask(salon_id, prompt).await {
                 Ok(generated) => generated,
-                Err(LlmError::InvalidResponse(why)) => {
-                    broken = why;
+                Err(error) if error.asks_again_at_once() => {
+                    broken = error.to_string();
                     tracing::warn!(%salon_id, broken, "stage 1 answer broken");
                     continue;
                 }

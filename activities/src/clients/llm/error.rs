@@ -63,15 +63,22 @@ impl LlmError {
         }
     }
 
-    /// Whether the same call may succeed later: the provider being away (but for a
-    /// refused region, which stays refused), and a 2xx whose body is broken (a model's
-    /// output varies from call to call).
+    /// Whether the same call may succeed later, on the workflow's retry schedule: the
+    /// provider being away (but for a refused region, which stays refused). A broken
+    /// answer is not: see [`LlmError::asks_again_at_once`].
     pub fn is_retryable(&self) -> bool {
         match self {
             Self::RegionRefused(_) => false,
-            Self::InvalidResponse(_) => true,
             other => other.is_unavailable(),
         }
+    }
+
+    /// Whether the call is asked once more at once: a 2xx whose body is broken (a
+    /// model's output varies from call to call). A second broken answer is final — a
+    /// client waiting on the reply is not made to wait out a retry schedule for a model
+    /// that keeps answering nonsense.
+    pub fn asks_again_at_once(&self) -> bool {
+        matches!(self, Self::InvalidResponse(_))
     }
 
     /// Whether the provider is away rather than our request wrong: what a fallback
@@ -119,7 +126,6 @@ mod tests {
                 status: 503,
                 message: String::new(),
             },
-            LlmError::InvalidResponse("<html>".into()),
         ];
         let permanent = [
             LlmError::Rejected {
@@ -128,9 +134,20 @@ mod tests {
             },
             LlmError::NoText("SAFETY".into()),
             LlmError::RegionRefused("User location is not supported".into()),
+            LlmError::InvalidResponse("<html>".into()),
         ];
         assert!(transient.iter().all(LlmError::is_retryable));
         assert!(!permanent.iter().any(LlmError::is_retryable));
+        let asked_again: Vec<_> = transient
+            .iter()
+            .chain(&permanent)
+            .filter(|e| e.asks_again_at_once())
+            .collect();
+        assert_eq!(
+            asked_again,
+            [&LlmError::InvalidResponse("<html>".into())],
+            "only a broken answer is asked for again at once"
+        );
         assert!(LlmError::RegionRefused(String::new()).is_unavailable());
         assert!(!LlmError::InvalidResponse(String::new()).is_unavailable());
         assert!(

@@ -130,7 +130,9 @@ impl WithFallback {
             // Both away: the fallback's error decides whether to try again, unless it
             // is final and the primary's refusal says more.
             Err(error)
-                if !error.is_retryable() && matches!(primary_error, LlmError::RegionRefused(_)) =>
+                if !error.is_retryable()
+                    && !error.asks_again_at_once()
+                    && matches!(primary_error, LlmError::RegionRefused(_)) =>
             {
                 Err(primary_error)
             }
