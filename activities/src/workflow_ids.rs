@@ -52,6 +52,37 @@ pub fn payment_refund(salon_id: SalonId, payment_id: i64) -> String {
     format!("refund-{salon_id}-{payment_id}")
 }
 
+/// Whether `workflow_id` is one of the salon's [`payment_report`] or [`payment_refund`]
+/// runs (accounting, which an uninstall lets finish).
+pub fn is_payment_run(salon_id: SalonId, workflow_id: &str) -> bool {
+    [
+        format!("payment-{salon_id}-"),
+        format!("refund-{salon_id}-"),
+    ]
+    .iter()
+    .any(|prefix| {
+        workflow_id
+            .strip_prefix(prefix.as_str())
+            .is_some_and(|rest| rest.parse::<i64>().is_ok())
+    })
+}
+
+/// `sync-<salon_id>-<part>`: the schedule syncing one part of a salon's data (its runs
+/// are `sync-<salon_id>-<part>-<time>`).
+pub fn sync_part_schedule(salon_id: SalonId, part: &str) -> String {
+    format!("sync-{salon_id}-{part}")
+}
+
+/// `retention-<task_queue>`: the schedule pruning old rows, one per deployment's queue.
+pub fn retention_schedule(task_queue: &str) -> String {
+    format!("retention-{task_queue}")
+}
+
+/// `install-reconcile-<task_queue>`: the daily install check's schedule.
+pub fn install_reconcile_schedule(task_queue: &str) -> String {
+    format!("install-reconcile-{task_queue}")
+}
+
 /// `reminder-<record_id>`: the reminders of one visit.
 pub fn reminder(record_id: i64) -> String {
     format!("reminder-{record_id}")
@@ -85,5 +116,22 @@ mod tests {
         assert_eq!(company(salon), "company-962302");
         assert_eq!(reminder(41), "reminder-41");
         assert_eq!(handoff(salon, "79005554433"), "handoff-962302-79005554433");
+        assert_eq!(sync_part_schedule(salon, "clients"), "sync-962302-clients");
+        assert_eq!(retention_schedule("ai-admin"), "retention-ai-admin");
+        assert_eq!(
+            install_reconcile_schedule("ai-admin"),
+            "install-reconcile-ai-admin"
+        );
+    }
+
+    #[test]
+    fn payment_runs_are_told_from_the_salons_other_runs() {
+        let salon = SalonId::new(962302).unwrap();
+        assert!(is_payment_run(salon, &payment_report(salon, 7)));
+        assert!(is_payment_run(salon, &payment_refund(salon, 7)));
+        let other = SalonId::new(96230).unwrap();
+        assert!(!is_payment_run(other, &payment_report(salon, 7)));
+        assert!(!is_payment_run(salon, &company(salon)));
+        assert!(!is_payment_run(salon, "payment-962302-"));
     }
 }

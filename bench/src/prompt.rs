@@ -99,7 +99,7 @@ pub fn run() -> anyhow::Result<()> {
     let salon = SalonContext {
         company_id: 1,
         title: "Бенч".to_owned(),
-        zone: chrono_tz::Europe::Moscow,
+        zone: ai_admin_activities::domain::DEFAULT_ZONE,
         today: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default(),
         now: NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default(),
         catalog: catalog.clone(),

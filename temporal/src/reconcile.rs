@@ -9,7 +9,7 @@ use temporalio_client::schedules::ScheduleAction;
 
 /// The schedule's id for the workers of `task_queue`.
 pub fn schedule_id(task_queue: &str) -> String {
-    format!("install-reconcile-{task_queue}")
+    ai_admin_activities::workflow_ids::install_reconcile_schedule(task_queue)
 }
 
 /// Creates the schedule, every `every`, unless it exists.

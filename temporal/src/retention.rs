@@ -11,7 +11,7 @@ pub const EVERY: Duration = Duration::from_secs(3600);
 
 /// The schedule's id for the workers of `task_queue`.
 pub fn schedule_id(task_queue: &str) -> String {
-    format!("retention-{task_queue}")
+    ai_admin_activities::workflow_ids::retention_schedule(task_queue)
 }
 
 /// Creates the schedule unless it exists.

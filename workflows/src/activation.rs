@@ -13,6 +13,7 @@ use crate::search_attributes::{INTEGRATION_STATUS, SALON_ID};
 use ai_admin_activities::acts::activation::{
     ActivationActivities, ActivationOutcome, FinishActivation, PrepareActivation,
 };
+use ai_admin_activities::acts::run_keys;
 use ai_admin_activities::domain::{IntegrationStatus, SalonId};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -69,7 +70,7 @@ impl ActivationWorkflow {
             SALON_ID.value_set(salon_id.into()),
             INTEGRATION_STATUS.value_set(IntegrationStatus::Activating.as_str().to_owned()),
         ]);
-        let activation_id = format!("{}/{}", ctx.workflow_id(), ctx.run_id());
+        let activation_id = run_keys::of_run(ctx.workflow_id(), ctx.run_id());
         ctx.execute_activity(
             ActivationActivities::prepare_activation,
             PrepareActivation {

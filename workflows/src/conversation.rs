@@ -35,6 +35,7 @@ use ai_admin_activities::acts::conversation::{
     APOLOGY, AssistantDown, ClientMessage, Compose, ConversationActivities, Execute, LATE_APOLOGY,
     Listen, OpenTurn, Overheard, React, SendReply, Understand, Understood,
 };
+use ai_admin_activities::acts::run_keys;
 use ai_admin_activities::assistant::commands::Command;
 use ai_admin_activities::clients::llm::Turn;
 use ai_admin_activities::domain::SalonId;
@@ -417,7 +418,7 @@ impl ConversationWorkflow {
             s.turns += 1;
             (s.salon_id, s.phone.clone(), s.turns)
         });
-        let step = format!("{}-{}-{turn}", ctx.workflow_id(), ctx.run_id());
+        let step = run_keys::of_turn(ctx.workflow_id(), ctx.run_id(), turn);
         let inbound_ids: Vec<i64> = batch.iter().map(|m| m.inbound_id).collect();
         let push_name = batch.iter().rev().find_map(|m| m.push_name.clone());
 

@@ -31,7 +31,7 @@ pub const CRON_TABLE: [(SyncPart, &str); 8] = [
 
 /// The id of the schedule that syncs `part` of a salon.
 pub fn schedule_id(salon_id: SalonId, part: SyncPart) -> String {
-    format!("sync-{salon_id}-{}", part.as_str())
+    crate::workflow_ids::sync_part_schedule(salon_id, part.as_str())
 }
 
 /// Input of [`RecurringSyncActivities::ensure_sync_schedules`].

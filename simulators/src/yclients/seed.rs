@@ -327,7 +327,15 @@ fn staff_name(first: usize, i: usize) -> String {
     }
 }
 
+/// The zone of a salon whose `timezone_name` is not a zone name (as YClients falls back).
+pub const DEFAULT_ZONE: chrono_tz::Tz = chrono_tz::Europe::Moscow;
+
 impl Salon {
+    /// The salon's time zone.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.timezone_name.parse().unwrap_or(DEFAULT_ZONE)
+    }
+
     /// Builds a salon of `size` whose schedules start on `start`.
     pub fn generate(
         id: i64,
@@ -523,10 +531,7 @@ impl Salon {
     pub fn record_json(&self, record: &Record, lookup: &Lookup<'_>) -> serde_json::Value {
         let service = lookup.services.get(&record.service_id).copied();
         let client = lookup.clients.get(&record.client_id).copied();
-        let zone: chrono_tz::Tz = self
-            .timezone_name
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Moscow);
+        let zone = self.zone();
         let local = record.date.and_time(record.time);
         let datetime = local
             .and_local_timezone(zone)

@@ -393,7 +393,7 @@ struct NewSalon {
 }
 
 fn default_zone() -> String {
-    "Europe/Moscow".to_owned()
+    super::seed::DEFAULT_ZONE.name().to_owned()
 }
 
 async fn add_salon(State(state): State<SimState>, Json(new): Json<NewSalon>) -> StatusCode {
@@ -459,10 +459,7 @@ async fn book_times(
         else {
             return envelope(json!([])).into_response();
         };
-        let zone: chrono_tz::Tz = salon
-            .timezone_name
-            .parse()
-            .unwrap_or(chrono_tz::Europe::Moscow);
+        let zone = salon.zone();
         let times: Vec<_> = salon
             .free_times(staff_id, date, service_id)
             .into_iter()

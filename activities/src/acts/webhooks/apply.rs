@@ -339,14 +339,8 @@ async fn cancel_salon_workflows(
     while let Some(run) = runs.next().await {
         let run = run.map_err(anyhow::Error::new)?;
         // A payment's report or refund is accounting, not the salon's service: it runs on.
-        let accounting = [
-            format!("payment-{salon_id}-"),
-            format!("refund-{salon_id}-"),
-        ];
         if kept.iter().any(|id| id == run.id())
-            || accounting
-                .iter()
-                .any(|prefix| run.id().starts_with(prefix.as_str()))
+            || crate::workflow_ids::is_payment_run(salon_id, run.id())
         {
             continue;
         }
