@@ -10,6 +10,7 @@
 //! - [`billing`] — `payment-…` / `refund-…` started and awaited for ops.
 //! - [`webhook_relay`] — stored webhooks handed to `company-<salon_id>`.
 //! - [`conversation_relay`] — clients' recorded messages handed to their conversations.
+//! - [`conversation_status`] — where a client's conversation stands (`status`).
 //! - [`retention`] — the hourly schedule that prunes old rows.
 //! - [`reconcile`] — the daily schedule that checks installs against YClients.
 //! - [`interval_schedule`] — creating a fixed-interval schedule once.
@@ -22,6 +23,7 @@
 pub mod billing;
 pub mod connection;
 pub mod conversation_relay;
+pub mod conversation_status;
 pub mod gateway_calls;
 pub mod interval_schedule;
 pub mod onboarding;

@@ -1110,6 +1110,44 @@ impl TestApp {
             .collect()
     }
 
+    /// Waits until `phone`'s conversation has nothing more to say: no message of theirs
+    /// is pending in the ledger (a turn closes its messages only after its send), and
+    /// their `conversation-<salon_id>-<phone>`, when one runs, has taken in its last
+    /// handled message with nothing waiting. After it a count of replies is final — the
+    /// fact a sleep could only guess at.
+    pub async fn wait_until_answered(&self, salon_id: SalonId, phone: &str) {
+        eventually(
+            Duration::from_secs(60),
+            &format!("the conversation with {phone} to have answered everything"),
+            || async {
+                let (pending, last_handled): (i64, Option<i64>) = sqlx::query_as(
+                    "SELECT COUNT(*) FILTER (WHERE status = 'pending'),
+                            MAX(id) FILTER (WHERE status = 'handled')
+                     FROM inbound_messages WHERE salon_id = $1 AND client_phone = $2",
+                )
+                .bind(salon_id.get())
+                .bind(phone)
+                .fetch_one(&self.db)
+                .await
+                .unwrap();
+                if pending > 0 {
+                    return None;
+                }
+                let status =
+                    ai_admin_temporal::conversation_status::status(&self.temporal, salon_id, phone)
+                        .await
+                        .ok()?;
+                match status {
+                    None => Some(()),
+                    Some(status) => (status.waiting == 0
+                        && status.handled_up_to >= last_handled.unwrap_or(0))
+                    .then_some(()),
+                }
+            },
+        )
+        .await
+    }
+
     /// Waits until the bot has sent `count` texts to `to`; returns them all.
     pub async fn wait_for_replies(
         &self,

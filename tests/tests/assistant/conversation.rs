@@ -135,7 +135,7 @@ async fn prices_free_times_and_a_booking_in_one_conversation() {
     assert_eq!(booked.len(), 1, "{booked:?} after {replies:?}");
     assert_eq!(booked[0].staff_id, master.id);
     // Every message was answered once, and nothing else was sent.
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 3);
     assert_eq!(unhandled(&app.db).await, 0, "every message handled");
 }
@@ -209,7 +209,7 @@ async fn the_client_is_remembered_by_name_and_a_redelivery_is_not_answered_twice
     // WhatsApp delivers the same message again after a reconnect.
     app.client_says_with_id(salon_id, OLGA, "Меня зовут Ольга", "wa-1")
         .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
 
     let name: Option<String> = sqlx::query_scalar(
@@ -236,7 +236,7 @@ async fn three_quick_messages_get_one_answer() {
         replies[0].contains("Маникюр") && replies[0].contains('₽'),
         "{replies:?}"
     );
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
     messages_closed_as(app, "handled", 3).await;
 }
@@ -267,7 +267,7 @@ async fn the_wait_starts_again_with_each_fragment_up_to_the_longest_wait() {
         replies[0].contains("Маникюр") && replies[0].contains('₽'),
         "{replies:?}"
     );
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
     messages_closed_as(app, "handled", 4).await;
 
@@ -305,7 +305,7 @@ async fn thanks_get_a_reaction_and_no_text() {
     assert_eq!(reaction["emoji"], "❤️");
     assert_eq!(reaction["to"], OLGA);
     messages_closed_as(app, "handled", 2).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(
         app.replies_to(salon_id, OLGA).await.len(),
         1,
@@ -401,7 +401,7 @@ async fn a_frozen_salon_does_not_answer() {
         .await;
 
     messages_closed_as(app, "ignored", 1).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert!(app.replies_to(salon_id, OLGA).await.is_empty());
     assert!(app.gemini.state.calls().is_empty(), "Gemini was not asked");
 }
@@ -558,7 +558,7 @@ async fn a_worker_killed_mid_turn_books_once_and_answers_once_after_restart() {
     .await;
     let replies = fx.app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     assert!(replies[0].contains(&free[0].time), "{replies:?}");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    fx.app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(sent_to(&fx.app, OLGA).await.len(), 1, "one reply");
     assert_eq!(bot_records(&fx).len(), 1, "one booking");
     ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {
@@ -615,7 +615,7 @@ async fn sigterm_lets_the_turn_in_flight_finish_hints_pages_to_reconnect_and_exi
     // A restart does not answer it again.
     app.gemini.state.set_latency(Duration::ZERO);
     app.restart().await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(sent_to(&app, OLGA).await.len(), 1, "one answer");
     assert_eq!(unhandled(&app.db).await, 0, "every message handled");
     ai_admin_tests::faults::record(&ai_admin_tests::faults::Row {

@@ -171,7 +171,7 @@ async fn what_cannot_be_heard_or_seen_gets_a_polite_answer_and_a_sticker_none() 
         (rows.len() == 1 && rows[0].2 == "handled").then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.wait_until_answered(salon_id, sticker).await;
     assert!(
         app.replies_to(salon_id, sticker).await.is_empty(),
         "a sticker alone is not answered"

@@ -86,7 +86,7 @@ async fn a_geo_blocked_gemini_hands_the_client_to_the_fallback_and_tells_the_sal
         .await;
     let replies = app.wait_for_replies(salon_id, OLGA, 1, PATIENCE).await;
     assert!(replies[0].contains('₽'), "{replies:?}");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1, "one reply");
     assert_eq!(app.gemini.state.calls().len(), 1, "the primary asked once");
     assert_eq!(

@@ -46,7 +46,7 @@ async fn freeze_then_payment_then_freeze_however_quick_ends_frozen() {
     // The bot is silent for the frozen salon.
     app.client_says(salon_id, "79005550202", "Здравствуйте")
         .await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    app.wait_until_answered(salon_id, "79005550202").await;
     assert!(app.replies_to(salon_id, "79005550202").await.is_empty());
 }
 
