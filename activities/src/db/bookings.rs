@@ -137,7 +137,7 @@ pub async fn mark_deleted(
 }
 
 /// One of a client's upcoming visits, as the assistant lists them.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct UpcomingVisit {
     /// YClients record id.
     pub yclients_id: i64,
@@ -156,9 +156,9 @@ pub async fn upcoming_for_phone(
     phone: &str,
     limit: i64,
 ) -> anyhow::Result<Vec<UpcomingVisit>> {
-    use sqlx::Row as _;
-    let rows = sqlx::query(
-        "SELECT b.yclients_id::int8 AS id, b.datetime, s.title AS service, st.name AS staff
+    Ok(sqlx::query_as(
+        "SELECT b.yclients_id::int8 AS yclients_id, b.datetime, s.title AS service,
+                st.name AS staff
          FROM bookings b
          JOIN clients c ON c.id = b.client_id
          LEFT JOIN services s ON s.id = b.service_id
@@ -172,18 +172,7 @@ pub async fn upcoming_for_phone(
     .bind(phone)
     .bind(limit)
     .fetch_all(db)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(UpcomingVisit {
-                yclients_id: row.try_get("id")?,
-                datetime: row.try_get("datetime")?,
-                service: row.try_get("service")?,
-                staff: row.try_get("staff")?,
-            })
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
+    .await?)
 }
 
 /// The client's last visits (by phone, digits only) that took place or were due — not
@@ -267,7 +256,7 @@ pub async fn upcoming_booked_by_bot(
 }
 
 /// A visit as its reminder tells it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RemindedVisit {
     /// Start.
     pub datetime: DateTime<Utc>,
@@ -290,8 +279,7 @@ pub async fn visit_for_reminder(
     db: impl PgExecutor<'_>,
     yclients_id: i64,
 ) -> anyhow::Result<Option<RemindedVisit>> {
-    use sqlx::Row as _;
-    let row = sqlx::query(
+    Ok(sqlx::query_as(
         "SELECT b.datetime, COALESCE(b.status, '') = 'deleted' AS deleted, c.phone,
                 s.title AS service, st.name AS staff, co.title AS salon_title, co.timezone
          FROM bookings b
@@ -303,20 +291,7 @@ pub async fn visit_for_reminder(
     )
     .bind(yclients_id as i32)
     .fetch_optional(db)
-    .await?;
-    row.map(|row| {
-        Ok(RemindedVisit {
-            datetime: row.try_get("datetime")?,
-            deleted: row.try_get("deleted")?,
-            phone: row.try_get("phone")?,
-            service: row.try_get("service")?,
-            staff: row.try_get("staff")?,
-            salon_title: row.try_get("salon_title")?,
-            timezone: row.try_get("timezone")?,
-        })
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| e.into())
+    .await?)
 }
 
 /// A visit whose reminders are out of step with it.

@@ -2,7 +2,7 @@
 
 use crate::clients::yclients::Company;
 use crate::domain::{IntegrationStatus, PhoneNumber, SalonId};
-use sqlx::{PgExecutor, Row};
+use sqlx::PgExecutor;
 
 /// The salon owner who clicked "Connect" in YClients.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +43,47 @@ impl CompanyRow {
     }
 }
 
+/// The columns every query returning a [`CompanyRow`] selects, in [`CompanyRecord`]'s
+/// order: one list, so a new field is added once.
+macro_rules! company_columns {
+    () => {
+        "id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone"
+    };
+}
+
+/// A `companies` row as PostgreSQL types it; [`CompanyRow`] is it checked.
+#[derive(sqlx::FromRow)]
+struct CompanyRecord {
+    id: i64,
+    yclients_id: i32,
+    title: String,
+    timezone: String,
+    integration_status: String,
+    whatsapp_connected: bool,
+    whatsapp_phone: Option<String>,
+}
+
+impl TryFrom<CompanyRecord> for CompanyRow {
+    type Error = anyhow::Error;
+
+    fn try_from(record: CompanyRecord) -> anyhow::Result<Self> {
+        Ok(CompanyRow {
+            id: record.id,
+            salon_id: SalonId::new(record.yclients_id.into())?,
+            title: record.title,
+            timezone: record.timezone,
+            integration_status: record.integration_status.parse()?,
+            whatsapp_connected: record.whatsapp_connected,
+            whatsapp_phone: record.whatsapp_phone,
+        })
+    }
+}
+
+/// The row of an optional [`CompanyRecord`], checked.
+fn checked(record: Option<CompanyRecord>) -> anyhow::Result<Option<CompanyRow>> {
+    record.map(CompanyRow::try_from).transpose()
+}
+
 /// Creates the salon or refreshes it from YClients; returns its row.
 ///
 /// Idempotent on `yclients_id`. A salon that had uninstalled the application starts
@@ -55,11 +96,11 @@ pub async fn upsert_registered(
     user: &MarketplaceUser,
 ) -> anyhow::Result<CompanyRow> {
     let salon_id = SalonId::new(company.id)?;
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, CompanyRecord>(concat!(
         "INSERT INTO companies (yclients_id, title, phone, email, address, timezone,
                 marketplace_user_id, marketplace_user_name, marketplace_user_phone,
                 marketplace_user_email)
-         VALUES ($1, $2, $3, $4, $5, COALESCE($6, 'Europe/Moscow'), $7, $8, $9, $10)
+         VALUES ($1, $2, $3, $4, $5, COALESCE($6, $11), $7, $8, $9, $10)
          ON CONFLICT (yclients_id) DO UPDATE SET
                 title = EXCLUDED.title,
                 phone = EXCLUDED.phone,
@@ -86,7 +127,7 @@ pub async fn upsert_registered(
                 uninstalled_at = CASE companies.integration_status
                     WHEN 'uninstalled' THEN NULL ELSE companies.uninstalled_at END,
                 updated_at = NOW()
-         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
+         RETURNING ", company_columns!()),
     )
     .bind(salon_id.get())
     .bind(&company.title)
@@ -98,9 +139,10 @@ pub async fn upsert_registered(
     .bind(&user.name)
     .bind(&user.phone)
     .bind(&user.email)
+    .bind(crate::domain::DEFAULT_ZONE.name())
     .fetch_one(db)
     .await?;
-    row_to_company(&row)
+    CompanyRow::try_from(row)
 }
 
 /// The salon's row, if it registered.
@@ -108,26 +150,15 @@ pub async fn find_by_salon(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
 ) -> anyhow::Result<Option<CompanyRow>> {
-    let row = sqlx::query(
-        "SELECT id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone
-         FROM companies WHERE yclients_id = $1",
-    )
+    let row = sqlx::query_as::<_, CompanyRecord>(concat!(
+        "SELECT ",
+        company_columns!(),
+        " FROM companies WHERE yclients_id = $1"
+    ))
     .bind(salon_id.get())
     .fetch_optional(db)
     .await?;
-    row.as_ref().map(row_to_company).transpose()
-}
-
-fn row_to_company(row: &sqlx::postgres::PgRow) -> anyhow::Result<CompanyRow> {
-    Ok(CompanyRow {
-        id: row.try_get("id")?,
-        salon_id: SalonId::new(row.try_get::<i32, _>("yclients_id")?.into())?,
-        title: row.try_get("title")?,
-        timezone: row.try_get("timezone")?,
-        integration_status: row.try_get::<String, _>("integration_status")?.parse()?,
-        whatsapp_connected: row.try_get("whatsapp_connected")?,
-        whatsapp_phone: row.try_get("whatsapp_phone")?,
-    })
+    checked(row)
 }
 
 /// What recording a WhatsApp link found.
@@ -154,27 +185,20 @@ pub async fn mark_whatsapp_connected(
     .await?;
     let again =
         before.is_some_and(|(linked, was)| linked && was.as_deref() == Some(phone.as_str()));
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, CompanyRecord>(concat!(
         "UPDATE companies SET whatsapp_connected = true, whatsapp_phone = $2,
                 whatsapp_connected_at = COALESCE(
                     CASE WHEN whatsapp_connected AND whatsapp_phone = $2 THEN whatsapp_connected_at END,
                     NOW()),
                 updated_at = NOW()
          WHERE yclients_id = $1
-         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
+         RETURNING ", company_columns!()),
     )
     .bind(salon_id.get())
     .bind(phone.as_str())
     .fetch_optional(&mut *db)
     .await?;
-    row.as_ref()
-        .map(|row| {
-            Ok(Linked {
-                company: row_to_company(row)?,
-                again,
-            })
-        })
-        .transpose()
+    Ok(checked(row)?.map(|company| Linked { company, again }))
 }
 
 /// Records that the salon's WhatsApp is no longer linked.
@@ -182,15 +206,16 @@ pub async fn mark_whatsapp_disconnected(
     db: impl PgExecutor<'_>,
     salon_id: SalonId,
 ) -> anyhow::Result<Option<CompanyRow>> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, CompanyRecord>(concat!(
         "UPDATE companies SET whatsapp_connected = false, updated_at = NOW()
          WHERE yclients_id = $1
-         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
-    )
+         RETURNING ",
+        company_columns!()
+    ))
     .bind(salon_id.get())
     .fetch_optional(db)
     .await?;
-    row.as_ref().map(row_to_company).transpose()
+    checked(row)
 }
 
 /// What an activation mints for the salon: the API key YClients gets, and the secret
@@ -403,12 +428,13 @@ pub async fn update_from_yclients(
     salon_id: SalonId,
     company: &Company,
 ) -> anyhow::Result<Option<CompanyRow>> {
-    let row = sqlx::query(
+    let row = sqlx::query_as::<_, CompanyRecord>(concat!(
         "UPDATE companies SET title = $2, phone = $3, email = $4, address = $5,
                 timezone = COALESCE($6, timezone), updated_at = NOW()
          WHERE yclients_id = $1
-         RETURNING id, yclients_id, title, timezone, integration_status, whatsapp_connected, whatsapp_phone",
-    )
+         RETURNING ",
+        company_columns!()
+    ))
     .bind(salon_id.get())
     .bind(&company.title)
     .bind(&company.phone)
@@ -417,7 +443,7 @@ pub async fn update_from_yclients(
     .bind(&company.timezone_name)
     .fetch_optional(db)
     .await?;
-    row.as_ref().map(row_to_company).transpose()
+    checked(row)
 }
 
 /// The salon removed the application: `uninstalled`, WhatsApp no longer linked, its
