@@ -72,7 +72,7 @@ enum Benchmark {
         /// Seconds of load.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
-        /// Salons.
+        /// Demo salons, each onboarded before the load starts.
         #[arg(long, default_value_t = 20)]
         salons: usize,
         /// Clients writing.

@@ -47,7 +47,7 @@ pub struct Load {
     pub rate: u32,
     /// For how long.
     pub duration: Duration,
-    /// Salons.
+    /// Demo salons, each onboarded before the load starts.
     pub salons: usize,
     /// Clients writing (spread over the salons).
     pub clients: usize,
@@ -80,7 +80,7 @@ impl Latencies {
         self.sorted[((self.sorted.len() as f64 - 1.0) * q).round() as usize]
     }
 
-    /// Median.
+    /// Median latency; zero when nothing completed.
     pub fn p50(&self) -> Duration {
         self.quantile(0.5)
     }
@@ -90,7 +90,7 @@ impl Latencies {
         self.quantile(0.99)
     }
 
-    /// Slowest.
+    /// Slowest latency; zero when nothing completed.
     pub fn max(&self) -> Duration {
         self.sorted.last().copied().unwrap_or_default()
     }

@@ -68,7 +68,7 @@ impl Acks {
         self.latencies[index]
     }
 
-    /// Median.
+    /// Median ack latency; zero when nothing was acked.
     pub fn p50(&self) -> Duration {
         self.quantile(0.5)
     }
@@ -78,7 +78,7 @@ impl Acks {
         self.quantile(0.99)
     }
 
-    /// Slowest.
+    /// Slowest ack latency; zero when nothing was acked.
     pub fn max(&self) -> Duration {
         self.latencies.last().copied().unwrap_or_default()
     }

@@ -62,7 +62,7 @@ impl ActivationWorkflow {
         }
     }
 
-    /// See the module docs.
+    /// Saves the key, sends the callback, records the outcome; returns it, failure or not.
     #[run(name = "activation")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ActivationOutcome> {
         let salon_id = ctx.state(|s| s.salon_id);

@@ -29,7 +29,7 @@ const BATCH: usize = 500;
 /// Where a run starts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CompanyInput {
-    /// The salon.
+    /// Whose webhooks the run applies (its workflow id is `company-<salon_id>`).
     pub salon_id: SalonId,
     /// The first sequence number not applied yet.
     pub next_seq: i64,
@@ -98,7 +98,7 @@ impl CompanyWorkflow {
         }
     }
 
-    /// See the module docs.
+    /// Applies waiting events in sequence order; continues as new every [`EVENTS_PER_RUN`].
     #[run(name = "company")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let salon_id = ctx.state(|s| s.salon_id);

@@ -35,7 +35,7 @@ impl ErasureWorkflow {
         Self { salon_id }
     }
 
-    /// See the module docs.
+    /// Looks, waits out the grace period and erases; ends once there is nothing to erase.
     #[run(name = ERASURE_WORKFLOW_TYPE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let salon_id = ctx.state(|s| s.salon_id);

@@ -51,7 +51,7 @@ impl HandoffWorkflow {
         }
     }
 
-    /// See the module docs.
+    /// Looks, waits or gives back until the handoff is over, `MAX_LOOKS` times at most.
     #[run(name = HANDOFF_WORKFLOW_TYPE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<()> {
         let watch = ctx.state(|s| s.watch.clone());

@@ -168,7 +168,7 @@ pub enum ActivationState {
     Succeeded,
     /// The last attempt failed.
     Failed {
-        /// Why.
+        /// Why; the owner's "activate" (or "retry") is answered with it.
         reason: String,
     },
 }

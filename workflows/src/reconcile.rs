@@ -29,19 +29,19 @@ fn pass_options() -> ActivityOptions {
         .build()
 }
 
-/// One pass.
+/// Stateless: the daily pass over every installed salon is one activity.
 #[workflow]
 pub struct InstallReconcileWorkflow;
 
 #[workflow_methods]
 impl InstallReconcileWorkflow {
-    /// A pass.
+    /// Takes no input: a pass always covers every installed salon.
     #[init]
     pub fn new(_ctx: &WorkflowContextView, _input: ()) -> Self {
         Self
     }
 
-    /// See the module docs.
+    /// One `reconcile_installs` activity (heartbeating, resumable); returns its counts.
     #[run(name = RECONCILE_WORKFLOW_TYPE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<Reconciled> {
         Ok(ctx

@@ -73,7 +73,7 @@ impl ReminderWorkflow {
         }
     }
 
-    /// See the module docs.
+    /// Sends each reminder at its time until none is left or the visit is cancelled.
     #[run(name = REMINDER_WORKFLOW_TYPE)]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<ReminderEnd> {
         let (salon_id, record_id) = ctx.state(|s| (s.input.salon_id, s.input.record_id));

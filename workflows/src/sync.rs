@@ -110,7 +110,7 @@ impl SyncWorkflow {
         }
     }
 
-    /// See the module docs.
+    /// Syncs independent parts at once, then those referring to them; records the report.
     #[run(name = "sync")]
     pub async fn run(ctx: &mut WorkflowContext<Self>) -> WorkflowResult<SyncReport> {
         let input = ctx.state(|s| s.input.clone());

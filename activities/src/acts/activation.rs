@@ -55,7 +55,7 @@ impl ActivationActivities {
 /// Input of [`ActivationActivities::prepare_activation`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrepareActivation {
-    /// The salon.
+    /// The salon being connected: marked `activating`, its API key saved once per run.
     pub salon_id: SalonId,
     /// Identifies this activation (the workflow run): a retry reuses its key.
     pub activation_id: String,
@@ -77,9 +77,9 @@ pub enum ActivationOutcome {
 /// Input of [`ActivationActivities::finish_activation`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishActivation {
-    /// The salon.
+    /// The salon whose status, subscription and event the outcome sets.
     pub salon_id: SalonId,
-    /// What happened.
+    /// Activated starts the trial; a failure's reason goes into the event.
     pub outcome: ActivationOutcome,
 }
 

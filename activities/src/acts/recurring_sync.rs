@@ -37,7 +37,7 @@ pub fn schedule_id(salon_id: SalonId, part: SyncPart) -> String {
 /// Input of [`RecurringSyncActivities::ensure_sync_schedules`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnsureSchedules {
-    /// The salon.
+    /// Names its schedules (one per part) and goes into every sync they start.
     pub salon_id: SalonId,
     /// Its IANA time zone.
     pub timezone: String,

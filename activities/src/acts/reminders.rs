@@ -40,9 +40,9 @@ pub const VISIT_SIGNAL: &str = "visit";
 /// Where a reminder workflow starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderInput {
-    /// The salon.
+    /// Whose visit it is: the run's search attribute and the sender of every reminder.
     pub salon_id: SalonId,
-    /// The YClients record.
+    /// The visit's YClients record id; the workflow id is `reminder-<record_id>`.
     pub record_id: i64,
     /// When the visit starts (Unix seconds).
     pub visit_at: i64,
@@ -193,9 +193,9 @@ pub async fn reconcile(
 /// Input of [`ReminderActivities::send_reminder`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendReminder {
-    /// The salon.
+    /// Whose session sends it; a salon that is not active gets none.
     pub salon_id: SalonId,
-    /// The record.
+    /// The visit's YClients record id; with the time and offset it keys the message.
     pub record_id: i64,
     /// The visit time the workflow knows (Unix seconds).
     pub visit_at: i64,

@@ -6,9 +6,9 @@
 /// A bookable service.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServiceInfo {
-    /// YClients id.
+    /// YClients' id, the one free-time and booking requests name.
     pub yclients_id: i64,
-    /// Name.
+    /// As on the price list; what the client's words for a service are matched to.
     pub title: String,
     /// Category name, when known.
     pub category: Option<String>,
@@ -16,7 +16,7 @@ pub struct ServiceInfo {
     pub price_min: Option<f64>,
     /// Highest price, ₽.
     pub price_max: Option<f64>,
-    /// Minutes.
+    /// Length in minutes (YClients counts seconds); a booking made by the bot lasts it.
     pub duration: Option<i32>,
     /// What it is, as the salon describes it.
     pub description: Option<String>,
@@ -38,9 +38,9 @@ impl ServiceInfo {
 /// A master.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffInfo {
-    /// YClients id.
+    /// YClients' id, the one free-time and booking requests name.
     pub yclients_id: i64,
-    /// Full name.
+    /// As the salon lists them; what a master the client names is matched to.
     pub name: String,
     /// What they do.
     pub specialization: Option<String>,
@@ -79,11 +79,11 @@ impl Catalog {
 /// One master's working interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkingHours {
-    /// Day.
+    /// The day in the salon's calendar.
     pub date: chrono::NaiveDate,
-    /// Start.
+    /// Start, the salon's local time.
     pub from: chrono::NaiveTime,
-    /// End.
+    /// End, the salon's local time; after `from`.
     pub to: chrono::NaiveTime,
 }
 

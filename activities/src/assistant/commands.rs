@@ -68,7 +68,7 @@ pub enum Command {
     },
     /// A person from the salon should take over.
     HandoffToHuman {
-        /// Why.
+        /// Why, in the model's words, for the owner's notice; a stock reason when absent.
         reason: Option<String>,
     },
 }

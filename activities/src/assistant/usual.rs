@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 /// One of a client's past visits.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PastVisit {
-    /// Start.
+    /// When it started; read in the salon's zone for the hour they usually come.
     pub datetime: DateTime<Utc>,
     /// The service (YClients id, name).
     pub service: Option<(i64, String)>,

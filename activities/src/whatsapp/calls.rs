@@ -30,7 +30,7 @@ pub enum GatewayCall {
     Status,
     /// [`WhatsAppGateway::send_text`] (or `send_text_once` with its key).
     SendText {
-        /// Recipient.
+        /// Phone digits, or a client's LID when WhatsApp hides their number.
         to: ClientAddress,
         /// Text.
         text: String,
@@ -49,23 +49,23 @@ pub enum GatewayCall {
     },
     /// [`WhatsAppGateway::send_reaction`].
     SendReaction {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         chat: ClientAddress,
         /// The message reacted to.
         message: MessageId,
-        /// Emoji.
+        /// One emoji; the bot sends ❤️ to thanks and 👍 to a goodbye.
         emoji: String,
     },
     /// [`WhatsAppGateway::mark_read`].
     MarkRead {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         chat: ClientAddress,
         /// Messages read.
         messages: Vec<MessageId>,
     },
     /// [`WhatsAppGateway::set_typing`].
     SetTyping {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         chat: ClientAddress,
         /// Shown or hidden.
         typing: bool,

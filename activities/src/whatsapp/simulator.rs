@@ -131,7 +131,7 @@ pub enum OutboxEntry {
     Text {
         /// Message id.
         id: MessageId,
-        /// Recipient.
+        /// Phone digits, or a client's LID when WhatsApp hides their number.
         to: ClientAddress,
         /// Text.
         text: String,
@@ -143,18 +143,18 @@ pub enum OutboxEntry {
     },
     /// A reaction.
     Reaction {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         to: ClientAddress,
         /// The message reacted to.
         message: MessageId,
-        /// Emoji.
+        /// One emoji (the bot's are ❤️ for thanks, 👍 for a goodbye).
         emoji: String,
         /// Unix milliseconds.
         at_ms: u64,
     },
     /// Read receipts.
     Read {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         to: ClientAddress,
         /// Messages marked read.
         messages: Vec<MessageId>,
@@ -163,7 +163,7 @@ pub enum OutboxEntry {
     },
     /// Typing shown or hidden.
     Typing {
-        /// Chat.
+        /// The client's chat, by phone or LID.
         to: ClientAddress,
         /// Shown (true) or hidden.
         typing: bool,

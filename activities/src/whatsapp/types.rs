@@ -122,7 +122,7 @@ impl fmt::Display for MessageId {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
-    /// Text.
+    /// Plain text, nothing attached.
     #[default]
     Text,
     /// A photo (its caption, if any, is the text).

@@ -21,9 +21,9 @@ pub struct TokenUser {
     pub user_id: Option<String>,
     /// Display name.
     pub user_name: Option<String>,
-    /// Phone.
+    /// As YClients gave it (signed `user_data` winning over the query).
     pub user_phone: Option<String>,
-    /// Email.
+    /// As YClients gave it (signed `user_data` winning over the query).
     pub user_email: Option<String>,
 }
 

@@ -22,13 +22,13 @@ pub struct SignedUser {
     /// the wild).
     #[serde(default, alias = "user_id", deserialize_with = "text_or_number")]
     pub id: Option<String>,
-    /// Name.
+    /// The user's name; wins over the unsigned `user_name` beside it.
     #[serde(default)]
     pub name: Option<String>,
-    /// Phone.
+    /// As YClients sent it (text or number); wins over the unsigned `user_phone`.
     #[serde(default, deserialize_with = "text_or_number")]
     pub phone: Option<String>,
-    /// Email.
+    /// Wins over the unsigned `user_email` beside it.
     #[serde(default)]
     pub email: Option<String>,
     /// The salon the user installed the application in, as YClients names it.

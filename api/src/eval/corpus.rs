@@ -12,7 +12,7 @@ use std::path::Path;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SalonFile {
-    /// Name.
+    /// Its title in YClients: the name the bot gives the salon.
     pub title: String,
     /// Street address.
     pub address: String,
@@ -20,14 +20,14 @@ pub struct SalonFile {
     pub phone: String,
     /// Contact email.
     pub email: String,
-    /// IANA zone.
+    /// IANA zone, e.g. `Europe/Moscow`; the run's day and `HH:MM` times are local to it.
     pub timezone: String,
-    /// Category names.
+    /// Category names; every service's `category` must be one of them.
     pub categories: Vec<String>,
-    /// Services.
+    /// The `[[service]]` tables; their YClients ids are given in this order.
     #[serde(rename = "service")]
     pub services: Vec<ServiceSpec>,
-    /// Masters.
+    /// The `[[staff]]` tables; their YClients ids are given in this order.
     #[serde(rename = "staff")]
     pub staff: Vec<StaffSpec>,
     /// Other clients' visits that make times busy.
@@ -50,7 +50,7 @@ pub struct ServiceSpec {
     pub category: String,
     /// Lowest and highest price, roubles.
     pub price: [u32; 2],
-    /// Duration.
+    /// How long it takes, minutes.
     pub minutes: u32,
     /// What it is (its description in YClients).
     #[serde(default)]
@@ -63,7 +63,7 @@ pub struct ServiceSpec {
 pub struct StaffSpec {
     /// How the corpus names them.
     pub key: String,
-    /// Full name.
+    /// Full name, as YClients lists them and clients name them.
     pub name: String,
     /// What they do.
     pub specialization: String,
@@ -80,9 +80,9 @@ pub struct StaffSpec {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitSpec {
-    /// Master key.
+    /// A `[[staff]]` key.
     pub staff: String,
-    /// Service key.
+    /// A `[[service]]` key.
     pub service: String,
     /// Offset from the day of the run.
     pub day: String,
@@ -96,9 +96,9 @@ pub struct VisitSpec {
 pub struct ClientSpec {
     /// How conversations name them.
     pub key: String,
-    /// Full name.
+    /// Full name, as the salon's client base has it.
     pub name: String,
-    /// Digits.
+    /// Digits; unused in a run, where each conversation's copy gets a number of its own.
     pub phone: String,
     /// Past and upcoming visits, in the order conversations index them.
     #[serde(default)]
@@ -116,7 +116,7 @@ struct ConversationFile {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Conversation {
-    /// Unique name.
+    /// Unique in the corpus; names the conversation in the report and its message ids.
     pub id: String,
     /// What it is about.
     #[serde(default)]
@@ -218,7 +218,7 @@ pub struct TurnSpec {
     /// The bot reacts to the message (❤️ or 👍) and writes nothing.
     #[serde(default)]
     pub reaction: bool,
-    /// The report row.
+    /// The report row it counts in; by default its first expected command, or `chat`.
     #[serde(default)]
     pub intent: Option<String>,
     /// Why the turn is here.
@@ -262,11 +262,11 @@ impl Keys {
 pub struct Booked {
     /// Service key(s).
     pub service: Keys,
-    /// Offset.
+    /// Offset from the day of the run, e.g. `"+1"`.
     pub day: String,
     /// `HH:MM`.
     pub time: String,
-    /// Master key.
+    /// A `[[staff]]` key; any master is right when absent.
     #[serde(default)]
     pub staff: Option<String>,
 }
@@ -286,11 +286,11 @@ pub enum Visit {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Moved {
-    /// Which.
+    /// The client's visit that moves.
     pub visit: Visit,
     /// New day offset.
     pub day: String,
-    /// New time.
+    /// New time, `HH:MM`.
     pub time: String,
 }
 
@@ -298,7 +298,7 @@ pub struct Moved {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VisitRef {
-    /// Which.
+    /// The client's visit cancelled or confirmed.
     pub visit: Visit,
 }
 
@@ -317,7 +317,7 @@ pub struct ReplySpec {
 /// The corpus.
 #[derive(Debug, Clone)]
 pub struct Corpus {
-    /// The salon.
+    /// `salon.toml`: the salon every conversation talks to.
     pub salon: SalonFile,
     /// Every conversation, by file then order.
     pub conversations: Vec<Conversation>,
@@ -535,7 +535,7 @@ impl TurnSpec {
         turn
     }
 
-    /// The report row.
+    /// The report row: `intent` if set, else the first expected command, else `chat`.
     pub fn intent(&self) -> String {
         self.intent.clone().unwrap_or_else(|| {
             self.expect

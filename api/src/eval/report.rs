@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// One judged turn.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TurnResult {
-    /// The conversation.
+    /// The conversation's `id` in the corpus.
     pub conversation: String,
     /// 1-based.
     pub turn: usize,
@@ -21,15 +21,15 @@ pub struct TurnResult {
     pub reply: Option<String>,
     /// What stage 1 produced.
     pub produced: String,
-    /// Commands right.
+    /// The command names match `expect` or one of `also`, order and repeats ignored.
     pub commands: bool,
-    /// Parameters right.
+    /// The matched expectation's parameters mean the same; false when commands are wrong.
     pub entities: bool,
     /// YClients changed as expected.
     pub effects: bool,
     /// Reply checks passed.
     pub reply_ok: bool,
-    /// Why not.
+    /// What failed, each led by its check (`commands:`, `entities:`, …); empty when right.
     pub reasons: Vec<String>,
     /// Tokens of both stages (prompt + output).
     pub tokens: u32,
@@ -53,13 +53,13 @@ impl TurnResult {
 pub struct Row {
     /// Turns.
     pub turns: usize,
-    /// Commands right.
+    /// Turns whose command names were right.
     pub commands: usize,
-    /// Entities right.
+    /// Turns whose commands and parameters were both right.
     pub entities: usize,
-    /// Effects right.
+    /// Turns that changed YClients as expected (or left it alone).
     pub effects: usize,
-    /// Replies right.
+    /// Turns whose reply passed its checks.
     pub replies: usize,
     /// Right on all counts.
     pub right: usize,
@@ -115,9 +115,9 @@ pub struct Report {
     pub prompt_version: String,
     /// Conversations played.
     pub conversations: usize,
-    /// Per intent.
+    /// One row per `intent`, sorted by name.
     pub intents: BTreeMap<String, Row>,
-    /// All turns.
+    /// Every turn in one row (the table's **all**).
     pub total: Row,
     /// Every turn.
     pub turns: Vec<TurnResult>,

@@ -35,7 +35,7 @@ pub struct Built {
 /// A conversation's copy of a known client.
 #[derive(Debug, Clone)]
 pub struct KnownClient {
-    /// Digits.
+    /// The copy's own number, `7917…`: the conversation writes from it.
     pub phone: String,
     /// Record ids of `visits`, in order.
     pub visits: Vec<i64>,

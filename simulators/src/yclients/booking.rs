@@ -22,7 +22,7 @@ pub enum Refusal {
 /// One visit to book.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Appointment {
-    /// Service.
+    /// The service's YClients id; its length is how long the master must be free.
     pub service_id: i64,
     /// Master; 0 = any free one.
     pub staff_id: i64,

@@ -62,7 +62,7 @@ pub struct InstallLog {
 pub struct ReportedPayment {
     /// YClients' id (`data.id`).
     pub id: i64,
-    /// The salon.
+    /// The paying salon; its install status lists the payment under this application.
     pub salon_id: i64,
     /// Our application.
     pub application_id: String,
@@ -76,7 +76,7 @@ pub struct ReportedPayment {
     pub period_from: String,
     /// `Y-m-d H:i:s`.
     pub period_to: String,
-    /// Refunded since.
+    /// Set by `payment/refund/{id}`; a second refund is refused.
     pub is_refunded: bool,
 }
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 pub struct SalonSize {
     /// Services offered.
     pub services: usize,
-    /// Masters.
+    /// Masters; their names are distinct for the first 128, as clients ask by name.
     pub staff: usize,
     /// Clients in the base.
     pub clients: usize,
@@ -35,18 +35,18 @@ impl SalonSize {
 /// A service category.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Category {
-    /// YClients id.
+    /// YClients id, numbered in the salon's slot (its id mod 10 000) to fit `INTEGER`.
     pub id: i64,
-    /// Name.
+    /// Its title, e.g. «Ногтевой сервис».
     pub title: String,
 }
 
 /// A service with its price range and duration.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
-    /// YClients id.
+    /// YClients id, numbered in the salon's slot (its id mod 10 000) to fit `INTEGER`.
     pub id: i64,
-    /// Category id.
+    /// The id of the [`Category`] it is listed under.
     pub category_id: i64,
     /// Name, e.g. «Стрижка мужская».
     pub title: String,
@@ -54,7 +54,7 @@ pub struct Service {
     pub price_min: u32,
     /// Highest price, roubles.
     pub price_max: u32,
-    /// Minutes.
+    /// Length in minutes; served in seconds, as YClients does.
     pub duration_minutes: u32,
     /// What it is (YClients' `comment`).
     #[serde(default)]
@@ -64,9 +64,9 @@ pub struct Service {
 /// A master.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Staff {
-    /// YClients id.
+    /// YClients id, numbered in the salon's slot (its id mod 10 000) to fit `INTEGER`.
     pub id: i64,
-    /// Full name.
+    /// Full name; clients ask for a master by it.
     pub name: String,
     /// What they do.
     pub specialization: String,
@@ -87,22 +87,22 @@ impl Staff {
 /// A client of the salon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
-    /// YClients id.
+    /// YClients id, numbered in the salon's slot (its id mod 10 000) to fit `INTEGER`.
     pub id: i64,
     /// Full name.
     pub name: String,
     /// Digits, `7…`.
     pub phone: String,
-    /// Past visits.
+    /// The visit count the clients search reports, kept apart from the records.
     pub visits: u32,
 }
 
 /// One master's working hours on one day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkingDay {
-    /// Master.
+    /// The [`Staff`] id.
     pub staff_id: i64,
-    /// Day.
+    /// The salon's local day.
     pub date: NaiveDate,
     /// Start of work.
     pub from: NaiveTime,
@@ -115,13 +115,13 @@ pub struct WorkingDay {
 pub struct Record {
     /// YClients record id (unique across salons).
     pub id: i64,
-    /// Master.
+    /// The [`Staff`] id.
     pub staff_id: i64,
-    /// Service.
+    /// The [`Service`] id; it sets the visit's length.
     pub service_id: i64,
-    /// Client.
+    /// The [`Client`] id.
     pub client_id: i64,
-    /// Day.
+    /// The salon's local day.
     pub date: NaiveDate,
     /// Start time (salon local).
     pub time: NaiveTime,
@@ -148,7 +148,7 @@ pub struct Lookup<'a> {
 pub struct Salon {
     /// YClients company id.
     pub id: i64,
-    /// Name.
+    /// Its title, e.g. «Салон красоты «Элегант»».
     pub title: String,
     /// Contact phone.
     pub phone: String,
@@ -166,9 +166,9 @@ pub struct Salon {
     pub staff: Vec<Staff>,
     /// Clients.
     pub clients: Vec<Client>,
-    /// Working hours.
+    /// Working hours, one [`WorkingDay`] per master and day worked.
     pub schedules: Vec<WorkingDay>,
-    /// Visits.
+    /// Visits, cancelled ones kept (as `deleted`, their ids taken).
     pub records: Vec<Record>,
 }
 

@@ -70,7 +70,7 @@ pub struct Fixture {
     pub app: TestApp,
     /// The real YClients client, at the app's simulator.
     pub yc: HttpYClients,
-    /// The salon.
+    /// Its YClients id at the app's simulator, where the commands land.
     pub salon_id: SalonId,
     /// Its company row.
     pub company_id: i64,

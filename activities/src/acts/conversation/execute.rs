@@ -19,7 +19,7 @@ use sqlx::PgPool;
 /// Who the turn is for and how its side effects are keyed.
 #[derive(Debug, Clone, Copy)]
 pub struct TurnOf<'a> {
-    /// The salon.
+    /// Whose YClients company the commands act in and whose conversation they touch.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: &'a str,

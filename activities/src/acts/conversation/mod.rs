@@ -146,7 +146,7 @@ pub struct ClientMessage {
     pub inbound_id: i64,
     /// WhatsApp's id.
     pub message_id: String,
-    /// The text.
+    /// What they wrote, else their kind's placeholder; a heard voice note's starts with 🎤.
     pub text: String,
     /// The name the client set in WhatsApp.
     pub push_name: Option<String>,
@@ -164,7 +164,7 @@ pub struct ClientMessage {
 /// Input of [`ConversationActivities::open_turn`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenTurn {
-    /// The salon.
+    /// The salon written to: its status and opening hours decide whether the bot answers.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,
@@ -179,7 +179,7 @@ pub struct OpenTurn {
 /// Input of [`ConversationActivities::listen`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Listen {
-    /// The salon.
+    /// Whose WhatsApp session the voice notes are downloaded through.
     pub salon_id: SalonId,
     /// The voice notes to hear (see [`listen::to_hear`]).
     pub messages: Vec<ClientMessage>,
@@ -220,7 +220,7 @@ pub struct Opening {
 /// Input of [`ConversationActivities::understand`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Understand {
-    /// The salon.
+    /// Whose services and masters stage 1 is shown; the turn is recorded under it.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,
@@ -250,7 +250,7 @@ pub struct Understood {
 /// Input of [`ConversationActivities::execute`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Execute {
-    /// The salon.
+    /// Whose YClients company the commands run against; its reminders are redone after.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,
@@ -271,7 +271,7 @@ pub struct Execute {
 /// Input of [`ConversationActivities::compose`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Compose {
-    /// The salon.
+    /// Whose catalog, settings and owner's greeting stage 2 writes the reply with.
     pub salon_id: SalonId,
     /// The name as known.
     pub client_name: Option<String>,
@@ -292,13 +292,13 @@ pub struct Compose {
 /// Input of [`ConversationActivities::send_reply`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendReply {
-    /// The salon.
+    /// Whose WhatsApp session sends the reply.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,
     /// Sent once under this key.
     pub key: String,
-    /// The reply.
+    /// Stage 2's reply or a fixed answer (the apology); recorded as the turn's reply.
     pub text: String,
     /// The messages it answers, closed as handled once it is sent.
     pub inbound_ids: Vec<i64>,
@@ -307,13 +307,13 @@ pub struct SendReply {
 /// Input of [`ConversationActivities::react`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct React {
-    /// The salon.
+    /// Whose WhatsApp session sends the reaction.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,
     /// The client's message reacted to (WhatsApp's id).
     pub message_id: String,
-    /// The emoji.
+    /// What the bot reacts with; recorded as the turn's reply.
     pub emoji: String,
     /// The client's messages of the turn, for its record.
     pub messages: Vec<String>,
@@ -326,7 +326,7 @@ pub struct React {
 /// Input of [`ConversationActivities::report_assistant_down`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AssistantDown {
-    /// The salon.
+    /// Whose event log gets the `assistant_unavailable` event.
     pub salon_id: SalonId,
     /// The client's number, digits.
     pub phone: String,

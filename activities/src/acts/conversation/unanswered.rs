@@ -42,7 +42,7 @@ const LONGEST_WAIT: Duration = Duration::from_secs(7 * 86_400);
 /// Whose handoff a watch is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HandoffWatch {
-    /// The salon.
+    /// Whose owner the client waits for; with the phone it names the workflow id.
     pub salon_id: SalonId,
     /// The client's address (digits, or a WhatsApp id).
     pub phone: String,
@@ -55,7 +55,7 @@ pub enum HandoffCheck {
     Over,
     /// Look again after this many seconds.
     Wait {
-        /// Seconds.
+        /// Seconds; the workflow's timer, cut short by a `handed_off` signal.
         secs: u64,
     },
     /// Unanswered for the whole timeout: give the client back.
@@ -68,7 +68,7 @@ pub enum HandoffCheck {
 /// Input of the give-back activity.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GiveBack {
-    /// Whose.
+    /// The client to give back, as the watch names them.
     pub watch: HandoffWatch,
     /// The handoff's start (see [`HandoffCheck::Due`]).
     pub since_micros: i64,

@@ -101,7 +101,7 @@ impl SyncPart {
 /// What `sync-<salon_id>` is asked to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SyncInput {
-    /// The salon.
+    /// Whose YClients company is read; the run's search attribute.
     pub salon_id: SalonId,
     /// Parts to sync, in order; empty means [`SyncPart::FULL`].
     pub parts: Vec<SyncPart>,
@@ -125,7 +125,7 @@ pub struct PartReport {
 /// What a sync did, written as the `sync_completed` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncReport {
-    /// The salon.
+    /// Whose event log gets the `sync_completed` event.
     pub salon_id: SalonId,
     /// Each part's outcome, in order.
     pub parts: Vec<PartReport>,
@@ -177,7 +177,7 @@ pub struct ProgressSlot {
 /// Input of every part activity.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartInput {
-    /// The salon.
+    /// Whose YClients data is read; rows go to its company, progress to its page.
     pub salon_id: SalonId,
     /// The sync's start (workflow time): rows it writes carry it; rows older than it
     /// afterwards were not seen.
@@ -271,7 +271,7 @@ impl SyncActivities {
         self.run(&ctx, &input, SyncPart::Services).await
     }
 
-    /// Masters.
+    /// Masters, in one request.
     #[activity(name = "sync_staff")]
     pub async fn sync_staff(
         self: Arc<Self>,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 /// Input of the apply activity: consecutive events of one salon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ApplyBatch {
-    /// The salon.
+    /// Whose inbox the events are; for a salon gone from the database, only marked applied.
     pub salon_id: SalonId,
     /// Events in sequence order, without gaps.
     pub events: Vec<InboxEvent>,

@@ -98,32 +98,32 @@ pub struct Company {
 /// A service category (`GET /company/{id}/service_categories`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceCategory {
-    /// YClients id.
+    /// YClients' id; a category whose id is beyond `INTEGER` is not synced.
     pub id: i64,
-    /// Name.
+    /// The owner's name for it; a client's price question by category is matched to it.
     pub title: String,
 }
 
 /// A service (`GET /company/{id}/services`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Service {
-    /// YClients id.
+    /// YClients' id; a service whose id is beyond `INTEGER` is not synced.
     pub id: i64,
-    /// Name.
+    /// As on the price list; what a client's words for a service are matched to.
     pub title: String,
-    /// Its category.
+    /// Its category's YClients id; one beyond `INTEGER` leaves the service without.
     #[serde(default)]
     pub category_id: Option<i64>,
-    /// Lowest price.
+    /// Lowest price; stands for the highest too when `price_max` is absent.
     #[serde(default)]
     pub price_min: Option<f64>,
-    /// Highest price.
+    /// Highest price; absent means the same as `price_min`.
     #[serde(default)]
     pub price_max: Option<f64>,
     /// Length in seconds, as YClients counts it.
     #[serde(default)]
     pub duration: Option<i64>,
-    /// Description.
+    /// The owner's description, stored as the service's `description`.
     #[serde(default, deserialize_with = "blank_as_none")]
     pub comment: Option<String>,
     /// Offered (YClients sends 1/0 or a bool).
@@ -144,9 +144,9 @@ pub struct ServiceStaff {
 /// A master (`GET /company/{id}/staff`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Staff {
-    /// YClients id.
+    /// YClients' id; a master whose id is beyond `INTEGER` is not synced.
     pub id: i64,
-    /// Name.
+    /// As the salon lists them; a master the client names is matched to it.
     pub name: String,
     /// What they do.
     #[serde(default, deserialize_with = "blank_as_none")]
@@ -168,12 +168,12 @@ pub struct Staff {
 /// A client (`POST /company/{id}/clients/search`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Client {
-    /// YClients id.
+    /// YClients' id; a client whose id is beyond `INTEGER` is not synced.
     pub id: i64,
-    /// Name.
+    /// The name in the salon's client base (a blank one is `None`).
     #[serde(default, deserialize_with = "blank_as_none")]
     pub name: Option<String>,
-    /// Phone.
+    /// As typed in YClients; stored as digits when it parses as a phone, raw otherwise.
     #[serde(default, deserialize_with = "blank_as_none")]
     pub phone: Option<String>,
     /// Email.
@@ -199,11 +199,11 @@ pub struct Slot {
 /// One master's day (`GET /company/{id}/staff/schedule`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StaffDay {
-    /// The master.
+    /// The master's YClients id.
     pub staff_id: i64,
     /// `YYYY-MM-DD`.
     pub date: String,
-    /// Working intervals.
+    /// Working intervals; one that does not end after it starts is dropped on sync.
     #[serde(default)]
     pub slots: Vec<Slot>,
 }
@@ -211,9 +211,9 @@ pub struct StaffDay {
 /// A service inside a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordService {
-    /// Service id.
+    /// The service's YClients id; a booking row keeps the first service's only.
     pub id: i64,
-    /// Name.
+    /// The service's title, when YClients sends it.
     #[serde(default)]
     pub title: Option<String>,
     /// Price charged.
@@ -224,12 +224,12 @@ pub struct RecordService {
 /// The client inside a record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordClient {
-    /// Client id.
+    /// The client's YClients id, which the booking row refers to.
     pub id: i64,
-    /// Name.
+    /// With the phone, creates the client when the clients sync has not brought them yet.
     #[serde(default, deserialize_with = "blank_as_none")]
     pub name: Option<String>,
-    /// Phone.
+    /// As YClients stores it; stored as digits when it parses as a phone.
     #[serde(default, deserialize_with = "blank_as_none")]
     pub phone: Option<String>,
 }
@@ -242,7 +242,7 @@ pub struct Record {
     /// The salon it belongs to (YClients sends it; a record of another salon is refused).
     #[serde(default)]
     pub company_id: Option<i64>,
-    /// The master.
+    /// The master's YClients id (absent when the record has none).
     #[serde(default)]
     pub staff_id: Option<i64>,
     /// Services booked.
@@ -273,7 +273,7 @@ pub struct Record {
 /// One page of a paged list and the total YClients reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page<T> {
-    /// The items.
+    /// This page's items; YClients may repeat one across pages.
     pub items: Vec<T>,
     /// All items across pages, when YClients says.
     pub total: Option<u64>,
@@ -282,7 +282,7 @@ pub struct Page<T> {
 /// The body of the activation callback (`POST /marketplace/partner/callback/redirect`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActivationCallback {
-    /// The salon.
+    /// The salon being connected, as YClients' company id.
     pub salon_id: i64,
     /// Our marketplace application id.
     pub application_id: String,
@@ -352,7 +352,7 @@ pub struct ReportedPayment {
     /// `Y-m-d H:i:s`.
     #[serde(default)]
     pub period_to: Option<String>,
-    /// Refunded since.
+    /// Refunded after it was reported (absent counts as not).
     #[serde(default, deserialize_with = "flag_or_absent")]
     pub is_refunded: bool,
 }
@@ -360,7 +360,7 @@ pub struct ReportedPayment {
 /// The body of `POST /marketplace/partner/payment` (dates `Y-m-d H:i:s`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartnerPayment {
-    /// The salon.
+    /// The paying salon, as YClients' company id.
     pub salon_id: i64,
     /// Our marketplace application id.
     pub application_id: String,
