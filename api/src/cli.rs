@@ -140,10 +140,13 @@ async fn serve(roles: Option<&str>) -> anyhow::Result<()> {
     application.run_until_stopped(shutdown_signal()).await
 }
 
+/// Connections `migrate` opens: the migrator runs one statement at a time.
+const MIGRATE_CONNECTIONS: u32 = 2;
+
 async fn migrate() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     telemetry::init_for(&config);
-    let pool = db::connect_lazy(config.database_url.expose(), 2)?;
+    let pool = db::connect_lazy(config.database_url.expose(), MIGRATE_CONNECTIONS)?;
     db::migrate(&pool).await?;
     tracing::info!("migrations applied");
     Ok(())

@@ -41,6 +41,17 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+/// Connections of the requests' pool: the handlers run short queries, and a webhook ack
+/// must never wait behind background work (which has pools of its own).
+const REQUEST_CONNECTIONS: u32 = 20;
+
+/// Connections of the worker activities' pool: a sync's batches and applied webhooks.
+const WORKER_CONNECTIONS: u32 = 10;
+
+/// Live events kept for a page that falls behind before it is told to catch up from
+/// the database.
+const LIVE_BACKLOG: usize = 1024;
+
 /// How long start-up waits for Temporal to answer (the demo starts both at once).
 const TEMPORAL_PATIENCE: Duration = Duration::from_secs(60);
 
@@ -161,10 +172,10 @@ impl Application {
                  (for the demo); production requires YClients' signed user_data"
             );
         }
-        let db = db::connect_lazy(config.database_url.expose(), 20)?;
+        let db = db::connect_lazy(config.database_url.expose(), REQUEST_CONNECTIONS)?;
         // The worker's activities get a pool of their own: a burst of applied webhooks
         // or a sync must not make requests (webhook acks above all) queue for a connection.
-        let worker_db = db::connect_lazy(config.database_url.expose(), 10)?;
+        let worker_db = db::connect_lazy(config.database_url.expose(), WORKER_CONNECTIONS)?;
         // The relays hold a connection per salon while they signal Temporal: their own too.
         let relay_db = db::connect_lazy(
             config.database_url.expose(),
@@ -286,7 +297,7 @@ impl Application {
             .await
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
-        let hub = LiveHub::new(1024);
+        let hub = LiveHub::new(LIVE_BACKLOG);
         let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone(), &supervisor);
         let mut background = vec![wakeup_task];
         if roles.api {

@@ -22,6 +22,9 @@ use anyhow::Context as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Connections of the benchmark's pool: its gateway node's leases and the routed calls.
+const POOL_CONNECTIONS: u32 = 10;
+
 const LEASE: Duration = Duration::from_secs(15);
 
 /// Sorted round trips of one kind of call.
@@ -53,7 +56,7 @@ where
 /// Runs `calls` sends of each kind, `gap` apart, and prints the figures.
 pub async fn run(config: Config, calls: usize, gap: Duration) -> anyhow::Result<()> {
     let run_id: u32 = rand::random();
-    let pool = db::connect_lazy(config.database_url.expose(), 10)?;
+    let pool = db::connect_lazy(config.database_url.expose(), POOL_CONNECTIONS)?;
     db::migrate(&pool).await?;
     let temporal = connection::connect(&config.temporal).await?;
 

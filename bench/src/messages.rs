@@ -27,6 +27,9 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
 
+/// Connections of the benchmark's pool: the benchmark's own counts (the app has its own pools).
+const POOL_CONNECTIONS: u32 = 5;
+
 const PARTNER_TOKEN: &str = "bench-partner-token";
 const GEMINI_KEY: &str = "bench-gemini-key";
 /// Bare workflows per second in the baseline, and for how long.
@@ -192,7 +195,7 @@ pub async fn run(config: Config, load: Load) -> anyhow::Result<()> {
     config.llm.simulated(&gemini.base_url(), GEMINI_KEY);
     config.assistant.conversation.debounce_ms = 0;
     let temporal_config = config.temporal.clone();
-    let pool = db::connect_lazy(config.database_url.expose(), 5)?;
+    let pool = db::connect_lazy(config.database_url.expose(), POOL_CONNECTIONS)?;
     db::migrate(&pool).await?;
 
     let app = LocalApp::start(config).await?;

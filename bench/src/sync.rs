@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use temporalio_client::{WorkflowGetResultOptions, WorkflowStartOptions};
 
+/// Connections of the benchmark's pool: the bench salon and the sync worker's batches.
+const POOL_CONNECTIONS: u32 = 20;
+
 /// The salon the issue asks for.
 pub const BENCH_SALON: SalonSize = SalonSize {
     services: 300,
@@ -60,7 +63,7 @@ impl SyncRun {
 
 /// Runs the benchmark for each rate (0 = limiter off) and prints the figures.
 pub async fn run(config: Config, rates: &[f64]) -> anyhow::Result<Vec<SyncRun>> {
-    let pool = db::connect_lazy(config.database_url.expose(), 20)?;
+    let pool = db::connect_lazy(config.database_url.expose(), POOL_CONNECTIONS)?;
     db::migrate(&pool).await?;
     let temporal =
         connection::connect_with_retry(&config.temporal, Duration::from_secs(30)).await?;

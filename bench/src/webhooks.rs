@@ -28,6 +28,10 @@ use sha2::Sha256;
 use sqlx::PgPool;
 use std::time::{Duration, Instant};
 
+/// Connections of the benchmark's pool: the bench salons, the insert-only baseline and
+/// the drain counts.
+const POOL_CONNECTIONS: u32 = 10;
+
 const SECRET: &str = "bench-webhook-secret";
 /// The secret of every bench salon's webhook URL.
 const URL_SECRET: &str = "bench-url-secret";
@@ -217,7 +221,7 @@ pub async fn run(mut config: Config, load: Load) -> anyhow::Result<()> {
     config.webhook_secret = Some(Secret::new(SECRET));
     let run_id: u64 = rand::random();
     config.temporal.task_queue = format!("bench-webhooks-{run_id:x}");
-    let pool = db::connect_lazy(config.database_url.expose(), 10)?;
+    let pool = db::connect_lazy(config.database_url.expose(), POOL_CONNECTIONS)?;
     db::migrate(&pool).await?;
 
     // The salons live in a YClients simulator: applying a record webhook fetches it.

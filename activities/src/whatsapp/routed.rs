@@ -22,6 +22,10 @@ use tokio::sync::broadcast;
 /// How often a call is re-routed when its owner changed under it.
 const ROUTE_ATTEMPTS: usize = 3;
 
+/// Capacity of the channel handed to subscribers of a session this node does not hold:
+/// nothing is ever sent on it, so the smallest the channel takes.
+const SILENT_CAPACITY: usize = 1;
+
 /// Why a remote call gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RemoteError {
@@ -75,7 +79,7 @@ impl RoutedGateway {
             db,
             remote,
             lease,
-            silent: broadcast::channel(1).0,
+            silent: broadcast::channel(SILENT_CAPACITY).0,
         }
     }
 

@@ -37,6 +37,10 @@ pub const REDELIVER_EVERY: Duration = Duration::from_millis(500);
 /// later).
 const DELIVERY_WAIT: Duration = Duration::from_millis(300);
 
+/// Gateway events kept for a consumer that falls behind, as many as the live gateway
+/// keeps.
+const EVENT_CAPACITY: usize = 1024;
+
 /// The JID WhatsApp names a client's chat by: a phone's, or a LID's.
 fn jid_of(address: &ClientAddress) -> String {
     match address {
@@ -355,7 +359,7 @@ impl SimulatedGateway {
     /// A simulator; a session linked before (per its stored file) comes back linked
     /// when it is created again.
     pub fn new(settings: SimulatorSettings) -> Self {
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(EVENT_CAPACITY);
         Self {
             shared: Arc::new(Shared {
                 settings,

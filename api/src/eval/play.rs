@@ -26,6 +26,8 @@ const PARTNER_TOKEN: &str = "eval-partner-token";
 const GEMINI_KEY: &str = "eval-gemini-key";
 /// Quick messages of one turn are sent within this; the bot waits this long for more.
 const DEBOUNCE_MS: u64 = 400;
+/// Connections of the pool the evaluation reads its checks with (the app has its own).
+const CHECK_CONNECTIONS: u32 = 5;
 
 /// What a run needs besides the configuration.
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +105,7 @@ pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
     config.assistant.conversation.debounce_ms = DEBOUNCE_MS;
     config.assistant.prompt_version = run.prompt_version.to_owned();
     let model = config.llm.primary.model.clone();
-    let pool = db::connect_lazy(config.database_url.expose(), 5)?;
+    let pool = db::connect_lazy(config.database_url.expose(), CHECK_CONNECTIONS)?;
     db::migrate(&pool).await?;
 
     let app = LocalApp::start(config).await?;
