@@ -119,6 +119,21 @@ impl fmt::Display for SessionId {
     }
 }
 
+/// As its text, `company_<salon_id>`: what the gateway, the ledger and Temporal's
+/// payloads have always carried.
+impl Serialize for SessionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Where a salon's integration stands (`companies.integration_status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -479,7 +494,14 @@ mod tests {
             "Company_1",
         ] {
             assert!(bad.parse::<SessionId>().is_err(), "{bad} must be rejected");
+            assert!(serde_json::from_value::<SessionId>(serde_json::json!(bad)).is_err());
         }
+        // On the wire it is the same text it always was.
+        assert_eq!(serde_json::to_value(id).unwrap(), "company_962302");
+        assert_eq!(
+            serde_json::from_value::<SessionId>(serde_json::json!("company_962302")).unwrap(),
+            id
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! a salon's runs by id in the Temporal UI. Built here, at the bottom of the crate
 //! graph, so activities, workflows and the API build each one the same way.
 
-use crate::domain::SalonId;
+use crate::domain::{SalonId, SessionId};
 
 /// `onboarding-<salon_id>`: one owner's journey from the marketplace to a working bot.
 pub fn onboarding(salon_id: SalonId) -> String {
@@ -89,13 +89,13 @@ pub fn reminder(record_id: i64) -> String {
 }
 
 /// `wa-call-<session>-<nonce>`: one WhatsApp operation on the session's gateway node.
-pub fn whatsapp_call(session: &str, nonce: u64) -> String {
+pub fn whatsapp_call(session: SessionId, nonce: u64) -> String {
     format!("wa-call-{session}-{nonce:016x}")
 }
 
 /// `wa-send-<session>-<digest>`: the one send of a keyed message (`digest` stands for
 /// its idempotency key), so asking again finds it.
-pub fn whatsapp_send(session: &str, digest: &str) -> String {
+pub fn whatsapp_send(session: SessionId, digest: &str) -> String {
     format!("wa-send-{session}-{digest}")
 }
 

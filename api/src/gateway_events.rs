@@ -69,11 +69,7 @@ async fn consume(mut events: broadcast::Receiver<GatewayEvent>, sinks: EventSink
 }
 
 async fn handle(sinks: &EventSinks, event: GatewayEvent) {
-    let Some(session) = event.session() else {
-        tracing::warn!(?event, "event for a session that is not a salon's");
-        return;
-    };
-    let salon_id = session.salon_id();
+    let salon_id = event.session().salon_id();
     let result = match &event {
         GatewayEvent::Qr { qr, .. } => {
             publish(

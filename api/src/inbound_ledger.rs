@@ -4,11 +4,9 @@
 //! something new, and the messages are counted.
 
 use ai_admin_activities::db::inbound::{self, Recorded};
-use ai_admin_activities::domain::SessionId;
 use ai_admin_activities::metrics::Metrics;
 use ai_admin_activities::whatsapp::{InboundLedger, IncomingMessage};
 use ai_admin_temporal::conversation_relay::ConversationRelay;
-use anyhow::Context as _;
 use sqlx::PgPool;
 
 /// `inbound_messages`, and who to tell about new rows.
@@ -51,11 +49,7 @@ impl InboundLedger for DbLedger {
                 .count();
             let (batch, after) = rest.split_at(same);
             rest = after;
-            let salon_id = first
-                .session
-                .parse::<SessionId>()
-                .with_context(|| format!("{:?} is not a salon's session", first.session))?
-                .salon_id();
+            let salon_id = first.session.salon_id();
             let recorded =
                 inbound::record_batch(&self.db, salon_id, batch, self.salon_pause).await?;
             for (message, outcome) in batch.iter().zip(recorded) {

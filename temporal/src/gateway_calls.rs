@@ -128,9 +128,9 @@ impl RemoteGateway for TemporalGateways {
             Some(key) => {
                 let digest = Sha256::digest(key.as_bytes());
                 let digest: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
-                ids::whatsapp_send(&session.to_string(), &digest)
+                ids::whatsapp_send(session, &digest)
             }
-            None => ids::whatsapp_call(&session.to_string(), rand::random()),
+            None => ids::whatsapp_call(session, rand::random()),
         };
         // A keyed send runs once: a running one is joined, a finished one answered from
         // its result; only one that failed or was stopped may run again.
@@ -139,10 +139,7 @@ impl RemoteGateway for TemporalGateways {
             .id_conflict_policy(WorkflowIdConflictPolicy::UseExisting)
             .id_reuse_policy(WorkflowIdReusePolicy::AllowDuplicateFailedOnly)
             .build();
-        let input = RemoteCall {
-            session: session.to_string(),
-            call,
-        };
+        let input = RemoteCall { session, call };
         let handle = match self
             .client
             .start_workflow(WhatsAppCallWorkflow::run, input, options)

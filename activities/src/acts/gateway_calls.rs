@@ -6,7 +6,6 @@
 // `#[activities]` generates one undocumented constant per activity.
 #![allow(missing_docs)]
 
-use crate::acts::failure;
 use crate::domain::SessionId;
 use crate::whatsapp::calls::{CallError, CallResult, GatewayCall};
 use crate::whatsapp::ownership::{Acquired, GatewayNode};
@@ -18,8 +17,8 @@ use temporalio_sdk::activities::{ActivityContext, ActivityError};
 /// A call for one session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RemoteCall {
-    /// `company_<salon_id>`.
-    pub session: String,
+    /// The session the call is for; its lease says which node runs it.
+    pub session: SessionId,
     /// The operation.
     pub call: GatewayCall,
 }
@@ -46,13 +45,7 @@ impl GatewayCallActivities {
         _ctx: ActivityContext,
         input: RemoteCall,
     ) -> Result<CallResult, ActivityError> {
-        let session: SessionId =
-            input
-                .session
-                .parse()
-                .map_err(|error: crate::domain::InvalidSessionId| {
-                    failure::permanent("InvalidSession", error.to_string())
-                })?;
+        let session = input.session;
         tracing::debug!(%session, call = input.call.name(), "remote WhatsApp call");
         Ok(match self.node.acquire(session).await? {
             Acquired::Mine => self.node.execute(session, input.call).await,

@@ -55,7 +55,7 @@ pub async fn record(
          SELECT id FROM recorded",
     )
     .bind(salon_id.get())
-    .bind(&message.session)
+    .bind(message.session.to_string())
     .bind(&message.id.0)
     .bind(&client)
     .bind(text)
@@ -96,7 +96,7 @@ pub async fn record(
             // undo this change.
             lock_conversation(&mut *db, salon_id, &client).await?;
             sqlx::query(sql)
-                .bind(&message.session)
+                .bind(message.session.to_string())
                 .bind(&original.0)
                 .bind(text)
                 .execute(&mut *db)

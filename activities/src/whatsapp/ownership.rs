@@ -481,10 +481,8 @@ impl GatewayNode {
                 }
                 event = events.recv(), if listening => match event {
                     Ok(event) => {
-                        if let Some(session) = event.session()
-                            .filter(|_| !matches!(event, GatewayEvent::IncomingMessage(_)))
-                            .filter(|session| node.owns(*session))
-                        {
+                        let session = event.session();
+                        if !matches!(event, GatewayEvent::IncomingMessage(_)) && node.owns(session) {
                             node.note_for_restarts(&event, session);
                             let status = node.inner.gateway.status(session).await;
                             node.report(session, status).await;

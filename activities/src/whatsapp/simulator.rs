@@ -435,7 +435,7 @@ impl SimulatedGateway {
             expires_at: Instant::now() + first.expires_in,
         });
         self.shared.emit(GatewayEvent::Qr {
-            session: session.to_string(),
+            session,
             qr: first.clone(),
         });
         let shared = Arc::downgrade(&self.shared);
@@ -468,10 +468,7 @@ impl SimulatedGateway {
                         expires_at: Instant::now() + next_ttl,
                     });
                 }
-                shared.emit(GatewayEvent::Qr {
-                    session: session.to_string(),
-                    qr,
-                });
+                shared.emit(GatewayEvent::Qr { session, qr });
                 drop(shared);
                 tokio::time::sleep(next_ttl).await;
             }
@@ -543,14 +540,14 @@ impl SimulatedGateway {
         drop(sessions);
         tracing::info!(%session, reason = reason.as_str(), "simulated WhatsApp stopped the session");
         self.shared.emit(GatewayEvent::Suspended {
-            session: session.to_string(),
+            session,
             reason,
             detail,
             until: until.map(|(_, secs)| (now_ms() / 1000) as i64 + secs as i64),
         });
         if reason == SuspendReason::LoggedOut {
             self.shared.emit(GatewayEvent::LoggedOut {
-                session: session.to_string(),
+                session,
                 reason: "unlinked by WhatsApp".to_owned(),
             });
         }
@@ -580,10 +577,7 @@ impl SimulatedGateway {
         self.persist(session, state);
         drop(sessions);
         tracing::info!(%session, phone = %phone.masked(), "simulated phone linked");
-        self.shared.emit(GatewayEvent::Connected {
-            session: session.to_string(),
-            phone,
-        });
+        self.shared.emit(GatewayEvent::Connected { session, phone });
         Ok(())
     }
 
@@ -649,7 +643,7 @@ impl SimulatedGateway {
                 None => state.timers.remove(&sent.from),
             };
             state.undelivered.push_back(IncomingMessage {
-                session: session.to_string(),
+                session,
                 from: sent.from,
                 id: id.clone(),
                 kind: sent.kind,
@@ -807,10 +801,7 @@ impl WhatsAppGateway for SimulatedGateway {
         drop(sessions);
         if let Some(phone) = reconnected {
             tracing::info!(%session, "simulated session connected again");
-            self.shared.emit(GatewayEvent::Connected {
-                session: session.to_string(),
-                phone,
-            });
+            self.shared.emit(GatewayEvent::Connected { session, phone });
         }
         Ok(status)
     }
@@ -876,7 +867,7 @@ impl WhatsAppGateway for SimulatedGateway {
             pairing
         };
         self.shared.emit(GatewayEvent::PairingCode {
-            session: session.to_string(),
+            session,
             pairing: pairing.clone(),
         });
         Ok(pairing)
@@ -923,7 +914,7 @@ impl WhatsAppGateway for SimulatedGateway {
         })??;
         // WhatsApp's server takes it, as the live gateway hears in a ServerAck.
         self.shared.emit(GatewayEvent::SendAck {
-            session: session.to_string(),
+            session,
             message_id: id.clone(),
             error: None,
         });
@@ -1021,7 +1012,7 @@ impl WhatsAppGateway for SimulatedGateway {
         self.persist(session, state);
         drop(sessions);
         self.shared.emit(GatewayEvent::LoggedOut {
-            session: session.to_string(),
+            session,
             reason: "device unlinked".to_owned(),
         });
         Ok(())

@@ -257,7 +257,7 @@ impl fmt::Debug for MediaRef {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncomingMessage {
     /// The salon's session.
-    pub session: String,
+    pub session: SessionId,
     /// The client: their number, or their LID when WhatsApp hides the number.
     pub from: ClientAddress,
     /// WhatsApp's message id (unique per session; redeliveries repeat it).
@@ -301,42 +301,42 @@ pub enum GatewayEvent {
     /// A new QR code is showing.
     Qr {
         /// The session (`company_<salon_id>`).
-        session: String,
+        session: SessionId,
         /// The code.
         qr: QrCode,
     },
     /// A pairing code was issued.
     PairingCode {
         /// The session.
-        session: String,
+        session: SessionId,
         /// The code.
         pairing: PairingCode,
     },
     /// The phone linked the session (or a linked session came back online).
     Connected {
         /// The session.
-        session: String,
+        session: SessionId,
         /// The salon's WhatsApp number.
         phone: PhoneNumber,
     },
     /// The connection dropped; the gateway reconnects by itself.
     Disconnected {
         /// The session.
-        session: String,
+        session: SessionId,
         /// Why, as far as known.
         reason: String,
     },
     /// The device was unlinked (from the phone, or by us); its keys are gone.
     LoggedOut {
         /// The session.
-        session: String,
+        session: SessionId,
         /// Why.
         reason: String,
     },
     /// WhatsApp stopped the session; it does not reconnect by itself.
     Suspended {
         /// The session.
-        session: String,
+        session: SessionId,
         /// Why.
         reason: SuspendReason,
         /// WhatsApp's words, for ops.
@@ -350,7 +350,7 @@ pub enum GatewayEvent {
     /// code): "sent" only means written to the socket until this arrives.
     SendAck {
         /// The session.
-        session: String,
+        session: SessionId,
         /// Our message's id.
         message_id: MessageId,
         /// The nack code when the server refused it.
@@ -360,18 +360,17 @@ pub enum GatewayEvent {
 
 impl GatewayEvent {
     /// The session the event belongs to.
-    pub fn session(&self) -> Option<SessionId> {
-        let session = match self {
+    pub fn session(&self) -> SessionId {
+        match self {
             Self::Qr { session, .. }
             | Self::PairingCode { session, .. }
             | Self::Connected { session, .. }
             | Self::Disconnected { session, .. }
             | Self::LoggedOut { session, .. }
             | Self::Suspended { session, .. }
-            | Self::SendAck { session, .. } => session,
-            Self::IncomingMessage(message) => &message.session,
-        };
-        session.parse().ok()
+            | Self::SendAck { session, .. } => *session,
+            Self::IncomingMessage(message) => message.session,
+        }
     }
 }
 

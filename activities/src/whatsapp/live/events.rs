@@ -199,7 +199,7 @@ impl SessionEvents {
                     link.qr_exhausted = false;
                 });
                 self.emit(GatewayEvent::Qr {
-                    session: session.to_string(),
+                    session,
                     qr: QrCode {
                         code: qr.code.clone(),
                         expires_in: qr.timeout,
@@ -238,10 +238,7 @@ impl SessionEvents {
             Event::Disconnected(disconnected) => {
                 let reason = disconnected.reason.to_string();
                 tracing::info!(%session, %reason, "disconnected; reconnecting");
-                self.emit(GatewayEvent::Disconnected {
-                    session: session.to_string(),
-                    reason,
-                });
+                self.emit(GatewayEvent::Disconnected { session, reason });
             }
             Event::StreamReplaced(_) => self.suspended(
                 SuspendReason::Replaced,
@@ -286,7 +283,7 @@ impl SessionEvents {
                     tracing::warn!(%session, code, "WhatsApp refused a message we sent");
                 }
                 self.emit(GatewayEvent::SendAck {
-                    session: session.to_string(),
+                    session,
                     message_id: MessageId(ack.id.clone()),
                     error: ack.error.clone(),
                 });
@@ -307,7 +304,7 @@ impl SessionEvents {
             link.pairing = Some(Shown::new((code.clone(), phone.clone()), valid_for));
         });
         self.emit(GatewayEvent::PairingCode {
-            session: self.session.to_string(),
+            session: self.session,
             pairing: PairingCode {
                 code,
                 phone,
@@ -339,7 +336,7 @@ impl SessionEvents {
                 }
                 tracing::info!(session = %self.session, phone = %phone.masked(), "connected");
                 self.emit(GatewayEvent::Connected {
-                    session: self.session.to_string(),
+                    session: self.session,
                     phone,
                 });
             }
@@ -355,7 +352,7 @@ impl SessionEvents {
     fn suspended(&self, reason: SuspendReason, detail: String, until: Option<i64>) {
         tracing::warn!(session = %self.session, reason = reason.as_str(), %detail, ?until, "WhatsApp stopped the session");
         self.emit(GatewayEvent::Suspended {
-            session: self.session.to_string(),
+            session: self.session,
             reason,
             detail,
             until,

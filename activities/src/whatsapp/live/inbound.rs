@@ -287,7 +287,7 @@ pub(super) async fn incoming(
         sender_address(session, client, source).await?
     };
     Some(IncomingMessage {
-        session: session.to_string(),
+        session,
         from,
         id: MessageId(info.id.clone()),
         kind: read.kind,

@@ -391,10 +391,7 @@ impl Inner {
         }
         drop(guard);
         tracing::warn!(%session, %reason, "session unlinked; keys deleted");
-        self.emit(GatewayEvent::LoggedOut {
-            session: session.to_string(),
-            reason,
-        });
+        self.emit(GatewayEvent::LoggedOut { session, reason });
     }
 
     async fn wipe_store(&self, session: SessionId) -> Result<(), GatewayError> {
@@ -757,7 +754,7 @@ impl WhatsAppGateway for LiveGateway {
         drop(guard);
         tracing::info!("logged out; keys deleted");
         self.inner.emit(GatewayEvent::LoggedOut {
-            session: session.to_string(),
+            session,
             reason: "logged out by the salon".to_owned(),
         });
         Ok(())

@@ -249,7 +249,7 @@ async fn logout_during_reconnect_backoff_is_prompt_wipes_keys_and_reports_logged
         matches!(event, GatewayEvent::LoggedOut { .. })
     })
     .await;
-    assert_eq!(event.session(), Some(salon));
+    assert_eq!(event.session(), salon);
     assert_eq!(
         within(gateway.status(salon)).await,
         SessionStatus::LoggedOut
@@ -318,7 +318,7 @@ async fn qr_code_is_shown_while_valid_and_exhausted_codes_bring_a_new_bot() {
         matches!(event, GatewayEvent::Qr { .. })
     })
     .await;
-    assert_eq!(event.session(), Some(salon));
+    assert_eq!(event.session(), salon);
 
     let exhausted = PairingQrCodesExhausted::builder()
         .disconnected(true)
@@ -421,7 +421,7 @@ async fn unlink_from_the_phone_wipes_the_keys_and_reports_logged_out() {
         matches!(event, GatewayEvent::LoggedOut { .. })
     })
     .await;
-    assert_eq!(event.session(), Some(salon));
+    assert_eq!(event.session(), salon);
     assert_eq!(dir.store_files_of(salon), Vec::<PathBuf>::new());
     assert_eq!(
         within(gateway.status(salon)).await,
@@ -571,7 +571,7 @@ async fn the_durability_hook_records_clients_direct_messages_before_they_are_ack
     assert_eq!(gateway.inner.chats.chat_of(salon, &b), lid);
     assert_eq!(recorded[1].chat.as_deref(), Some(lid.to_string().as_str()));
     let first = &recorded[0];
-    assert_eq!(first.session, "company_111");
+    assert_eq!(first.session.to_string(), "company_111");
     assert_eq!(first.kind, MessageKind::Text);
     assert_eq!(first.text, "Можно записаться на завтра?");
     assert_eq!(first.push_name.as_deref(), Some("Анна"));
@@ -868,7 +868,7 @@ async fn the_servers_answer_to_a_sent_message_is_reported() {
     assert_eq!(
         event,
         GatewayEvent::SendAck {
-            session: salon.to_string(),
+            session: salon,
             message_id: MessageId("3EB0SENT".to_owned()),
             error: Some("479".to_owned()),
         }
