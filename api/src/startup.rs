@@ -159,6 +159,146 @@ impl Clients {
     }
 }
 
+/// The process's database pools, each sized for its users.
+struct Pools {
+    /// The requests'.
+    db: PgPool,
+    /// The worker's activities get a pool of their own: a burst of applied webhooks or a
+    /// sync must not make requests (webhook acks above all) queue for a connection.
+    worker: PgPool,
+    /// The relays hold a connection per salon while they signal Temporal: their own too.
+    relay: PgPool,
+}
+
+impl Pools {
+    fn connect(config: &Config) -> anyhow::Result<Self> {
+        let url = config.database_url.expose();
+        Ok(Self {
+            db: db::connect_lazy(url, REQUEST_CONNECTIONS)?,
+            worker: db::connect_lazy(url, WORKER_CONNECTIONS)?,
+            relay: db::connect_lazy(
+                url,
+                ai_admin_temporal::webhook_relay::CONNECTIONS
+                    + ai_admin_temporal::conversation_relay::CONNECTIONS,
+            )?,
+        })
+    }
+}
+
+/// This process as a gateway node: the node, the live gateway to stop its bots, and the
+/// conversation relay the node's ledger wakes.
+struct GatewayRole {
+    node: GatewayNode,
+    live: Option<LiveGateway>,
+    relay_task: JoinHandle<()>,
+}
+
+impl GatewayRole {
+    /// The node of the configured WhatsApp mode. Clients' messages are recorded by the
+    /// gateway before WhatsApp is told they arrived; the relay then hands them to their
+    /// conversations. Every sent message is counted where it leaves.
+    fn assemble(
+        config: &Config,
+        pools: &Pools,
+        temporal: &temporalio_client::Client,
+        metrics: &Metrics,
+        supervisor: &Supervisor,
+    ) -> Self {
+        let Gateways {
+            gateway,
+            simulator,
+            live,
+        } = Gateways::for_config(config);
+        let (conversations, relay_task) = ai_admin_temporal::conversation_relay::spawn(
+            pools.relay.clone(),
+            temporal.clone(),
+            config.temporal.task_queue.clone(),
+            config.assistant.conversation,
+            supervisor,
+        );
+        let ledger: Arc<dyn InboundLedger> = Arc::new(DbLedger::new(
+            pools.db.clone(),
+            conversations,
+            metrics.clone(),
+            config.assistant.salon_reply_pause,
+        ));
+        if let Some(simulator) = &simulator {
+            simulator.set_ledger(ledger.clone());
+        }
+        if let Some(live) = &live {
+            live.set_ledger(ledger);
+            // Each node keeps its stores on its own disk; sessions move between hosts
+            // through PostgreSQL.
+            live.set_vault(Arc::new(PgSessionVault::new(
+                pools.db.clone(),
+                config.node_id.clone(),
+            )));
+        }
+        let gateway: Arc<dyn WhatsAppGateway> =
+            Arc::new(MeteredGateway::new(gateway, metrics.clone()));
+        let node = GatewayNode::new(
+            config.node_id.clone(),
+            pools.db.clone(),
+            config.whatsapp_lease,
+            gateway,
+            simulator,
+        );
+        Self {
+            node,
+            live,
+            relay_task,
+        }
+    }
+}
+
+/// What the main queue's activities use, from the configuration and the shared clients.
+fn activity_deps(
+    config: &Config,
+    db: PgPool,
+    clients: &Clients,
+    gateway: Arc<dyn WhatsAppGateway>,
+) -> anyhow::Result<ActivityDeps> {
+    Ok(ActivityDeps {
+        db,
+        yclients: clients.yclients.clone(),
+        gateway,
+        activation: ActivationSettings {
+            application_id: config.yclients.app_id.clone(),
+            webhook_base_url: config.webhook_url(),
+            plans: config.marketplace.plans.clone(),
+        },
+        llm: clients.llm.clone(),
+        reminder_offsets: config.assistant.reminder_offsets.clone(),
+        retention: config.retention,
+        assistant_limits: config.assistant.limits,
+        prompts: config.assistant.prompts()?,
+        handoff_timeout: config.assistant.handoff_timeout,
+        personal_data_grace: config.marketplace.personal_data_grace,
+    })
+}
+
+/// Starts the main queue's worker and makes sure its schedules exist (retention, and
+/// the install check unless it is off).
+async fn spawn_main_worker(
+    config: &Config,
+    temporal: &temporalio_client::Client,
+    deps: ActivityDeps,
+    sdk_metrics: &SdkMetrics,
+) -> anyhow::Result<RunningWorker> {
+    let main = Queue::Main {
+        task_queue: config.temporal.task_queue.clone(),
+        deps: Box::new(deps),
+    };
+    let meter = Some(sdk_metrics.meter.clone());
+    let worker = spawn_workers(temporal.clone(), vec![main], meter).await?;
+    ai_admin_temporal::retention::ensure_schedule(temporal, &config.temporal.task_queue).await?;
+    if let Some(every) = config.marketplace.reconcile_every {
+        ai_admin_temporal::reconcile::ensure_schedule(temporal, &config.temporal.task_queue, every)
+            .await?;
+    }
+    Ok(worker)
+}
+
 impl Application {
     /// Connects to PostgreSQL (lazily), YClients and Temporal, registers the search
     /// attributes, starts the parts of the configured roles and binds the HTTP port.
@@ -172,115 +312,29 @@ impl Application {
                  (for the demo); production requires YClients' signed user_data"
             );
         }
-        let db = db::connect_lazy(config.database_url.expose(), REQUEST_CONNECTIONS)?;
-        // The worker's activities get a pool of their own: a burst of applied webhooks
-        // or a sync must not make requests (webhook acks above all) queue for a connection.
-        let worker_db = db::connect_lazy(config.database_url.expose(), WORKER_CONNECTIONS)?;
-        // The relays hold a connection per salon while they signal Temporal: their own too.
-        let relay_db = db::connect_lazy(
-            config.database_url.expose(),
-            ai_admin_temporal::webhook_relay::CONNECTIONS
-                + ai_admin_temporal::conversation_relay::CONNECTIONS,
-        )?;
+        let pools = Pools::connect(&config)?;
         let metrics = Metrics::new();
         let sdk_metrics = SdkMetrics::start()?;
         let clients = Clients::build(&config, &metrics)?;
         let temporal = connection::connect_with_retry(&config.temporal, TEMPORAL_PATIENCE).await?;
         search_attributes::ensure_registered(&temporal).await?;
 
-        // The gateway node, when this process is one; every sent message is counted
-        // where it leaves.
         let supervisor = Supervisor::new();
-        let mut relay_task = None;
-        let (node, live_whatsapp) = if roles.gateway {
-            let Gateways {
-                gateway,
-                simulator,
-                live,
-            } = Gateways::for_config(&config);
-            // Clients' messages are recorded by the gateway before WhatsApp is told
-            // they arrived; the relay then hands them to their conversations.
-            let (conversations, task) = ai_admin_temporal::conversation_relay::spawn(
-                relay_db.clone(),
-                temporal.clone(),
-                config.temporal.task_queue.clone(),
-                config.assistant.conversation,
-                &supervisor,
-            );
-            relay_task = Some(task);
-            let ledger: Arc<dyn InboundLedger> = Arc::new(DbLedger::new(
-                db.clone(),
-                conversations,
-                metrics.clone(),
-                config.assistant.salon_reply_pause,
-            ));
-            if let Some(simulator) = &simulator {
-                simulator.set_ledger(ledger.clone());
-            }
-            if let Some(live) = &live {
-                live.set_ledger(ledger);
-                // Each node keeps its stores on its own disk; sessions move between
-                // hosts through PostgreSQL.
-                live.set_vault(Arc::new(PgSessionVault::new(
-                    db.clone(),
-                    config.node_id.clone(),
-                )));
-            }
-            let gateway: Arc<dyn WhatsAppGateway> =
-                Arc::new(MeteredGateway::new(gateway, metrics.clone()));
-            let node = GatewayNode::new(
-                config.node_id.clone(),
-                db.clone(),
-                config.whatsapp_lease,
-                gateway,
-                simulator,
-            );
-            (Some(node), live)
-        } else {
-            (None, None)
-        };
+        let started = roles
+            .gateway
+            .then(|| GatewayRole::assemble(&config, &pools, &temporal, &metrics, &supervisor));
+        let node = started.as_ref().map(|started| started.node.clone());
         let routed = RoutedGateway::new(
             node.clone(),
-            db.clone(),
-            Arc::new(TemporalGateways::new(temporal.clone(), db.clone())),
+            pools.db.clone(),
+            Arc::new(TemporalGateways::new(temporal.clone(), pools.db.clone())),
             config.whatsapp_lease,
         );
         let gateway: Arc<dyn WhatsAppGateway> = Arc::new(routed.clone());
 
         let worker = if roles.worker {
-            let main = Queue::Main {
-                task_queue: config.temporal.task_queue.clone(),
-                deps: Box::new(ActivityDeps {
-                    db: worker_db.clone(),
-                    yclients: clients.yclients.clone(),
-                    gateway: gateway.clone(),
-                    activation: ActivationSettings {
-                        application_id: config.yclients.app_id.clone(),
-                        webhook_base_url: config.webhook_url(),
-                        plans: config.marketplace.plans.clone(),
-                    },
-                    llm: clients.llm.clone(),
-                    reminder_offsets: config.assistant.reminder_offsets.clone(),
-                    retention: config.retention,
-                    assistant_limits: config.assistant.limits,
-                    prompts: config.assistant.prompts()?,
-                    handoff_timeout: config.assistant.handoff_timeout,
-                    personal_data_grace: config.marketplace.personal_data_grace,
-                }),
-            };
-            let meter = Some(sdk_metrics.meter.clone());
-            let worker = spawn_workers(temporal.clone(), vec![main], meter).await?;
-            ai_admin_temporal::retention::ensure_schedule(&temporal, &config.temporal.task_queue)
-                .await?;
-            if let Some(every) = config.marketplace.reconcile_every {
-                ai_admin_temporal::reconcile::ensure_schedule(
-                    &temporal,
-                    &config.temporal.task_queue,
-                    every,
-                )
-                .await?;
-            }
-            Some(worker)
+            let deps = activity_deps(&config, pools.worker.clone(), &clients, gateway.clone())?;
+            Some(spawn_main_worker(&config, &temporal, deps, &sdk_metrics).await?)
         } else {
             None
         };
@@ -298,12 +352,17 @@ impl Application {
             .with_context(|| format!("Failed to listen on port {}", config.port))?;
         let port = listener.local_addr()?.port();
         let hub = LiveHub::new(LIVE_BACKLOG);
-        let (webhook_wakeup, wakeup_task) = crate::webhook_wakeup::spawn(db.clone(), &supervisor);
+        let (webhook_wakeup, wakeup_task) =
+            crate::webhook_wakeup::spawn(pools.db.clone(), &supervisor);
         let mut background = vec![wakeup_task];
         if roles.api {
-            background.push(live::listener::spawn(db.clone(), hub.clone(), &supervisor));
+            background.push(live::listener::spawn(
+                pools.db.clone(),
+                hub.clone(),
+                &supervisor,
+            ));
             background.push(ai_admin_temporal::webhook_relay::spawn(
-                relay_db.clone(),
+                pools.relay.clone(),
                 temporal.clone(),
                 config.temporal.task_queue.clone(),
                 &supervisor,
@@ -311,23 +370,32 @@ impl Application {
         }
         let (keeper_stop, keeper_stopping) = watch::channel(false);
         let mut keeper = None;
-        background.extend(relay_task);
-        if let Some(node) = &node {
-            background.push(gateway_events::spawn(
-                node.gateway().clone(),
-                EventSinks {
-                    db: db.clone(),
-                    temporal: temporal.clone(),
-                },
-                &supervisor,
-            ));
-            // Restored sessions report `Connected`: only now is the consumer listening,
-            // and the node's queue is polled before its leases tell anyone to call it.
-            node.start()
-                .await
-                .context("Failed to start the WhatsApp gateway node")?;
-            keeper = Some(node.spawn_keeper(keeper_stopping, &supervisor));
-        }
+        let live_whatsapp = match started {
+            Some(GatewayRole {
+                node,
+                live,
+                relay_task,
+            }) => {
+                background.push(relay_task);
+                background.push(gateway_events::spawn(
+                    node.gateway().clone(),
+                    EventSinks {
+                        db: pools.db.clone(),
+                        temporal: temporal.clone(),
+                    },
+                    &supervisor,
+                ));
+                // Restored sessions report `Connected`: only now is the consumer
+                // listening, and the node's queue is polled before its leases tell anyone
+                // to call it.
+                node.start()
+                    .await
+                    .context("Failed to start the WhatsApp gateway node")?;
+                keeper = Some(node.spawn_keeper(keeper_stopping, &supervisor));
+                live
+            }
+            None => None,
+        };
         let (stopping, shutdown) = watch::channel(false);
         let ws_limiter = Arc::new(ConnectionRateLimiter::new(
             config.access.sockets_per_minute as usize,
@@ -340,7 +408,7 @@ impl Application {
         let state = AppState {
             tokens: TokenKeys::new(&config.jwt_secret),
             config,
-            db: db.clone(),
+            db: pools.db.clone(),
             yclients: clients.interactive_yclients,
             temporal,
             gateway,
@@ -371,7 +439,7 @@ impl Application {
             node,
             keeper_stop,
             keeper,
-            pools: vec![db, worker_db, relay_db],
+            pools: vec![pools.db, pools.worker, pools.relay],
             background,
             stopping,
             live_whatsapp,
