@@ -461,6 +461,164 @@ fn app_env<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AppEnv, Config
 /// Variables whose presence says "this is a real deployment".
 const PRODUCTION_SECRETS: [&str; 2] = ["YCLIENTS_PARTNER_TOKEN", "JWT_SECRET"];
 
+fn port<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<u16, ConfigError> {
+    env.or("PORT", "3000")
+        .parse::<u16>()
+        .map_err(|_| ConfigError::Invalid {
+            name: "PORT",
+            reason: "must be a port number (0–65535)".to_owned(),
+        })
+}
+
+fn database_url<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<Secret, ConfigError> {
+    let url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
+        name: "DATABASE_URL",
+        meaning: "PostgreSQL URL, e.g. postgres://user@localhost:5432/ai_admin",
+    })?;
+    if !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+        return Err(ConfigError::Invalid {
+            name: "DATABASE_URL",
+            reason: "must start with postgres:// or postgresql://".to_owned(),
+        });
+    }
+    Ok(Secret::new(url))
+}
+
+/// The simulator by default in development, live in production (which refuses the
+/// simulator: it mounts /dev/*).
+fn whatsapp_mode<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    app_env: AppEnv,
+) -> Result<WhatsAppMode, ConfigError> {
+    let default = match app_env {
+        AppEnv::Development => "simulator",
+        AppEnv::Production => "live",
+    };
+    match env.or("WHATSAPP_MODE", default).as_str() {
+        "simulator" if app_env == AppEnv::Production => Err(ConfigError::Invalid {
+            name: "WHATSAPP_MODE",
+            reason: "simulator is for development only (it mounts /dev/*); production needs live"
+                .to_owned(),
+        }),
+        "simulator" => Ok(WhatsAppMode::Simulator),
+        "live" => Ok(WhatsAppMode::Live),
+        other => Err(ConfigError::Invalid {
+            name: "WHATSAPP_MODE",
+            reason: format!("{other:?} is neither simulator nor live"),
+        }),
+    }
+}
+
+fn jwt_secret<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    app_env: AppEnv,
+) -> Result<Secret, ConfigError> {
+    let secret = env.secret(
+        "JWT_SECRET",
+        "HS256 key for onboarding tokens",
+        app_env,
+        dev_defaults::JWT_SECRET,
+    )?;
+    if app_env == AppEnv::Production && secret.expose().len() < 32 {
+        return Err(ConfigError::Invalid {
+            name: "JWT_SECRET",
+            reason: "must be at least 32 characters in production".to_owned(),
+        });
+    }
+    Ok(secret)
+}
+
+/// The CRM (YClients or Altegio), our partner token and application id, and the rate
+/// limit of its API.
+fn yclients<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+    app_env: AppEnv,
+) -> Result<YClientsSettings, ConfigError> {
+    let rate_limit_rps = env
+        .or("YCLIENTS_RATE_LIMIT_RPS", "5")
+        .parse::<f64>()
+        .ok()
+        .filter(|rps| rps.is_finite() && *rps >= 0.0)
+        .ok_or(ConfigError::Invalid {
+            name: "YCLIENTS_RATE_LIMIT_RPS",
+            reason: "must be a number of requests per second, 0 or more".to_owned(),
+        })?;
+    let brand =
+        match env.get("CRM_BRAND") {
+            None => ai_admin_activities::clients::yclients::CrmBrand::default(),
+            Some(text) => ai_admin_activities::clients::yclients::CrmBrand::parse(&text)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "CRM_BRAND",
+                    reason: format!("{text:?} is neither yclients nor altegio"),
+                })?,
+        };
+    let app_id = env
+        .secret(
+            "YCLIENTS_APP_ID",
+            "our marketplace application id",
+            app_env,
+            dev_defaults::APP_ID,
+        )?
+        .expose()
+        .to_owned();
+    Ok(YClientsSettings {
+        base_url: env.url("YCLIENTS_BASE_URL", brand.default_base_url())?,
+        partner_token: env.secret(
+            "YCLIENTS_PARTNER_TOKEN",
+            "partner token for the YClients API",
+            app_env,
+            dev_defaults::PARTNER_TOKEN,
+        )?,
+        app_id,
+        rate_limit_rps,
+        brand,
+    })
+}
+
+fn assistant<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<AssistantSettings, ConfigError> {
+    Ok(AssistantSettings {
+        conversation: ai_admin_workflows::conversation::ConversationSettings {
+            debounce_ms: env.number(
+                "CONVERSATION_DEBOUNCE_MS",
+                ai_admin_workflows::conversation::DEBOUNCE_MS,
+                "a number of milliseconds",
+            )?,
+            debounce_max_ms: env.number(
+                "CONVERSATION_DEBOUNCE_MAX_MS",
+                ai_admin_workflows::conversation::DEBOUNCE_MAX_MS,
+                "a number of milliseconds",
+            )?,
+            quiet_secs: env
+                .number("CONVERSATION_QUIET_SECS", 6 * 3600, "a number of seconds")?
+                .max(1),
+        },
+        reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
+        limits: assistant_limits(env)?,
+        salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
+        handoff_timeout: handoff_timeout(env)?,
+        prompt_version: env.or(
+            "ASSISTANT_PROMPT_VERSION",
+            ai_admin_activities::assistant::prompts::VERSION,
+        ),
+    })
+}
+
+/// How long a gateway node's lease on a session lasts: 2 s to 10 min.
+fn whatsapp_lease<F: Fn(&str) -> Option<String>>(
+    env: &Env<F>,
+) -> Result<std::time::Duration, ConfigError> {
+    let secs = env.number("WHATSAPP_LEASE_SECS", 15, "a number of seconds")?;
+    if !(2..=600).contains(&secs) {
+        return Err(ConfigError::Invalid {
+            name: "WHATSAPP_LEASE_SECS",
+            reason: format!("{secs} is not between 2 and 600 seconds"),
+        });
+    }
+    Ok(std::time::Duration::from_secs(secs))
+}
+
 fn access<F: Fn(&str) -> Option<String>>(env: &Env<F>) -> Result<AccessSettings, ConfigError> {
     let per_minute = |name: &'static str, default: u64| -> Result<u32, ConfigError> {
         let value = env.number(name, default, "a number per minute")?;
@@ -535,160 +693,41 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let env = Env { lookup };
         let app_env = app_env(&env)?;
-        let port = env
-            .or("PORT", "3000")
-            .parse::<u16>()
-            .map_err(|_| ConfigError::Invalid {
-                name: "PORT",
-                reason: "must be a port number (0–65535)".to_owned(),
-            })?;
-        let database_url = env.get("DATABASE_URL").ok_or(ConfigError::Missing {
-            name: "DATABASE_URL",
-            meaning: "PostgreSQL URL, e.g. postgres://user@localhost:5432/ai_admin",
-        })?;
-        if !database_url.starts_with("postgres://") && !database_url.starts_with("postgresql://") {
-            return Err(ConfigError::Invalid {
-                name: "DATABASE_URL",
-                reason: "must start with postgres:// or postgresql://".to_owned(),
-            });
-        }
-        let rate_limit_rps = env
-            .or("YCLIENTS_RATE_LIMIT_RPS", "5")
-            .parse::<f64>()
-            .ok()
-            .filter(|rps| rps.is_finite() && *rps >= 0.0)
-            .ok_or(ConfigError::Invalid {
-                name: "YCLIENTS_RATE_LIMIT_RPS",
-                reason: "must be a number of requests per second, 0 or more".to_owned(),
-            })?;
-        let whatsapp_default = match app_env {
-            AppEnv::Development => "simulator",
-            AppEnv::Production => "live",
-        };
-        let whatsapp_mode = match env.or("WHATSAPP_MODE", whatsapp_default).as_str() {
-            "simulator" if app_env == AppEnv::Production => {
-                return Err(ConfigError::Invalid {
-                    name: "WHATSAPP_MODE",
-                    reason: "simulator is for development only (it mounts /dev/*); production needs live".to_owned(),
-                });
-            }
-            "simulator" => WhatsAppMode::Simulator,
-            "live" => WhatsAppMode::Live,
-            other => {
-                return Err(ConfigError::Invalid {
-                    name: "WHATSAPP_MODE",
-                    reason: format!("{other:?} is neither simulator nor live"),
-                });
-            }
-        };
-        let jwt_secret = env.secret(
-            "JWT_SECRET",
-            "HS256 key for onboarding tokens",
-            app_env,
-            dev_defaults::JWT_SECRET,
-        )?;
-        if app_env == AppEnv::Production && jwt_secret.expose().len() < 32 {
-            return Err(ConfigError::Invalid {
-                name: "JWT_SECRET",
-                reason: "must be at least 32 characters in production".to_owned(),
-            });
-        }
-        let brand = match env.get("CRM_BRAND") {
-            None => ai_admin_activities::clients::yclients::CrmBrand::default(),
-            Some(text) => ai_admin_activities::clients::yclients::CrmBrand::parse(&text)
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "CRM_BRAND",
-                    reason: format!("{text:?} is neither yclients nor altegio"),
-                })?,
-        };
-        let app_id = env
-            .secret(
-                "YCLIENTS_APP_ID",
-                "our marketplace application id",
-                app_env,
-                dev_defaults::APP_ID,
-            )?
-            .expose()
-            .to_owned();
-
         let data_dir = PathBuf::from(env.or("DATA_DIR", "./.data"));
-        let roles = Roles::parse(&env.or("AI_ADMIN_ROLES", "all")).map_err(|reason| {
-            ConfigError::Invalid {
-                name: "AI_ADMIN_ROLES",
-                reason,
-            }
-        })?;
-        let lease_secs = env.number("WHATSAPP_LEASE_SECS", 15, "a number of seconds")?;
-        if !(2..=600).contains(&lease_secs) {
-            return Err(ConfigError::Invalid {
-                name: "WHATSAPP_LEASE_SECS",
-                reason: format!("{lease_secs} is not between 2 and 600 seconds"),
-            });
-        }
         Ok(Config {
             app_env,
-            port,
+            port: port(&env)?,
             base_url: env.url("BASE_URL", "http://localhost:3000")?,
-            database_url: Secret::new(database_url),
+            database_url: database_url(&env)?,
             temporal: TemporalConfig {
                 address: env.url("TEMPORAL_ADDRESS", "http://localhost:7233")?,
                 namespace: env.or("TEMPORAL_NAMESPACE", "default"),
                 task_queue: env.or("TEMPORAL_TASK_QUEUE", "ai-admin"),
                 ui_url: env.url("TEMPORAL_UI_URL", "http://localhost:8233")?,
             },
-            jwt_secret,
-            yclients: YClientsSettings {
-                base_url: env.url("YCLIENTS_BASE_URL", brand.default_base_url())?,
-                partner_token: env.secret(
-                    "YCLIENTS_PARTNER_TOKEN",
-                    "partner token for the YClients API",
-                    app_env,
-                    dev_defaults::PARTNER_TOKEN,
-                )?,
-                app_id,
-                rate_limit_rps,
-                brand,
-            },
+            jwt_secret: jwt_secret(&env, app_env)?,
+            yclients: yclients(&env, app_env)?,
             webhook_secret: env.get("WEBHOOK_SECRET").map(Secret::new),
             ops_token: env.get("OPS_TOKEN").map(Secret::new),
             llm: llm::llm(&env)?,
-            assistant: AssistantSettings {
-                conversation: ai_admin_workflows::conversation::ConversationSettings {
-                    debounce_ms: env.number(
-                        "CONVERSATION_DEBOUNCE_MS",
-                        ai_admin_workflows::conversation::DEBOUNCE_MS,
-                        "a number of milliseconds",
-                    )?,
-                    debounce_max_ms: env.number(
-                        "CONVERSATION_DEBOUNCE_MAX_MS",
-                        ai_admin_workflows::conversation::DEBOUNCE_MAX_MS,
-                        "a number of milliseconds",
-                    )?,
-                    quiet_secs: env
-                        .number("CONVERSATION_QUIET_SECS", 6 * 3600, "a number of seconds")?
-                        .max(1),
-                },
-                reminder_offsets: env.durations("REMINDER_OFFSETS", "24h,2h")?,
-                limits: assistant_limits(&env)?,
-                salon_reply_pause: env.duration("OWNER_REPLY_PAUSE", "2h")?,
-                handoff_timeout: handoff_timeout(&env)?,
-                prompt_version: env.or(
-                    "ASSISTANT_PROMPT_VERSION",
-                    ai_admin_activities::assistant::prompts::VERSION,
-                ),
-            },
+            assistant: assistant(&env)?,
             marketplace: marketplace::marketplace(&env)?,
             access: access(&env)?,
             retention: retention(&env)?,
-            whatsapp_mode,
+            whatsapp_mode: whatsapp_mode(&env, app_env)?,
             whatsapp_simulator: SimulatorSettings {
                 store_dir: Some(data_dir.join("whatsapp-simulator")),
                 ..SimulatorSettings::default()
             },
             data_dir,
-            roles,
+            roles: Roles::parse(&env.or("AI_ADMIN_ROLES", "all")).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "AI_ADMIN_ROLES",
+                    reason,
+                }
+            })?,
             node_id: node_id(env.get("NODE_ID"))?,
-            whatsapp_lease: std::time::Duration::from_secs(lease_secs),
+            whatsapp_lease: whatsapp_lease(&env)?,
         })
     }
 
