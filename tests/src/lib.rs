@@ -253,6 +253,199 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(AppOptions::default()).await
 }
 
+/// Creates the database `name` on the test server and migrates it; returns a pool on it
+/// and its URL.
+async fn fresh_database(server_url: &Url, name: &str) -> (PgPool, Url) {
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(server_url.as_str())
+        .await
+        .expect("connect to the test PostgreSQL server");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&admin)
+        .await
+        .expect("create the test database");
+    admin.close().await;
+    let mut db_url = server_url.clone();
+    db_url.set_path(name);
+    let db = PgPoolOptions::new()
+        .max_connections(5)
+        .connect(db_url.as_str())
+        .await
+        .expect("connect to the test database");
+    db::migrate(&db).await.expect("migrate the test database");
+    (db, db_url)
+}
+
+/// The proxy the app reaches the database through, when the test cuts it, and the URL
+/// the app is given (the proxy's, or the database's own).
+async fn app_database(through_proxy: bool, db_url: &Url) -> (Option<TcpProxy>, Url) {
+    if !through_proxy {
+        return (None, db_url.clone());
+    }
+    let target = format!(
+        "{}:{}",
+        db_url.host_str().unwrap_or("127.0.0.1"),
+        db_url.port().unwrap_or(5432)
+    );
+    let proxy = TcpProxy::start(&target)
+        .await
+        .expect("start the database proxy");
+    let mut app_url = db_url.clone();
+    app_url
+        .set_port(Some(proxy.port()))
+        .expect("postgres URLs have ports");
+    (Some(proxy), app_url)
+}
+
+/// The simulated services a test app talks to.
+struct Simulators {
+    yclients: RunningSimulator,
+    gemini: RunningGemini,
+    fallback_llm: Option<RunningGemini>,
+}
+
+impl Simulators {
+    /// YClients with the demo salons, Gemini, and a second model for a fallback route.
+    async fn start(with_fallback: bool) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the simulator");
+        let start = chrono::Utc::now().date_naive();
+        let yclients = yclients::spawn(
+            listener,
+            SimState::new(PARTNER_TOKEN, Salon::demo_salons(start)),
+        )
+        .expect("start the YClients simulator");
+        let gemini = Self::model("Gemini").await;
+        let fallback_llm = if with_fallback {
+            Some(Self::model("fallback").await)
+        } else {
+            None
+        };
+        Self {
+            yclients,
+            gemini,
+            fallback_llm,
+        }
+    }
+
+    async fn model(what: &str) -> RunningGemini {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|error| panic!("bind the {what} simulator: {error}"));
+        gemini::spawn(listener, GeminiSimState::new(GEMINI_API_KEY))
+            .unwrap_or_else(|error| panic!("start the {what} simulator: {error}"))
+    }
+}
+
+/// Where a test app is and what it talks to, for its environment.
+struct Placement<'a> {
+    suffix: &'a str,
+    db_name: &'a str,
+    port: u16,
+    database_url: &'a Url,
+    temporal_address: &'a str,
+    simulators: &'a Simulators,
+}
+
+/// The app's environment variables: the test's own queue, node and data directory, the
+/// simulators, and the options' changes on top.
+fn app_env(options: &AppOptions, at: &Placement<'_>) -> HashMap<String, String> {
+    let Placement {
+        suffix,
+        db_name,
+        port,
+        database_url,
+        temporal_address,
+        simulators,
+    } = at;
+    let mut vars: HashMap<String, String> = [
+        ("APP_ENV", "development".to_owned()),
+        ("PORT", port.to_string()),
+        (
+            "BASE_URL",
+            format!("http://127.0.0.1:{}", if *port == 0 { 3000 } else { *port }),
+        ),
+        ("DATABASE_URL", database_url.to_string()),
+        ("TEMPORAL_ADDRESS", (*temporal_address).to_owned()),
+        ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
+        // Gateway queues are `wa-<node_id>` on the shared server: unique per test too.
+        ("NODE_ID", format!("node-{suffix}")),
+        ("JWT_SECRET", JWT_SECRET.to_owned()),
+        ("YCLIENTS_BASE_URL", simulators.yclients.base_url()),
+        ("YCLIENTS_PARTNER_TOKEN", PARTNER_TOKEN.to_owned()),
+        ("YCLIENTS_APP_ID", "test-app".to_owned()),
+        ("YCLIENTS_RATE_LIMIT_RPS", "0".to_owned()),
+        ("GEMINI_BASE_URL", simulators.gemini.base_url()),
+        ("GEMINI_API_KEY", GEMINI_API_KEY.to_owned()),
+        ("OPS_TOKEN", OPS_TOKEN.to_owned()),
+        // The simulator's installs are not kept in step by every test (a callback answered
+        // by an injected fault leaves it pending): a test runs the daily check itself.
+        ("INSTALL_RECONCILE_EVERY", "off".to_owned()),
+        (
+            "CONVERSATION_DEBOUNCE_MS",
+            options.debounce_ms.unwrap_or(TEST_DEBOUNCE_MS).to_string(),
+        ),
+        (
+            "DATA_DIR",
+            std::env::temp_dir().join(db_name).display().to_string(),
+        ),
+        (
+            "WHATSAPP_MODE",
+            if options.live_whatsapp {
+                "live"
+            } else {
+                "simulator"
+            }
+            .to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    let mut set = |name: &str, value: String| {
+        vars.insert(name.to_owned(), value);
+    };
+    if let Some(roles) = &options.roles {
+        set("AI_ADMIN_ROLES", roles.clone());
+    }
+    if let Some(secs) = options.whatsapp_lease_secs {
+        set("WHATSAPP_LEASE_SECS", secs.to_string());
+    }
+    if let Some(secret) = &options.webhook_secret {
+        set("WEBHOOK_SECRET", secret.clone());
+    }
+    if options.production {
+        set("APP_ENV", "production".to_owned());
+        set("WHATSAPP_MODE", "live".to_owned());
+    }
+    if let Some(kind) = options.llm_provider {
+        for (name, value) in llm_route_env("LLM_", kind, &simulators.gemini) {
+            set(&name, value);
+        }
+    }
+    if let (Some(kind), Some(fallback)) = (options.llm_fallback, &simulators.fallback_llm) {
+        for (name, value) in llm_route_env("LLM_FALLBACK_", kind, fallback) {
+            set(&name, value);
+        }
+    }
+    for (name, value) in &options.env {
+        set(name, value.clone());
+    }
+    // The seeded salons have visits at every half hour: with the real offsets (24h,2h)
+    // a test starting just after one of those moments would see a seeded client get a
+    // reminder. One second before the visit practically never falls inside a test.
+    set(
+        "REMINDER_OFFSETS",
+        options
+            .reminder_offsets
+            .clone()
+            .unwrap_or_else(|| "1s".to_owned()),
+    );
+    vars
+}
+
 /// Starts the application: fresh database, simulator with the demo salons, unique task
 /// queue; the app runs on its own thread and runtime, like a separate process would.
 pub async fn spawn_app_with(options: AppOptions) -> TestApp {
@@ -268,159 +461,25 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
         .clone()
         .unwrap_or_else(|| required_env("TEST_TEMPORAL_ADDRESS"));
     let suffix: String = format!("{:016x}", rand::rng().random::<u64>());
-
     let db_name = format!("test_{suffix}");
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(server_url.as_str())
-        .await
-        .expect("connect to the test PostgreSQL server");
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "CREATE DATABASE \"{db_name}\""
-    )))
-    .execute(&admin)
-    .await
-    .expect("create the test database");
-    admin.close().await;
-    let mut db_url = server_url.clone();
-    db_url.set_path(&db_name);
-    let db = PgPoolOptions::new()
-        .max_connections(5)
-        .connect(db_url.as_str())
-        .await
-        .expect("connect to the test database");
-    db::migrate(&db).await.expect("migrate the test database");
-
-    let db_proxy = if options.database_through_proxy {
-        let target = format!(
-            "{}:{}",
-            db_url.host_str().unwrap_or("127.0.0.1"),
-            db_url.port().unwrap_or(5432)
-        );
-        Some(
-            TcpProxy::start(&target)
-                .await
-                .expect("start the database proxy"),
-        )
-    } else {
-        None
-    };
-    let mut app_db_url = db_url.clone();
-    if let Some(proxy) = &db_proxy {
-        app_db_url
-            .set_port(Some(proxy.port()))
-            .expect("postgres URLs have ports");
-    }
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the simulator");
-    let start = chrono::Utc::now().date_naive();
-    let yclients = yclients::spawn(
-        listener,
-        SimState::new(PARTNER_TOKEN, Salon::demo_salons(start)),
-    )
-    .expect("start the YClients simulator");
-    let gemini_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind the Gemini simulator");
-    let gemini = gemini::spawn(gemini_listener, GeminiSimState::new(GEMINI_API_KEY))
-        .expect("start the Gemini simulator");
-    let fallback_llm = match options.llm_fallback {
-        Some(_) => Some(
-            gemini::spawn(
-                tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind the fallback simulator"),
-                GeminiSimState::new(GEMINI_API_KEY),
-            )
-            .expect("start the fallback simulator"),
-        ),
-        None => None,
-    };
-
+    let (db, db_url) = fresh_database(&server_url, &db_name).await;
+    let (db_proxy, app_db_url) = app_database(options.database_through_proxy, &db_url).await;
+    let simulators = Simulators::start(options.llm_fallback.is_some()).await;
     let port = if options.separate_process {
         free_port()
     } else {
         0
     };
-    let vars: HashMap<&str, String> = HashMap::from([
-        ("APP_ENV", "development".to_owned()),
-        ("PORT", port.to_string()),
-        (
-            "BASE_URL",
-            format!("http://127.0.0.1:{}", if port == 0 { 3000 } else { port }),
-        ),
-        ("DATABASE_URL", app_db_url.to_string()),
-        ("TEMPORAL_ADDRESS", temporal_address.clone()),
-        ("TEMPORAL_TASK_QUEUE", format!("test-{suffix}")),
-        // Gateway queues are `wa-<node_id>` on the shared server: unique per test too.
-        ("NODE_ID", format!("node-{suffix}")),
-        ("JWT_SECRET", JWT_SECRET.to_owned()),
-        ("YCLIENTS_BASE_URL", yclients.base_url()),
-        ("YCLIENTS_PARTNER_TOKEN", PARTNER_TOKEN.to_owned()),
-        ("YCLIENTS_APP_ID", "test-app".to_owned()),
-        ("YCLIENTS_RATE_LIMIT_RPS", "0".to_owned()),
-        ("GEMINI_BASE_URL", gemini.base_url()),
-        ("GEMINI_API_KEY", GEMINI_API_KEY.to_owned()),
-        ("OPS_TOKEN", OPS_TOKEN.to_owned()),
-        // The simulator's installs are not kept in step by every test (a callback answered
-        // by an injected fault leaves it pending): a test runs the daily check itself.
-        ("INSTALL_RECONCILE_EVERY", "off".to_owned()),
-        (
-            "CONVERSATION_DEBOUNCE_MS",
-            options.debounce_ms.unwrap_or(TEST_DEBOUNCE_MS).to_string(),
-        ),
-        (
-            "DATA_DIR",
-            std::env::temp_dir().join(&db_name).display().to_string(),
-        ),
-        (
-            "WHATSAPP_MODE",
-            if options.live_whatsapp {
-                "live"
-            } else {
-                "simulator"
-            }
-            .to_owned(),
-        ),
-    ]);
-    let mut vars = vars;
-    if let Some(roles) = &options.roles {
-        vars.insert("AI_ADMIN_ROLES", roles.clone());
-    }
-    if let Some(secs) = options.whatsapp_lease_secs {
-        vars.insert("WHATSAPP_LEASE_SECS", secs.to_string());
-    }
-    if let Some(secret) = &options.webhook_secret {
-        vars.insert("WEBHOOK_SECRET", secret.clone());
-    }
-    if options.production {
-        vars.insert("APP_ENV", "production".to_owned());
-        vars.insert("WHATSAPP_MODE", "live".to_owned());
-    }
-    let mut llm_vars = Vec::new();
-    if let Some(kind) = options.llm_provider {
-        llm_vars.extend(llm_route_env("LLM_", kind, &gemini));
-    }
-    if let (Some(kind), Some(fallback)) = (options.llm_fallback, &fallback_llm) {
-        llm_vars.extend(llm_route_env("LLM_FALLBACK_", kind, fallback));
-    }
-    for (name, value) in &llm_vars {
-        vars.insert(name.as_str(), value.clone());
-    }
-    for (name, value) in &options.env {
-        vars.insert(name, value.clone());
-    }
-    // The seeded salons have visits at every half hour: with the real offsets (24h,2h)
-    // a test starting just after one of those moments would see a seeded client get a
-    // reminder. One second before the visit practically never falls inside a test.
-    vars.insert(
-        "REMINDER_OFFSETS",
-        options
-            .reminder_offsets
-            .clone()
-            .unwrap_or_else(|| "1s".to_owned()),
+    let vars = app_env(
+        &options,
+        &Placement {
+            suffix: &suffix,
+            db_name: &db_name,
+            port,
+            database_url: &app_db_url,
+            temporal_address: &temporal_address,
+            simulators: &simulators,
+        },
     );
     let mut config = Config::from_lookup(|name| vars.get(name).cloned()).expect("test config");
     if let Some(simulator) = options.whatsapp_simulator {
@@ -431,10 +490,7 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     }
 
     let (port, runner) = if options.separate_process {
-        let env: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
+        let env: Vec<(String, String)> = vars.into_iter().collect();
         let log = output_dir("processes").join(format!("{db_name}.log"));
         let child = spawn_process(&env, &log);
         (
@@ -459,6 +515,11 @@ pub async fn spawn_app_with(options: AppOptions) -> TestApp {
     .await
     .expect("connect the test's Temporal client");
 
+    let Simulators {
+        yclients,
+        gemini,
+        fallback_llm,
+    } = simulators;
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         db,

@@ -9,6 +9,8 @@ use ai_admin_tests::{TestApp, output_dir, spawn_app};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
+/// The live channel's session recheck (`CONSOLE_RECHECK`, 60 s) and a margin.
+const SESSION_RECHECK_WAIT: Duration = Duration::from_secs(75);
 const PATIENCE: Duration = Duration::from_secs(60);
 const CLIENT: &str = "79005550188";
 
@@ -238,10 +240,12 @@ async fn a_used_code_or_an_ended_session_sends_the_owner_back_to_yclients() {
     .execute(&app.db)
     .await
     .unwrap();
+    // With the live channel on, the page reads again only when told, and the channel
+    // checks the session every CONSOLE_RECHECK (60 s): the end shows within that.
     browser
         .wait_for(
             &format!("{}.dataset.state === 'reenter'", by_id("console")),
-            WAIT,
+            SESSION_RECHECK_WAIT,
         )
         .await
         .expect("an expired session is sent to YClients");
