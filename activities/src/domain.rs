@@ -336,6 +336,14 @@ impl ClientAddress {
     }
 }
 
+/// For logs and spans: a client's address as the conversation stores it, masked (empty
+/// when it is not one).
+pub fn masked_client(text: &str) -> String {
+    ClientAddress::parse(text)
+        .map(|address| address.masked())
+        .unwrap_or_default()
+}
+
 impl From<PhoneNumber> for ClientAddress {
     fn from(phone: PhoneNumber) -> Self {
         Self::Phone(phone)

@@ -100,6 +100,7 @@ impl ActivationActivities {
     /// Marks the salon `activating` and saves a fresh API key, unless this activation
     /// already saved one (then that key stays).
     #[activity(name = "prepare_activation")]
+    #[tracing::instrument(name = "prepare_activation", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn prepare_activation(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -130,6 +131,7 @@ impl ActivationActivities {
     /// activation fails with what the owner can do. Timeouts, 429 and 5xx are retried by
     /// the workflow's policy; other answers fail for good.
     #[activity(name = "send_activation_callback")]
+    #[tracing::instrument(name = "send_activation_callback", skip_all, fields(salon_id = %salon_id))]
     pub async fn send_activation_callback(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -188,6 +190,7 @@ impl ActivationActivities {
     /// Records the outcome: `active` + `integration_activated`, or `activation_failed` +
     /// `integration_failed` with the reason.
     #[activity(name = "finish_activation")]
+    #[tracing::instrument(name = "finish_activation", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn finish_activation(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -76,6 +76,7 @@ impl ErasureActivities {
 impl ErasureActivities {
     /// Where the salon's erasure stands.
     #[activity(name = "check_erasure")]
+    #[tracing::instrument(name = "check_erasure", skip_all, fields(salon_id = %salon_id))]
     pub async fn check_erasure(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -88,6 +89,7 @@ impl ErasureActivities {
     /// Deletes the salon's personal data if it is (still) due, and records what went.
     /// Returns whether it erased.
     #[activity(name = "erase_personal_data")]
+    #[tracing::instrument(name = "erase_personal_data", skip_all, fields(salon_id = %salon_id))]
     pub async fn erase_personal_data(
         self: Arc<Self>,
         _ctx: ActivityContext,

@@ -40,6 +40,7 @@ impl GatewayCallActivities {
 impl GatewayCallActivities {
     /// Runs the call on this node's gateway if the node holds (or may take) the session.
     #[activity(name = "whatsapp_call")]
+    #[tracing::instrument(name = "whatsapp_call", skip_all, fields(salon_id = %input.session.salon_id()))]
     pub async fn call(
         self: Arc<Self>,
         _ctx: ActivityContext,

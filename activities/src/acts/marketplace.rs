@@ -51,6 +51,7 @@ impl MarketplaceActivities {
     /// without an explicit key, the activity's own identity (workflow, run, activity id)
     /// is the key.
     #[activity(name = "record_marketplace_event")]
+    #[tracing::instrument(name = "record_marketplace_event", skip_all, fields(salon_id = %event.salon_id))]
     pub async fn record_event(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -71,6 +72,7 @@ impl MarketplaceActivities {
 
     /// Shows a workflow step on the owner's page, once however often it is retried.
     #[activity(name = "publish_progress")]
+    #[tracing::instrument(name = "publish_progress", skip_all, fields(salon_id = %update.salon_id))]
     pub async fn publish_progress(
         self: Arc<Self>,
         ctx: ActivityContext,

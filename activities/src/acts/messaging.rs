@@ -72,6 +72,7 @@ impl MessagingActivities {
     /// Sends the welcome message to the salon's own WhatsApp number, once per onboarding
     /// run however often it is retried. Returns WhatsApp's message id.
     #[activity(name = "send_welcome")]
+    #[tracing::instrument(name = "send_welcome", skip_all, fields(salon_id = %salon_id))]
     pub async fn send_welcome(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -53,6 +53,7 @@ impl RecurringSyncActivities {
     /// it created. Existing ones are left as they are, so retries and re-activations are
     /// harmless.
     #[activity(name = "ensure_sync_schedules")]
+    #[tracing::instrument(name = "ensure_sync_schedules", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn ensure_sync_schedules(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -269,6 +269,7 @@ impl ReminderActivities {
     /// Sends one reminder once (keyed by record, visit time and offset); skips a visit
     /// that is gone or moved, a client without a number, a salon the bot is silent for.
     #[activity(name = "send_reminder")]
+    #[tracing::instrument(name = "send_reminder", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn send_reminder(
         self: Arc<Self>,
         _ctx: ActivityContext,

@@ -253,6 +253,7 @@ impl BillingActivities {
     /// 429 and 5xx are retried by the workflow; a retry after an attempt that may have
     /// reached YClients first looks for the payment in the install's `payments[]`.
     #[activity(name = "report_payment")]
+    #[tracing::instrument(name = "report_payment", skip_all, fields(payment_id = payment_id))]
     pub async fn report_payment(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -311,6 +312,7 @@ impl BillingActivities {
     /// Tells YClients the payment was refunded, once. Until `payment-…` has reported the
     /// payment, this fails retryably (the refund waits for it).
     #[activity(name = "report_refund")]
+    #[tracing::instrument(name = "report_refund", skip_all, fields(payment_id = payment_id))]
     pub async fn report_refund(
         self: Arc<Self>,
         _ctx: ActivityContext,

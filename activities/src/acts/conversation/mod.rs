@@ -545,6 +545,7 @@ impl ConversationActivities {
     /// Decides whether the bot answers; shows the client their messages were read and
     /// the bot is typing. Silent turns close their messages as ignored.
     #[activity(name = "open_turn")]
+    #[tracing::instrument(name = "open_turn", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn open_turn(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -638,6 +639,7 @@ impl ConversationActivities {
     /// is away for now fails the step so it is retried; anything final is
     /// [`Heard::Unheard`].
     #[activity(name = "listen")]
+    #[tracing::instrument(name = "listen", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn listen(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -849,6 +851,7 @@ impl ConversationActivities {
 
     /// Stage 1: the client's words as commands.
     #[activity(name = "understand")]
+    #[tracing::instrument(name = "understand", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn understand(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -906,6 +909,7 @@ impl ConversationActivities {
     /// Runs stage 1's commands in order; each gives a result for stage 2, failures
     /// included (a taken time, a master not found, YClients unavailable).
     #[activity(name = "execute")]
+    #[tracing::instrument(name = "execute", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn execute(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -1050,6 +1054,7 @@ impl ConversationActivities {
 
     /// Stage 2: the reply.
     #[activity(name = "compose")]
+    #[tracing::instrument(name = "compose", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn compose(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -1126,6 +1131,7 @@ impl ConversationActivities {
     /// Sends the reply once under its key (paced per session) and closes the messages
     /// it answers. Returns WhatsApp's message id.
     #[activity(name = "send_reply")]
+    #[tracing::instrument(name = "send_reply", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn send_reply(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -1157,6 +1163,7 @@ impl ConversationActivities {
     /// Reacts to the client's last message (thanks, a goodbye) and closes the turn's
     /// messages. A repeated reaction is the same reaction, so a retry is harmless.
     #[activity(name = "react")]
+    #[tracing::instrument(name = "react", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn react(
         self: Arc<Self>,
         _ctx: ActivityContext,
@@ -1203,6 +1210,7 @@ impl ConversationActivities {
     /// Records (once per turn) that a client got the apology because the language model
     /// was away.
     #[activity(name = "report_assistant_down")]
+    #[tracing::instrument(name = "report_assistant_down", skip_all, fields(salon_id = %input.salon_id, client = %crate::domain::masked_client(&input.phone)))]
     pub async fn report_assistant_down(
         self: Arc<Self>,
         _ctx: ActivityContext,

@@ -253,6 +253,7 @@ impl SyncActivities {
 impl SyncActivities {
     /// Company name, contacts and time zone.
     #[activity(name = "sync_company")]
+    #[tracing::instrument(name = "sync_company", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_company(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -263,6 +264,7 @@ impl SyncActivities {
 
     /// Service categories and services.
     #[activity(name = "sync_services")]
+    #[tracing::instrument(name = "sync_services", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_services(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -273,6 +275,7 @@ impl SyncActivities {
 
     /// Masters, in one request.
     #[activity(name = "sync_staff")]
+    #[tracing::instrument(name = "sync_staff", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_staff(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -283,6 +286,7 @@ impl SyncActivities {
 
     /// Clients, 200 a page; heartbeats the next page.
     #[activity(name = "sync_clients")]
+    #[tracing::instrument(name = "sync_clients", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_clients(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -293,6 +297,7 @@ impl SyncActivities {
 
     /// Working hours for 30 days.
     #[activity(name = "sync_schedules")]
+    #[tracing::instrument(name = "sync_schedules", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_schedules(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -303,6 +308,7 @@ impl SyncActivities {
 
     /// Working hours for today and tomorrow.
     #[activity(name = "sync_schedules_today")]
+    #[tracing::instrument(name = "sync_schedules_today", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_schedules_today(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -313,6 +319,7 @@ impl SyncActivities {
 
     /// Visits of the last 30 days; heartbeats the next page.
     #[activity(name = "sync_visits")]
+    #[tracing::instrument(name = "sync_visits", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_visits(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -323,6 +330,7 @@ impl SyncActivities {
 
     /// Bookings 30 days ahead; heartbeats the next page.
     #[activity(name = "sync_bookings")]
+    #[tracing::instrument(name = "sync_bookings", skip_all, fields(salon_id = %input.salon_id))]
     pub async fn sync_bookings(
         self: Arc<Self>,
         ctx: ActivityContext,
@@ -346,6 +354,7 @@ impl SyncActivities {
 
     /// Writes the `sync_completed` event with counts and duration (once per sync run).
     #[activity(name = "record_sync_completed")]
+    #[tracing::instrument(name = "record_sync_completed", skip_all, fields(salon_id = %report.salon_id))]
     pub async fn record_sync_completed(
         self: Arc<Self>,
         ctx: ActivityContext,

@@ -98,6 +98,7 @@ impl WebhookActivities {
 impl WebhookActivities {
     /// Applies `batch.events` in order and marks them applied.
     #[activity(name = "apply_webhooks")]
+    #[tracing::instrument(name = "apply_webhooks", skip_all, fields(salon_id = %batch.salon_id))]
     pub async fn apply_webhooks(
         self: Arc<Self>,
         ctx: ActivityContext,
