@@ -211,6 +211,12 @@ async fn the_client_is_remembered_by_name_and_a_redelivery_is_not_answered_twice
         .await;
     app.wait_until_answered(salon_id, OLGA).await;
     assert_eq!(app.replies_to(salon_id, OLGA).await.len(), 1);
+    // Nor did it reach the conversation again: still the one turn.
+    let status = ai_admin_temporal::conversation_status::status(&app.temporal, salon_id, OLGA)
+        .await
+        .unwrap()
+        .expect("the conversation runs");
+    assert_eq!(status.turns, 1, "{status:?}");
 
     let name: Option<String> = sqlx::query_scalar(
         "SELECT client_name FROM conversations WHERE salon_id = $1 AND client_phone = $2",

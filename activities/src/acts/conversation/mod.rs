@@ -1090,10 +1090,12 @@ impl ConversationActivities {
             &voice,
         )?;
         let started = std::time::Instant::now();
-        let generated = self
-            .ask(input.salon_id, &prompt)
-            .await
-            .map_err(failure::llm)?;
+        let mut answer = self.ask(input.salon_id, &prompt).await;
+        if answer.as_ref().is_err_and(LlmError::asks_again_at_once) {
+            tracing::warn!(salon_id = %input.salon_id, "stage 2 answer broken; asked again");
+            answer = self.ask(input.salon_id, &prompt).await;
+        }
+        let generated = answer.map_err(failure::llm)?;
         if !input.step.is_empty() {
             let cost = turns::CallCost::new(
                 generated.usage.prompt,
