@@ -55,17 +55,61 @@ struct Stage {
     prices: Vec<u32>,
 }
 
-/// Plays the corpus once and judges it.
-pub async fn play(mut config: Config, run: Run<'_>) -> anyhow::Result<Report> {
-    let run_id: u64 = rand::random();
-    let salon_id = SalonId::new(700_000_000 + (run_id % 100_000_000) as i64)?;
+/// Plays the corpus and judges it, on one salon date: a run that crosses the salon's
+/// midnight is played again from the start.
+///
+/// The corpus is written against "today" (`{+N}`, «завтра», the seeded visits), fixed when
+/// the salon is built, while the app reads its own clock; after midnight every turn would
+/// be judged a day off. A second run starts just after midnight, so it has a whole day.
+pub async fn play(config: Config, run: Run<'_>) -> anyhow::Result<Report> {
     let zone: chrono_tz::Tz = run
         .corpus
         .salon
         .timezone
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown time zone {}", run.corpus.salon.timezone))?;
-    let today = chrono::Utc::now().with_timezone(&zone).date_naive();
+    on_one_date(
+        || chrono::Utc::now().with_timezone(&zone).date_naive(),
+        |today| play_on(config.clone(), run, today),
+    )
+    .await
+}
+
+/// Runs of one corpus before the evaluation gives up on finding one salon date: the
+/// second starts after midnight, so it fails only if a run takes a day.
+const MIDNIGHT_ATTEMPTS: usize = 2;
+
+/// `play(today)` until the salon's date (`salon_today`) is the same after it as before.
+async fn on_one_date<T, F, Fut>(
+    salon_today: impl Fn() -> chrono::NaiveDate,
+    mut play: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut(chrono::NaiveDate) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    for _ in 0..MIDNIGHT_ATTEMPTS {
+        let today = salon_today();
+        let played = play(today).await?;
+        let now = salon_today();
+        if now == today {
+            return Ok(played);
+        }
+        eprintln!(
+            "The run crossed the salon's midnight ({today} became {now}): playing the corpus again on one date."
+        );
+    }
+    anyhow::bail!("each of {MIDNIGHT_ATTEMPTS} runs crossed the salon's midnight")
+}
+
+/// Plays the corpus once with the salon built for `today` and judges it.
+async fn play_on(
+    mut config: Config,
+    run: Run<'_>,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<Report> {
+    let run_id: u64 = rand::random();
+    let salon_id = SalonId::new(700_000_000 + (run_id % 100_000_000) as i64)?;
     let built = salon::build(run.corpus, i64::from(salon_id.get()), today)?;
     let yclients = yclients::spawn(
         tokio::net::TcpListener::bind("127.0.0.1:0").await?,
@@ -412,5 +456,70 @@ async fn answered(
             "no answer within {patience:?} ({pending} of {total} messages waiting)"
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_one_date;
+    use chrono::{Days, NaiveDate};
+    use std::cell::Cell;
+
+    fn december(day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, day).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_run_that_crosses_midnight_is_played_again_on_the_new_date() {
+        // The clock is read before and after each run: the first run ends past midnight.
+        let readings = [december(5), december(6), december(6), december(6)];
+        let read = Cell::new(0);
+        let clock = || {
+            read.set(read.get() + 1);
+            readings[read.get() - 1]
+        };
+        let played = Cell::new(Vec::new());
+        let report = on_one_date(clock, |today| {
+            let mut dates = played.take();
+            dates.push(today);
+            played.set(dates);
+            async move { anyhow::Ok(today) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(report, december(6));
+        assert_eq!(played.take(), vec![december(5), december(6)]);
+    }
+
+    #[tokio::test]
+    async fn a_run_on_one_date_is_played_once() {
+        let plays = Cell::new(0);
+        let report = on_one_date(
+            || december(5),
+            |today| {
+                plays.set(plays.get() + 1);
+                async move { anyhow::Ok(today) }
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!((report, plays.get()), (december(5), 1));
+    }
+
+    #[tokio::test]
+    async fn a_clock_that_never_settles_is_an_error_not_a_loop() {
+        let day = Cell::new(december(1));
+        let clock = || {
+            let today = day.get();
+            day.set(today + Days::new(1));
+            today
+        };
+        let err = on_one_date(clock, |today| async move { anyhow::Ok(today) })
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("crossed the salon's midnight"),
+            "{err}"
+        );
     }
 }
