@@ -49,6 +49,7 @@ use crate::acts::reminders;
 use crate::assistant::commands::{self, Command, Parsed, Problem};
 use crate::assistant::prompts::PromptSet;
 use crate::assistant::usual;
+use crate::clients::llm::error::once_more_if_broken;
 use crate::clients::llm::{Audio, Generated, LanguageModel, LlmError, Turn};
 use crate::clients::yclients::YClients;
 use crate::db::events::{self, EventType, NewEvent};
@@ -734,11 +735,8 @@ impl ConversationActivities {
                 .unwrap_or_else(|| "audio/ogg; codecs=opus".to_owned()),
             data,
         };
-        let mut heard = self.llm.transcribe(&audio).await;
-        if heard.as_ref().is_err_and(LlmError::asks_again_at_once) {
-            tracing::warn!(%salon_id, inbound = message.inbound_id, "voice note transcript broken; asked again");
-            heard = self.llm.transcribe(&audio).await;
-        }
+        let heard =
+            once_more_if_broken("voice note transcript", || self.llm.transcribe(&audio)).await;
         match heard {
             Ok(generated) if !generated.text.trim().is_empty() => {
                 Ok(Heard::Transcript(bounded_text(generated.text.trim())))
@@ -824,29 +822,24 @@ impl ConversationActivities {
         salon_id: SalonId,
         prompt: &crate::clients::llm::Prompt,
     ) -> Result<(Generated, Vec<Parsed>), ActivityError> {
-        let mut broken = String::new();
-        for _ in 0..2 {
-            let generated = match self.ask(salon_id, prompt).await {
-                Ok(generated) => generated,
-                Err(error) if error.asks_again_at_once() => {
-                    broken = error.to_string();
-                    tracing::warn!(%salon_id, broken, "stage 1 answer broken");
-                    continue;
-                }
-                Err(other) => return Err(failure::llm(other)),
-            };
+        let answered = once_more_if_broken("stage 1", || async {
+            let generated = self.ask(salon_id, prompt).await?;
             match commands::parse(&generated.text) {
-                Ok(parsed) => return Ok((generated, parsed)),
-                Err(error) => {
-                    broken = error.to_string();
-                    tracing::warn!(%salon_id, broken, "stage 1 answer is not the commands");
-                }
+                Ok(parsed) => Ok((generated, parsed)),
+                Err(error) => Err(LlmError::InvalidResponse(format!(
+                    "not the commands: {error}"
+                ))),
             }
+        })
+        .await;
+        match answered {
+            Ok(answered) => Ok(answered),
+            Err(broken) if broken.asks_again_at_once() => Err(failure::permanent(
+                "LLM:invalid_answer",
+                format!("stage 1 answered no usable commands twice: {broken}"),
+            )),
+            Err(other) => Err(failure::llm(other)),
         }
-        Err(failure::permanent(
-            "LLM:invalid_answer",
-            format!("stage 1 answered no usable commands twice: {broken}"),
-        ))
     }
 
     /// Stage 1: the client's words as commands.
@@ -1090,12 +1083,9 @@ impl ConversationActivities {
             &voice,
         )?;
         let started = std::time::Instant::now();
-        let mut answer = self.ask(input.salon_id, &prompt).await;
-        if answer.as_ref().is_err_and(LlmError::asks_again_at_once) {
-            tracing::warn!(salon_id = %input.salon_id, "stage 2 answer broken; asked again");
-            answer = self.ask(input.salon_id, &prompt).await;
-        }
-        let generated = answer.map_err(failure::llm)?;
+        let generated = once_more_if_broken("stage 2", || self.ask(input.salon_id, &prompt))
+            .await
+            .map_err(failure::llm)?;
         if !input.step.is_empty() {
             let cost = turns::CallCost::new(
                 generated.usage.prompt,
@@ -1218,9 +1208,7 @@ impl ConversationActivities {
         _ctx: ActivityContext,
         input: AssistantDown,
     ) -> Result<(), ActivityError> {
-        let client = ClientAddress::parse(&input.phone)
-            .map(|p| p.masked())
-            .unwrap_or_default();
+        let client = crate::domain::masked_client(&input.phone);
         events::record(
             &self.db,
             &NewEvent {

@@ -109,9 +109,65 @@ impl LlmError {
     }
 }
 
+/// `call`, and once more at once when its answer is broken
+/// ([`LlmError::asks_again_at_once`]); the second answer is final, whatever it is.
+/// `what` names the call in the warning (the span says whose salon).
+pub async fn once_more_if_broken<T, F, Fut>(what: &str, mut call: F) -> Result<T, LlmError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, LlmError>>,
+{
+    match call().await {
+        Err(error) if error.asks_again_at_once() => {
+            tracing::warn!(%error, "{what} answer broken; asked again");
+            call().await
+        }
+        answered => answered,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_broken_answer_is_asked_once_more_and_the_second_is_final() {
+        let broken = || LlmError::InvalidResponse("{".into());
+        let calls = std::cell::Cell::new(0);
+        let asked = once_more_if_broken("test", || {
+            calls.set(calls.get() + 1);
+            async { Err::<(), _>(broken()) }
+        })
+        .await;
+        assert_eq!((asked, calls.get()), (Err(broken()), 2));
+
+        let calls = std::cell::Cell::new(0);
+        let asked = once_more_if_broken("test", || {
+            calls.set(calls.get() + 1);
+            let answer = if calls.get() == 1 {
+                Err(broken())
+            } else {
+                Ok(7)
+            };
+            async move { answer }
+        })
+        .await;
+        assert_eq!((asked, calls.get()), (Ok(7), 2));
+
+        let calls = std::cell::Cell::new(0);
+        let away = LlmError::Transport("refused".into());
+        let asked = once_more_if_broken("test", || {
+            calls.set(calls.get() + 1);
+            let away = away.clone();
+            async move { Err::<(), _>(away) }
+        })
+        .await;
+        assert_eq!(
+            (asked, calls.get()),
+            (Err(away), 1),
+            "a provider away waits for the retry schedule"
+        );
+    }
 
     #[test]
     fn only_transient_failures_are_retryable_and_a_refused_region_asks_for_a_fallback() {
